@@ -1,0 +1,43 @@
+# The README's commands. Each one installs what it needs first (idempotently, inside the repo).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .deps
+
+export SOLCX_BINARY_PATH := $(CURDIR)/tools
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)/python $(STAMP)/node
+
+$(STAMP)/python: pyproject.toml requirements.lock
+	@mkdir -p $(STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+$(STAMP)/node: package.json package-lock.json
+	@mkdir -p $(STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: setup
+	$(BIN)/ape run demo
+
+test: setup
+	$(BIN)/ape test tests -q
+
+bench: setup
+	$(BIN)/ape run bench_gas
+
+lint: setup
+	$(BIN)/ruff check protocol_core scripts tests bench
+	$(BIN)/ruff format --check protocol_core scripts tests bench
+	$(BIN)/python tools/slither.py
+
+clean:
+	rm -rf $(VENV) node_modules $(STAMP) .build contracts/.cache

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IJobEscrow, JobStatus, JobTerms} from "./interfaces/IJobEscrow.sol";
+import {IVerificationOracle, Operator} from "./interfaces/IVerificationOracle.sol";
+
+/// @title VerificationOracle
+/// @notice Staked k-of-n quorum that turns checked evidence into a verdict; see {IVerificationOracle}.
+contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Operators ever added; each keeps its mask bit for life.
+    uint256 public constant MAX_OPERATORS = 128;
+
+    bytes32 private constant ATTESTATION_TYPEHASH =
+        keccak256("Attestation(uint256 jobId,bytes32 evidenceHash,bool approve,uint8 reason,uint64 setNonce)");
+
+    /// @notice The staking token (the escrow's settlement token).
+    IERC20 public immutable token;
+    /// @inheritdoc IVerificationOracle
+    address public immutable escrow;
+    /// @inheritdoc IVerificationOracle
+    uint256 public immutable minStake;
+    /// @inheritdoc IVerificationOracle
+    uint40 public immutable unstakeDelay;
+
+    /// @inheritdoc IVerificationOracle
+    uint8 public quorum;
+    /// @inheritdoc IVerificationOracle
+    uint64 public setNonce;
+    uint8 private _indicesUsed;
+
+    /// @dev Bit i of a mask is the operator with index i + 1; the two sides never share a bit.
+    struct Tally {
+        uint128 approvals;
+        uint128 rejections;
+    }
+
+    mapping(address operator => Operator) private _operators;
+    mapping(uint8 index => address) private _operatorAt;
+    mapping(uint256 jobId => Tally) private _tallies; // deleted once the verdict is final
+
+    constructor(IERC20 token_, address escrow_, address governance, uint8 quorum_, uint256 minStake_, uint40 delay)
+        Ownable(governance)
+        EIP712("EscalationVerificationOracle", "1")
+    {
+        if (address(token_) == address(0)) revert BadWiring("token");
+        if (escrow_ == address(0)) revert BadWiring("escrow");
+        if (quorum_ == 0) revert InvalidQuorum(quorum_);
+        token = token_;
+        escrow = escrow_;
+        minStake = minStake_;
+        unstakeDelay = delay;
+        quorum = quorum_;
+        emit QuorumChanged(quorum_, 0);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function addOperator(address operator) external onlyOwner {
+        Operator storage op = _operators[operator];
+        if (op.active) revert OperatorStateUnchanged(operator, true);
+        uint8 index = op.index;
+        if (index == 0) {
+            if (_indicesUsed == MAX_OPERATORS) revert OperatorSetFull(MAX_OPERATORS);
+            index = ++_indicesUsed;
+            op.index = index;
+            _operatorAt[index] = operator;
+        }
+        op.active = true;
+        emit OperatorAdded(operator, index, ++setNonce);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function removeOperator(address operator) external onlyOwner {
+        Operator storage op = _operators[operator];
+        if (!op.active) revert OperatorStateUnchanged(operator, false);
+        op.active = false;
+        emit OperatorRemoved(operator, ++setNonce);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function setQuorum(uint8 quorum_) external onlyOwner {
+        if (quorum_ == 0) revert InvalidQuorum(quorum_);
+        quorum = quorum_;
+        emit QuorumChanged(quorum_, ++setNonce);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function stake(uint256 amount) external nonReentrant {
+        Operator storage op = _operators[msg.sender];
+        if (op.index == 0) revert NotActiveOperator(msg.sender);
+        uint96 staked = op.stake + SafeCast.toUint96(amount);
+        op.stake = staked;
+        emit Staked(msg.sender, amount, staked);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function requestUnstake(uint256 amount) external {
+        Operator storage op = _operators[msg.sender];
+        if (amount == 0 || amount > op.stake) revert StakeLocked(msg.sender, amount, op.stake, 0);
+        uint40 unstakeAt = uint40(block.timestamp) + unstakeDelay;
+        op.stake -= uint96(amount);
+        op.unstaking += uint96(amount);
+        op.unstakeAt = unstakeAt;
+        emit UnstakeRequested(msg.sender, amount, unstakeAt);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function withdrawStake() external nonReentrant returns (uint256 amount) {
+        Operator storage op = _operators[msg.sender];
+        amount = op.unstaking;
+        if (amount == 0 || block.timestamp < op.unstakeAt) revert StakeLocked(msg.sender, amount, 0, op.unstakeAt);
+        op.unstaking = 0;
+        emit StakeWithdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function attest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason, JobTerms calldata terms)
+        external
+        nonReentrant
+    {
+        uint128 bit = _operatorBit(msg.sender);
+        _requireAwaiting(jobId, evidenceHash);
+        Tally storage votes = _tallies[jobId];
+        if ((votes.approvals | votes.rejections) & bit != 0) revert AlreadyAttested(jobId, msg.sender);
+        uint128 side;
+        if (approve) side = votes.approvals |= bit;
+        else side = votes.rejections |= bit;
+        emit Attested(jobId, msg.sender, evidenceHash, approve, reason);
+        if (_popcount(side) >= quorum) _finalize(jobId, evidenceHash, approve, side, terms);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function attestWithSignatures(
+        uint256 jobId,
+        bytes32 evidenceHash,
+        bool approve,
+        uint8 reason,
+        JobTerms calldata terms,
+        bytes[] calldata signatures
+    ) external nonReentrant {
+        _requireAwaiting(jobId, evidenceHash);
+        bytes32 digest = attestationDigest(jobId, evidenceHash, approve, reason);
+        Tally memory votes = _tallies[jobId];
+        uint128 seen = votes.approvals | votes.rejections;
+        uint128 side = approve ? votes.approvals : votes.rejections;
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            address signer = ECDSA.recover(digest, signatures[i]);
+            uint128 bit = _operatorBit(signer);
+            if (seen & bit != 0) revert AlreadyAttested(jobId, signer);
+            seen |= bit;
+            side |= bit;
+            emit Attested(jobId, signer, evidenceHash, approve, reason);
+        }
+        uint256 valid = _popcount(side);
+        if (valid < quorum) revert QuorumNotReached(jobId, valid, quorum);
+        _finalize(jobId, evidenceHash, approve, side, terms);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function attestationDigest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, jobId, evidenceHash, approve, reason, setNonce))
+        );
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function operatorOf(address operator) external view returns (Operator memory) {
+        return _operators[operator];
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function tally(uint256 jobId) external view returns (address[] memory approvers, address[] memory rejecters) {
+        Tally memory t = _tallies[jobId];
+        return (_members(t.approvals), _members(t.rejections));
+    }
+
+    function _finalize(uint256 jobId, bytes32 evidenceHash, bool approve, uint128 side, JobTerms calldata terms)
+        private
+    {
+        delete _tallies[jobId];
+        address[] memory attesters = _members(side);
+        emit VerdictReached(jobId, evidenceHash, approve, attesters.length);
+        IJobEscrow(escrow).recordVerdict(jobId, terms, approve, attesters);
+    }
+
+    function _requireAwaiting(uint256 jobId, bytes32 evidenceHash) private view {
+        (JobStatus status, bytes32 current, uint40 verifyBy) = IJobEscrow(escrow).verificationContext(jobId);
+        if (status != JobStatus.Submitted) revert NotAwaitingVerification(jobId, status);
+        if (current != evidenceHash) revert EvidenceMismatch(jobId, current, evidenceHash);
+        if (block.timestamp > verifyBy) revert VerificationClosed(jobId, verifyBy);
+    }
+
+    function _operatorBit(address account) private view returns (uint128) {
+        Operator memory op = _operators[account];
+        if (!op.active || op.stake < minStake) revert NotActiveOperator(account);
+        return uint128(1) << (op.index - 1);
+    }
+
+    function _members(uint128 mask) private view returns (address[] memory members) {
+        members = new address[](_popcount(mask));
+        uint256 n = 0;
+        for (uint8 index = 1; mask != 0; ++index) {
+            if (mask & 1 != 0) members[n++] = _operatorAt[index];
+            mask >>= 1;
+        }
+    }
+
+    function _popcount(uint128 mask) private pure returns (uint256 count) {
+        while (mask != 0) {
+            mask &= mask - 1;
+            ++count;
+        }
+    }
+}

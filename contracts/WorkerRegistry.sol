@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    IWorkerRegistry, Ineligibility, Requirements, WorkerProfile
+} from "./interfaces/IWorkerRegistry.sol";
+
+/// @title WorkerRegistry
+/// @notice Profiles of the human specialists; see {IWorkerRegistry}.
+contract WorkerRegistry is IWorkerRegistry, AccessControl {
+    /// @notice Role that grants and revokes certification bits.
+    bytes32 public constant CERTIFIER_ROLE = keccak256("CERTIFIER_ROLE");
+
+    /// @inheritdoc IWorkerRegistry
+    address public immutable escrow;
+
+    mapping(address worker => WorkerProfile) private _profiles;
+    mapping(address worker => bytes32) private _encryptionKeys;
+
+    modifier onlyEscrow() {
+        if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
+        _;
+    }
+
+    constructor(address escrow_, address admin) {
+        escrow = escrow_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function register(
+        uint64 languages,
+        uint64 expertise,
+        uint8 maxConcurrent,
+        bytes32 encryptionKey_,
+        string calldata profileURI
+    ) external {
+        if (languages == 0 || maxConcurrent == 0 || encryptionKey_ == bytes32(0)) {
+            revert InvalidProfile(languages, maxConcurrent, encryptionKey_);
+        }
+        WorkerProfile storage p = _profiles[msg.sender];
+        bool isNew = p.maxConcurrent == 0;
+        p.languages = languages;
+        p.expertise = expertise;
+        p.maxConcurrent = maxConcurrent;
+        if (isNew) p.available = true;
+        _encryptionKeys[msg.sender] = encryptionKey_;
+        emit WorkerRegistered(msg.sender, languages, expertise, maxConcurrent, encryptionKey_, profileURI);
+        if (isNew) emit AvailabilityChanged(msg.sender, true);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function setAvailability(bool available) external {
+        WorkerProfile storage p = _requireRegistered(msg.sender);
+        p.available = available;
+        emit AvailabilityChanged(msg.sender, available);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function grantCertifications(address worker, uint32 bits) external onlyRole(CERTIFIER_ROLE) {
+        WorkerProfile storage p = _requireRegistered(worker);
+        p.certifications |= bits;
+        emit CertificationsChanged(worker, msg.sender, p.certifications);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function revokeCertifications(address worker, uint32 bits) external onlyRole(CERTIFIER_ROLE) {
+        WorkerProfile storage p = _requireRegistered(worker);
+        p.certifications &= ~bits;
+        emit CertificationsChanged(worker, msg.sender, p.certifications);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function startJob(address worker, Requirements calldata req) external onlyEscrow {
+        WorkerProfile storage p = _profiles[worker];
+        Ineligibility reason = _eligibility(p, req);
+        if (reason != Ineligibility.None) revert WorkerNotEligible(worker, reason);
+        uint8 active = p.activeJobs + 1;
+        p.activeJobs = active;
+        emit ActiveJobsChanged(worker, active);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function releaseSlot(address worker) external onlyEscrow {
+        WorkerProfile storage p = _profiles[worker];
+        uint8 active = _release(p);
+        emit ActiveJobsChanged(worker, active);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function recordMissedDeadline(address worker) external onlyEscrow {
+        WorkerProfile storage p = _profiles[worker];
+        uint8 active = _release(p);
+        if (p.missedDeadlines < type(uint16).max) ++p.missedDeadlines;
+        emit ActiveJobsChanged(worker, active);
+        emit ReputationChanged(worker, p.completed, p.missedDeadlines, p.disputesLost);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function recordCompletion(address worker) external onlyEscrow {
+        WorkerProfile storage p = _profiles[worker];
+        if (p.completed < type(uint32).max) ++p.completed;
+        emit ReputationChanged(worker, p.completed, p.missedDeadlines, p.disputesLost);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function recordDisputeLost(address worker) external onlyEscrow {
+        WorkerProfile storage p = _profiles[worker];
+        if (p.disputesLost < type(uint16).max) ++p.disputesLost;
+        emit ReputationChanged(worker, p.completed, p.missedDeadlines, p.disputesLost);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function profile(address worker) external view returns (WorkerProfile memory) {
+        return _profiles[worker];
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function encryptionKey(address worker) external view returns (bytes32) {
+        return _encryptionKeys[worker];
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function eligibility(address worker, Requirements calldata req) external view returns (Ineligibility) {
+        return _eligibility(_profiles[worker], req);
+    }
+
+    function _eligibility(WorkerProfile storage p, Requirements calldata req)
+        private
+        view
+        returns (Ineligibility)
+    {
+        // One SLOAD: the whole profile shares a slot.
+        WorkerProfile memory w = p;
+        if (w.maxConcurrent == 0) return Ineligibility.NotRegistered;
+        if (!w.available) return Ineligibility.Unavailable;
+        if (req.language >= 64 || w.languages & (uint64(1) << req.language) == 0) return Ineligibility.Language;
+        if (w.expertise & req.expertise != req.expertise) return Ineligibility.Expertise;
+        if (w.certifications & req.certifications != req.certifications) return Ineligibility.Certification;
+        if (w.activeJobs >= w.maxConcurrent) return Ineligibility.AtCapacity;
+        return Ineligibility.None;
+    }
+
+    /// @dev Saturates at zero: the escrow pairs every release with a start, so this is belt and braces.
+    function _release(WorkerProfile storage p) private returns (uint8 active) {
+        active = p.activeJobs;
+        if (active > 0) {
+            unchecked {
+                --active;
+            }
+            p.activeJobs = active;
+        }
+    }
+
+    function _requireRegistered(address worker) private view returns (WorkerProfile storage p) {
+        p = _profiles[worker];
+        if (p.maxConcurrent == 0) revert WorkerNotRegistered(worker);
+    }
+}

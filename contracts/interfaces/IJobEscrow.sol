@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Requirements} from "./IWorkerRegistry.sol";
+
+/// @notice Lifecycle of an escalated ticket. The order is the order of progress: a status never
+/// moves to a lower value.
+enum JobStatus {
+    None,
+    Open,
+    Accepted,
+    Submitted,
+    Approved,
+    Rejected,
+    Disputed,
+    Paid,
+    Refunded
+}
+
+/// @notice Why an agent got its money back.
+enum RefundReason {
+    Cancelled,
+    NotAccepted,
+    ResolveDeadlineMissed,
+    Rejected,
+    VerificationMissed
+}
+
+/// @notice Everything agreed when a job is posted. Only its hash is stored; callers pass the terms
+/// back (they are in `JobPosted`) and the escrow checks them against the hash.
+struct JobTerms {
+    address agent; // funds the job; refunded when the work fails
+    uint96 reward; // token units, paid to the worker on approval
+    address confirmer; // helpdesk key whose EIP-712 signature is the customer's confirmation; 0 = none
+    uint64 oracleFee; // shared by the operators who attest the final verdict
+    uint64 protocolFee; // to the treasury when the worker is paid; refunded otherwise
+    address offeredTo; // the only worker who may accept (off-chain matching); 0 = anyone eligible
+    uint40 acceptBy; // unix seconds; last moment to accept
+    uint40 resolveBy; // unix seconds; last moment to submit evidence
+    uint32 challengeWindow; // seconds a verdict may be disputed before it settles; 0 = settle at once
+    bytes32 specHash; // commits to the acceptance criteria and the sealed context bundle
+    Requirements requirements; // language, expertise and certifications the worker needs
+}
+
+/// @title Escrow of escalated support tickets.
+/// @notice Holds each job's reward and fees from posting until the worker is paid or the agent is
+/// refunded. No function lets anyone, governance included, move escrowed funds elsewhere.
+interface IJobEscrow {
+    /// @notice Emitted when `agent` posts `jobId`; `terms` are what later calls must pass back.
+    event JobPosted(uint256 indexed jobId, address indexed agent, address indexed offeredTo, JobTerms terms);
+
+    /// @notice Emitted when `worker` accepts `jobId`.
+    event JobAccepted(uint256 indexed jobId, address indexed worker);
+
+    /// @notice Emitted when the worker submits evidence; the bundle at `uri` hashes to `evidenceHash`.
+    event EvidenceSubmitted(uint256 indexed jobId, address indexed worker, bytes32 evidenceHash, string uri);
+
+    /// @notice Emitted when the oracle's final verdict on `jobId` is recorded.
+    /// @param challengeEndsAt when the verdict settles; equal to the block time when it settled at once
+    event VerdictRecorded(uint256 indexed jobId, bool approved, uint40 challengeEndsAt);
+
+    /// @notice Emitted when `worker` is paid `amount` for `jobId` (pushed or credited).
+    event WorkerPaid(uint256 indexed jobId, address indexed worker, uint256 amount);
+
+    /// @notice Emitted when `agent` gets `amount` back for `jobId` (pushed or credited).
+    event AgentRefunded(uint256 indexed jobId, address indexed agent, uint256 amount, RefundReason reason);
+
+    /// @notice Emitted when `amount` is credited to `account` instead of pushed (fees, or a refused
+    /// transfer); `withdraw` pays it out.
+    event Credited(address indexed account, uint256 amount);
+
+    /// @notice Emitted when `account` withdraws `amount` of its credit to `to`.
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+
+    /// @notice Emitted when governance changes the fees charged to new jobs.
+    event FeesChanged(uint16 protocolFeeBps, uint64 oracleFee);
+
+    /// @notice Emitted when governance changes where protocol fees are credited.
+    event TreasuryChanged(address treasury);
+
+    /// @notice Thrown when an action needs `jobId` in `expected` but it is in `actual`.
+    error JobNotInStatus(uint256 jobId, JobStatus actual, JobStatus expected);
+
+    /// @notice Thrown when the terms passed for `jobId` do not hash to the posted ones.
+    error TermsMismatch(uint256 jobId);
+
+    /// @notice Thrown when posting terms are invalid; `field` names the first bad one.
+    error InvalidTerms(string field);
+
+    /// @notice Thrown when the posted fees differ from `quote(reward)`.
+    error FeeMismatch(uint64 expectedOracleFee, uint64 expectedProtocolFee);
+
+    /// @notice Thrown when `caller` is not the party allowed to do this to `jobId`.
+    error Unauthorized(uint256 jobId, address caller);
+
+    /// @notice Thrown when an action on `jobId` comes after its deadline `deadline`.
+    error DeadlinePassed(uint256 jobId, uint40 deadline);
+
+    /// @notice Thrown when `settle` finds nothing that time allows yet; try again after `notBefore`.
+    error NothingToSettle(uint256 jobId, JobStatus status, uint40 notBefore);
+
+    /// @notice Thrown when evidence is submitted without a hash or URI.
+    error EmptyEvidence(uint256 jobId);
+
+    /// @notice Thrown when `account` withdraws with no credit.
+    error NothingToWithdraw(address account);
+
+    /// @notice Thrown when governance sets fees above the caps in code.
+    error FeeAboveCap(uint256 fee, uint256 cap);
+
+    /// @notice Thrown when someone other than the verification oracle records a verdict.
+    error CallerNotOracle(address caller);
+
+    /// @notice Thrown when a constructor argument is zero or the wiring does not point back.
+    error BadWiring(string what);
+
+    /// @notice Posts a job; pulls reward + fees from `terms.agent`, who must be the caller.
+    /// @return jobId the new job's id
+    function postJob(JobTerms calldata terms) external returns (uint256 jobId);
+
+    /// @notice `postJob` with an EIP-2612 permit, so posting is one transaction. A failed permit
+    /// is ignored when the allowance already suffices (a front-run permit cannot block the post).
+    function postJobWithPermit(JobTerms calldata terms, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (uint256 jobId);
+
+    /// @notice The agent withdraws an open job; everything it paid comes back.
+    function cancelJob(uint256 jobId, JobTerms calldata terms) external;
+
+    /// @notice The caller takes `jobId`; it must be eligible, within capacity, and the one it is
+    /// offered to, if any.
+    function acceptJob(uint256 jobId, JobTerms calldata terms) external;
+
+    /// @notice The assigned worker submits the hash and URI of its evidence bundle, before resolve-by.
+    function submitEvidence(uint256 jobId, bytes32 evidenceHash, string calldata uri) external;
+
+    /// @notice Records the oracle's final verdict; with no challenge window the money moves now.
+    /// @param attesters the operators who attested the verdict; they share the oracle fee
+    function recordVerdict(uint256 jobId, JobTerms calldata terms, bool approved, address[] calldata attesters)
+        external;
+
+    /// @notice Advances `jobId` as far as time allows, moving the money; anyone may call. Pays an
+    /// approved worker or refunds a rejected agent after the challenge window; refunds the agent of a
+    /// job nobody accepted by accept-by, one whose worker missed resolve-by, or one the oracle did
+    /// not verify in time.
+    function settle(uint256 jobId, JobTerms calldata terms) external;
+
+    /// @notice Pays the caller's credit to `to` (another address when the caller cannot receive).
+    function withdraw(address to) external returns (uint256 amount);
+
+    /// @notice The fees a job with `reward` must carry now.
+    function quote(uint96 reward) external view returns (uint64 oracleFee, uint64 protocolFee);
+
+    /// @notice The stored status, worker and current deadline of `jobId` (see docs/protocol.md).
+    function jobState(uint256 jobId) external view returns (JobStatus status, address worker, uint40 deadline);
+
+    /// @notice What the oracle checks an attestation against.
+    function verificationContext(uint256 jobId)
+        external
+        view
+        returns (JobStatus status, bytes32 evidenceHash, uint40 verifyBy);
+
+    /// @notice The hash `terms` must have for `jobId`; zero once the job has settled.
+    function termsHash(uint256 jobId) external view returns (bytes32);
+
+    /// @notice Funds credited to `account`, waiting for `withdraw`.
+    function creditOf(address account) external view returns (uint256);
+
+    /// @notice Number of jobs posted; ids run from 1 to this.
+    function jobCount() external view returns (uint256);
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {JobStatus, JobTerms} from "./IJobEscrow.sol";
+
+/// @notice One staked operator of the verification oracle.
+struct Operator {
+    uint96 stake; // counts toward the minimum; slashable
+    uint96 unstaking; // requested out, still slashable until `unstakeAt`
+    uint40 unstakeAt; // unix seconds when `unstaking` may be withdrawn
+    uint8 index; // 1-based bit in attestation masks; kept for life, never reused
+    bool active; // in the operator set (governance)
+}
+
+/// @title k-of-n verification oracle for submitted evidence.
+/// @notice Staked operators check a job's evidence off-chain and attest on chain. The first verdict
+/// to reach the quorum is final and goes to the escrow.
+interface IVerificationOracle {
+    /// @notice Emitted when governance adds `operator` with mask bit `index`.
+    event OperatorAdded(address indexed operator, uint8 index, uint64 setNonce);
+
+    /// @notice Emitted when governance removes `operator`; its stake stays withdrawable.
+    event OperatorRemoved(address indexed operator, uint64 setNonce);
+
+    /// @notice Emitted when governance sets the quorum; `setNonce` voids older signatures.
+    event QuorumChanged(uint8 quorum, uint64 setNonce);
+
+    /// @notice Emitted when `operator` adds `amount` to its stake.
+    event Staked(address indexed operator, uint256 amount, uint256 stake);
+
+    /// @notice Emitted when `operator` starts unstaking `amount`, withdrawable at `unstakeAt`.
+    event UnstakeRequested(address indexed operator, uint256 amount, uint40 unstakeAt);
+
+    /// @notice Emitted when `operator` withdraws `amount` of unstaked tokens.
+    event StakeWithdrawn(address indexed operator, uint256 amount);
+
+    /// @notice Emitted for every attestation, with a machine-readable `reason` code.
+    event Attested(uint256 indexed jobId, address indexed operator, bytes32 evidenceHash, bool approve, uint8 reason);
+
+    /// @notice Emitted when a verdict on `jobId` reaches the quorum and is sent to the escrow.
+    event VerdictReached(uint256 indexed jobId, bytes32 evidenceHash, bool approved, uint256 attesters);
+
+    /// @notice Thrown when `account` is not an active operator with at least the minimum stake.
+    error NotActiveOperator(address account);
+
+    /// @notice Thrown when `operator` attests `jobId` a second time.
+    error AlreadyAttested(uint256 jobId, address operator);
+
+    /// @notice Thrown when `jobId` is not awaiting verification (it is in `status`).
+    error NotAwaitingVerification(uint256 jobId, JobStatus status);
+
+    /// @notice Thrown when an attestation names another evidence hash than the job's current one.
+    error EvidenceMismatch(uint256 jobId, bytes32 current, bytes32 attested);
+
+    /// @notice Thrown when an attestation comes after the job's verification deadline.
+    error VerificationClosed(uint256 jobId, uint40 verifyBy);
+
+    /// @notice Thrown when aggregated signatures do not make a quorum (`valid` of `quorum`).
+    error QuorumNotReached(uint256 jobId, uint256 valid, uint256 quorum);
+
+    /// @notice Thrown when governance adds more operators than the masks hold.
+    error OperatorSetFull(uint256 max);
+
+    /// @notice Thrown when `operator` is already in (adding) or not in (removing) the set.
+    error OperatorStateUnchanged(address operator, bool active);
+
+    /// @notice Thrown for a quorum of zero.
+    error InvalidQuorum(uint8 quorum);
+
+    /// @notice Thrown when unstaking more than staked, or withdrawing before `unstakeAt`.
+    error StakeLocked(address operator, uint256 requested, uint256 available, uint40 unstakeAt);
+
+    /// @notice Thrown when a constructor argument is zero.
+    error BadWiring(string what);
+
+    /// @notice Adds `operator` to the set. Governance only.
+    function addOperator(address operator) external;
+
+    /// @notice Removes `operator` from the set; attestations it already made still count.
+    function removeOperator(address operator) external;
+
+    /// @notice Sets how many matching attestations make a verdict final. Governance only.
+    function setQuorum(uint8 quorum) external;
+
+    /// @notice Adds `amount` of the token to the caller's stake.
+    function stake(uint256 amount) external;
+
+    /// @notice Starts the delayed withdrawal of `amount` of the caller's stake.
+    function requestUnstake(uint256 amount) external;
+
+    /// @notice Withdraws the caller's unstaked tokens once the delay has passed.
+    function withdrawStake() external returns (uint256 amount);
+
+    /// @notice The caller attests `approve` (with `reason`) on `evidenceHash` for `jobId`.
+    /// @param terms the job's posted terms, needed when this attestation completes the quorum
+    function attest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason, JobTerms calldata terms)
+        external;
+
+    /// @notice Finalizes a verdict from the quorum's EIP-712 signatures in one transaction; anyone
+    /// may submit. Signatures are bound to the chain, this contract and the operator-set nonce.
+    function attestWithSignatures(
+        uint256 jobId,
+        bytes32 evidenceHash,
+        bool approve,
+        uint8 reason,
+        JobTerms calldata terms,
+        bytes[] calldata signatures
+    ) external;
+
+    /// @notice The EIP-712 digest an operator signs for `attestWithSignatures`.
+    function attestationDigest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice `operator`'s stake record.
+    function operatorOf(address operator) external view returns (Operator memory);
+
+    /// @notice The operators who attested `jobId` so far, by side; empty once the verdict is final.
+    function tally(uint256 jobId) external view returns (address[] memory approvers, address[] memory rejecters);
+
+    /// @notice Matching attestations needed for a final verdict.
+    function quorum() external view returns (uint8);
+
+    /// @notice Bumped on every change to the operator set or quorum; signed into attestations.
+    function setNonce() external view returns (uint64);
+
+    /// @notice Minimum stake an operator needs to attest.
+    function minStake() external view returns (uint256);
+
+    /// @notice Delay between `requestUnstake` and `withdrawStake`.
+    function unstakeDelay() external view returns (uint40);
+
+    /// @notice The escrow whose jobs this oracle verifies.
+    function escrow() external view returns (address);
+}

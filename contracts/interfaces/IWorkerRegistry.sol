@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @notice What a job asks of the worker who takes it.
+struct Requirements {
+    uint8 language; // bit index in the protocol's language table (docs/protocol.md)
+    uint64 expertise; // product-expertise bits; the worker needs all of them
+    uint32 certifications; // certification bits; the worker needs all of them
+}
+
+/// @notice A worker's eligibility data and reputation, kept in one storage slot.
+struct WorkerProfile {
+    uint64 languages; // bit i set = speaks language i of the protocol's table
+    uint64 expertise; // product-expertise bits, chosen by the worker
+    uint32 certifications; // granted and revoked by certifiers only
+    uint8 maxConcurrent; // jobs the worker takes at once; > 0 once registered
+    uint8 activeJobs; // accepted and not yet submitted or reclaimed
+    bool available; // the worker's own on/off switch
+    uint32 completed; // jobs paid out; written by the escrow only
+    uint16 missedDeadlines; // jobs reclaimed after resolve-by; written by the escrow only
+    uint16 disputesLost; // written by the escrow only
+}
+
+/// @notice Why a worker may not take a job; `None` means the worker is eligible.
+enum Ineligibility {
+    None,
+    NotRegistered,
+    Unavailable,
+    Language,
+    Expertise,
+    Certification,
+    AtCapacity
+}
+
+/// @title Registry of human specialists who take escalated tickets.
+/// @notice Workers describe themselves; certifiers vouch for certifications; only the escrow writes
+/// capacity use and reputation.
+interface IWorkerRegistry {
+    /// @notice Emitted when `worker` registers or updates its profile.
+    /// @param encryptionKey X25519 public key that ticket context is sealed to.
+    /// @param profileURI Off-chain profile; emitted, never stored.
+    event WorkerRegistered(
+        address indexed worker,
+        uint64 languages,
+        uint64 expertise,
+        uint8 maxConcurrent,
+        bytes32 encryptionKey,
+        string profileURI
+    );
+
+    /// @notice Emitted when `worker` switches its availability.
+    event AvailabilityChanged(address indexed worker, bool available);
+
+    /// @notice Emitted when a certifier changes `worker`'s certification bits to `certifications`.
+    event CertificationsChanged(address indexed worker, address indexed certifier, uint32 certifications);
+
+    /// @notice Emitted when the escrow changes the number of jobs `worker` is working on.
+    event ActiveJobsChanged(address indexed worker, uint8 activeJobs);
+
+    /// @notice Emitted when the escrow updates `worker`'s reputation counters.
+    event ReputationChanged(address indexed worker, uint32 completed, uint16 missedDeadlines, uint16 disputesLost);
+
+    /// @notice Thrown when a registration names no language, no capacity or no encryption key.
+    error InvalidProfile(uint64 languages, uint8 maxConcurrent, bytes32 encryptionKey);
+
+    /// @notice Thrown when `worker` has not registered.
+    error WorkerNotRegistered(address worker);
+
+    /// @notice Thrown when `worker` may not take a job, with the first reason found.
+    error WorkerNotEligible(address worker, Ineligibility reason);
+
+    /// @notice Thrown when someone other than the escrow writes capacity or reputation.
+    error CallerNotEscrow(address caller);
+
+    /// @notice Registers the caller, or updates its profile; certifications and reputation are kept.
+    function register(
+        uint64 languages,
+        uint64 expertise,
+        uint8 maxConcurrent,
+        bytes32 encryptionKey,
+        string calldata profileURI
+    ) external;
+
+    /// @notice Turns the caller's availability for new jobs on or off.
+    function setAvailability(bool available) external;
+
+    /// @notice Adds certification `bits` to `worker`. Certifier role only.
+    function grantCertifications(address worker, uint32 bits) external;
+
+    /// @notice Removes certification `bits` from `worker`. Certifier role only.
+    function revokeCertifications(address worker, uint32 bits) external;
+
+    /// @notice Takes one of `worker`'s capacity slots for a job with `req`; reverts with the reason
+    /// when the worker is not eligible. Escrow only.
+    function startJob(address worker, Requirements calldata req) external;
+
+    /// @notice Gives back the slot taken by `startJob` once evidence is in. Escrow only.
+    function releaseSlot(address worker) external;
+
+    /// @notice Gives back the slot and counts a missed resolve-by deadline. Escrow only.
+    function recordMissedDeadline(address worker) external;
+
+    /// @notice Counts a job paid out to `worker`. Escrow only.
+    function recordCompletion(address worker) external;
+
+    /// @notice Counts a dispute lost by `worker`. Escrow only.
+    function recordDisputeLost(address worker) external;
+
+    /// @notice The escrow allowed to write capacity and reputation.
+    function escrow() external view returns (address);
+
+    /// @notice `worker`'s profile; all zero when unregistered.
+    function profile(address worker) external view returns (WorkerProfile memory);
+
+    /// @notice The X25519 key ticket context for `worker` is sealed to.
+    function encryptionKey(address worker) external view returns (bytes32);
+
+    /// @notice Whether `worker` may take a job with `req` now; `None` when it may.
+    function eligibility(address worker, Requirements calldata req) external view returns (Ineligibility);
+}
