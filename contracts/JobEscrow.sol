@@ -5,15 +5,14 @@ import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IJobEscrow, JobStatus, JobTerms, RefundReason} from "./interfaces/IJobEscrow.sol";
 import {IVerificationOracle} from "./interfaces/IVerificationOracle.sol";
-import {IWorkerRegistry} from "./interfaces/IWorkerRegistry.sol";
+import {IWorkerRegistry, WorkOutcome} from "./interfaces/IWorkerRegistry.sol";
 
 /// @title JobEscrow
 /// @notice Holds the money of escalated tickets; see {IJobEscrow}.
-contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransient {
+contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Highest protocol fee governance can set: 10 % of the reward.
@@ -32,28 +31,35 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
     /// @notice Highest flat oracle fee governance can set, in token units.
     uint64 public immutable maxOracleFee;
 
-    /// @notice Protocol fee on new jobs, in basis points of the reward.
-    uint16 public protocolFeeBps;
-    /// @notice Flat oracle fee on new jobs, in token units.
-    uint64 public oracleFee;
-    /// @notice Account credited with protocol fees.
-    address public treasury;
-
-    /// @dev What transactions changed; everything else about a job is in its terms hash.
+    /// @dev What transactions changed; everything else about a job is in its terms (its id).
     struct JobState {
         JobStatus status;
         address worker; // set on acceptance
         uint40 deadline; // acceptBy (Open), resolveBy (Accepted), verifyBy (Submitted), challenge end (Approved, Rejected)
     }
 
-    uint256 private _jobCount;
-    mapping(uint256 jobId => bytes32) private _termsHashes; // cleared once the job settles
-    mapping(uint256 jobId => JobState) private _states;
-    mapping(uint256 jobId => bytes32) private _evidenceHashes; // cleared once the job settles
+    /// @notice Protocol fee on new jobs, in basis points of the reward.
+    uint16 public protocolFeeBps;
+    /// @notice Flat oracle fee on new jobs, in token units.
+    uint64 public oracleFee;
+    /// @notice Whether new jobs are stopped; shares a slot with the fees read by every post.
+    bool public paused;
+    /// @notice Where collected protocol fees go.
+    address public treasury;
+    /// @inheritdoc IJobEscrow
+    uint96 public protocolFeesAccrued; // shares a slot with `treasury`
+
+    mapping(bytes32 jobId => JobState) private _states; // kept after settlement: an id is used once
+    mapping(bytes32 jobId => bytes32) private _evidenceHashes; // cleared once the job settles
     mapping(address account => uint256) private _credits;
 
     modifier onlyOracle() {
         if (msg.sender != oracle) revert CallerNotOracle(msg.sender);
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (paused) revert PostingPaused();
         _;
     }
 
@@ -80,7 +86,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IJobEscrow
-    function postJob(JobTerms calldata terms) external whenNotPaused nonReentrant returns (uint256) {
+    function postJob(JobTerms calldata terms) external whenNotPaused nonReentrant returns (bytes32) {
         return _post(terms);
     }
 
@@ -89,29 +95,29 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         external
         whenNotPaused
         nonReentrant
-        returns (uint256)
+        returns (bytes32)
     {
-        uint256 total = uint256(terms.reward) + terms.oracleFee + terms.protocolFee;
-        // A failed permit is not fatal: someone may have submitted it first, and the transfer
-        // below fails anyway when the allowance is short.
-        try IERC20Permit(address(token)).permit(msg.sender, address(this), total, permitDeadline, v, r, s) {} catch {}
+        // A failed permit is not fatal: someone may have submitted it first, and the transfer in
+        // _post fails anyway when the allowance is short.
+        try IERC20Permit(address(token)).permit(msg.sender, address(this), _total(terms), permitDeadline, v, r, s) {}
+            catch {}
         return _post(terms);
     }
 
     /// @inheritdoc IJobEscrow
-    function cancelJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+    function cancelJob(JobTerms calldata terms) external nonReentrant {
+        bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];
         _requireStatus(jobId, job.status, JobStatus.Open);
-        _checkTerms(jobId, terms);
         if (msg.sender != terms.agent) revert Unauthorized(jobId, msg.sender);
         _refund(jobId, job, terms, _total(terms), RefundReason.Cancelled);
     }
 
     /// @inheritdoc IJobEscrow
-    function acceptJob(uint256 jobId, JobTerms calldata terms) external {
+    function acceptJob(JobTerms calldata terms) external {
+        bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];
         _requireStatus(jobId, job.status, JobStatus.Open);
-        _checkTerms(jobId, terms);
         if (block.timestamp > terms.acceptBy) revert DeadlinePassed(jobId, terms.acceptBy);
         if (terms.offeredTo != address(0) && terms.offeredTo != msg.sender) revert Unauthorized(jobId, msg.sender);
         job.status = JobStatus.Accepted;
@@ -122,7 +128,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IJobEscrow
-    function submitEvidence(uint256 jobId, bytes32 evidenceHash, string calldata uri) external {
+    function submitEvidence(bytes32 jobId, bytes32 evidenceHash, string calldata uri) external {
         JobState storage job = _states[jobId];
         _requireStatus(jobId, job.status, JobStatus.Accepted);
         if (msg.sender != job.worker) revert Unauthorized(jobId, msg.sender);
@@ -132,33 +138,40 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         job.deadline = uint40(block.timestamp) + verificationWindow;
         _evidenceHashes[jobId] = evidenceHash;
         emit EvidenceSubmitted(jobId, msg.sender, evidenceHash, uri);
-        registry.releaseSlot(msg.sender);
     }
 
     /// @inheritdoc IJobEscrow
-    function recordVerdict(uint256 jobId, JobTerms calldata terms, bool approved, address[] calldata attesters)
+    function recordVerdict(JobTerms calldata terms, bytes32 evidenceHash, bool approved, address[] calldata attesters)
         external
         onlyOracle
         nonReentrant
     {
+        bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];
         _requireStatus(jobId, job.status, JobStatus.Submitted);
-        _checkTerms(jobId, terms);
         if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
+        bytes32 submitted = _evidenceHashes[jobId];
+        if (submitted != evidenceHash) revert EvidenceMismatch(jobId, submitted, evidenceHash);
         _shareOracleFee(terms.oracleFee, attesters);
-        uint40 challengeEndsAt = uint40(block.timestamp) + terms.challengeWindow;
-        emit VerdictRecorded(jobId, approved, challengeEndsAt);
-        if (terms.challengeWindow == 0) {
-            if (approved) _payWorker(jobId, job, terms);
-            else _refund(jobId, job, terms, _rejectionRefund(terms), RefundReason.Rejected);
-        } else {
+        address worker = job.worker;
+        if (terms.challengeWindow != 0) {
+            uint40 challengeEndsAt = uint40(block.timestamp) + terms.challengeWindow;
             job.status = approved ? JobStatus.Approved : JobStatus.Rejected;
             job.deadline = challengeEndsAt;
+            emit VerdictRecorded(jobId, approved, challengeEndsAt);
+            registry.finishJob(worker, WorkOutcome.Released);
+        } else if (approved) {
+            registry.finishJob(worker, WorkOutcome.Completed);
+            _payWorker(jobId, job, terms);
+        } else {
+            registry.finishJob(worker, WorkOutcome.Released);
+            _refund(jobId, job, terms, _rejectionRefund(terms), RefundReason.Rejected);
         }
     }
 
     /// @inheritdoc IJobEscrow
-    function settle(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+    function settle(JobTerms calldata terms) external nonReentrant {
+        bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];
         JobStatus status = job.status;
         uint40 notBefore = job.deadline;
@@ -166,18 +179,19 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         if (status == JobStatus.None || status > JobStatus.Rejected || block.timestamp <= notBefore) {
             revert NothingToSettle(jobId, status, notBefore);
         }
-        _checkTerms(jobId, terms);
+        address worker = job.worker;
         if (status == JobStatus.Approved) {
+            registry.recordCompletion(worker);
             _payWorker(jobId, job, terms);
         } else if (status == JobStatus.Rejected) {
             _refund(jobId, job, terms, _rejectionRefund(terms), RefundReason.Rejected);
         } else if (status == JobStatus.Open) {
             _refund(jobId, job, terms, _total(terms), RefundReason.NotAccepted);
         } else if (status == JobStatus.Accepted) {
-            address worker = job.worker;
+            registry.finishJob(worker, WorkOutcome.MissedDeadline);
             _refund(jobId, job, terms, _total(terms), RefundReason.ResolveDeadlineMissed);
-            registry.recordMissedDeadline(worker);
         } else {
+            registry.finishJob(worker, WorkOutcome.Released);
             _refund(jobId, job, terms, _total(terms), RefundReason.VerificationMissed);
         }
     }
@@ -191,6 +205,16 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         token.safeTransfer(to, amount);
     }
 
+    /// @inheritdoc IJobEscrow
+    function collectProtocolFees() external nonReentrant returns (uint256 amount) {
+        amount = protocolFeesAccrued;
+        if (amount == 0) revert NothingToWithdraw(treasury);
+        protocolFeesAccrued = 0;
+        address to = treasury;
+        emit ProtocolFeesCollected(to, amount);
+        _push(to, amount);
+    }
+
     /// @notice Sets the fees charged to jobs posted from now on. Governance only.
     function setFees(uint16 protocolFeeBps_, uint64 oracleFee_) external onlyOwner {
         if (protocolFeeBps_ > MAX_PROTOCOL_FEE_BPS) revert FeeAboveCap(protocolFeeBps_, MAX_PROTOCOL_FEE_BPS);
@@ -200,21 +224,17 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         emit FeesChanged(protocolFeeBps_, oracleFee_);
     }
 
-    /// @notice Sets the account credited with protocol fees from now on. Governance only.
+    /// @notice Sets where protocol fees go from now on. Governance only.
     function setTreasury(address treasury_) external onlyOwner {
         if (treasury_ == address(0)) revert BadWiring("treasury");
         treasury = treasury_;
         emit TreasuryChanged(treasury_);
     }
 
-    /// @notice Stops new jobs; settlement, refunds and withdrawals go on. Governance only.
-    function pause() external onlyOwner {
-        _pause();
-    }
-
-    /// @notice Lets new jobs in again. Governance only.
-    function unpause() external onlyOwner {
-        _unpause();
+    /// @notice Stops or resumes new jobs; settlement, refunds and withdrawals never stop. Governance only.
+    function setPaused(bool paused_) external onlyOwner {
+        paused = paused_;
+        emit PausedChanged(paused_);
     }
 
     /// @inheritdoc IJobEscrow
@@ -223,20 +243,20 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IJobEscrow
-    function jobState(uint256 jobId) external view returns (JobStatus, address, uint40) {
+    function jobState(bytes32 jobId) external view returns (JobStatus, address, uint40) {
         JobState memory job = _states[jobId];
         return (job.status, job.worker, job.deadline);
     }
 
     /// @inheritdoc IJobEscrow
-    function verificationContext(uint256 jobId) external view returns (JobStatus, bytes32, uint40) {
+    function verificationContext(bytes32 jobId) external view returns (JobStatus, bytes32, uint40) {
         JobState memory job = _states[jobId];
         return (job.status, _evidenceHashes[jobId], job.deadline);
     }
 
     /// @inheritdoc IJobEscrow
-    function termsHash(uint256 jobId) external view returns (bytes32) {
-        return _termsHashes[jobId];
+    function jobIdOf(JobTerms calldata terms) external pure returns (bytes32) {
+        return _id(terms);
     }
 
     /// @inheritdoc IJobEscrow
@@ -244,12 +264,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         return _credits[account];
     }
 
-    /// @inheritdoc IJobEscrow
-    function jobCount() external view returns (uint256) {
-        return _jobCount;
-    }
-
-    function _post(JobTerms calldata terms) private returns (uint256 jobId) {
+    function _post(JobTerms calldata terms) private returns (bytes32 jobId) {
         if (terms.agent != msg.sender) revert InvalidTerms("agent");
         if (terms.reward == 0) revert InvalidTerms("reward");
         if (terms.acceptBy <= block.timestamp) revert InvalidTerms("acceptBy");
@@ -260,28 +275,29 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         if (terms.oracleFee != expectedOracleFee || terms.protocolFee != expectedProtocolFee) {
             revert FeeMismatch(expectedOracleFee, expectedProtocolFee);
         }
-        jobId = ++_jobCount;
-        _termsHashes[jobId] = _hash(terms);
-        _states[jobId] = JobState({status: JobStatus.Open, worker: address(0), deadline: terms.acceptBy});
+        jobId = _id(terms);
+        JobState storage job = _states[jobId];
+        if (job.status != JobStatus.None) revert JobExists(jobId);
+        job.status = JobStatus.Open;
+        job.deadline = terms.acceptBy;
         emit JobPosted(jobId, msg.sender, terms.offeredTo, terms);
         token.safeTransferFrom(msg.sender, address(this), _total(terms));
     }
 
-    function _payWorker(uint256 jobId, JobState storage job, JobTerms calldata terms) private {
+    function _payWorker(bytes32 jobId, JobState storage job, JobTerms calldata terms) private {
         address worker = job.worker;
         job.status = JobStatus.Paid;
-        _clear(jobId);
-        _credit(treasury, terms.protocolFee);
-        emit WorkerPaid(jobId, worker, terms.reward);
-        registry.recordCompletion(worker);
+        delete _evidenceHashes[jobId];
+        protocolFeesAccrued += terms.protocolFee;
+        emit WorkerPaid(jobId, worker, terms.reward, terms.protocolFee);
         _push(worker, terms.reward);
     }
 
-    function _refund(uint256 jobId, JobState storage job, JobTerms calldata terms, uint256 amount, RefundReason why)
+    function _refund(bytes32 jobId, JobState storage job, JobTerms calldata terms, uint256 amount, RefundReason why)
         private
     {
         job.status = JobStatus.Refunded;
-        _clear(jobId);
+        delete _evidenceHashes[jobId];
         emit AgentRefunded(jobId, terms.agent, amount, why);
         _push(terms.agent, amount);
     }
@@ -290,7 +306,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
     function _shareOracleFee(uint64 fee, address[] calldata attesters) private {
         uint256 n = attesters.length;
         if (n == 0) {
-            _credit(treasury, fee);
+            protocolFeesAccrued += fee;
             return;
         }
         uint256 share = fee / n;
@@ -313,20 +329,11 @@ contract JobEscrow is IJobEscrow, Ownable2Step, Pausable, ReentrancyGuardTransie
         emit Credited(account, amount);
     }
 
-    function _clear(uint256 jobId) private {
-        delete _termsHashes[jobId];
-        delete _evidenceHashes[jobId];
-    }
-
-    function _checkTerms(uint256 jobId, JobTerms calldata terms) private view {
-        if (_termsHashes[jobId] != _hash(terms)) revert TermsMismatch(jobId);
-    }
-
-    function _requireStatus(uint256 jobId, JobStatus actual, JobStatus expected) private pure {
+    function _requireStatus(bytes32 jobId, JobStatus actual, JobStatus expected) private pure {
         if (actual != expected) revert JobNotInStatus(jobId, actual, expected);
     }
 
-    function _hash(JobTerms calldata terms) private pure returns (bytes32) {
+    function _id(JobTerms calldata terms) private pure returns (bytes32) {
         return keccak256(abi.encode(terms));
     }
 

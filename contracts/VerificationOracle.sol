@@ -20,7 +20,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     uint256 public constant MAX_OPERATORS = 128;
 
     bytes32 private constant ATTESTATION_TYPEHASH =
-        keccak256("Attestation(uint256 jobId,bytes32 evidenceHash,bool approve,uint8 reason,uint64 setNonce)");
+        keccak256("Attestation(bytes32 jobId,bytes32 evidenceHash,bool approve,uint8 reason,uint64 setNonce)");
 
     /// @notice The staking token (the escrow's settlement token).
     IERC20 public immutable token;
@@ -45,7 +45,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
 
     mapping(address operator => Operator) private _operators;
     mapping(uint8 index => address) private _operatorAt;
-    mapping(uint256 jobId => Tally) private _tallies; // deleted once the verdict is final
+    mapping(bytes32 jobId => Tally) private _tallies; // deleted once the verdict is final
 
     constructor(IERC20 token_, address escrow_, address governance, uint8 quorum_, uint256 minStake_, uint40 delay)
         Ownable(governance)
@@ -124,7 +124,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     }
 
     /// @inheritdoc IVerificationOracle
-    function attest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason, JobTerms calldata terms)
+    function attest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason, JobTerms calldata terms)
         external
         nonReentrant
     {
@@ -136,38 +136,50 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         if (approve) side = votes.approvals |= bit;
         else side = votes.rejections |= bit;
         emit Attested(jobId, msg.sender, evidenceHash, approve, reason);
-        if (_popcount(side) >= quorum) _finalize(jobId, evidenceHash, approve, side, terms);
+        if (_popcount(side) < quorum) return;
+        delete _tallies[jobId];
+        address[] memory attesters = _members(side, bit, msg.sender);
+        _finalize(jobId, evidenceHash, approve, reason, side, attesters, terms);
     }
 
     /// @inheritdoc IVerificationOracle
+    /// @dev The escrow checks status, evidence hash and deadline in `recordVerdict`, so this path
+    /// skips the oracle's own pre-check.
     function attestWithSignatures(
-        uint256 jobId,
+        bytes32 jobId,
         bytes32 evidenceHash,
         bool approve,
         uint8 reason,
         JobTerms calldata terms,
-        bytes[] calldata signatures
+        bytes32[2][] calldata signatures
     ) external nonReentrant {
-        _requireAwaiting(jobId, evidenceHash);
         bytes32 digest = attestationDigest(jobId, evidenceHash, approve, reason);
         Tally memory votes = _tallies[jobId];
         uint128 seen = votes.approvals | votes.rejections;
         uint128 side = approve ? votes.approvals : votes.rejections;
+        uint256 earlier = _popcount(side);
+        address[] memory attesters = new address[](earlier + signatures.length);
         for (uint256 i = 0; i < signatures.length; ++i) {
-            address signer = ECDSA.recover(digest, signatures[i]);
+            address signer = ECDSA.recover(digest, signatures[i][0], signatures[i][1]);
             uint128 bit = _operatorBit(signer);
             if (seen & bit != 0) revert AlreadyAttested(jobId, signer);
             seen |= bit;
             side |= bit;
-            emit Attested(jobId, signer, evidenceHash, approve, reason);
+            attesters[earlier + i] = signer;
         }
-        uint256 valid = _popcount(side);
-        if (valid < quorum) revert QuorumNotReached(jobId, valid, quorum);
-        _finalize(jobId, evidenceHash, approve, side, terms);
+        if (attesters.length < quorum) revert QuorumNotReached(jobId, attesters.length, quorum);
+        if (earlier != 0) {
+            address[] memory before = _members(approve ? votes.approvals : votes.rejections, 0, address(0));
+            for (uint256 i = 0; i < earlier; ++i) {
+                attesters[i] = before[i];
+            }
+            delete _tallies[jobId];
+        }
+        _finalize(jobId, evidenceHash, approve, reason, side, attesters, terms);
     }
 
     /// @inheritdoc IVerificationOracle
-    function attestationDigest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
+    function attestationDigest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
         public
         view
         returns (bytes32)
@@ -183,21 +195,25 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     }
 
     /// @inheritdoc IVerificationOracle
-    function tally(uint256 jobId) external view returns (address[] memory approvers, address[] memory rejecters) {
+    function tally(bytes32 jobId) external view returns (address[] memory approvers, address[] memory rejecters) {
         Tally memory t = _tallies[jobId];
-        return (_members(t.approvals), _members(t.rejections));
+        return (_members(t.approvals, 0, address(0)), _members(t.rejections, 0, address(0)));
     }
 
-    function _finalize(uint256 jobId, bytes32 evidenceHash, bool approve, uint128 side, JobTerms calldata terms)
-        private
-    {
-        delete _tallies[jobId];
-        address[] memory attesters = _members(side);
-        emit VerdictReached(jobId, evidenceHash, approve, attesters.length);
-        IJobEscrow(escrow).recordVerdict(jobId, terms, approve, attesters);
+    function _finalize(
+        bytes32 jobId,
+        bytes32 evidenceHash,
+        bool approve,
+        uint8 reason,
+        uint128 side,
+        address[] memory attesters,
+        JobTerms calldata terms
+    ) private {
+        emit VerdictReached(jobId, evidenceHash, approve, reason, side);
+        IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, attesters);
     }
 
-    function _requireAwaiting(uint256 jobId, bytes32 evidenceHash) private view {
+    function _requireAwaiting(bytes32 jobId, bytes32 evidenceHash) private view {
         (JobStatus status, bytes32 current, uint40 verifyBy) = IJobEscrow(escrow).verificationContext(jobId);
         if (status != JobStatus.Submitted) revert NotAwaitingVerification(jobId, status);
         if (current != evidenceHash) revert EvidenceMismatch(jobId, current, evidenceHash);
@@ -210,11 +226,14 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         return uint128(1) << (op.index - 1);
     }
 
-    function _members(uint128 mask) private view returns (address[] memory members) {
+    /// @dev The operators in `mask`; `knownBit` belongs to `known`, which saves its lookup.
+    function _members(uint128 mask, uint128 knownBit, address known) private view returns (address[] memory members) {
         members = new address[](_popcount(mask));
         uint256 n = 0;
         for (uint8 index = 1; mask != 0; ++index) {
-            if (mask & 1 != 0) members[n++] = _operatorAt[index];
+            if (mask & 1 != 0) {
+                members[n++] = (uint128(1) << (index - 1)) == knownBit ? known : _operatorAt[index];
+            }
             mask >>= 1;
         }
     }

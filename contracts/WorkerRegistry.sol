@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {
-    IWorkerRegistry, Ineligibility, Requirements, WorkerProfile
+    IWorkerRegistry, Ineligibility, Requirements, WorkOutcome, WorkerProfile
 } from "./interfaces/IWorkerRegistry.sol";
 
 /// @title WorkerRegistry
@@ -76,39 +76,32 @@ contract WorkerRegistry is IWorkerRegistry, AccessControl {
         WorkerProfile storage p = _profiles[worker];
         Ineligibility reason = _eligibility(p, req);
         if (reason != Ineligibility.None) revert WorkerNotEligible(worker, reason);
-        uint8 active = p.activeJobs + 1;
-        p.activeJobs = active;
-        emit ActiveJobsChanged(worker, active);
+        ++p.activeJobs; // cannot overflow: eligibility checked activeJobs < maxConcurrent
+        _emitWork(worker, p);
     }
 
     /// @inheritdoc IWorkerRegistry
-    function releaseSlot(address worker) external onlyEscrow {
+    function finishJob(address worker, WorkOutcome outcome) external onlyEscrow {
         WorkerProfile storage p = _profiles[worker];
-        uint8 active = _release(p);
-        emit ActiveJobsChanged(worker, active);
-    }
-
-    /// @inheritdoc IWorkerRegistry
-    function recordMissedDeadline(address worker) external onlyEscrow {
-        WorkerProfile storage p = _profiles[worker];
-        uint8 active = _release(p);
-        if (p.missedDeadlines < type(uint16).max) ++p.missedDeadlines;
-        emit ActiveJobsChanged(worker, active);
-        emit ReputationChanged(worker, p.completed, p.missedDeadlines, p.disputesLost);
+        // Saturating: the escrow pairs every finish with a start, so this is belt and braces.
+        if (p.activeJobs > 0) --p.activeJobs;
+        if (outcome == WorkOutcome.Completed && p.completed < type(uint32).max) ++p.completed;
+        if (outcome == WorkOutcome.MissedDeadline && p.missedDeadlines < type(uint16).max) ++p.missedDeadlines;
+        _emitWork(worker, p);
     }
 
     /// @inheritdoc IWorkerRegistry
     function recordCompletion(address worker) external onlyEscrow {
         WorkerProfile storage p = _profiles[worker];
         if (p.completed < type(uint32).max) ++p.completed;
-        emit ReputationChanged(worker, p.completed, p.missedDeadlines, p.disputesLost);
+        _emitWork(worker, p);
     }
 
     /// @inheritdoc IWorkerRegistry
     function recordDisputeLost(address worker) external onlyEscrow {
         WorkerProfile storage p = _profiles[worker];
         if (p.disputesLost < type(uint16).max) ++p.disputesLost;
-        emit ReputationChanged(worker, p.completed, p.missedDeadlines, p.disputesLost);
+        _emitWork(worker, p);
     }
 
     /// @inheritdoc IWorkerRegistry
@@ -142,15 +135,8 @@ contract WorkerRegistry is IWorkerRegistry, AccessControl {
         return Ineligibility.None;
     }
 
-    /// @dev Saturates at zero: the escrow pairs every release with a start, so this is belt and braces.
-    function _release(WorkerProfile storage p) private returns (uint8 active) {
-        active = p.activeJobs;
-        if (active > 0) {
-            unchecked {
-                --active;
-            }
-            p.activeJobs = active;
-        }
+    function _emitWork(address worker, WorkerProfile storage p) private {
+        emit WorkRecorded(worker, p.activeJobs, p.completed, p.missedDeadlines, p.disputesLost);
     }
 
     function _requireRegistered(address worker) private view returns (WorkerProfile storage p) {

@@ -26,8 +26,8 @@ enum RefundReason {
     VerificationMissed
 }
 
-/// @notice Everything agreed when a job is posted. Only its hash is stored; callers pass the terms
-/// back (they are in `JobPosted`) and the escrow checks them against the hash.
+/// @notice Everything agreed when a job is posted. A job's id is the keccak256 of its ABI-encoded
+/// terms, so nothing of them is stored: callers pass the terms back (they are in `JobPosted`).
 struct JobTerms {
     address agent; // funds the job; refunded when the work fails
     uint96 reward; // token units, paid to the worker on approval
@@ -47,23 +47,24 @@ struct JobTerms {
 /// refunded. No function lets anyone, governance included, move escrowed funds elsewhere.
 interface IJobEscrow {
     /// @notice Emitted when `agent` posts `jobId`; `terms` are what later calls must pass back.
-    event JobPosted(uint256 indexed jobId, address indexed agent, address indexed offeredTo, JobTerms terms);
+    event JobPosted(bytes32 indexed jobId, address indexed agent, address indexed offeredTo, JobTerms terms);
 
     /// @notice Emitted when `worker` accepts `jobId`.
-    event JobAccepted(uint256 indexed jobId, address indexed worker);
+    event JobAccepted(bytes32 indexed jobId, address indexed worker);
 
     /// @notice Emitted when the worker submits evidence; the bundle at `uri` hashes to `evidenceHash`.
-    event EvidenceSubmitted(uint256 indexed jobId, address indexed worker, bytes32 evidenceHash, string uri);
+    event EvidenceSubmitted(bytes32 indexed jobId, address indexed worker, bytes32 evidenceHash, string uri);
 
-    /// @notice Emitted when the oracle's final verdict on `jobId` is recorded.
-    /// @param challengeEndsAt when the verdict settles; equal to the block time when it settled at once
-    event VerdictRecorded(uint256 indexed jobId, bool approved, uint40 challengeEndsAt);
+    /// @notice Emitted when the oracle's final verdict on a job with a challenge window is recorded;
+    /// a job without one settles in the same transaction (`WorkerPaid` or `AgentRefunded`).
+    event VerdictRecorded(bytes32 indexed jobId, bool approved, uint40 challengeEndsAt);
 
-    /// @notice Emitted when `worker` is paid `amount` for `jobId` (pushed or credited).
-    event WorkerPaid(uint256 indexed jobId, address indexed worker, uint256 amount);
+    /// @notice Emitted when `worker` is paid `amount` for `jobId` (pushed or credited) and
+    /// `protocolFee` accrues to the treasury.
+    event WorkerPaid(bytes32 indexed jobId, address indexed worker, uint256 amount, uint256 protocolFee);
 
     /// @notice Emitted when `agent` gets `amount` back for `jobId` (pushed or credited).
-    event AgentRefunded(uint256 indexed jobId, address indexed agent, uint256 amount, RefundReason reason);
+    event AgentRefunded(bytes32 indexed jobId, address indexed agent, uint256 amount, RefundReason reason);
 
     /// @notice Emitted when `amount` is credited to `account` instead of pushed (fees, or a refused
     /// transfer); `withdraw` pays it out.
@@ -75,14 +76,23 @@ interface IJobEscrow {
     /// @notice Emitted when governance changes the fees charged to new jobs.
     event FeesChanged(uint16 protocolFeeBps, uint64 oracleFee);
 
-    /// @notice Emitted when governance changes where protocol fees are credited.
+    /// @notice Emitted when governance changes where protocol fees go.
     event TreasuryChanged(address treasury);
 
-    /// @notice Thrown when an action needs `jobId` in `expected` but it is in `actual`.
-    error JobNotInStatus(uint256 jobId, JobStatus actual, JobStatus expected);
+    /// @notice Emitted when accrued protocol fees of `amount` are sent to `treasury`.
+    event ProtocolFeesCollected(address indexed treasury, uint256 amount);
 
-    /// @notice Thrown when the terms passed for `jobId` do not hash to the posted ones.
-    error TermsMismatch(uint256 jobId);
+    /// @notice Emitted when governance stops (`true`) or resumes new jobs.
+    event PausedChanged(bool paused);
+
+    /// @notice Thrown when an action needs `jobId` in `expected` but it is in `actual`.
+    error JobNotInStatus(bytes32 jobId, JobStatus actual, JobStatus expected);
+
+    /// @notice Thrown when posting terms whose job id is already taken.
+    error JobExists(bytes32 jobId);
+
+    /// @notice Thrown when new jobs are paused.
+    error PostingPaused();
 
     /// @notice Thrown when posting terms are invalid; `field` names the first bad one.
     error InvalidTerms(string field);
@@ -91,16 +101,19 @@ interface IJobEscrow {
     error FeeMismatch(uint64 expectedOracleFee, uint64 expectedProtocolFee);
 
     /// @notice Thrown when `caller` is not the party allowed to do this to `jobId`.
-    error Unauthorized(uint256 jobId, address caller);
+    error Unauthorized(bytes32 jobId, address caller);
 
     /// @notice Thrown when an action on `jobId` comes after its deadline `deadline`.
-    error DeadlinePassed(uint256 jobId, uint40 deadline);
+    error DeadlinePassed(bytes32 jobId, uint40 deadline);
 
     /// @notice Thrown when `settle` finds nothing that time allows yet; try again after `notBefore`.
-    error NothingToSettle(uint256 jobId, JobStatus status, uint40 notBefore);
+    error NothingToSettle(bytes32 jobId, JobStatus status, uint40 notBefore);
+
+    /// @notice Thrown when a verdict names another evidence hash than the one submitted.
+    error EvidenceMismatch(bytes32 jobId, bytes32 submitted, bytes32 given);
 
     /// @notice Thrown when evidence is submitted without a hash or URI.
-    error EmptyEvidence(uint256 jobId);
+    error EmptyEvidence(bytes32 jobId);
 
     /// @notice Thrown when `account` withdraws with no credit.
     error NothingToWithdraw(address account);
@@ -115,35 +128,39 @@ interface IJobEscrow {
     error BadWiring(string what);
 
     /// @notice Posts a job; pulls reward + fees from `terms.agent`, who must be the caller.
-    /// @return jobId the new job's id
-    function postJob(JobTerms calldata terms) external returns (uint256 jobId);
+    /// @return jobId keccak256(abi.encode(terms))
+    function postJob(JobTerms calldata terms) external returns (bytes32 jobId);
 
     /// @notice `postJob` with an EIP-2612 permit, so posting is one transaction. A failed permit
     /// is ignored when the allowance already suffices (a front-run permit cannot block the post).
     function postJobWithPermit(JobTerms calldata terms, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
         external
-        returns (uint256 jobId);
+        returns (bytes32 jobId);
 
     /// @notice The agent withdraws an open job; everything it paid comes back.
-    function cancelJob(uint256 jobId, JobTerms calldata terms) external;
+    function cancelJob(JobTerms calldata terms) external;
 
     /// @notice The caller takes `jobId`; it must be eligible, within capacity, and the one it is
     /// offered to, if any.
-    function acceptJob(uint256 jobId, JobTerms calldata terms) external;
+    function acceptJob(JobTerms calldata terms) external;
 
     /// @notice The assigned worker submits the hash and URI of its evidence bundle, before resolve-by.
-    function submitEvidence(uint256 jobId, bytes32 evidenceHash, string calldata uri) external;
+    function submitEvidence(bytes32 jobId, bytes32 evidenceHash, string calldata uri) external;
 
-    /// @notice Records the oracle's final verdict; with no challenge window the money moves now.
+    /// @notice Records the oracle's final verdict on `evidenceHash`, which must be the submitted
+    /// evidence; with no challenge window the money moves now.
     /// @param attesters the operators who attested the verdict; they share the oracle fee
-    function recordVerdict(uint256 jobId, JobTerms calldata terms, bool approved, address[] calldata attesters)
+    function recordVerdict(JobTerms calldata terms, bytes32 evidenceHash, bool approved, address[] calldata attesters)
         external;
 
     /// @notice Advances `jobId` as far as time allows, moving the money; anyone may call. Pays an
     /// approved worker or refunds a rejected agent after the challenge window; refunds the agent of a
     /// job nobody accepted by accept-by, one whose worker missed resolve-by, or one the oracle did
     /// not verify in time.
-    function settle(uint256 jobId, JobTerms calldata terms) external;
+    function settle(JobTerms calldata terms) external;
+
+    /// @notice Sends the accrued protocol fees to the treasury; anyone may call.
+    function collectProtocolFees() external returns (uint256 amount);
 
     /// @notice Pays the caller's credit to `to` (another address when the caller cannot receive).
     function withdraw(address to) external returns (uint256 amount);
@@ -152,20 +169,20 @@ interface IJobEscrow {
     function quote(uint96 reward) external view returns (uint64 oracleFee, uint64 protocolFee);
 
     /// @notice The stored status, worker and current deadline of `jobId` (see docs/protocol.md).
-    function jobState(uint256 jobId) external view returns (JobStatus status, address worker, uint40 deadline);
+    function jobState(bytes32 jobId) external view returns (JobStatus status, address worker, uint40 deadline);
 
     /// @notice What the oracle checks an attestation against.
-    function verificationContext(uint256 jobId)
+    function verificationContext(bytes32 jobId)
         external
         view
         returns (JobStatus status, bytes32 evidenceHash, uint40 verifyBy);
 
-    /// @notice The hash `terms` must have for `jobId`; zero once the job has settled.
-    function termsHash(uint256 jobId) external view returns (bytes32);
+    /// @notice The id of the job with `terms`: keccak256(abi.encode(terms)).
+    function jobIdOf(JobTerms calldata terms) external pure returns (bytes32);
 
     /// @notice Funds credited to `account`, waiting for `withdraw`.
     function creditOf(address account) external view returns (uint256);
 
-    /// @notice Number of jobs posted; ids run from 1 to this.
-    function jobCount() external view returns (uint256);
+    /// @notice Protocol fees accrued and not yet collected.
+    function protocolFeesAccrued() external view returns (uint96);
 }

@@ -34,29 +34,32 @@ interface IVerificationOracle {
     /// @notice Emitted when `operator` withdraws `amount` of unstaked tokens.
     event StakeWithdrawn(address indexed operator, uint256 amount);
 
-    /// @notice Emitted for every attestation, with a machine-readable `reason` code.
-    event Attested(uint256 indexed jobId, address indexed operator, bytes32 evidenceHash, bool approve, uint8 reason);
+    /// @notice Emitted for every attestation sent by its operator, with a machine-readable `reason`
+    /// code. Attestations aggregated by signature appear only in `VerdictReached`.
+    event Attested(bytes32 indexed jobId, address indexed operator, bytes32 evidenceHash, bool approve, uint8 reason);
 
     /// @notice Emitted when a verdict on `jobId` reaches the quorum and is sent to the escrow.
-    event VerdictReached(uint256 indexed jobId, bytes32 evidenceHash, bool approved, uint256 attesters);
+    /// @param reason the reason code of the final attestation (or of the aggregated signatures)
+    /// @param attesters mask of the operators who attested it: bit i is the operator with index i + 1
+    event VerdictReached(bytes32 indexed jobId, bytes32 evidenceHash, bool approved, uint8 reason, uint128 attesters);
 
     /// @notice Thrown when `account` is not an active operator with at least the minimum stake.
     error NotActiveOperator(address account);
 
     /// @notice Thrown when `operator` attests `jobId` a second time.
-    error AlreadyAttested(uint256 jobId, address operator);
+    error AlreadyAttested(bytes32 jobId, address operator);
 
     /// @notice Thrown when `jobId` is not awaiting verification (it is in `status`).
-    error NotAwaitingVerification(uint256 jobId, JobStatus status);
+    error NotAwaitingVerification(bytes32 jobId, JobStatus status);
 
     /// @notice Thrown when an attestation names another evidence hash than the job's current one.
-    error EvidenceMismatch(uint256 jobId, bytes32 current, bytes32 attested);
+    error EvidenceMismatch(bytes32 jobId, bytes32 current, bytes32 attested);
 
     /// @notice Thrown when an attestation comes after the job's verification deadline.
-    error VerificationClosed(uint256 jobId, uint40 verifyBy);
+    error VerificationClosed(bytes32 jobId, uint40 verifyBy);
 
     /// @notice Thrown when aggregated signatures do not make a quorum (`valid` of `quorum`).
-    error QuorumNotReached(uint256 jobId, uint256 valid, uint256 quorum);
+    error QuorumNotReached(bytes32 jobId, uint256 valid, uint256 quorum);
 
     /// @notice Thrown when governance adds more operators than the masks hold.
     error OperatorSetFull(uint256 max);
@@ -93,22 +96,23 @@ interface IVerificationOracle {
 
     /// @notice The caller attests `approve` (with `reason`) on `evidenceHash` for `jobId`.
     /// @param terms the job's posted terms, needed when this attestation completes the quorum
-    function attest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason, JobTerms calldata terms)
+    function attest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason, JobTerms calldata terms)
         external;
 
     /// @notice Finalizes a verdict from the quorum's EIP-712 signatures in one transaction; anyone
-    /// may submit. Signatures are bound to the chain, this contract and the operator-set nonce.
+    /// may submit. Signatures are bound to the chain, this contract and the operator-set nonce, and
+    /// given in the compact EIP-2098 form (r, yParityAndS).
     function attestWithSignatures(
-        uint256 jobId,
+        bytes32 jobId,
         bytes32 evidenceHash,
         bool approve,
         uint8 reason,
         JobTerms calldata terms,
-        bytes[] calldata signatures
+        bytes32[2][] calldata signatures
     ) external;
 
     /// @notice The EIP-712 digest an operator signs for `attestWithSignatures`.
-    function attestationDigest(uint256 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
+    function attestationDigest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
         external
         view
         returns (bytes32);
@@ -117,7 +121,7 @@ interface IVerificationOracle {
     function operatorOf(address operator) external view returns (Operator memory);
 
     /// @notice The operators who attested `jobId` so far, by side; empty once the verdict is final.
-    function tally(uint256 jobId) external view returns (address[] memory approvers, address[] memory rejecters);
+    function tally(bytes32 jobId) external view returns (address[] memory approvers, address[] memory rejecters);
 
     /// @notice Matching attestations needed for a final verdict.
     function quorum() external view returns (uint8);

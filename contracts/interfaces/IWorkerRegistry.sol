@@ -14,7 +14,7 @@ struct WorkerProfile {
     uint64 expertise; // product-expertise bits, chosen by the worker
     uint32 certifications; // granted and revoked by certifiers only
     uint8 maxConcurrent; // jobs the worker takes at once; > 0 once registered
-    uint8 activeJobs; // accepted and not yet submitted or reclaimed
+    uint8 activeJobs; // accepted and still awaiting a verdict
     bool available; // the worker's own on/off switch
     uint32 completed; // jobs paid out; written by the escrow only
     uint16 missedDeadlines; // jobs reclaimed after resolve-by; written by the escrow only
@@ -30,6 +30,13 @@ enum Ineligibility {
     Expertise,
     Certification,
     AtCapacity
+}
+
+/// @notice How a job's work ended for its worker, as the escrow reports it.
+enum WorkOutcome {
+    Released, // a verdict came (or the oracle missed its deadline); reputation waits for settlement
+    Completed, // approved and paid at once
+    MissedDeadline // no evidence by resolve-by
 }
 
 /// @title Registry of human specialists who take escalated tickets.
@@ -54,11 +61,10 @@ interface IWorkerRegistry {
     /// @notice Emitted when a certifier changes `worker`'s certification bits to `certifications`.
     event CertificationsChanged(address indexed worker, address indexed certifier, uint32 certifications);
 
-    /// @notice Emitted when the escrow changes the number of jobs `worker` is working on.
-    event ActiveJobsChanged(address indexed worker, uint8 activeJobs);
-
-    /// @notice Emitted when the escrow updates `worker`'s reputation counters.
-    event ReputationChanged(address indexed worker, uint32 completed, uint16 missedDeadlines, uint16 disputesLost);
+    /// @notice Emitted when the escrow changes `worker`'s capacity use or reputation counters.
+    event WorkRecorded(
+        address indexed worker, uint8 activeJobs, uint32 completed, uint16 missedDeadlines, uint16 disputesLost
+    );
 
     /// @notice Thrown when a registration names no language, no capacity or no encryption key.
     error InvalidProfile(uint64 languages, uint8 maxConcurrent, bytes32 encryptionKey);
@@ -94,13 +100,10 @@ interface IWorkerRegistry {
     /// when the worker is not eligible. Escrow only.
     function startJob(address worker, Requirements calldata req) external;
 
-    /// @notice Gives back the slot taken by `startJob` once evidence is in. Escrow only.
-    function releaseSlot(address worker) external;
+    /// @notice Gives back the slot taken by `startJob` and counts `outcome`. Escrow only.
+    function finishJob(address worker, WorkOutcome outcome) external;
 
-    /// @notice Gives back the slot and counts a missed resolve-by deadline. Escrow only.
-    function recordMissedDeadline(address worker) external;
-
-    /// @notice Counts a job paid out to `worker`. Escrow only.
+    /// @notice Counts a job paid out after its challenge window. Escrow only.
     function recordCompletion(address worker) external;
 
     /// @notice Counts a dispute lost by `worker`. Escrow only.

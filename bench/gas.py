@@ -1,0 +1,126 @@
+"""Gas per lifecycle step on a local anvil; prints a table and writes bench/out/gas.json."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from ape import accounts, chain, networks, project
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+from rich.console import Console
+from rich.table import Table
+
+from protocol_core.deployment import SystemParams, deploy_system
+from protocol_core.terms import JobTerms, Requirements
+
+OUT = Path(__file__).parent / "out" / "gas.json"
+WARMUP_JOBS = 2  # first jobs pay one-off zero-to-nonzero writes (balances, credits)
+MNEMONIC_KEYS = [f"0x{i:064x}" for i in range(1, 4)]  # throwaway operator keys for signing
+
+
+def main() -> None:
+    console = Console()
+    with networks.parse_network_choice("polygon:local:foundry"):
+        figures = measure(console)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(figures, indent=2) + "\n")
+    table = Table(title="Gas per step (steady state, TestUSDC on anvil)")
+    table.add_column("step")
+    table.add_column("gas", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, f"{value:,}")
+    console.print(table)
+    console.print(f"written to {OUT}")
+
+
+def measure(console: Console) -> dict[str, int]:
+    test_accounts = accounts.test_accounts
+    deployer, agent, worker, treasury = test_accounts[0], test_accounts[1], test_accounts[2], test_accounts[3]
+    operators = [test_accounts.generate_test_account() for _ in range(3)]
+    signer_keys = {}
+    usdc = deployer.deploy(project.TestUSDC)
+    system = deploy_system(project, deployer, usdc, SystemParams(), treasury=str(treasury.address))
+    escrow, oracle = system.escrow, system.oracle
+    for op in operators:
+        deployer.transfer(op, 10**18)
+        oracle.addOperator(op, sender=deployer)
+        usdc.mint(op, 10**9, sender=op)
+        usdc.approve(oracle, 10**9, sender=op)
+        oracle.stake(10**9, sender=op)
+        signer_keys[str(op.address)] = op.private_key
+    usdc.mint(agent, 10**12, sender=agent)
+    usdc.approve(escrow, 2**256 - 1, sender=agent)
+    system.registry.register(1, 1, 50, keccak(b"key"), "ipfs://w", sender=worker)
+
+    def new_terms() -> JobTerms:
+        now = chain.pending_timestamp
+        oracle_fee, protocol_fee = escrow.quote(40_000_000)
+        return JobTerms(
+            agent=str(agent.address), reward=40_000_000, oracle_fee=oracle_fee,
+            protocol_fee=protocol_fee, accept_by=now + 3600, resolve_by=now + 7200,
+            spec_hash=keccak(os.urandom(32)), requirements=Requirements(language=0, expertise=1),
+        )
+
+    def through_submit(terms: JobTerms) -> tuple[bytes, list[int]]:
+        post = escrow.postJob(terms.as_abi(), sender=agent)
+        accept = escrow.acceptJob(terms.as_abi(), sender=worker)
+        evidence = keccak(os.urandom(32))
+        submit = escrow.submitEvidence(terms.digest(), evidence, "ipfs://bafy-evidence-bundle", sender=worker)
+        return evidence, [post.gas_used, accept.gas_used, submit.gas_used]
+
+    def separate(terms: JobTerms) -> list[int]:
+        evidence, gas = through_submit(terms)
+        for op in operators[:2]:
+            tx = oracle.attest(terms.digest(), evidence, True, 0, terms.as_abi(), sender=op)
+            gas.append(tx.gas_used)
+        return gas
+
+    def aggregated(terms: JobTerms) -> list[int]:
+        evidence, gas = through_submit(terms)
+        signatures = [sign(oracle, signer_keys[str(op.address)], terms.digest(), evidence) for op in operators[:2]]
+        tx = oracle.attestWithSignatures(
+            terms.digest(), evidence, True, 0, terms.as_abi(), signatures, sender=operators[0]
+        )
+        return [*gas, tx.gas_used]
+
+    for _ in range(WARMUP_JOBS):
+        separate(new_terms())
+        aggregated(new_terms())
+    post, accept, submit, attest_first, attest_final = separate(new_terms())
+    *_, aggregated_final = aggregated(new_terms())
+    base = post + accept + submit
+    return {
+        "post": post,
+        "accept": accept,
+        "submit": submit,
+        "attest": attest_first,
+        "attest_final_with_payout": attest_final,
+        "settle": attest_final - attest_first,
+        "attest_aggregated_2of3_with_payout": aggregated_final,
+        "happy_path_total": base + aggregated_final,
+        "happy_path_total_separate_attestations": base + attest_first + attest_final,
+    }
+
+
+def sign(oracle, private_key: str, job_id: bytes, evidence: bytes) -> list[bytes]:
+    """An operator's EIP-712 attestation signature, built off-chain like an oracle node would."""
+    domain = {
+        "name": "EscalationVerificationOracle", "version": "1",
+        "chainId": chain.chain_id, "verifyingContract": str(oracle.address),
+    }
+    types = {"Attestation": [
+        {"name": "jobId", "type": "bytes32"}, {"name": "evidenceHash", "type": "bytes32"},
+        {"name": "approve", "type": "bool"}, {"name": "reason", "type": "uint8"},
+        {"name": "setNonce", "type": "uint64"},
+    ]}
+    message = {"jobId": job_id, "evidenceHash": evidence, "approve": True, "reason": 0, "setNonce": oracle.setNonce()}
+    signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
+    signed = Account.sign_message(signable, private_key)
+    y_parity_and_s = signed.s | ((signed.v - 27) << 255)  # EIP-2098 compact form
+    return [signed.r.to_bytes(32, "big"), y_parity_and_s.to_bytes(32, "big")]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What every role of the escalation protocol shares: job terms, deployment, bindings."""

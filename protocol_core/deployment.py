@@ -1,0 +1,152 @@
+"""Deploys and wires the protocol's contracts, and remembers their addresses per network."""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import DeploymentError
+
+# Native USDC (6 decimals); the bridged USDC.e is another token and must not be used.
+USDC_BY_NETWORK = {
+    "polygon:mainnet": "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359",
+    "polygon:amoy": "0x41E94Eb019C0762f9Bfcf9Fb1E58725BfB0e7582",
+}
+LOCAL_NETWORKS = {"local"}
+DEFAULT_DEPLOYMENTS_FILE = Path("deployments.json")
+
+
+@dataclass(frozen=True)
+class SystemParams:
+    """Constructor and governance parameters of one deployment."""
+
+    verification_window: int = 3600  # seconds the oracle has after evidence is submitted
+    max_oracle_fee: int = 10_000_000  # cap on the flat oracle fee (10 USDC)
+    oracle_fee: int = 500_000  # flat oracle fee per job (0.50 USDC)
+    protocol_fee_bps: int = 100  # 1 % of the reward, to the treasury on payout
+    quorum: int = 2  # matching attestations for a final verdict
+    min_stake: int = 100_000_000  # 100 USDC per oracle operator
+    unstake_delay: int = 7 * 24 * 3600  # seconds stake stays slashable after unstaking starts
+
+
+@dataclass
+class Addresses:
+    """Where one network's deployment lives."""
+
+    token: str
+    registry: str
+    oracle: str
+    escrow: str
+    deployer: str
+    params: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class System:
+    """Connected contract instances of one deployment."""
+
+    token: Any
+    registry: Any
+    oracle: Any
+    escrow: Any
+
+    def addresses(self, deployer: str, params: SystemParams) -> Addresses:
+        """The record written to the deployments file."""
+        return Addresses(
+            token=str(self.token.address),
+            registry=str(self.registry.address),
+            oracle=str(self.oracle.address),
+            escrow=str(self.escrow.address),
+            deployer=deployer,
+            params=asdict(params),
+        )
+
+
+def load_deployments(path: Path = DEFAULT_DEPLOYMENTS_FILE) -> dict[str, Addresses]:
+    """Every recorded deployment, by `ecosystem:network`."""
+    if not path.exists():
+        return {}
+    raw = json.loads(path.read_text())
+    return {name: Addresses(**entry) for name, entry in raw.items()}
+
+
+def save_deployment(name: str, addresses: Addresses, path: Path = DEFAULT_DEPLOYMENTS_FILE) -> None:
+    """Records one network's addresses, keeping the others."""
+    known = load_deployments(path)
+    known[name] = addresses
+    path.write_text(json.dumps({k: asdict(v) for k, v in sorted(known.items())}, indent=2) + "\n")
+
+
+def check_usdc(token: Any, network: str) -> None:
+    """Refuses a token that is not 6-decimal USDC at the address expected on `network`."""
+    expected = USDC_BY_NETWORK.get(network)
+    if expected is not None and str(token.address).lower() != expected.lower():
+        raise DeploymentError(f"{network} must use native USDC at {expected}, not {token.address}")
+    symbol, decimals = token.symbol(), token.decimals()
+    if symbol != "USDC" or decimals != 6:
+        raise DeploymentError(
+            f"token at {token.address} reports {symbol!r} with {decimals} decimals; "
+            "expected 'USDC' with 6. Check the network and the token address."
+        )
+
+
+def deploy_system(
+    project: Any,
+    deployer: Any,
+    token: Any,
+    params: SystemParams = SystemParams(),
+    governance: str | None = None,
+    treasury: str | None = None,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> System:
+    """Deploys registry, oracle and escrow, wired by immutable addresses.
+
+    The registry and oracle take the escrow's address before it exists: it is the deployer's
+    CREATE address two transactions ahead, and the escrow's constructor checks both point back.
+    """
+    governance = governance or str(deployer.address)
+    treasury = treasury or governance
+    escrow_address = deployer.get_deployment_address(deployer.nonce + 2)
+    progress("WorkerRegistry")
+    registry = deployer.deploy(project.WorkerRegistry, escrow_address, governance)
+    progress("VerificationOracle")
+    oracle = deployer.deploy(
+        project.VerificationOracle,
+        token.address,
+        escrow_address,
+        governance,
+        params.quorum,
+        params.min_stake,
+        params.unstake_delay,
+    )
+    progress("JobEscrow")
+    escrow = deployer.deploy(
+        project.JobEscrow,
+        token.address,
+        registry.address,
+        oracle.address,
+        treasury,
+        governance,
+        params.verification_window,
+        params.max_oracle_fee,
+    )
+    if str(escrow.address) != str(escrow_address):
+        raise DeploymentError(
+            f"escrow landed at {escrow.address}, not the predicted {escrow_address}: another "
+            "transaction from the deployer interleaved. Redeploy with an idle deployer account."
+        )
+    if governance == str(deployer.address):
+        escrow.setFees(params.protocol_fee_bps, params.oracle_fee, sender=deployer)
+    return System(token=token, registry=registry, oracle=oracle, escrow=escrow)
+
+
+def connect_system(project: Any, addresses: Addresses) -> System:
+    """Binds to an earlier deployment."""
+    # TestUSDC's ABI is ERC-20 + EIP-2612, a superset of what the protocol calls on real USDC.
+    return System(
+        token=project.TestUSDC.at(addresses.token),
+        registry=project.WorkerRegistry.at(addresses.registry),
+        oracle=project.VerificationOracle.at(addresses.oracle),
+        escrow=project.JobEscrow.at(addresses.escrow),
+    )
+

@@ -1,0 +1,106 @@
+"""Job terms: the posted agreement whose hash the escrow stores, with its canonical ABI encoding."""
+
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from pydantic import BaseModel, ConfigDict, field_validator
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+# Must match `JobTerms` in contracts/interfaces/IJobEscrow.sol field for field.
+TERMS_ABI = "(address,uint96,address,uint64,uint64,address,uint40,uint40,uint32,bytes32,(uint8,uint64,uint32))"
+
+
+class Requirements(BaseModel):
+    """What a job asks of its worker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    language: int  # index in protocol_core.languages.LANGUAGES
+    expertise: int = 0  # product-expertise bits, all required
+    certifications: int = 0  # certification bits, all required
+
+    def as_abi(self) -> tuple[int, int, int]:
+        """The tuple the contracts take."""
+        return (self.language, self.expertise, self.certifications)
+
+
+class JobTerms(BaseModel):
+    """A job's posted terms; the escrow keeps only `digest()`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agent: str
+    reward: int
+    confirmer: str = ZERO_ADDRESS
+    oracle_fee: int
+    protocol_fee: int
+    offered_to: str = ZERO_ADDRESS
+    accept_by: int
+    resolve_by: int
+    challenge_window: int = 0
+    spec_hash: bytes
+    requirements: Requirements
+
+    @field_validator("agent", "confirmer", "offered_to", mode="before")
+    @classmethod
+    def _checksum(cls, value: Any) -> str:
+        return to_checksum_address(str(value))
+
+    @field_validator("spec_hash", mode="before")
+    @classmethod
+    def _bytes32(cls, value: Any) -> bytes:
+        raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+        if len(raw) != 32:
+            raise ValueError(f"spec_hash must be 32 bytes, got {len(raw)}")
+        return raw
+
+    @property
+    def total(self) -> int:
+        """What posting pulls from the agent."""
+        return self.reward + self.oracle_fee + self.protocol_fee
+
+    def as_abi(self) -> tuple[Any, ...]:
+        """The struct as the contracts take it."""
+        return (
+            self.agent,
+            self.reward,
+            self.confirmer,
+            self.oracle_fee,
+            self.protocol_fee,
+            self.offered_to,
+            self.accept_by,
+            self.resolve_by,
+            self.challenge_window,
+            self.spec_hash,
+            self.requirements.as_abi(),
+        )
+
+    def digest(self) -> bytes:
+        """keccak256(abi.encode(terms)): what `JobEscrow.termsHash(jobId)` holds."""
+        return keccak(encode([TERMS_ABI], [self.as_abi()]))
+
+    @classmethod
+    def from_event(cls, terms: Any) -> "JobTerms":
+        """Rebuilds the terms from a `JobPosted` event's `terms` field."""
+        req = terms["requirements"] if isinstance(terms, dict) else terms.requirements
+        get = (lambda k: terms[k]) if isinstance(terms, dict) else (lambda k: getattr(terms, k))
+        rget = (lambda k: req[k]) if isinstance(req, dict) else (lambda k: getattr(req, k))
+        return cls(
+            agent=get("agent"),
+            reward=get("reward"),
+            confirmer=get("confirmer"),
+            oracle_fee=get("oracleFee"),
+            protocol_fee=get("protocolFee"),
+            offered_to=get("offeredTo"),
+            accept_by=get("acceptBy"),
+            resolve_by=get("resolveBy"),
+            challenge_window=get("challengeWindow"),
+            spec_hash=get("specHash"),
+            requirements=Requirements(
+                language=rget("language"),
+                expertise=rget("expertise"),
+                certifications=rget("certifications"),
+            ),
+        )
