@@ -26,13 +26,13 @@ $(STAMP)/node: package.json package-lock.json
 	@touch $@
 
 demo: setup
-	$(BIN)/ape run demo
+	$(BIN)/ape run demo --verbosity WARNING --network polygon:local:foundry
 
 test: setup
-	$(BIN)/ape test tests -q
+	$(BIN)/ape test tests -q --network polygon:local:foundry
 
 bench: setup
-	$(BIN)/ape run bench_gas
+	$(BIN)/python bench/gas.py
 
 lint: setup
 	$(BIN)/ruff check protocol_core scripts tests bench

@@ -17,7 +17,6 @@ from protocol_core.terms import JobTerms, Requirements
 
 OUT = Path(__file__).parent / "out" / "gas.json"
 WARMUP_JOBS = 2  # first jobs pay one-off zero-to-nonzero writes (balances, credits)
-MNEMONIC_KEYS = [f"0x{i:064x}" for i in range(1, 4)]  # throwaway operator keys for signing
 
 
 def main() -> None:
@@ -54,13 +53,14 @@ def measure(console: Console) -> dict[str, int]:
     usdc.approve(escrow, 2**256 - 1, sender=agent)
     system.registry.register(1, 1, 50, keccak(b"key"), "ipfs://w", sender=worker)
 
-    def new_terms() -> JobTerms:
+    def new_terms(challenge_window: int = 0) -> JobTerms:
         now = chain.pending_timestamp
         oracle_fee, protocol_fee = escrow.quote(40_000_000)
         return JobTerms(
             agent=str(agent.address), reward=40_000_000, oracle_fee=oracle_fee,
             protocol_fee=protocol_fee, accept_by=now + 3600, resolve_by=now + 7200,
-            spec_hash=keccak(os.urandom(32)), requirements=Requirements(language=0, expertise=1),
+            challenge_window=challenge_window, spec_hash=keccak(os.urandom(32)),
+            requirements=Requirements(language=0, expertise=1),
         )
 
     def through_submit(terms: JobTerms) -> tuple[bytes, list[int]]:
@@ -85,11 +85,19 @@ def measure(console: Console) -> dict[str, int]:
         )
         return [*gas, tx.gas_used]
 
+    def settled_after_window(terms: JobTerms) -> int:
+        """Gas of `settle` paying an approved worker once the challenge window has passed."""
+        separate(terms)
+        chain.mine(timestamp=chain.pending_timestamp + terms.challenge_window + 1)
+        return escrow.settle(terms.as_abi(), sender=treasury).gas_used
+
     for _ in range(WARMUP_JOBS):
         separate(new_terms())
         aggregated(new_terms())
+        settled_after_window(new_terms(challenge_window=600))
     post, accept, submit, attest_first, attest_final = separate(new_terms())
     *_, aggregated_final = aggregated(new_terms())
+    settle = settled_after_window(new_terms(challenge_window=600))
     base = post + accept + submit
     return {
         "post": post,
@@ -97,7 +105,7 @@ def measure(console: Console) -> dict[str, int]:
         "submit": submit,
         "attest": attest_first,
         "attest_final_with_payout": attest_final,
-        "settle": attest_final - attest_first,
+        "settle": settle,
         "attest_aggregated_2of3_with_payout": aggregated_final,
         "happy_path_total": base + aggregated_final,
         "happy_path_total_separate_attestations": base + attest_first + attest_final,

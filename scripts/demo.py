@@ -1,0 +1,188 @@
+"""The main job on a local chain: deploy, register people, carry a batch of escalations to payment."""
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ape import accounts, chain, project
+from eth_utils import keccak
+from rich.console import Console
+from rich.table import Table
+
+from protocol_core.deployment import SystemParams, deploy_system
+from protocol_core.languages import language_codes, language_index, language_mask
+from protocol_core.terms import JobTerms, Requirements
+
+USDC = 10**6
+BILLING, API, REFUNDS, PRIVACY = 1 << 0, 1 << 1, 1 << 2, 1 << 3  # product-expertise bits
+GDPR_CERTIFIED = 1 << 0  # certification bits
+REASON_CONFIRMED, REASON_NOT_CONFIRMED = 0, 2  # oracle reason codes (docs/protocol.md)
+
+console = Console(width=max(Console().width, 100))
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One ticket the AI agent could not resolve safely."""
+
+    ticket: str
+    language: str
+    expertise: int
+    certifications: int
+    reward: int
+    approve: bool = True
+    challenge_window: int = 0
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """A human specialist in the demo."""
+
+    name: str
+    languages: tuple[str, ...]
+    expertise: int
+    certifications: int = 0
+
+
+WORKERS = (
+    WorkerSpec("ana", ("es", "en"), BILLING | REFUNDS),
+    WorkerSpec("kenji", ("ja", "en"), API | PRIVACY, GDPR_CERTIFIED),
+    WorkerSpec("lena", ("de", "en", "fr"), BILLING | API),
+    WorkerSpec("omar", ("ar", "fr", "en"), REFUNDS | PRIVACY, GDPR_CERTIFIED),
+)
+
+ESCALATIONS = (
+    Escalation("T-1001 double charge, angry customer", "es", BILLING, 0, 25 * USDC),
+    Escalation("T-1002 GDPR deletion request", "en", PRIVACY, GDPR_CERTIFIED, 60 * USDC),
+    Escalation("T-1003 webhook signature failures", "de", API, 0, 45 * USDC),
+    Escalation("T-1004 refund over policy limit", "fr", REFUNDS, 0, 35 * USDC, approve=False),
+    Escalation("T-1005 API key rotation locked out", "ja", API, 0, 50 * USDC),
+    Escalation("T-1006 chargeback threat", "ar", REFUNDS, 0, 30 * USDC, challenge_window=600),
+)
+BLACKLISTED_WORKER = "omar"  # paid while blacklisted: credited, then withdrawn to a new address
+
+
+def main() -> None:
+    """Runs the whole demo against the connected local chain."""
+    people = accounts.test_accounts
+    deployer, agent, certifier, treasury = people[0], people[1], people[2], people[3]
+    operators = [people[4], people[5], people[6]]
+    workers = {spec.name: people[7 + i] for i, spec in enumerate(WORKERS)}
+    params = SystemParams()
+
+    console.rule("[bold]deploy")
+    usdc = deployer.deploy(project.TestUSDC)
+    system = deploy_system(project, deployer, usdc, params, treasury=str(treasury.address))
+    escrow, oracle, registry = system.escrow, system.oracle, system.registry
+    registry.grantRole(registry.CERTIFIER_ROLE(), certifier, sender=deployer)
+
+    console.rule("[bold]oracle operators stake")
+    for op in operators:
+        oracle.addOperator(op, sender=deployer)
+        usdc.mint(op, params.min_stake, sender=op)
+        usdc.approve(oracle, params.min_stake, sender=op)
+        oracle.stake(params.min_stake, sender=op)
+    console.print(f"{len(operators)} operators, quorum {oracle.quorum()}, stake {params.min_stake / USDC:.0f} USDC each")
+
+    console.rule("[bold]workers register")
+    for spec in WORKERS:
+        account = workers[spec.name]
+        key = keccak(text=f"x25519 public key of {spec.name}")  # a real worker registers its X25519 key
+        registry.register(language_mask(spec.languages), spec.expertise, 2, key, f"ipfs://profile/{spec.name}", sender=account)
+        if spec.certifications:
+            registry.grantCertifications(account, spec.certifications, sender=certifier)
+        console.print(f"{spec.name:<6} {','.join(spec.languages):<9} expertise={spec.expertise:04b} certs={spec.certifications:b}")
+
+    usdc.mint(agent, 1_000 * USDC, sender=agent)
+    usdc.approve(escrow, 2**256 - 1, sender=agent)
+    usdc.setBlacklisted(workers[BLACKLISTED_WORKER], True, sender=deployer)
+
+    console.rule("[bold]escalations")
+    bundles = Path(tempfile.mkdtemp(prefix="escalation-evidence-"))
+    rows = []
+    for escalation in ESCALATIONS:
+        rows.append(run_job(escalation, agent, workers, operators, system, bundles))
+
+    console.rule("[bold]after the batch")
+    chain.mine(timestamp=chain.pending_timestamp + 601)
+    for row in rows:
+        if row["pending"]:
+            tx = escrow.settle(row["terms"].as_abi(), sender=treasury)  # anyone may settle
+            row["gas"] += tx.gas_used
+            row["outcome"] = "paid after challenge window"
+            if row["worker"] == BLACKLISTED_WORKER:
+                row["outcome"] += " (credited: blacklisted)"
+    blacklisted = workers[BLACKLISTED_WORKER]
+    credit = escrow.creditOf(blacklisted)
+    fresh = people[11]
+    escrow.withdraw(fresh, sender=blacklisted)
+    console.print(f"{BLACKLISTED_WORKER} was blacklisted: {credit / USDC:.2f} USDC credited, withdrawn to {fresh.address}")
+    print_table(rows)
+    for op in operators:
+        if escrow.creditOf(op):
+            escrow.withdraw(op, sender=op)
+    collected = escrow.protocolFeesAccrued()
+    escrow.collectProtocolFees(sender=treasury)
+    console.print(f"oracle fees withdrawn by operators; {collected / USDC:.2f} USDC protocol fees sent to the treasury")
+    leftover = usdc.balanceOf(escrow)
+    console.print(f"escrow balance after everything settled: {leftover / USDC:.2f} USDC")
+    if leftover != 0:
+        raise SystemExit("escrow still holds funds after every job settled")
+
+
+def run_job(escalation, agent, workers, operators, system, bundles: Path) -> dict:
+    """Carries one escalation from posting to payment or refund; returns its table row."""
+    escrow, oracle, registry = system.escrow, system.oracle, system.registry
+    requirements = Requirements(
+        language=language_index(escalation.language),
+        expertise=escalation.expertise,
+        certifications=escalation.certifications,
+    )
+    name, worker = match(requirements, workers, registry)
+    now = chain.pending_timestamp
+    oracle_fee, protocol_fee = escrow.quote(escalation.reward)
+    terms = JobTerms(
+        agent=str(agent.address), reward=escalation.reward, oracle_fee=oracle_fee, protocol_fee=protocol_fee,
+        offered_to=str(worker.address), accept_by=now + 900, resolve_by=now + 3600,
+        challenge_window=escalation.challenge_window, spec_hash=keccak(text=escalation.ticket),
+        requirements=requirements,
+    )
+    job_id = terms.digest()
+    gas = escrow.postJob(terms.as_abi(), sender=agent).gas_used
+    gas += escrow.acceptJob(terms.as_abi(), sender=worker).gas_used
+    bundle = json.dumps({"ticket": escalation.ticket, "resolved": escalation.approve}, sort_keys=True).encode()
+    path = bundles / f"{job_id.hex()}.json"
+    path.write_bytes(bundle)
+    gas += escrow.submitEvidence(job_id, keccak(bundle), path.as_uri(), sender=worker).gas_used
+    reason = REASON_CONFIRMED if escalation.approve else REASON_NOT_CONFIRMED
+    for op in operators[: oracle.quorum()]:
+        gas += oracle.attest(job_id, keccak(bundle), escalation.approve, reason, terms.as_abi(), sender=op).gas_used
+    status = escrow.jobState(job_id)[0]
+    pending = escalation.challenge_window > 0
+    outcome = {7: "paid", 8: "rejected, agent refunded"}.get(int(status), f"approved, window {escalation.challenge_window}s")
+    if name == BLACKLISTED_WORKER and int(status) == 7:
+        outcome = "paid (credited: blacklisted)"
+    console.print(f"{escalation.ticket:<40} -> {name:<6} {outcome}")
+    return {"ticket": escalation.ticket, "language": escalation.language, "worker": name, "reward": escalation.reward,
+            "outcome": outcome, "gas": gas, "terms": terms, "pending": pending}
+
+
+def match(requirements: Requirements, workers: dict, registry) -> tuple[str, object]:
+    """Off-chain matching: the first worker the registry finds eligible."""
+    for name, account in workers.items():
+        if registry.eligibility(account, requirements.as_abi()) == 0:
+            return name, account
+    raise SystemExit(f"no eligible worker for {requirements}")
+
+
+def print_table(rows: list[dict]) -> None:
+    table = Table(title="Escalations", expand=True)
+    for column in ("ticket", "lang", "worker", "reward (USDC)", "outcome", "gas"):
+        table.add_column(column, justify="right" if column in ("reward (USDC)", "gas") else "left")
+    for row in rows:
+        table.add_row(row["ticket"].split()[0], row["language"], row["worker"], f"{row['reward'] / USDC:.2f}", row["outcome"], f"{row['gas']:,}")
+    paid = sum(r["reward"] for r in rows if r["outcome"].startswith("paid"))
+    table.add_section()
+    table.add_row("total", "", "", f"{sum(r['reward'] for r in rows) / USDC:.2f}", f"{paid / USDC:.2f} paid", f"{sum(r['gas'] for r in rows):,}")
+    console.print(table)
