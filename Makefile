@@ -37,6 +37,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check protocol_core scripts tests bench
 	$(BIN)/ruff format --check protocol_core scripts tests bench
+	$(BIN)/mypy protocol_core
 	$(BIN)/python tools/slither.py
 
 clean:

@@ -36,7 +36,12 @@ def main() -> None:
 
 def measure(console: Console) -> dict[str, int]:
     test_accounts = accounts.test_accounts
-    deployer, agent, worker, treasury = test_accounts[0], test_accounts[1], test_accounts[2], test_accounts[3]
+    deployer, agent, worker, treasury = (
+        test_accounts[0],
+        test_accounts[1],
+        test_accounts[2],
+        test_accounts[3],
+    )
     operators = [test_accounts.generate_test_account() for _ in range(3)]
     signer_keys = {}
     usdc = deployer.deploy(project.TestUSDC)
@@ -57,9 +62,14 @@ def measure(console: Console) -> dict[str, int]:
         now = chain.pending_timestamp
         oracle_fee, protocol_fee = escrow.quote(40_000_000)
         return JobTerms(
-            agent=str(agent.address), reward=40_000_000, oracle_fee=oracle_fee,
-            protocol_fee=protocol_fee, accept_by=now + 3600, resolve_by=now + 7200,
-            challenge_window=challenge_window, spec_hash=keccak(os.urandom(32)),
+            agent=str(agent.address),
+            reward=40_000_000,
+            oracle_fee=oracle_fee,
+            protocol_fee=protocol_fee,
+            accept_by=now + 3600,
+            resolve_by=now + 7200,
+            challenge_window=challenge_window,
+            spec_hash=keccak(os.urandom(32)),
             requirements=Requirements(language=0, expertise=1),
         )
 
@@ -79,7 +89,9 @@ def measure(console: Console) -> dict[str, int]:
 
     def aggregated(terms: JobTerms) -> list[int]:
         evidence, gas = through_submit(terms)
-        signatures = [sign(oracle, signer_keys[str(op.address)], terms.digest(), evidence) for op in operators[:2]]
+        signatures = [
+            sign(oracle, signer_keys[str(op.address)], terms.digest(), evidence) for op in operators[:2]
+        ]
         tx = oracle.attestWithSignatures(
             terms.digest(), evidence, True, 0, terms.as_abi(), signatures, sender=operators[0]
         )
@@ -115,15 +127,27 @@ def measure(console: Console) -> dict[str, int]:
 def sign(oracle, private_key: str, job_id: bytes, evidence: bytes) -> list[bytes]:
     """An operator's EIP-712 attestation signature, built off-chain like an oracle node would."""
     domain = {
-        "name": "EscalationVerificationOracle", "version": "1",
-        "chainId": chain.chain_id, "verifyingContract": str(oracle.address),
+        "name": "EscalationVerificationOracle",
+        "version": "1",
+        "chainId": chain.chain_id,
+        "verifyingContract": str(oracle.address),
     }
-    types = {"Attestation": [
-        {"name": "jobId", "type": "bytes32"}, {"name": "evidenceHash", "type": "bytes32"},
-        {"name": "approve", "type": "bool"}, {"name": "reason", "type": "uint8"},
-        {"name": "setNonce", "type": "uint64"},
-    ]}
-    message = {"jobId": job_id, "evidenceHash": evidence, "approve": True, "reason": 0, "setNonce": oracle.setNonce()}
+    types = {
+        "Attestation": [
+            {"name": "jobId", "type": "bytes32"},
+            {"name": "evidenceHash", "type": "bytes32"},
+            {"name": "approve", "type": "bool"},
+            {"name": "reason", "type": "uint8"},
+            {"name": "setNonce", "type": "uint64"},
+        ]
+    }
+    message = {
+        "jobId": job_id,
+        "evidenceHash": evidence,
+        "approve": True,
+        "reason": 0,
+        "setNonce": oracle.setNonce(),
+    }
     signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
     signed = Account.sign_message(signable, private_key)
     y_parity_and_s = signed.s | ((signed.v - 27) << 255)  # EIP-2098 compact form

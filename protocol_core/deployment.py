@@ -1,9 +1,10 @@
 """Deploys and wires the protocol's contracts, and remembers their addresses per network."""
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import DeploymentError
 
@@ -90,6 +91,28 @@ def check_usdc(token: Any, network: str) -> None:
         )
 
 
+def settlement_token(project: Any, deployer: Any, network_key: str) -> Any:
+    """A fresh TestUSDC on a local chain; elsewhere the network's native USDC, checked on chain.
+
+    Test-only contracts (contracts/test/) are deployed on local networks and nowhere else.
+    """
+    ecosystem, _, network = network_key.partition(":")
+    if network in LOCAL_NETWORKS:
+        return deployer.deploy(project.TestUSDC)
+    base = f"{ecosystem}:{network.removesuffix('-fork')}"
+    if base not in USDC_BY_NETWORK:
+        known = ", ".join(USDC_BY_NETWORK)
+        raise DeploymentError(f"no USDC address known for {network_key}; supported: {known}")
+    address = USDC_BY_NETWORK[base]
+    if not deployer.provider.get_code(address):
+        raise DeploymentError(
+            f"no contract at {base}'s USDC address {address}: is the RPC really {network_key}?"
+        )
+    token = project.TestUSDC.at(address)  # bound with an ERC-20 + permit ABI; nothing is deployed
+    check_usdc(token, base)
+    return token
+
+
 def deploy_system(
     project: Any,
     deployer: Any,
@@ -149,4 +172,3 @@ def connect_system(project: Any, addresses: Addresses) -> System:
         oracle=project.VerificationOracle.at(addresses.oracle),
         escrow=project.JobEscrow.at(addresses.escrow),
     )
-

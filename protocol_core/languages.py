@@ -17,7 +17,9 @@ def language_index(code: str) -> int:
         return _INDEX[code.lower()]
     except KeyError:
         known = ", ".join(LANGUAGES)
-        raise UnknownLanguage(f"language {code!r} is not in the protocol table; use one of: {known}") from None
+        raise UnknownLanguage(
+            f"language {code!r} is not in the protocol table; use one of: {known}"
+        ) from None
 
 
 def language_mask(codes: list[str] | tuple[str, ...]) -> int:

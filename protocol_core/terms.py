@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, field_validator
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 # Must match `JobTerms` in contracts/interfaces/IJobEscrow.sol field for field.
-TERMS_ABI = "(address,uint96,address,uint64,uint64,address,uint40,uint40,uint32,bytes32,(uint8,uint64,uint32))"
+TERMS_ABI = (
+    "(address,uint96,address,uint64,uint64,address,uint40,uint40,uint32,bytes32,(uint8,uint64,uint32))"
+)
 
 
 class Requirements(BaseModel):

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from protocol_core.deployment import SystemParams, deploy_system
-from protocol_core.languages import language_codes, language_index, language_mask
+from protocol_core.languages import language_index, language_mask
 from protocol_core.terms import JobTerms, Requirements
 
 USDC = 10**6
@@ -83,16 +83,28 @@ def main() -> None:
         usdc.mint(op, params.min_stake, sender=op)
         usdc.approve(oracle, params.min_stake, sender=op)
         oracle.stake(params.min_stake, sender=op)
-    console.print(f"{len(operators)} operators, quorum {oracle.quorum()}, stake {params.min_stake / USDC:.0f} USDC each")
+    console.print(
+        f"{len(operators)} operators, quorum {oracle.quorum()}, stake {params.min_stake / USDC:.0f} USDC each"
+    )
 
     console.rule("[bold]workers register")
     for spec in WORKERS:
         account = workers[spec.name]
         key = keccak(text=f"x25519 public key of {spec.name}")  # a real worker registers its X25519 key
-        registry.register(language_mask(spec.languages), spec.expertise, 2, key, f"ipfs://profile/{spec.name}", sender=account)
+        registry.register(
+            language_mask(spec.languages),
+            spec.expertise,
+            2,
+            key,
+            f"ipfs://profile/{spec.name}",
+            sender=account,
+        )
         if spec.certifications:
             registry.grantCertifications(account, spec.certifications, sender=certifier)
-        console.print(f"{spec.name:<6} {','.join(spec.languages):<9} expertise={spec.expertise:04b} certs={spec.certifications:b}")
+        console.print(
+            f"{spec.name:<6} {','.join(spec.languages):<9} "
+            f"expertise={spec.expertise:04b} certs={spec.certifications:b}"
+        )
 
     usdc.mint(agent, 1_000 * USDC, sender=agent)
     usdc.approve(escrow, 2**256 - 1, sender=agent)
@@ -117,14 +129,19 @@ def main() -> None:
     credit = escrow.creditOf(blacklisted)
     fresh = people[11]
     escrow.withdraw(fresh, sender=blacklisted)
-    console.print(f"{BLACKLISTED_WORKER} was blacklisted: {credit / USDC:.2f} USDC credited, withdrawn to {fresh.address}")
+    console.print(
+        f"{BLACKLISTED_WORKER} was blacklisted: {credit / USDC:.2f} USDC credited, "
+        f"withdrawn to {fresh.address}"
+    )
     print_table(rows)
     for op in operators:
         if escrow.creditOf(op):
             escrow.withdraw(op, sender=op)
     collected = escrow.protocolFeesAccrued()
     escrow.collectProtocolFees(sender=treasury)
-    console.print(f"oracle fees withdrawn by operators; {collected / USDC:.2f} USDC protocol fees sent to the treasury")
+    console.print(
+        f"oracle fees withdrawn by operators; {collected / USDC:.2f} USDC protocol fees sent to the treasury"
+    )
     leftover = usdc.balanceOf(escrow)
     console.print(f"escrow balance after everything settled: {leftover / USDC:.2f} USDC")
     if leftover != 0:
@@ -143,29 +160,49 @@ def run_job(escalation, agent, workers, operators, system, bundles: Path) -> dic
     now = chain.pending_timestamp
     oracle_fee, protocol_fee = escrow.quote(escalation.reward)
     terms = JobTerms(
-        agent=str(agent.address), reward=escalation.reward, oracle_fee=oracle_fee, protocol_fee=protocol_fee,
-        offered_to=str(worker.address), accept_by=now + 900, resolve_by=now + 3600,
-        challenge_window=escalation.challenge_window, spec_hash=keccak(text=escalation.ticket),
+        agent=str(agent.address),
+        reward=escalation.reward,
+        oracle_fee=oracle_fee,
+        protocol_fee=protocol_fee,
+        offered_to=str(worker.address),
+        accept_by=now + 900,
+        resolve_by=now + 3600,
+        challenge_window=escalation.challenge_window,
+        spec_hash=keccak(text=escalation.ticket),
         requirements=requirements,
     )
     job_id = terms.digest()
     gas = escrow.postJob(terms.as_abi(), sender=agent).gas_used
     gas += escrow.acceptJob(terms.as_abi(), sender=worker).gas_used
-    bundle = json.dumps({"ticket": escalation.ticket, "resolved": escalation.approve}, sort_keys=True).encode()
+    bundle = json.dumps(
+        {"ticket": escalation.ticket, "resolved": escalation.approve}, sort_keys=True
+    ).encode()
     path = bundles / f"{job_id.hex()}.json"
     path.write_bytes(bundle)
     gas += escrow.submitEvidence(job_id, keccak(bundle), path.as_uri(), sender=worker).gas_used
     reason = REASON_CONFIRMED if escalation.approve else REASON_NOT_CONFIRMED
     for op in operators[: oracle.quorum()]:
-        gas += oracle.attest(job_id, keccak(bundle), escalation.approve, reason, terms.as_abi(), sender=op).gas_used
+        gas += oracle.attest(
+            job_id, keccak(bundle), escalation.approve, reason, terms.as_abi(), sender=op
+        ).gas_used
     status = escrow.jobState(job_id)[0]
     pending = escalation.challenge_window > 0
-    outcome = {7: "paid", 8: "rejected, agent refunded"}.get(int(status), f"approved, window {escalation.challenge_window}s")
+    outcome = {7: "paid", 8: "rejected, agent refunded"}.get(
+        int(status), f"approved, window {escalation.challenge_window}s"
+    )
     if name == BLACKLISTED_WORKER and int(status) == 7:
         outcome = "paid (credited: blacklisted)"
     console.print(f"{escalation.ticket:<40} -> {name:<6} {outcome}")
-    return {"ticket": escalation.ticket, "language": escalation.language, "worker": name, "reward": escalation.reward,
-            "outcome": outcome, "gas": gas, "terms": terms, "pending": pending}
+    return {
+        "ticket": escalation.ticket,
+        "language": escalation.language,
+        "worker": name,
+        "reward": escalation.reward,
+        "outcome": outcome,
+        "gas": gas,
+        "terms": terms,
+        "pending": pending,
+    }
 
 
 def match(requirements: Requirements, workers: dict, registry) -> tuple[str, object]:
@@ -181,8 +218,22 @@ def print_table(rows: list[dict]) -> None:
     for column in ("ticket", "lang", "worker", "reward (USDC)", "outcome", "gas"):
         table.add_column(column, justify="right" if column in ("reward (USDC)", "gas") else "left")
     for row in rows:
-        table.add_row(row["ticket"].split()[0], row["language"], row["worker"], f"{row['reward'] / USDC:.2f}", row["outcome"], f"{row['gas']:,}")
+        table.add_row(
+            row["ticket"].split()[0],
+            row["language"],
+            row["worker"],
+            f"{row['reward'] / USDC:.2f}",
+            row["outcome"],
+            f"{row['gas']:,}",
+        )
     paid = sum(r["reward"] for r in rows if r["outcome"].startswith("paid"))
     table.add_section()
-    table.add_row("total", "", "", f"{sum(r['reward'] for r in rows) / USDC:.2f}", f"{paid / USDC:.2f} paid", f"{sum(r['gas'] for r in rows):,}")
+    table.add_row(
+        "total",
+        "",
+        "",
+        f"{sum(r['reward'] for r in rows) / USDC:.2f}",
+        f"{paid / USDC:.2f} paid",
+        f"{sum(r['gas'] for r in rows):,}",
+    )
     console.print(table)

@@ -8,14 +8,12 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from protocol_core.deployment import (
     DEFAULT_DEPLOYMENTS_FILE,
-    LOCAL_NETWORKS,
-    USDC_BY_NETWORK,
     SystemParams,
-    check_usdc,
     connect_system,
     deploy_system,
     load_deployments,
     save_deployment,
+    settlement_token,
 )
 from protocol_core.errors import DeploymentError
 
@@ -46,7 +44,8 @@ def system(ecosystem, network, provider, account, treasury, governance, deployme
         _print_addresses(recorded.__dict__)
         return
     try:
-        token = _token(network, key, account)
+        click.echo("resolving the settlement token...")
+        token = settlement_token(project, account, key)
         deployed = deploy_system(
             project,
             account,
@@ -74,19 +73,6 @@ def show(ecosystem, network, provider, deployments_file):
         raise click.ClickException(f"nothing recorded for {key}; run `ape run deploy system --network {key}`")
     connect_system(project, recorded)  # fails loudly when an address has no code
     _print_addresses(recorded.__dict__)
-
-
-def _token(network, key: str, account):
-    """A fresh TestUSDC on a local chain; the network's native USDC, checked on chain, elsewhere."""
-    if network.name in LOCAL_NETWORKS:
-        click.echo("deploying TestUSDC (local chain only)...")
-        return account.deploy(project.TestUSDC)
-    base = key.removesuffix("-fork")
-    if base not in USDC_BY_NETWORK:
-        raise DeploymentError(f"no USDC address known for {key}; supported: {', '.join(USDC_BY_NETWORK)}")
-    token = project.TestUSDC.at(USDC_BY_NETWORK[base])  # bound with an ERC-20 + permit ABI
-    check_usdc(token, base)
-    return token
 
 
 def _has_code(provider, recorded) -> bool:
