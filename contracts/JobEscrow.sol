@@ -6,7 +6,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IJobEscrow, JobStatus, JobTerms, RefundReason} from "./interfaces/IJobEscrow.sol";
+import {IArbitrableV2} from "./interfaces/IArbitrableV2.sol";
+import {IArbitrationPool} from "./interfaces/IArbitrationPool.sol";
+import {IArbitratorV2} from "./interfaces/IArbitratorV2.sol";
+import {IJobEscrow, JobStatus, JobTerms, RefundReason, RulingOption} from "./interfaces/IJobEscrow.sol";
 import {IVerificationOracle} from "./interfaces/IVerificationOracle.sol";
 import {IWorkerRegistry, WorkOutcome} from "./interfaces/IWorkerRegistry.sol";
 
@@ -30,6 +33,47 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     uint32 public immutable verificationWindow;
     /// @notice Highest flat oracle fee governance can set, in token units.
     uint64 public immutable maxOracleFee;
+    /// @notice Decides disputes (ERC-792); the bonded arbitration pool by default.
+    IArbitratorV2 public immutable arbitrator;
+    /// @notice Least dispute bond, in token units.
+    uint96 public immutable disputeBondMin;
+    /// @notice Dispute bond as basis points of the reward, when above the minimum.
+    uint16 public immutable disputeBondBps;
+    /// @notice Share of a forfeited bond that goes to the arbitrators' reward reserve.
+    uint16 public immutable bondPoolShareBps;
+    /// @notice Share of slashed oracle stake, after the fee reimbursement, that goes to the wronged party.
+    uint16 public immutable wrongedShareBps;
+
+    /// @notice ERC-1497 meta-evidence id shared by all jobs; the evidence group of a job is its id.
+    uint256 public constant META_EVIDENCE_ID = 0;
+
+    /// @notice Everything fixed at deployment.
+    struct Config {
+        IERC20 token;
+        IWorkerRegistry registry;
+        address oracle;
+        IArbitratorV2 arbitrator;
+        address treasury;
+        address governance;
+        uint32 verificationWindow;
+        uint64 maxOracleFee;
+        uint96 disputeBondMin;
+        uint16 disputeBondBps;
+        uint16 bondPoolShareBps;
+        uint16 wrongedShareBps;
+        string metaEvidenceURI; // ERC-1497 meta-evidence: what disputes are about and how to rule
+    }
+
+    /// @dev One slot: what arbitration needs besides the terms.
+    struct DisputeRecord {
+        uint96 fee; // paid to the arbitrator up front
+        uint96 bond; // returned, or forfeited when the disputer is proven wrong
+        JobStatus disputed; // Approved, Rejected or Submitted (oracle missed its deadline)
+        bool byWorker;
+        bool fromReward; // fee and bond were taken out of the reward at stake
+        bool ruled;
+        RulingOption ruling;
+    }
 
     /// @dev What transactions changed; everything else about a job is in its terms (its id).
     struct JobState {
@@ -52,6 +96,9 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     mapping(bytes32 jobId => JobState) private _states; // kept after settlement: an id is used once
     mapping(bytes32 jobId => bytes32) private _evidenceHashes; // cleared once the job settles
     mapping(address account => uint256) private _credits;
+    mapping(bytes32 jobId => DisputeRecord) private _disputes;
+    mapping(bytes32 jobId => uint256) private _disputeIds;
+    mapping(uint256 disputeId => bytes32) private _jobOfDispute;
 
     modifier onlyOracle() {
         if (msg.sender != oracle) revert CallerNotOracle(msg.sender);
@@ -63,26 +110,26 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         _;
     }
 
-    constructor(
-        IERC20 token_,
-        IWorkerRegistry registry_,
-        address oracle_,
-        address treasury_,
-        address governance,
-        uint32 verificationWindow_,
-        uint64 maxOracleFee_
-    ) Ownable(governance) {
-        if (address(token_) == address(0)) revert BadWiring("token");
-        if (treasury_ == address(0)) revert BadWiring("treasury");
-        if (verificationWindow_ == 0) revert BadWiring("verificationWindow");
-        if (registry_.escrow() != address(this)) revert BadWiring("registry.escrow");
-        if (IVerificationOracle(oracle_).escrow() != address(this)) revert BadWiring("oracle.escrow");
-        token = token_;
-        registry = registry_;
-        oracle = oracle_;
-        treasury = treasury_;
-        verificationWindow = verificationWindow_;
-        maxOracleFee = maxOracleFee_;
+    constructor(Config memory config) Ownable(config.governance) {
+        if (address(config.token) == address(0)) revert BadWiring("token");
+        if (address(config.arbitrator) == address(0)) revert BadWiring("arbitrator");
+        if (config.treasury == address(0)) revert BadWiring("treasury");
+        if (config.verificationWindow == 0) revert BadWiring("verificationWindow");
+        if (config.bondPoolShareBps > 10_000 || config.wrongedShareBps > 10_000) revert BadWiring("shareBps");
+        if (config.registry.escrow() != address(this)) revert BadWiring("registry.escrow");
+        if (IVerificationOracle(config.oracle).escrow() != address(this)) revert BadWiring("oracle.escrow");
+        token = config.token;
+        registry = config.registry;
+        oracle = config.oracle;
+        arbitrator = config.arbitrator;
+        treasury = config.treasury;
+        verificationWindow = config.verificationWindow;
+        maxOracleFee = config.maxOracleFee;
+        disputeBondMin = config.disputeBondMin;
+        disputeBondBps = config.disputeBondBps;
+        bondPoolShareBps = config.bondPoolShareBps;
+        wrongedShareBps = config.wrongedShareBps;
+        emit MetaEvidence(META_EVIDENCE_ID, config.metaEvidenceURI);
     }
 
     /// @inheritdoc IJobEscrow
@@ -174,6 +221,10 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];
         JobStatus status = job.status;
+        if (status == JobStatus.Disputed && _disputes[jobId].ruled) {
+            _settleDispute(jobId, job, terms);
+            return;
+        }
         uint40 notBefore = job.deadline;
         if (status == JobStatus.Submitted) notBefore += terms.challengeWindow;
         if (status == JobStatus.None || status > JobStatus.Rejected || block.timestamp <= notBefore) {
@@ -194,6 +245,79 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
             registry.finishJob(worker, WorkOutcome.Released);
             _refund(jobId, job, terms, _total(terms), RefundReason.VerificationMissed);
         }
+    }
+
+    /// @inheritdoc IJobEscrow
+    function dispute(JobTerms calldata terms, bool fromReward) external nonReentrant returns (uint256 disputeId) {
+        bytes32 jobId = _id(terms);
+        JobState storage job = _states[jobId];
+        JobStatus status = job.status;
+        address worker = job.worker;
+        bool byWorker = msg.sender == worker;
+        if (!_mayDispute(job, terms, status, byWorker) || (fromReward && !byWorker)) {
+            revert NotDisputable(jobId, status, msg.sender);
+        }
+        (uint256 fee, uint256 bond) = disputeCost(terms.reward);
+        if (fromReward && fee + bond > terms.reward) revert BondExceedsReward(jobId, fee + bond, terms.reward);
+        job.status = JobStatus.Disputed;
+        _disputes[jobId] = DisputeRecord({
+            fee: uint96(fee),
+            bond: uint96(bond),
+            disputed: status,
+            byWorker: byWorker,
+            fromReward: fromReward,
+            ruled: false,
+            ruling: RulingOption.Split
+        });
+        if (status == JobStatus.Submitted) registry.finishJob(worker, WorkOutcome.Released);
+        if (!fromReward) token.safeTransferFrom(msg.sender, address(this), fee + bond);
+        token.forceApprove(address(arbitrator), fee);
+        // The arbitrator is immutable and trusted, and this function is nonReentrant; its id is only
+        // known after the call.
+        // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
+        disputeId = arbitrator.createDispute(2, "", token, fee);
+        _disputeIds[jobId] = disputeId;
+        _jobOfDispute[disputeId] = jobId;
+        emit JobDisputed(jobId, msg.sender, disputeId, fee, bond, fromReward);
+        emit Dispute(arbitrator, disputeId, META_EVIDENCE_ID, uint256(jobId));
+    }
+
+    /// @inheritdoc IJobEscrow
+    function appeal(JobTerms calldata terms) external nonReentrant {
+        bytes32 jobId = _id(terms);
+        JobState storage job = _states[jobId];
+        _requireStatus(jobId, job.status, JobStatus.Disputed);
+        uint256 disputeId = _disputeIds[jobId];
+        (uint256 ruling,,) = arbitrator.currentRuling(disputeId);
+        bool isAgent = msg.sender == terms.agent;
+        bool isWorker = msg.sender == job.worker;
+        bool losing = ruling == uint256(RulingOption.PayWorker)
+            ? isAgent
+            : ruling == uint256(RulingOption.RefundAgent) ? isWorker : isAgent || isWorker;
+        if (!losing) revert NotLosingSide(jobId, msg.sender, ruling);
+        uint256 cost = arbitrator.appealCost(disputeId);
+        emit JobAppealed(jobId, msg.sender, cost);
+        token.safeTransferFrom(msg.sender, address(this), cost);
+        token.forceApprove(address(arbitrator), cost);
+        arbitrator.appeal(disputeId);
+    }
+
+    /// @inheritdoc IJobEscrow
+    function submitDisputeEvidence(bytes32 jobId, string calldata evidenceURI) external {
+        JobState storage job = _states[jobId];
+        _requireStatus(jobId, job.status, JobStatus.Disputed);
+        emit Evidence(arbitrator, uint256(jobId), msg.sender, evidenceURI);
+    }
+
+    /// @inheritdoc IArbitrableV2
+    function rule(uint256 disputeId, uint256 ruling) external {
+        bytes32 jobId = _jobOfDispute[disputeId];
+        if (msg.sender != address(arbitrator) || jobId == bytes32(0)) revert CallerNotArbitrator(msg.sender);
+        DisputeRecord storage record = _disputes[jobId];
+        if (record.ruled) revert CallerNotArbitrator(msg.sender);
+        record.ruled = true;
+        record.ruling = ruling > uint256(RulingOption.RefundAgent) ? RulingOption.Split : RulingOption(ruling);
+        emit Ruling(arbitrator, disputeId, ruling);
     }
 
     /// @inheritdoc IJobEscrow
@@ -260,6 +384,23 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IJobEscrow
+    function disputeOf(bytes32 jobId)
+        external
+        view
+        returns (uint256, uint256, uint256, bool, bool, bool, RulingOption)
+    {
+        DisputeRecord memory r = _disputes[jobId];
+        return (_disputeIds[jobId], r.fee, r.bond, r.byWorker, r.fromReward, r.ruled, r.ruling);
+    }
+
+    /// @inheritdoc IJobEscrow
+    function disputeCost(uint96 reward) public view returns (uint256 fee, uint256 bond) {
+        fee = arbitrator.arbitrationCost("", token);
+        bond = (uint256(reward) * disputeBondBps) / 10_000;
+        if (bond < disputeBondMin) bond = disputeBondMin;
+    }
+
+    /// @inheritdoc IJobEscrow
     function creditOf(address account) external view returns (uint256) {
         return _credits[account];
     }
@@ -300,6 +441,95 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         delete _evidenceHashes[jobId];
         emit AgentRefunded(jobId, terms.agent, amount, why);
         _push(terms.agent, amount);
+    }
+
+    /// @dev Who may dispute when: the agent against an approval and the worker against a rejection,
+    /// within the challenge window; either of them once the oracle missed its deadline, within the
+    /// challenge window that follows it.
+    function _mayDispute(JobState storage job, JobTerms calldata terms, JobStatus status, bool byWorker)
+        private
+        view
+        returns (bool)
+    {
+        bool byAgent = msg.sender == terms.agent;
+        if (status == JobStatus.Approved) return byAgent && block.timestamp <= job.deadline;
+        if (status == JobStatus.Rejected) return byWorker && block.timestamp <= job.deadline;
+        if (status == JobStatus.Submitted) {
+            return (byAgent || byWorker) && block.timestamp > job.deadline
+                && block.timestamp <= uint256(job.deadline) + terms.challengeWindow;
+        }
+        return false;
+    }
+
+    /// @dev Moves the money of a ruled dispute. The reward pot (less fee and bond when the worker
+    /// bonded with it) goes by the ruling; the bond comes back unless the disputer was proven
+    /// wrong, in which case it goes to the other side after the arbitrators' share; an overturned
+    /// oracle verdict is slashed, reimbursing the disputer's fee first.
+    function _settleDispute(bytes32 jobId, JobState storage job, JobTerms calldata terms) private {
+        DisputeRecord memory r = _disputes[jobId];
+        address worker = job.worker;
+        bool disputerRight = r.ruling == (r.byWorker ? RulingOption.PayWorker : RulingOption.RefundAgent);
+        bool disputerWrong = r.ruling == (r.byWorker ? RulingOption.RefundAgent : RulingOption.PayWorker);
+        uint256 pot = r.fromReward ? uint256(terms.reward) - r.fee - r.bond : terms.reward;
+        // The oracle earned its fee only if it reached a verdict.
+        uint256 agentShare = r.disputed == JobStatus.Submitted ? terms.oracleFee : 0;
+        uint256 workerShare = 0;
+        uint256 protocolFee = 0;
+        if (r.ruling == RulingOption.PayWorker) {
+            workerShare = pot;
+            protocolFee = terms.protocolFee;
+        } else if (r.ruling == RulingOption.RefundAgent) {
+            agentShare += pot + terms.protocolFee;
+        } else {
+            workerShare = pot / 2;
+            protocolFee = terms.protocolFee / 2;
+            agentShare += pot - workerShare + terms.protocolFee - protocolFee;
+        }
+        (uint256 toDisputer, uint256 toOther, uint256 toPool) = _bondShares(r, disputerWrong);
+        bool overturned = (r.disputed == JobStatus.Approved && r.ruling == RulingOption.RefundAgent)
+            || (r.disputed == JobStatus.Rejected && r.ruling == RulingOption.PayWorker);
+        job.status = workerShare != 0 ? JobStatus.Paid : JobStatus.Refunded;
+        delete _evidenceHashes[jobId];
+        protocolFeesAccrued += uint96(protocolFee);
+        if (r.byWorker) (workerShare, agentShare) = (workerShare + toDisputer, agentShare + toOther);
+        else (agentShare, workerShare) = (agentShare + toDisputer, workerShare + toOther);
+        emit WorkerPaid(jobId, worker, workerShare, protocolFee);
+        emit AgentRefunded(jobId, terms.agent, agentShare, RefundReason.Ruling);
+        if (r.ruling == RulingOption.PayWorker) registry.recordCompletion(worker);
+        if (r.ruling == RulingOption.RefundAgent) registry.recordDisputeLost(worker);
+        uint256 slashed = overturned ? IVerificationOracle(oracle).slashVerdict(jobId) : 0;
+        emit DisputeSettled(jobId, r.ruling, disputerRight, slashed);
+        if (slashed != 0) {
+            address disputer = r.byWorker ? worker : terms.agent;
+            uint256 reimbursed = slashed < r.fee ? slashed : r.fee;
+            uint256 wronged = ((slashed - reimbursed) * wrongedShareBps) / 10_000;
+            protocolFeesAccrued += uint96(slashed - reimbursed - wronged);
+            _credit(disputer, reimbursed + wronged);
+        }
+        _fundPool(toPool);
+        _push(worker, workerShare);
+        _push(terms.agent, agentShare);
+    }
+
+    function _bondShares(DisputeRecord memory r, bool disputerWrong)
+        private
+        view
+        returns (uint256 toDisputer, uint256 toOther, uint256 toPool)
+    {
+        if (!disputerWrong) return (r.bond, 0, 0);
+        toPool = (uint256(r.bond) * bondPoolShareBps) / 10_000;
+        return (0, r.bond - toPool, toPool);
+    }
+
+    /// @dev Tops up the arbitrators' reward reserve; an arbitrator without one leaves it to the treasury.
+    function _fundPool(uint256 amount) private {
+        if (amount == 0) return;
+        token.forceApprove(address(arbitrator), amount);
+        try IArbitrationPool(address(arbitrator)).fundRewards(amount) {}
+        catch {
+            token.forceApprove(address(arbitrator), 0);
+            protocolFeesAccrued += uint96(amount);
+        }
     }
 
     /// @dev The oracle fee goes to the operators who attested the verdict; the first takes the dust.

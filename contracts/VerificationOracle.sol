@@ -30,6 +30,8 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     uint256 public immutable minStake;
     /// @inheritdoc IVerificationOracle
     uint40 public immutable unstakeDelay;
+    /// @inheritdoc IVerificationOracle
+    uint96 public immutable slashPerOperator;
 
     /// @inheritdoc IVerificationOracle
     uint8 public quorum;
@@ -46,11 +48,17 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     mapping(address operator => Operator) private _operators;
     mapping(uint8 index => address) private _operatorAt;
     mapping(bytes32 jobId => Tally) private _tallies; // deleted once the verdict is final
+    mapping(bytes32 jobId => uint128) private _verdictAttesters; // jobs with a challenge window only
 
-    constructor(IERC20 token_, address escrow_, address governance, uint8 quorum_, uint256 minStake_, uint40 delay)
-        Ownable(governance)
-        EIP712("EscalationVerificationOracle", "1")
-    {
+    constructor(
+        IERC20 token_,
+        address escrow_,
+        address governance,
+        uint8 quorum_,
+        uint256 minStake_,
+        uint40 delay,
+        uint96 slashPerOperator_
+    ) Ownable(governance) EIP712("EscalationVerificationOracle", "1") {
         if (address(token_) == address(0)) revert BadWiring("token");
         if (escrow_ == address(0)) revert BadWiring("escrow");
         if (quorum_ == 0) revert InvalidQuorum(quorum_);
@@ -58,6 +66,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         escrow = escrow_;
         minStake = minStake_;
         unstakeDelay = delay;
+        slashPerOperator = slashPerOperator_;
         quorum = quorum_;
         emit QuorumChanged(quorum_, 0);
     }
@@ -179,6 +188,23 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     }
 
     /// @inheritdoc IVerificationOracle
+    function slashVerdict(bytes32 jobId) external nonReentrant returns (uint256 slashed) {
+        if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
+        uint128 mask = _verdictAttesters[jobId];
+        delete _verdictAttesters[jobId];
+        for (uint8 index = 1; mask != 0; ++index) {
+            if (mask & 1 != 0) slashed += _slash(jobId, _operatorAt[index]);
+            mask >>= 1;
+        }
+        if (slashed != 0) token.safeTransfer(escrow, slashed);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function verdictAttesters(bytes32 jobId) external view returns (uint128) {
+        return _verdictAttesters[jobId];
+    }
+
+    /// @inheritdoc IVerificationOracle
     function attestationDigest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
         public
         view
@@ -209,8 +235,21 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         address[] memory attesters,
         JobTerms calldata terms
     ) private {
+        if (terms.challengeWindow != 0) _verdictAttesters[jobId] = side;
         emit VerdictReached(jobId, evidenceHash, approve, reason, side);
         IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, attesters);
+    }
+
+    /// @dev Takes from the stake first, then from stake being unstaked, which stays slashable.
+    function _slash(bytes32 jobId, address operator) private returns (uint256 amount) {
+        Operator storage op = _operators[operator];
+        uint96 want = slashPerOperator;
+        uint96 fromStake = op.stake < want ? op.stake : want;
+        uint96 fromUnstaking = op.unstaking < want - fromStake ? op.unstaking : want - fromStake;
+        op.stake -= fromStake;
+        op.unstaking -= fromUnstaking;
+        amount = uint256(fromStake) + fromUnstaking;
+        emit Slashed(jobId, operator, amount);
     }
 
     function _requireAwaiting(bytes32 jobId, bytes32 evidenceHash) private view {

@@ -28,6 +28,20 @@ class SystemParams:
     quorum: int = 2  # matching attestations for a final verdict
     min_stake: int = 100_000_000  # 100 USDC per oracle operator
     unstake_delay: int = 7 * 24 * 3600  # seconds stake stays slashable after unstaking starts
+    oracle_slash: int = 20_000_000  # most an operator loses per overturned verdict (20 USDC)
+    dispute_bond_min: int = 5_000_000  # least dispute bond (5 USDC)
+    dispute_bond_bps: int = 1_000  # dispute bond as a share of the reward (10 %)
+    bond_pool_share_bps: int = 2_000  # share of a forfeited bond for the arbitrators (20 %)
+    wronged_share_bps: int = 5_000  # share of slashed stake, after the fee, for the wronged party
+    fee_per_arbitrator: int = 2_000_000  # per seat of a panel (2 USDC)
+    commit_minutes: int = 30
+    reveal_minutes: int = 30
+    appeal_minutes: int = 60
+    arbitrator_min_stake: int = 50_000_000  # 50 USDC
+    arbitrator_max_stake: int = 5_000_000_000  # 5,000 USDC, so that no one dominates draws
+    lock_per_draw: int = 10_000_000  # stake locked per seat, lost when voting against the ruling
+    max_rounds: int = 3  # panels of 3, 7, 15
+    meta_evidence_uri: str = "ipfs://escalation-protocol/meta-evidence-v1.json"
 
 
 @dataclass
@@ -39,7 +53,9 @@ class Addresses:
     oracle: str
     escrow: str
     deployer: str
-    params: dict[str, int] = field(default_factory=dict)
+    arbitrator: str = ""
+    randomness: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +66,8 @@ class System:
     registry: Any
     oracle: Any
     escrow: Any
+    arbitrator: Any
+    randomness: Any
 
     def addresses(self, deployer: str, params: SystemParams) -> Addresses:
         """The record written to the deployments file."""
@@ -58,6 +76,8 @@ class System:
             registry=str(self.registry.address),
             oracle=str(self.oracle.address),
             escrow=str(self.escrow.address),
+            arbitrator=str(self.arbitrator.address),
+            randomness=str(self.randomness.address),
             deployer=deployer,
             params=asdict(params),
         )
@@ -122,13 +142,28 @@ def deploy_system(
     treasury: str | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> System:
-    """Deploys registry, oracle and escrow, wired by immutable addresses.
+    """Deploys randomness, arbitration pool, registry, oracle and escrow, wired by immutable addresses.
 
     The registry and oracle take the escrow's address before it exists: it is the deployer's
     CREATE address two transactions ahead, and the escrow's constructor checks both point back.
     """
     governance = governance or str(deployer.address)
     treasury = treasury or governance
+    progress("BlockhashRandomness")
+    randomness = deployer.deploy(project.BlockhashRandomness)
+    progress("ArbitrationPool")
+    arbitrator = deployer.deploy(
+        project.ArbitrationPool,
+        token.address,
+        randomness.address,
+        governance,
+        params.arbitrator_min_stake,
+        params.arbitrator_max_stake,
+        params.lock_per_draw,
+        params.unstake_delay,
+        params.max_rounds,
+        (params.fee_per_arbitrator, params.commit_minutes, params.reveal_minutes, params.appeal_minutes),
+    )
     escrow_address = deployer.get_deployment_address(deployer.nonce + 2)
     progress("WorkerRegistry")
     registry = deployer.deploy(project.WorkerRegistry, escrow_address, governance)
@@ -141,17 +176,26 @@ def deploy_system(
         params.quorum,
         params.min_stake,
         params.unstake_delay,
+        params.oracle_slash,
     )
     progress("JobEscrow")
     escrow = deployer.deploy(
         project.JobEscrow,
-        token.address,
-        registry.address,
-        oracle.address,
-        treasury,
-        governance,
-        params.verification_window,
-        params.max_oracle_fee,
+        (
+            token.address,
+            registry.address,
+            oracle.address,
+            arbitrator.address,
+            treasury,
+            governance,
+            params.verification_window,
+            params.max_oracle_fee,
+            params.dispute_bond_min,
+            params.dispute_bond_bps,
+            params.bond_pool_share_bps,
+            params.wronged_share_bps,
+            params.meta_evidence_uri,
+        ),
     )
     if str(escrow.address) != str(escrow_address):
         raise DeploymentError(
@@ -160,7 +204,14 @@ def deploy_system(
         )
     if governance == str(deployer.address):
         escrow.setFees(params.protocol_fee_bps, params.oracle_fee, sender=deployer)
-    return System(token=token, registry=registry, oracle=oracle, escrow=escrow)
+    return System(
+        token=token,
+        registry=registry,
+        oracle=oracle,
+        escrow=escrow,
+        arbitrator=arbitrator,
+        randomness=randomness,
+    )
 
 
 def connect_system(project: Any, addresses: Addresses) -> System:
@@ -171,4 +222,6 @@ def connect_system(project: Any, addresses: Addresses) -> System:
         registry=project.WorkerRegistry.at(addresses.registry),
         oracle=project.VerificationOracle.at(addresses.oracle),
         escrow=project.JobEscrow.at(addresses.escrow),
+        arbitrator=project.ArbitrationPool.at(addresses.arbitrator),
+        randomness=project.BlockhashRandomness.at(addresses.randomness),
     )

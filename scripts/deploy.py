@@ -76,10 +76,10 @@ def show(ecosystem, network, provider, deployments_file):
 
 
 def _has_code(provider, recorded) -> bool:
-    addresses = [recorded.token, recorded.registry, recorded.oracle, recorded.escrow]
+    addresses = [recorded.token, recorded.registry, recorded.oracle, recorded.escrow, recorded.arbitrator]
     return all(len(provider.get_code(address)) > 0 for address in addresses)
 
 
 def _print_addresses(entry: dict) -> None:
-    for name in ("token", "registry", "oracle", "escrow"):
-        click.echo(f"  {name:<9} {entry[name]}")
+    for name in ("token", "registry", "oracle", "escrow", "arbitrator", "randomness"):
+        click.echo(f"  {name:<11} {entry[name]}")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IArbitrableV2} from "./IArbitrableV2.sol";
 import {Requirements} from "./IWorkerRegistry.sol";
 
 /// @notice Lifecycle of an escalated ticket. The order is the order of progress: a status never
@@ -23,7 +24,15 @@ enum RefundReason {
     NotAccepted,
     ResolveDeadlineMissed,
     Rejected,
-    VerificationMissed
+    VerificationMissed,
+    Ruling
+}
+
+/// @notice The arbitrator's rulings on a job (ERC-792 numbering; 0 = refused to arbitrate = split).
+enum RulingOption {
+    Split,
+    PayWorker,
+    RefundAgent
 }
 
 /// @notice Everything agreed when a job is posted. A job's id is the keccak256 of its ABI-encoded
@@ -45,7 +54,7 @@ struct JobTerms {
 /// @title Escrow of escalated support tickets.
 /// @notice Holds each job's reward and fees from posting until the worker is paid or the agent is
 /// refunded. No function lets anyone, governance included, move escrowed funds elsewhere.
-interface IJobEscrow {
+interface IJobEscrow is IArbitrableV2 {
     /// @notice Emitted when `agent` posts `jobId`; `terms` are what later calls must pass back.
     event JobPosted(bytes32 indexed jobId, address indexed agent, address indexed offeredTo, JobTerms terms);
 
@@ -73,6 +82,19 @@ interface IJobEscrow {
     /// @notice Emitted when `account` withdraws `amount` of its credit to `to`.
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
 
+    /// @notice Emitted when `disputer` takes `jobId` to arbitration as dispute `disputeId`, paying
+    /// `fee` and bonding `bond` (taken from the reward when `fromReward`).
+    event JobDisputed(
+        bytes32 indexed jobId, address indexed disputer, uint256 disputeId, uint256 fee, uint256 bond, bool fromReward
+    );
+
+    /// @notice Emitted when the losing side `appellant` pays `cost` to appeal `jobId`'s ruling.
+    event JobAppealed(bytes32 indexed jobId, address indexed appellant, uint256 cost);
+
+    /// @notice Emitted when a disputed job settles by `ruling`; `slashed` came from the oracle
+    /// operators whose verdict the ruling overturned.
+    event DisputeSettled(bytes32 indexed jobId, RulingOption ruling, bool disputerRight, uint256 slashed);
+
     /// @notice Emitted when governance changes the fees charged to new jobs.
     event FeesChanged(uint16 protocolFeeBps, uint64 oracleFee);
 
@@ -87,6 +109,18 @@ interface IJobEscrow {
 
     /// @notice Thrown when an action needs `jobId` in `expected` but it is in `actual`.
     error JobNotInStatus(bytes32 jobId, JobStatus actual, JobStatus expected);
+
+    /// @notice Thrown when `jobId` in `status` cannot be disputed by `caller` now.
+    error NotDisputable(bytes32 jobId, JobStatus status, address caller);
+
+    /// @notice Thrown when a worker bonds with the reward but fee + bond exceed it.
+    error BondExceedsReward(bytes32 jobId, uint256 needed, uint256 reward);
+
+    /// @notice Thrown when `caller` may not appeal: only the side the current ruling is against may.
+    error NotLosingSide(bytes32 jobId, address caller, uint256 ruling);
+
+    /// @notice Thrown when someone other than the arbitrator delivers a ruling, or for an unknown dispute.
+    error CallerNotArbitrator(address caller);
 
     /// @notice Thrown when posting terms whose job id is already taken.
     error JobExists(bytes32 jobId);
@@ -153,10 +187,22 @@ interface IJobEscrow {
     function recordVerdict(JobTerms calldata terms, bytes32 evidenceHash, bool approved, address[] calldata attesters)
         external;
 
+    /// @notice Takes a verdict to arbitration during the challenge window: the agent against an
+    /// approval, the worker against a rejection, either when the oracle missed its deadline. Only
+    /// the disputer pays: the arbitration fee plus a bond of max(minimum, a share of the reward).
+    /// @param fromReward the worker stakes fee and bond out of the reward at stake instead of paying
+    function dispute(JobTerms calldata terms, bool fromReward) external returns (uint256 disputeId);
+
+    /// @notice The side the current ruling goes against pays the next round's fee and appeals.
+    function appeal(JobTerms calldata terms) external;
+
+    /// @notice ERC-1497: a party of a disputed job submits evidence (a URI) for the arbitrators.
+    function submitDisputeEvidence(bytes32 jobId, string calldata evidenceURI) external;
+
     /// @notice Advances `jobId` as far as time allows, moving the money; anyone may call. Pays an
     /// approved worker or refunds a rejected agent after the challenge window; refunds the agent of a
     /// job nobody accepted by accept-by, one whose worker missed resolve-by, or one the oracle did
-    /// not verify in time.
+    /// not verify in time; moves the money of a disputed job once its ruling has arrived.
     function settle(JobTerms calldata terms) external;
 
     /// @notice Sends the accrued protocol fees to the treasury; anyone may call.
@@ -179,6 +225,15 @@ interface IJobEscrow {
 
     /// @notice The id of the job with `terms`: keccak256(abi.encode(terms)).
     function jobIdOf(JobTerms calldata terms) external pure returns (bytes32);
+
+    /// @notice The arbitration dispute of `jobId` and its ruling so far (`ruled` once final).
+    function disputeOf(bytes32 jobId)
+        external
+        view
+        returns (uint256 disputeId, uint256 fee, uint256 bond, bool byWorker, bool fromReward, bool ruled, RulingOption ruling);
+
+    /// @notice The fee and bond a dispute of a job with `reward` costs now.
+    function disputeCost(uint96 reward) external view returns (uint256 fee, uint256 bond);
 
     /// @notice Funds credited to `account`, waiting for `withdraw`.
     function creditOf(address account) external view returns (uint256);

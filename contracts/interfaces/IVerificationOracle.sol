@@ -43,6 +43,13 @@ interface IVerificationOracle {
     /// @param attesters mask of the operators who attested it: bit i is the operator with index i + 1
     event VerdictReached(bytes32 indexed jobId, bytes32 evidenceHash, bool approved, uint8 reason, uint128 attesters);
 
+    /// @notice Emitted when `operator` loses `amount` of stake for a verdict on `jobId` that
+    /// arbitration overturned.
+    event Slashed(bytes32 indexed jobId, address indexed operator, uint256 amount);
+
+    /// @notice Thrown when someone other than the escrow slashes.
+    error CallerNotEscrow(address caller);
+
     /// @notice Thrown when `account` is not an active operator with at least the minimum stake.
     error NotActiveOperator(address account);
 
@@ -111,6 +118,11 @@ interface IVerificationOracle {
         bytes32[2][] calldata signatures
     ) external;
 
+    /// @notice Slashes every operator who attested the final verdict on `jobId` by up to
+    /// `slashPerOperator` (stake first, then stake being unstaked) and sends the total to the
+    /// escrow. Escrow only; once per job.
+    function slashVerdict(bytes32 jobId) external returns (uint256 slashed);
+
     /// @notice The EIP-712 digest an operator signs for `attestWithSignatures`.
     function attestationDigest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
         external
@@ -122,6 +134,13 @@ interface IVerificationOracle {
 
     /// @notice The operators who attested `jobId` so far, by side; empty once the verdict is final.
     function tally(bytes32 jobId) external view returns (address[] memory approvers, address[] memory rejecters);
+
+    /// @notice The operators (mask) who attested the final verdict on a job with a challenge window,
+    /// so that a ruling against the verdict can slash them; cleared by `slashVerdict`.
+    function verdictAttesters(bytes32 jobId) external view returns (uint128);
+
+    /// @notice Most stake one operator loses for one overturned verdict.
+    function slashPerOperator() external view returns (uint96);
 
     /// @notice Matching attestations needed for a final verdict.
     function quorum() external view returns (uint8);

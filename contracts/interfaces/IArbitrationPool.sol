@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IArbitratorV2} from "./IArbitratorV2.sol";
+
+/// @notice Where a dispute's current round stands. Phases after drawing follow from time.
+enum RoundPhase {
+    None,
+    Drawing, // waiting for randomness and a `draw`
+    Commit, // drawn arbitrators commit hidden votes until `commitEnd`
+    Reveal, // they reveal until `revealEnd`
+    Tally, // anyone may tally
+    Appealable, // tallied; the losing side may appeal until `appealEnd`
+    Final // the ruling is final and recorded
+}
+
+/// @notice One panel of a dispute.
+struct RoundView {
+    uint256 fee; // paid for this round; shared by those who voted with the final ruling
+    uint8 panelSize; // 3, then 2n + 1 per appeal
+    uint8 committed;
+    uint8[3] votes; // revealed votes per choice
+    uint40 commitEnd;
+    uint40 revealEnd;
+    uint40 appealEnd;
+    address[] panel;
+}
+
+/// @title Bonded pool of human arbitrators: stake-weighted random panels, commit and reveal votes,
+/// appeals to larger panels, rewards for voting with the final ruling.
+interface IArbitrationPool is IArbitratorV2 {
+    /// @notice Emitted when `arbitrator` changes its stake to `stake`.
+    event StakeChanged(address indexed arbitrator, uint256 stake);
+
+    /// @notice Emitted when `arbitrator` starts unstaking `amount`, withdrawable at `unlockAt`.
+    event UnstakeRequested(address indexed arbitrator, uint256 amount, uint40 unlockAt);
+
+    /// @notice Emitted when `account` withdraws `amount` (unstaked tokens or rewards).
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice Emitted when round `round` of `disputeId` asks the randomness source for `requestId`.
+    event RandomnessRequested(uint256 indexed disputeId, uint256 round, uint256 requestId);
+
+    /// @notice Emitted when `arbitrator` is drawn into round `round` of `disputeId`.
+    event Drawn(uint256 indexed disputeId, uint256 round, address indexed arbitrator);
+
+    /// @notice Emitted when `arbitrator` commits a hidden vote.
+    event VoteCommitted(uint256 indexed disputeId, uint256 round, address indexed arbitrator);
+
+    /// @notice Emitted when `arbitrator` reveals `choice`.
+    event VoteRevealed(uint256 indexed disputeId, uint256 round, address indexed arbitrator, uint256 choice);
+
+    /// @notice Emitted when round `round` is tallied to `ruling`; appeals are possible until `appealEnd`.
+    event Tallied(uint256 indexed disputeId, uint256 round, uint256 ruling, bool tied, uint40 appealEnd);
+
+    /// @notice Emitted when `arbitrator` is credited `reward` for voting with the final ruling.
+    event Rewarded(uint256 indexed disputeId, address indexed arbitrator, uint256 reward);
+
+    /// @notice Emitted when `arbitrator` loses `penalty` of its stake for voting against the final
+    /// ruling or not revealing.
+    event Penalized(uint256 indexed disputeId, address indexed arbitrator, uint256 penalty);
+
+    /// @notice Emitted when the ruling reached the arbitrable contract.
+    event RulingDelivered(uint256 indexed disputeId);
+
+    /// @notice Emitted when the arbitrable contract's `rule` reverted; anyone may `deliverRuling` again.
+    event RulingDeliveryFailed(uint256 indexed disputeId);
+
+    /// @notice Emitted when `funder` adds `amount` to the reserve that tops up the next panel's fee.
+    event RewardsFunded(address indexed funder, uint256 amount);
+
+    /// @notice Emitted when governance changes fees or phase durations.
+    event ParametersChanged(uint96 feePerArbitrator, uint16 commitMinutes, uint16 revealMinutes, uint16 appealMinutes);
+
+    /// @notice Thrown when a stake would leave `arbitrator` outside [min, max] (0 is allowed: leaving).
+    error StakeOutOfBounds(address arbitrator, uint256 stake, uint256 min, uint256 max);
+
+    /// @notice Thrown when unstaking while drawn in a live dispute (`locked` > 0).
+    error StakeLockedInDispute(address arbitrator, uint256 locked);
+
+    /// @notice Thrown when withdrawing unstaked tokens before `unlockAt`, or with nothing to withdraw.
+    error NothingToWithdraw(address account, uint40 unlockAt);
+
+    /// @notice Thrown when `disputeId` is in `actual`, not `expected`.
+    error WrongPhase(uint256 disputeId, RoundPhase actual, RoundPhase expected);
+
+    /// @notice Thrown when the randomness for `disputeId` is not known yet; try again next block.
+    error RandomnessNotReady(uint256 disputeId, uint256 requestId);
+
+    /// @notice Thrown when fewer than `needed` distinct arbitrators with free stake could be drawn.
+    error NotEnoughArbitrators(uint256 disputeId, uint256 drawn, uint256 needed);
+
+    /// @notice Thrown when `account` is not on the current panel, or has already acted.
+    error NotOnPanel(uint256 disputeId, address account);
+
+    /// @notice Thrown when a reveal does not match the commitment (other choice or salt).
+    error CommitmentMismatch(uint256 disputeId, address arbitrator);
+
+    /// @notice Thrown for a commitment value reserved by the pool (0 to 4).
+    error InvalidCommitment(bytes32 commitment);
+
+    /// @notice Thrown for a choice outside 0..2.
+    error InvalidChoice(uint256 choice);
+
+    /// @notice Thrown when `caller` may not act for `disputeId` (only its arbitrable may appeal).
+    error NotArbitrable(uint256 disputeId, address caller);
+
+    /// @notice Thrown when the dispute has used all its rounds.
+    error NoMoreAppeals(uint256 disputeId, uint256 maxRounds);
+
+    /// @notice Thrown for a fee token other than the pool's, or a fee below the cost.
+    error FeeNotAccepted(address feeToken, uint256 feeAmount, uint256 cost);
+
+    /// @notice Thrown for a number of choices other than 2.
+    error UnsupportedChoices(uint256 choices);
+
+    /// @notice Thrown when a ruling is delivered already.
+    error AlreadyDelivered(uint256 disputeId);
+
+    /// @notice Adds `amount` to the caller's stake (within min and max).
+    function stake(uint256 amount) external;
+
+    /// @notice Takes `amount` out of the caller's stake at once (not drawable); withdrawable after
+    /// the delay. Reverts while the caller is drawn in a live dispute.
+    function requestUnstake(uint256 amount) external;
+
+    /// @notice Withdraws unstaked tokens whose delay has passed, and any rewards.
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice Pulls `amount` into the reward reserve, paid to the next dispute's first panel (for
+    /// example the pool's share of a forfeited dispute bond).
+    function fundRewards(uint256 amount) external;
+
+    /// @notice Draws the current round's panel from the committed randomness; anyone may call.
+    function draw(uint256 disputeId) external;
+
+    /// @notice A drawn arbitrator commits keccak256(abi.encode(disputeId, round, arbitrator, choice, salt)).
+    function commit(uint256 disputeId, bytes32 commitment) external;
+
+    /// @notice A drawn arbitrator reveals its committed `choice` with `salt`.
+    function reveal(uint256 disputeId, uint256 choice, bytes32 salt) external;
+
+    /// @notice Counts the revealed votes of the current round after the reveal phase; anyone may call.
+    function tally(uint256 disputeId) external;
+
+    /// @notice Makes the ruling final once no appeal is possible, pays the panels, and delivers
+    /// the ruling to the arbitrable contract; anyone may call.
+    function executeRuling(uint256 disputeId) external;
+
+    /// @notice Retries delivery of a final ruling whose callback failed; anyone may call.
+    function deliverRuling(uint256 disputeId) external;
+
+    /// @notice The phase of the current round of `disputeId`.
+    function phase(uint256 disputeId) external view returns (RoundPhase);
+
+    /// @notice Round `round` of `disputeId`.
+    function roundOf(uint256 disputeId, uint256 round) external view returns (RoundView memory);
+
+    /// @notice The commitment an arbitrator makes for `choice` with `salt`.
+    function commitmentOf(uint256 disputeId, uint256 round, address arbitrator, uint256 choice, bytes32 salt)
+        external
+        pure
+        returns (bytes32);
+}
