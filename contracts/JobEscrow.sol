@@ -208,11 +208,11 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
             emit VerdictRecorded(jobId, approved, challengeEndsAt);
             registry.finishJob(worker, WorkOutcome.Released);
         } else if (approved) {
-            registry.finishJob(worker, WorkOutcome.Completed);
             _payWorker(jobId, job, terms);
+            registry.finishJob(worker, WorkOutcome.Completed);
         } else {
-            registry.finishJob(worker, WorkOutcome.Released);
             _refund(jobId, job, terms, _rejectionRefund(terms), RefundReason.Rejected);
+            registry.finishJob(worker, WorkOutcome.Released);
         }
     }
 
@@ -232,18 +232,18 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         }
         address worker = job.worker;
         if (status == JobStatus.Approved) {
-            registry.recordCompletion(worker);
             _payWorker(jobId, job, terms);
+            registry.recordCompletion(worker);
         } else if (status == JobStatus.Rejected) {
             _refund(jobId, job, terms, _rejectionRefund(terms), RefundReason.Rejected);
         } else if (status == JobStatus.Open) {
             _refund(jobId, job, terms, _total(terms), RefundReason.NotAccepted);
         } else if (status == JobStatus.Accepted) {
-            registry.finishJob(worker, WorkOutcome.MissedDeadline);
             _refund(jobId, job, terms, _total(terms), RefundReason.ResolveDeadlineMissed);
+            registry.finishJob(worker, WorkOutcome.MissedDeadline);
         } else {
-            registry.finishJob(worker, WorkOutcome.Released);
             _refund(jobId, job, terms, _total(terms), RefundReason.VerificationMissed);
+            registry.finishJob(worker, WorkOutcome.Released);
         }
     }
 
@@ -540,7 +540,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
             return;
         }
         uint256 share = fee / n;
-        _credit(attesters[0], fee - share * (n - 1));
+        _credit(attesters[0], share + fee % n);
         for (uint256 i = 1; i < n; ++i) {
             _credit(attesters[i], share);
         }

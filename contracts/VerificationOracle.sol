@@ -45,6 +45,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         uint128 rejections;
     }
 
+    // slither-disable-next-line uninitialized-state (written through `Operator storage op` pointers)
     mapping(address operator => Operator) private _operators;
     mapping(uint8 index => address) private _operatorAt;
     mapping(bytes32 jobId => Tally) private _tallies; // deleted once the verdict is final

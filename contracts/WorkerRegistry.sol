@@ -24,6 +24,7 @@ contract WorkerRegistry is IWorkerRegistry, AccessControl {
     }
 
     constructor(address escrow_, address admin) {
+        if (escrow_ == address(0) || admin == address(0)) revert InvalidWiring(escrow_, admin);
         escrow = escrow_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }

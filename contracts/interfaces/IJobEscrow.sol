@@ -99,7 +99,7 @@ interface IJobEscrow is IArbitrableV2 {
     event FeesChanged(uint16 protocolFeeBps, uint64 oracleFee);
 
     /// @notice Emitted when governance changes where protocol fees go.
-    event TreasuryChanged(address treasury);
+    event TreasuryChanged(address indexed treasury);
 
     /// @notice Emitted when accrued protocol fees of `amount` are sent to `treasury`.
     event ProtocolFeesCollected(address indexed treasury, uint256 amount);

@@ -90,7 +90,7 @@ interface IVerificationOracle {
     function removeOperator(address operator) external;
 
     /// @notice Sets how many matching attestations make a verdict final. Governance only.
-    function setQuorum(uint8 quorum) external;
+    function setQuorum(uint8 quorum_) external;
 
     /// @notice Adds `amount` of the token to the caller's stake.
     function stake(uint256 amount) external;

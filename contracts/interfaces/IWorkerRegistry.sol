@@ -75,6 +75,9 @@ interface IWorkerRegistry {
     /// @notice Thrown when `worker` may not take a job, with the first reason found.
     error WorkerNotEligible(address worker, Ineligibility reason);
 
+    /// @notice Thrown when the registry is deployed without an escrow or an admin.
+    error InvalidWiring(address escrow, address admin);
+
     /// @notice Thrown when someone other than the escrow writes capacity or reputation.
     error CallerNotEscrow(address caller);
 
@@ -83,7 +86,7 @@ interface IWorkerRegistry {
         uint64 languages,
         uint64 expertise,
         uint8 maxConcurrent,
-        bytes32 encryptionKey,
+        bytes32 encryptionKey_,
         string calldata profileURI
     ) external;
 
