@@ -12,6 +12,7 @@ from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
 
+from protocol_core.arbitration import PAY_WORKER, REFUND_AGENT, run_round
 from protocol_core.deployment import SystemParams, deploy_system
 from protocol_core.terms import JobTerms, Requirements
 
@@ -111,6 +112,44 @@ def measure(console: Console) -> dict[str, int]:
     *_, aggregated_final = aggregated(new_terms())
     settle = settled_after_window(new_terms(challenge_window=600))
     base = post + accept + submit
+
+    pool = system.arbitrator
+    arbitrators = {}
+    for _ in range(10):
+        arbitrator = test_accounts.generate_test_account()
+        deployer.transfer(arbitrator, 10**18)
+        usdc.mint(arbitrator, 100_000_000, sender=arbitrator)
+        usdc.approve(pool, 100_000_000, sender=arbitrator)
+        pool.stake(100_000_000, sender=arbitrator)
+        arbitrators[str(arbitrator.address)] = arbitrator
+
+    def disputed(terms: JobTerms) -> tuple[int, int]:
+        """An approval the agent disputes; returns (dispute id, gas of the dispute transaction)."""
+        separate(terms)
+        tx = escrow.dispute(terms.as_abi(), False, sender=agent)
+        return tx.return_value or escrow.disputeOf(terms.digest())[0], tx.gas_used
+
+    def dispute_path(terms: JobTerms) -> int:
+        """Open + draw 3 + 3 commits + 3 reveals + tally + ruling delivered + payouts."""
+        dispute_id, gas = disputed(terms)
+        spent = [gas]
+        run_round(pool, chain, dispute_id, arbitrators, lambda _a: REFUND_AGENT, spent)
+        chain.mine(timestamp=pool.roundOf(dispute_id, 0).appealEnd + 1)
+        spent.append(pool.executeRuling(dispute_id, sender=agent).gas_used)
+        spent.append(escrow.settle(terms.as_abi(), sender=agent).gas_used)
+        return sum(spent)
+
+    def appeal_round(terms: JobTerms) -> int:
+        """Appeal + draw 7 + 7 commits + 7 reveals + tally, after a first round the agent lost."""
+        dispute_id, _ = disputed(terms)
+        run_round(pool, chain, dispute_id, arbitrators, lambda _a: PAY_WORKER)
+        spent = [escrow.appeal(terms.as_abi(), sender=agent).gas_used]
+        run_round(pool, chain, dispute_id, arbitrators, lambda _a: REFUND_AGENT, spent)
+        return sum(spent)
+
+    dispute_path(new_terms(challenge_window=600))  # warm-up
+    dispute_total = dispute_path(new_terms(challenge_window=600))
+    appeal_total = appeal_round(new_terms(challenge_window=600))
     return {
         "post": post,
         "accept": accept,
@@ -121,6 +160,8 @@ def measure(console: Console) -> dict[str, int]:
         "attest_aggregated_2of3_with_payout": aggregated_final,
         "happy_path_total": base + aggregated_final,
         "happy_path_total_separate_attestations": base + attest_first + attest_final,
+        "dispute_path_total": dispute_total,
+        "appeal_round_total": appeal_total,
     }
 
 

@@ -51,10 +51,12 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         uint16 appealMinutes;
     }
 
+    /// @dev One slot, so that paying a panel member touches only the slot its lock already did.
     struct Arbitrator {
         uint96 stake; // drawable weight, in the tree
-        uint96 locked; // part of `stake` locked by draws in live disputes
-        uint32 slot; // position in the sortition tree, kept for life
+        uint64 locked; // part of `stake` locked by draws in live disputes
+        uint24 slot; // position in the sortition tree, kept for life
+        uint72 rewards; // earned and not yet withdrawn
     }
 
     struct Unstaking {
@@ -89,12 +91,12 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     uint256 public rewardReserve;
 
     uint256 private _disputeCount;
-    uint32 private _slotCount;
+    uint24 private _slotCount;
     SortitionTree.Tree private _tree;
     mapping(address arbitrator => Arbitrator) private _arbitrators;
     mapping(uint256 slot => address) private _slotOwner;
     mapping(address arbitrator => Unstaking) private _unstaking;
-    mapping(address account => uint256) private _rewards;
+    mapping(address account => uint256) private _governanceRewards; // rewards nobody on a panel earned
     mapping(uint256 disputeId => Dispute) private _disputes;
     mapping(uint256 disputeId => mapping(uint256 round => Round)) private _rounds;
     mapping(uint256 disputeId => mapping(uint256 round => mapping(address arbitrator => uint256))) private _votes;
@@ -110,6 +112,9 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         uint8 maxRounds_,
         Parameters memory parameters_
     ) Ownable(governance) {
+        if (maxStake_ > type(uint64).max || minStake_ < lockPerDraw_ || lockPerDraw_ == 0) {
+            revert StakeOutOfBounds(address(0), lockPerDraw_, minStake_, maxStake_);
+        }
         token = token_;
         randomness = randomness_;
         minStake = minStake_;
@@ -125,7 +130,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         Arbitrator storage a = _arbitrators[msg.sender];
         uint256 staked = a.stake + amount;
         if (staked < minStake || staked > maxStake) revert StakeOutOfBounds(msg.sender, staked, minStake, maxStake);
-        uint32 slot = a.slot;
+        uint24 slot = a.slot;
         if (slot == 0) {
             slot = ++_slotCount;
             a.slot = slot;
@@ -138,7 +143,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IArbitrationPool
-    function requestUnstake(uint256 amount) external {
+    function requestUnstake(uint256 amount) external nonReentrant {
         Arbitrator storage a = _arbitrators[msg.sender];
         if (a.locked != 0) revert StakeLockedInDispute(msg.sender, a.locked);
         if (amount == 0 || amount > a.stake) revert StakeOutOfBounds(msg.sender, amount, 1, a.stake);
@@ -156,8 +161,10 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IArbitrationPool
     function withdraw() external nonReentrant returns (uint256 amount) {
         Unstaking memory u = _unstaking[msg.sender];
-        amount = _rewards[msg.sender];
-        _rewards[msg.sender] = 0;
+        Arbitrator storage a = _arbitrators[msg.sender];
+        amount = a.rewards + _governanceRewards[msg.sender];
+        a.rewards = 0;
+        _governanceRewards[msg.sender] = 0;
         if (u.amount != 0 && block.timestamp >= u.unlockAt) {
             amount += u.amount;
             delete _unstaking[msg.sender];
@@ -229,7 +236,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
             address candidate = _slotOwner[_tree.find(point)];
             Arbitrator storage a = _arbitrators[candidate];
             if (_votes[disputeId][round][candidate] != 0 || a.stake - a.locked < lockPerDraw) continue;
-            a.locked += lockPerDraw;
+            a.locked += uint64(lockPerDraw);
             _votes[disputeId][round][candidate] = DRAWN;
             r.panel.push(candidate);
             ++drawn;
@@ -243,7 +250,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IArbitrationPool
-    function commit(uint256 disputeId, bytes32 commitment) external {
+    function commit(uint256 disputeId, bytes32 commitment) external nonReentrant {
         _requirePhase(disputeId, RoundPhase.Commit);
         if (uint256(commitment) <= RESERVED) revert InvalidCommitment(commitment);
         uint256 round = _disputes[disputeId].round;
@@ -255,7 +262,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IArbitrationPool
-    function reveal(uint256 disputeId, uint256 choice, bytes32 salt) external {
+    function reveal(uint256 disputeId, uint256 choice, bytes32 salt) external nonReentrant {
         _requirePhase(disputeId, RoundPhase.Reveal);
         if (choice > CHOICES) revert InvalidChoice(choice);
         uint256 round = _disputes[disputeId].round;
@@ -271,7 +278,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IArbitrationPool
-    function tally(uint256 disputeId) external {
+    function tally(uint256 disputeId) external nonReentrant {
         _requirePhase(disputeId, RoundPhase.Tally);
         Dispute storage d = _disputes[disputeId];
         Round storage r = _rounds[disputeId][d.round];
@@ -367,7 +374,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     {
         Arbitrator memory a = _arbitrators[arbitrator];
         Unstaking memory u = _unstaking[arbitrator];
-        return (a.stake, a.locked, u.amount, u.unlockAt, _rewards[arbitrator]);
+        return (a.stake, a.locked, u.amount, u.unlockAt, a.rewards + _governanceRewards[arbitrator]);
     }
 
     /// @notice The sum of all drawable stake.
@@ -379,6 +386,8 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         Round storage r = _rounds[disputeId][round];
         r.fee = uint96(fee);
         r.panelSize = uint8(panelSize);
+        // The randomness source is immutable; its id is only known from the call.
+        // slither-disable-next-line reentrancy-no-eth
         uint256 request = randomness.request();
         r.randomnessRequest = request;
         emit RandomnessRequested(disputeId, round, request);
@@ -390,7 +399,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         Round storage r = _rounds[disputeId][round];
         address[] storage panel = r.panel;
         uint256 n = panel.length;
-        uint96 lock = lockPerDraw;
+        uint64 lock = uint64(lockPerDraw);
         uint256 pot = r.fee;
         uint256 coherent = 0;
         for (uint256 i = 0; i < n; ++i) {
@@ -407,27 +416,27 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
             }
         }
         if (coherent == 0) {
-            _reward(disputeId, owner(), pot);
+            address governance = owner();
+            _governanceRewards[governance] += pot;
+            emit Rewarded(disputeId, governance, pot);
             return;
         }
         uint256 share = pot / coherent;
-        uint256 dust = pot - share * coherent;
+        uint256 dust = pot % coherent;
         for (uint256 i = 0; i < n; ++i) {
             address arbitrator = panel[i];
             if (_votes[disputeId][round][arbitrator] != REVEALED + ruling) continue;
-            _reward(disputeId, arbitrator, share + dust);
+            _arbitrators[arbitrator].rewards += uint72(share + dust);
+            emit Rewarded(disputeId, arbitrator, share + dust);
             dust = 0;
         }
-    }
-
-    function _reward(uint256 disputeId, address account, uint256 amount) private {
-        _rewards[account] += amount;
-        emit Rewarded(disputeId, account, amount);
     }
 
     /// @dev The ruling is recorded before this call; a reverting or gas-burning callback only
     /// leaves `delivered` false, and anyone may retry.
     function _deliver(uint256 disputeId, Dispute storage d) private {
+        // Read-only reentrancy from the callback sees a final dispute; every writer is nonReentrant.
+        // slither-disable-next-line reentrancy-no-eth
         try IArbitrableV2(d.arbitrable).rule{gas: RULE_CALLBACK_GAS}(disputeId, d.ruling) {
             d.delivered = true;
             emit RulingDelivered(disputeId);

@@ -5,6 +5,7 @@ import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IArbitrableV2} from "./interfaces/IArbitrableV2.sol";
 import {IArbitrationPool} from "./interfaces/IArbitrationPool.sol";
@@ -44,6 +45,9 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     /// @notice Share of slashed oracle stake, after the fee reimbursement, that goes to the wronged party.
     uint16 public immutable wrongedShareBps;
 
+    /// @notice A dispute without a ruling after this long settles as a split, so money never sticks.
+    uint40 public constant DISPUTE_TIMEOUT = 30 days;
+
     /// @notice ERC-1497 meta-evidence id shared by all jobs; the evidence group of a job is its id.
     uint256 public constant META_EVIDENCE_ID = 0;
 
@@ -66,8 +70,9 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev One slot: what arbitration needs besides the terms.
     struct DisputeRecord {
-        uint96 fee; // paid to the arbitrator up front
-        uint96 bond; // returned, or forfeited when the disputer is proven wrong
+        uint64 disputeId; // the arbitrator's id
+        uint64 fee; // paid to the arbitrator up front
+        uint64 bond; // returned, or forfeited when the disputer is proven wrong
         JobStatus disputed; // Approved, Rejected or Submitted (oracle missed its deadline)
         bool byWorker;
         bool fromReward; // fee and bond were taken out of the reward at stake
@@ -79,7 +84,9 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     struct JobState {
         JobStatus status;
         address worker; // set on acceptance
-        uint40 deadline; // acceptBy (Open), resolveBy (Accepted), verifyBy (Submitted), challenge end (Approved, Rejected)
+        // acceptBy (Open), resolveBy (Accepted), verifyBy (Submitted), challenge end (Approved,
+        // Rejected), dispute timeout (Disputed)
+        uint40 deadline;
     }
 
     /// @notice Protocol fee on new jobs, in basis points of the reward.
@@ -97,7 +104,6 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     mapping(bytes32 jobId => bytes32) private _evidenceHashes; // cleared once the job settles
     mapping(address account => uint256) private _credits;
     mapping(bytes32 jobId => DisputeRecord) private _disputes;
-    mapping(bytes32 jobId => uint256) private _disputeIds;
     mapping(uint256 disputeId => bytes32) private _jobOfDispute;
 
     modifier onlyOracle() {
@@ -221,11 +227,11 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];
         JobStatus status = job.status;
-        if (status == JobStatus.Disputed && _disputes[jobId].ruled) {
+        uint40 notBefore = job.deadline;
+        if (status == JobStatus.Disputed && (_disputes[jobId].ruled || block.timestamp > notBefore)) {
             _settleDispute(jobId, job, terms);
             return;
         }
-        uint40 notBefore = job.deadline;
         if (status == JobStatus.Submitted) notBefore += terms.challengeWindow;
         if (status == JobStatus.None || status > JobStatus.Rejected || block.timestamp <= notBefore) {
             revert NothingToSettle(jobId, status, notBefore);
@@ -260,15 +266,13 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         (uint256 fee, uint256 bond) = disputeCost(terms.reward);
         if (fromReward && fee + bond > terms.reward) revert BondExceedsReward(jobId, fee + bond, terms.reward);
         job.status = JobStatus.Disputed;
-        _disputes[jobId] = DisputeRecord({
-            fee: uint96(fee),
-            bond: uint96(bond),
-            disputed: status,
-            byWorker: byWorker,
-            fromReward: fromReward,
-            ruled: false,
-            ruling: RulingOption.Split
-        });
+        job.deadline = uint40(block.timestamp) + DISPUTE_TIMEOUT;
+        DisputeRecord storage record = _disputes[jobId];
+        record.fee = SafeCast.toUint64(fee);
+        record.bond = SafeCast.toUint64(bond);
+        record.disputed = status;
+        record.byWorker = byWorker;
+        record.fromReward = fromReward;
         if (status == JobStatus.Submitted) registry.finishJob(worker, WorkOutcome.Released);
         if (!fromReward) token.safeTransferFrom(msg.sender, address(this), fee + bond);
         token.forceApprove(address(arbitrator), fee);
@@ -276,7 +280,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         // known after the call.
         // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
         disputeId = arbitrator.createDispute(2, "", token, fee);
-        _disputeIds[jobId] = disputeId;
+        record.disputeId = SafeCast.toUint64(disputeId);
         _jobOfDispute[disputeId] = jobId;
         emit JobDisputed(jobId, msg.sender, disputeId, fee, bond, fromReward);
         emit Dispute(arbitrator, disputeId, META_EVIDENCE_ID, uint256(jobId));
@@ -287,7 +291,9 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];
         _requireStatus(jobId, job.status, JobStatus.Disputed);
-        uint256 disputeId = _disputeIds[jobId];
+        uint256 disputeId = _disputes[jobId].disputeId;
+        // Only the ruling decides who lost; a tie already rules 0 (split).
+        // slither-disable-next-line unused-return
         (uint256 ruling,,) = arbitrator.currentRuling(disputeId);
         bool isAgent = msg.sender == terms.agent;
         bool isWorker = msg.sender == job.worker;
@@ -390,7 +396,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         returns (uint256, uint256, uint256, bool, bool, bool, RulingOption)
     {
         DisputeRecord memory r = _disputes[jobId];
-        return (_disputeIds[jobId], r.fee, r.bond, r.byWorker, r.fromReward, r.ruled, r.ruling);
+        return (r.disputeId, r.fee, r.bond, r.byWorker, r.fromReward, r.ruled, r.ruling);
     }
 
     /// @inheritdoc IJobEscrow
@@ -486,29 +492,39 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
             agentShare += pot - workerShare + terms.protocolFee - protocolFee;
         }
         (uint256 toDisputer, uint256 toOther, uint256 toPool) = _bondShares(r, disputerWrong);
-        bool overturned = (r.disputed == JobStatus.Approved && r.ruling == RulingOption.RefundAgent)
-            || (r.disputed == JobStatus.Rejected && r.ruling == RulingOption.PayWorker);
+        // Without a ruling (timeout) the job splits and nobody is slashed.
+        bool overturned = r.ruled
+            && ((r.disputed == JobStatus.Approved && r.ruling == RulingOption.RefundAgent)
+                || (r.disputed == JobStatus.Rejected && r.ruling == RulingOption.PayWorker));
         job.status = workerShare != 0 ? JobStatus.Paid : JobStatus.Refunded;
         delete _evidenceHashes[jobId];
         protocolFeesAccrued += uint96(protocolFee);
         if (r.byWorker) (workerShare, agentShare) = (workerShare + toDisputer, agentShare + toOther);
         else (agentShare, workerShare) = (agentShare + toDisputer, workerShare + toOther);
-        emit WorkerPaid(jobId, worker, workerShare, protocolFee);
-        emit AgentRefunded(jobId, terms.agent, agentShare, RefundReason.Ruling);
-        if (r.ruling == RulingOption.PayWorker) registry.recordCompletion(worker);
-        if (r.ruling == RulingOption.RefundAgent) registry.recordDisputeLost(worker);
-        uint256 slashed = overturned ? IVerificationOracle(oracle).slashVerdict(jobId) : 0;
-        emit DisputeSettled(jobId, r.ruling, disputerRight, slashed);
-        if (slashed != 0) {
-            address disputer = r.byWorker ? worker : terms.agent;
-            uint256 reimbursed = slashed < r.fee ? slashed : r.fee;
-            uint256 wronged = ((slashed - reimbursed) * wrongedShareBps) / 10_000;
-            protocolFeesAccrued += uint96(slashed - reimbursed - wronged);
-            _credit(disputer, reimbursed + wronged);
-        }
-        _fundPool(toPool);
+        if (workerShare != 0) emit WorkerPaid(jobId, worker, workerShare, protocolFee);
+        if (agentShare != 0) emit AgentRefunded(jobId, terms.agent, agentShare, RefundReason.Ruling);
+        emit DisputeSettled(jobId, r.ruling, disputerRight, overturned);
         _push(worker, workerShare);
         _push(terms.agent, agentShare);
+        if (r.ruling == RulingOption.PayWorker) registry.recordCompletion(worker);
+        if (r.ruling == RulingOption.RefundAgent) registry.recordDisputeLost(worker);
+        // slither-disable-next-line reentrancy-no-eth
+        _fundPool(toPool);
+        if (overturned) _slashOracle(jobId, r.fee, r.byWorker ? worker : terms.agent);
+    }
+
+    /// @dev The slashed stake reimburses the disputer's fee first; of the rest, `wrongedShareBps`
+    /// goes to the disputer (the wronged party) and the remainder to the protocol.
+    function _slashOracle(bytes32 jobId, uint256 fee, address disputer) private {
+        // The oracle is immutable and trusted, and every caller is nonReentrant; the amount is only
+        // known once it has slashed.
+        // slither-disable-next-line reentrancy-no-eth
+        uint256 slashed = IVerificationOracle(oracle).slashVerdict(jobId);
+        uint256 reimbursed = slashed < fee ? slashed : fee;
+        uint256 wronged = ((slashed - reimbursed) * wrongedShareBps) / 10_000;
+        protocolFeesAccrued += uint96(slashed - reimbursed - wronged);
+        _credit(disputer, reimbursed + wronged);
+        emit OracleSlashed(jobId, slashed, reimbursed + wronged);
     }
 
     function _bondShares(DisputeRecord memory r, bool disputerWrong)
@@ -525,6 +541,8 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
     function _fundPool(uint256 amount) private {
         if (amount == 0) return;
         token.forceApprove(address(arbitrator), amount);
+        // The arbitrator is immutable and every caller is nonReentrant.
+        // slither-disable-next-line reentrancy-no-eth
         try IArbitrationPool(address(arbitrator)).fundRewards(amount) {}
         catch {
             token.forceApprove(address(arbitrator), 0);

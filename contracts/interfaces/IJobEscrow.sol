@@ -91,9 +91,13 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice Emitted when the losing side `appellant` pays `cost` to appeal `jobId`'s ruling.
     event JobAppealed(bytes32 indexed jobId, address indexed appellant, uint256 cost);
 
-    /// @notice Emitted when a disputed job settles by `ruling`; `slashed` came from the oracle
-    /// operators whose verdict the ruling overturned.
-    event DisputeSettled(bytes32 indexed jobId, RulingOption ruling, bool disputerRight, uint256 slashed);
+    /// @notice Emitted when a disputed job settles by `ruling`; `overturned` when the ruling went
+    /// against the oracle's verdict.
+    event DisputeSettled(bytes32 indexed jobId, RulingOption ruling, bool disputerRight, bool overturned);
+
+    /// @notice Emitted when `slashed` was taken from the operators whose verdict on `jobId` was
+    /// overturned, `toDisputer` of it credited to the disputer (fee reimbursement and its share).
+    event OracleSlashed(bytes32 indexed jobId, uint256 slashed, uint256 toDisputer);
 
     /// @notice Emitted when governance changes the fees charged to new jobs.
     event FeesChanged(uint16 protocolFeeBps, uint64 oracleFee);
@@ -202,7 +206,8 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice Advances `jobId` as far as time allows, moving the money; anyone may call. Pays an
     /// approved worker or refunds a rejected agent after the challenge window; refunds the agent of a
     /// job nobody accepted by accept-by, one whose worker missed resolve-by, or one the oracle did
-    /// not verify in time; moves the money of a disputed job once its ruling has arrived.
+    /// not verify in time; moves the money of a disputed job once its ruling has arrived (or as a
+    /// split when no ruling came within the dispute timeout).
     function settle(JobTerms calldata terms) external;
 
     /// @notice Sends the accrued protocol fees to the treasury; anyone may call.
