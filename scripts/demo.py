@@ -10,6 +10,7 @@ from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
 
+from protocol_core.arbitration import PAY_WORKER, REFUND_AGENT, run_round
 from protocol_core.deployment import SystemParams, deploy_system
 from protocol_core.languages import language_index, language_mask
 from protocol_core.terms import JobTerms, Requirements
@@ -33,6 +34,7 @@ class Escalation:
     reward: int
     approve: bool = True
     challenge_window: int = 0
+    disputed_by_agent: bool = False  # the customer says the approved resolution did not happen
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,17 @@ ESCALATIONS = (
     Escalation("T-1004 refund over policy limit", "fr", REFUNDS, 0, 35 * USDC, approve=False),
     Escalation("T-1005 API key rotation locked out", "ja", API, 0, 50 * USDC),
     Escalation("T-1006 chargeback threat", "ar", REFUNDS, 0, 30 * USDC, challenge_window=600),
+    Escalation(
+        "T-1007 account takeover claim",
+        "en",
+        BILLING,
+        0,
+        40 * USDC,
+        challenge_window=3600,
+        disputed_by_agent=True,
+    ),
 )
+PANEL_VOTES = (REFUND_AGENT, REFUND_AGENT, PAY_WORKER)  # the drawn panel splits 2-1 for the agent
 BLACKLISTED_WORKER = "omar"  # paid while blacklisted: credited, then withdrawn to a new address
 
 
@@ -106,6 +118,18 @@ def main() -> None:
             f"expertise={spec.expertise:04b} certs={spec.certifications:b}"
         )
 
+    console.rule("[bold]arbitrators stake")
+    arbitrators = {}
+    for i in range(5):
+        arbitrator = accounts.test_accounts.generate_test_account()
+        deployer.transfer(arbitrator, 10**18)
+        amount = (100 + 50 * i) * USDC
+        usdc.mint(arbitrator, amount, sender=arbitrator)
+        usdc.approve(system.arbitrator, amount, sender=arbitrator)
+        system.arbitrator.stake(amount, sender=arbitrator)
+        arbitrators[str(arbitrator.address)] = arbitrator
+    console.print(f"{len(arbitrators)} arbitrators, {system.arbitrator.totalStake() / USDC:.0f} USDC staked")
+
     usdc.mint(agent, 1_000 * USDC, sender=agent)
     usdc.approve(escrow, 2**256 - 1, sender=agent)
     usdc.setBlacklisted(workers[BLACKLISTED_WORKER], True, sender=deployer)
@@ -114,7 +138,10 @@ def main() -> None:
     bundles = Path(tempfile.mkdtemp(prefix="escalation-evidence-"))
     rows = []
     for escalation in ESCALATIONS:
-        rows.append(run_job(escalation, agent, workers, operators, system, bundles))
+        row = run_job(escalation, agent, workers, operators, system, bundles)
+        if escalation.disputed_by_agent:
+            run_dispute(row, agent, arbitrators, system)
+        rows.append(row)
 
     console.rule("[bold]after the batch")
     chain.mine(timestamp=chain.pending_timestamp + 601)
@@ -134,13 +161,14 @@ def main() -> None:
         f"withdrawn to {fresh.address}"
     )
     print_table(rows)
-    for op in operators:
-        if escrow.creditOf(op):
-            escrow.withdraw(op, sender=op)
+    for account in (*operators, agent):
+        if escrow.creditOf(account):
+            escrow.withdraw(account, sender=account)
     collected = escrow.protocolFeesAccrued()
     escrow.collectProtocolFees(sender=treasury)
     console.print(
-        f"oracle fees withdrawn by operators; {collected / USDC:.2f} USDC protocol fees sent to the treasury"
+        f"credits withdrawn (oracle fees, the agent's reimbursement from the slashed oracle stake); "
+        f"{collected / USDC:.2f} USDC protocol fees sent to the treasury"
     )
     leftover = usdc.balanceOf(escrow)
     console.print(f"escrow balance after everything settled: {leftover / USDC:.2f} USDC")
@@ -181,7 +209,8 @@ def run_job(escalation, agent, workers, operators, system, bundles: Path) -> dic
     path.write_bytes(bundle)
     gas += escrow.submitEvidence(job_id, keccak(bundle), path.as_uri(), sender=worker).gas_used
     reason = REASON_CONFIRMED if escalation.approve else REASON_NOT_CONFIRMED
-    for op in operators[: oracle.quorum()]:
+    attesters = operators[: oracle.quorum()]
+    for op in attesters:
         gas += oracle.attest(
             job_id, keccak(bundle), escalation.approve, reason, terms.as_abi(), sender=op
         ).gas_used
@@ -202,7 +231,45 @@ def run_job(escalation, agent, workers, operators, system, bundles: Path) -> dic
         "gas": gas,
         "terms": terms,
         "pending": pending,
+        "attesters": attesters,
     }
+
+
+def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:
+    """The agent disputes an approval; a drawn panel votes by commit and reveal; the ruling settles."""
+    escrow, pool, oracle = system.escrow, system.arbitrator, system.oracle
+    terms = row["terms"]
+    fee, bond = escrow.disputeCost(terms.reward)
+    tx = escrow.dispute(terms.as_abi(), False, sender=agent)
+    dispute_id = escrow.disputeOf(terms.digest())[0]
+    console.print(
+        f"  agent disputes the approval: fee {fee / USDC:.2f} + bond {bond / USDC:.2f} USDC, "
+        f"dispute #{dispute_id}"
+    )
+    gas = [tx.gas_used]
+    votes = iter(PANEL_VOTES)
+    choices: dict[str, int] = {}
+
+    def vote(arbitrator: str) -> int:
+        if arbitrator not in choices:
+            choices[arbitrator] = next(votes)
+        return choices[arbitrator]
+
+    panel = run_round(pool, chain, dispute_id, arbitrators, vote, gas)
+    ruling = pool.currentRuling(dispute_id)[0]
+    console.print(
+        f"  panel {', '.join(a[:8] for a in panel)} voted {sorted(choices.values())}: ruling {ruling}"
+    )
+    chain.mine(timestamp=pool.roundOf(dispute_id, 0).appealEnd + 1)
+    gas.append(pool.executeRuling(dispute_id, sender=agent).gas_used)
+    before = [oracle.operatorOf(op).stake for op in (row["attesters"])]
+    gas.append(escrow.settle(terms.as_abi(), sender=agent).gas_used)
+    slashed = sum(b - oracle.operatorOf(op).stake for b, op in zip(before, row["attesters"], strict=True))
+    row["gas"] += sum(gas)
+    row["pending"] = False
+    row["outcome"] = (
+        f"disputed: agent refunded by a 3-arbitrator panel; oracle slashed {slashed / USDC:.0f} USDC"
+    )
 
 
 def match(requirements: Requirements, workers: dict, registry) -> tuple[str, object]:
