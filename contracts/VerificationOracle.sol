@@ -183,8 +183,8 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
             for (uint256 i = 0; i < earlier; ++i) {
                 attesters[i] = before[i];
             }
-            delete _tallies[jobId];
         }
+        if (votes.approvals | votes.rejections != 0) delete _tallies[jobId];
         _finalize(jobId, evidenceHash, approve, reason, side, attesters, terms);
     }
 
@@ -236,6 +236,9 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         address[] memory attesters,
         JobTerms calldata terms
     ) private {
+        // The quorum attested `jobId`; the escrow acts on the job the terms hash to.
+        bytes32 termsId = keccak256(abi.encode(terms));
+        if (termsId != jobId) revert TermsNotForJob(jobId, termsId);
         if (terms.challengeWindow != 0) _verdictAttesters[jobId] = side;
         emit VerdictReached(jobId, evidenceHash, approve, reason, side);
         IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, attesters);

@@ -80,29 +80,26 @@ class JobTerms(BaseModel):
         )
 
     def digest(self) -> bytes:
-        """keccak256(abi.encode(terms)): what `JobEscrow.termsHash(jobId)` holds."""
+        """keccak256(abi.encode(terms)): the job's id on chain (`JobEscrow.jobIdOf(terms)`)."""
         return keccak(encode([TERMS_ABI], [self.as_abi()]))
 
     @classmethod
     def from_event(cls, terms: Any) -> "JobTerms":
-        """Rebuilds the terms from a `JobPosted` event's `terms` field."""
-        req = terms["requirements"] if isinstance(terms, dict) else terms.requirements
-        get = (lambda k: terms[k]) if isinstance(terms, dict) else (lambda k: getattr(terms, k))
-        rget = (lambda k: req[k]) if isinstance(req, dict) else (lambda k: getattr(req, k))
+        """Rebuilds the terms from a `JobPosted` event's `terms` field (a struct or a plain list)."""
+        fields = list(terms.values()) if isinstance(terms, dict) else list(terms)
+        *head, spec_hash, requirements = fields
+        req = list(requirements.values()) if isinstance(requirements, dict) else list(requirements)
+        agent, reward, confirmer, oracle_fee, protocol_fee, offered_to, accept_by, resolve_by, window = head
         return cls(
-            agent=get("agent"),
-            reward=get("reward"),
-            confirmer=get("confirmer"),
-            oracle_fee=get("oracleFee"),
-            protocol_fee=get("protocolFee"),
-            offered_to=get("offeredTo"),
-            accept_by=get("acceptBy"),
-            resolve_by=get("resolveBy"),
-            challenge_window=get("challengeWindow"),
-            spec_hash=get("specHash"),
-            requirements=Requirements(
-                language=rget("language"),
-                expertise=rget("expertise"),
-                certifications=rget("certifications"),
-            ),
+            agent=agent,
+            reward=reward,
+            confirmer=confirmer,
+            oracle_fee=oracle_fee,
+            protocol_fee=protocol_fee,
+            offered_to=offered_to,
+            accept_by=accept_by,
+            resolve_by=resolve_by,
+            challenge_window=window,
+            spec_hash=spec_hash,
+            requirements=Requirements(language=req[0], expertise=req[1], certifications=req[2]),
         )

@@ -1,15 +1,131 @@
 """Fixtures: one deployment per session on anvil, isolated per test by snapshots."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from typing import Any
 
+import ape
 import pytest
-from eth_utils import keccak
+from ape import chain as _chain
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import is_address, keccak, to_checksum_address
 
 from protocol_core.deployment import SystemParams, deploy_system
-from protocol_core.terms import JobTerms, Requirements
+from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
 
 REWARD = 40_000_000  # 40 USDC
 PARAMS = SystemParams()
+ZERO_HASH = b"\x00" * 32
+__all__ = [
+    "PARAMS",
+    "REWARD",
+    "ZERO_ADDRESS",
+    "ZERO_HASH",
+    "Ineligibility",
+    "JobStatus",
+    "RefundReason",
+    "reverts",
+]
+
+
+class JobStatus(IntEnum):
+    """Mirror of `JobStatus` in IJobEscrow.sol (`None` is a Python keyword, hence NONE)."""
+
+    NONE = 0
+    OPEN = 1
+    ACCEPTED = 2
+    SUBMITTED = 3
+    APPROVED = 4
+    REJECTED = 5
+    DISPUTED = 6
+    PAID = 7
+    REFUNDED = 8
+
+
+class RefundReason(IntEnum):
+    """Mirror of `RefundReason` in IJobEscrow.sol."""
+
+    CANCELLED = 0
+    NOT_ACCEPTED = 1
+    RESOLVE_DEADLINE_MISSED = 2
+    REJECTED = 3
+    VERIFICATION_MISSED = 4
+
+
+class Ineligibility(IntEnum):
+    """Mirror of `Ineligibility` in IWorkerRegistry.sol."""
+
+    NONE = 0
+    NOT_REGISTERED = 1
+    UNAVAILABLE = 2
+    LANGUAGE = 3
+    EXPERTISE = 4
+    CERTIFICATION = 5
+    AT_CAPACITY = 6
+
+
+def _normalized(value: Any) -> Any:
+    if hasattr(value, "address"):
+        value = value.address
+    if isinstance(value, str) and is_address(value):
+        return to_checksum_address(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, IntEnum):
+        return int(value)
+    return value
+
+
+def _revert_origin(exc: Any) -> tuple[str, bytes] | None:
+    """Address and revert data of the innermost call whose revert the transaction bubbled up."""
+    txn = getattr(exc, "txn", None)
+    txn_hash = getattr(txn, "txn_hash", None) if txn is not None else None
+    if txn_hash is None:
+        return None
+    node = _chain.provider.get_transaction_trace(txn_hash.hex()).get_calltree()
+    while bubbled := [c for c in node.calls if c.failed and c.returndata == node.returndata]:
+        node = bubbled[-1]
+    return to_checksum_address(node.address), bytes(node.returndata)
+
+
+@contextmanager
+def reverts(error: Any, **inputs: Any) -> Iterator[Any]:
+    """`ape.reverts(error, **inputs)`, but strict about who reverted and with what.
+
+    ape.reverts ignores input names it does not know, passes reverts it could not decode, and
+    decodes an error bubbled up through another contract with whatever ABI shares its selector.
+    Here the innermost reverting contract must be `error`'s, its revert data must decode as
+    `error`, and every named input must exist and match.
+    """
+    with ape.reverts() as info:
+        yield info
+    exc = info.value
+    origin = _revert_origin(exc)
+    if origin is None:  # reverted in a call, not a mined transaction: trust ape's decoding
+        assert isinstance(exc, error), f"expected {error.__name__}, got {exc!r}"
+        actual = dict(exc.inputs)
+    else:
+        address, data = origin
+        expected_address = str(error.contract.address)
+        assert address == expected_address, (
+            f"expected {error.__name__} from {expected_address}, but {address} reverted with "
+            f"0x{data.hex()} ({exc!r})"
+        )
+        assert data[:4] == keccak(text=error.abi.selector)[:4], (
+            f"expected {error.__name__}, got {exc!r} (0x{data.hex()})"
+        )
+        actual = _chain.provider.network.ecosystem.decode_calldata(error.abi, data[4:])
+    unknown = set(inputs) - set(actual)
+    assert not unknown, f"{error.__name__} has no inputs {sorted(unknown)}; it has {sorted(actual)}"
+    wrong = {
+        name: (actual[name], value)
+        for name, value in inputs.items()
+        if _normalized(actual[name]) != _normalized(value)
+    }
+    assert not wrong, f"{error.__name__} inputs (actual, expected): {wrong}"
 
 
 @pytest.fixture(scope="session")
@@ -113,9 +229,7 @@ def make_terms(chain, escrow, agent):
             resolve_by=now + 7200,
             challenge_window=challenge_window,
             spec_hash=keccak(b"spec" + os.urandom(8)),
-            requirements=Requirements(
-                language=language, expertise=expertise, certifications=certifications
-            ),
+            requirements=Requirements(language=language, expertise=expertise, certifications=certifications),
         )
         fields.update(over)
         return JobTerms(**fields)
@@ -145,9 +259,7 @@ class Flow:
     def attest(self, job_id, evidence_hash, terms, approve=True, operators=None, reason=0):
         txs = []
         for op in operators or self.operators[:2]:
-            txs.append(
-                self.oracle.attest(job_id, evidence_hash, approve, reason, terms.as_abi(), sender=op)
-            )
+            txs.append(self.oracle.attest(job_id, evidence_hash, approve, reason, terms.as_abi(), sender=op))
         return txs
 
     def submitted(self, terms, worker):
@@ -161,3 +273,75 @@ class Flow:
 @pytest.fixture
 def flow(system, agent, operators):
     return Flow(system, agent, operators)
+
+
+@pytest.fixture
+def sign_attestation(chain, oracle):
+    """An operator's EIP-712 attestation in the compact EIP-2098 form, as an oracle node signs it.
+
+    Keyword overrides sign a digest the oracle would not compute now (another chain, an old nonce).
+    """
+
+    def sign(operator, job_id, evidence_hash, approve=True, reason=0, *, set_nonce=None, chain_id=None):
+        domain = {
+            "name": "EscalationVerificationOracle",
+            "version": "1",
+            "chainId": chain.chain_id if chain_id is None else chain_id,
+            "verifyingContract": str(oracle.address),
+        }
+        types = {
+            "Attestation": [
+                {"name": "jobId", "type": "bytes32"},
+                {"name": "evidenceHash", "type": "bytes32"},
+                {"name": "approve", "type": "bool"},
+                {"name": "reason", "type": "uint8"},
+                {"name": "setNonce", "type": "uint64"},
+            ]
+        }
+        message = {
+            "jobId": bytes(job_id),
+            "evidenceHash": bytes(evidence_hash),
+            "approve": approve,
+            "reason": reason,
+            "setNonce": oracle.setNonce() if set_nonce is None else set_nonce,
+        }
+        signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
+        signed = Account.sign_message(signable, operator.private_key)
+        y_parity_and_s = signed.s | ((signed.v - 27) << 255)
+        return [signed.r.to_bytes(32, "big"), y_parity_and_s.to_bytes(32, "big")]
+
+    return sign
+
+
+@pytest.fixture
+def sign_permit(chain, usdc):
+    """An EIP-2612 permit of `owner` for `spender`, signed off-chain; returns (v, r, s)."""
+
+    def sign(owner, spender, value, deadline, nonce=None):
+        domain = {
+            "name": usdc.name(),
+            "version": "1",
+            "chainId": chain.chain_id,
+            "verifyingContract": str(usdc.address),
+        }
+        types = {
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ]
+        }
+        message = {
+            "owner": str(owner.address),
+            "spender": str(spender.address),
+            "value": value,
+            "nonce": usdc.nonces(owner) if nonce is None else nonce,
+            "deadline": deadline,
+        }
+        signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
+        signed = Account.sign_message(signable, owner.private_key)
+        return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+    return sign

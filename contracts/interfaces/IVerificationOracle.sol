@@ -65,6 +65,10 @@ interface IVerificationOracle {
     /// @notice Thrown when an attestation comes after the job's verification deadline.
     error VerificationClosed(bytes32 jobId, uint40 verifyBy);
 
+    /// @notice Thrown when the terms passed with an attestation are not those of `jobId`
+    /// (their hash is `termsId`).
+    error TermsNotForJob(bytes32 jobId, bytes32 termsId);
+
     /// @notice Thrown when aggregated signatures do not make a quorum (`valid` of `quorum`).
     error QuorumNotReached(bytes32 jobId, uint256 valid, uint256 quorum);
 
