@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IArbitrableV2} from "./interfaces/IArbitrableV2.sol";
 import {IArbitrationPool, RoundPhase, RoundView} from "./interfaces/IArbitrationPool.sol";
@@ -28,6 +29,10 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     uint256 private constant REVEALED = 2;
     uint256 private constant RESERVED = REVEALED + CHOICES; // commitments must be above this
     uint256 private constant DRAW_ATTEMPTS_PER_SEAT = 8;
+
+    /// @notice A round whose panel cannot be drawn for this long lapses: an appeal round falls back
+    /// to the previous ruling (its fee goes to the previous panel); a first round rules 0.
+    uint40 public constant DRAW_TIMEOUT = 1 days;
 
     /// @notice The staking and fee token.
     IERC20 public immutable token;
@@ -74,7 +79,8 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     }
 
     struct Round {
-        uint96 fee;
+        uint56 fee; // up to 7.2e16 token units
+        uint40 drawBy; // after this an undrawn round lapses (see executeRuling)
         uint8 panelSize;
         uint8 committed;
         uint8[3] votes;
@@ -199,8 +205,8 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         _requirePhase(disputeId, RoundPhase.Appealable);
         uint256 round = d.round;
         Round storage r = _rounds[disputeId][round];
-        if (block.timestamp > r.appealEnd) revert WrongPhase(disputeId, RoundPhase.Final, RoundPhase.Appealable);
         if (round + 1 >= maxRounds) revert NoMoreAppeals(disputeId, maxRounds);
+        if (block.timestamp > r.appealEnd) revert WrongPhase(disputeId, RoundPhase.Final, RoundPhase.Appealable);
         uint256 cost = appealCost(disputeId);
         d.round = uint8(round + 1);
         emit AppealDecision(disputeId, IArbitrableV2(msg.sender));
@@ -228,20 +234,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         }
         if (!ready) revert RandomnessNotReady(disputeId, r.randomnessRequest);
         uint256 needed = r.panelSize;
-        uint256 total = _tree.total();
-        if (total == 0) revert NotEnoughArbitrators(disputeId, 0, needed);
-        uint256 drawn = 0;
-        for (uint256 i = 0; i < needed * DRAW_ATTEMPTS_PER_SEAT && drawn < needed; ++i) {
-            uint256 point = uint256(keccak256(abi.encode(seed, disputeId, round, i))) % total;
-            address candidate = _slotOwner[_tree.find(point)];
-            Arbitrator storage a = _arbitrators[candidate];
-            if (_votes[disputeId][round][candidate] != 0 || a.stake - a.locked < lockPerDraw) continue;
-            a.locked += uint64(lockPerDraw);
-            _votes[disputeId][round][candidate] = DRAWN;
-            r.panel.push(candidate);
-            ++drawn;
-            emit Drawn(disputeId, round, candidate);
-        }
+        uint256 drawn = _drawPanel(disputeId, round, seed, needed);
         if (drawn < needed) revert NotEnoughArbitrators(disputeId, drawn, needed);
         Parameters memory p = parameters;
         uint40 commitEnd = uint40(block.timestamp) + uint40(p.commitMinutes) * 60;
@@ -293,15 +286,20 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IArbitrationPool
     function executeRuling(uint256 disputeId) external nonReentrant {
-        _requirePhase(disputeId, RoundPhase.Appealable);
         Dispute storage d = _disputes[disputeId];
-        if (block.timestamp <= _rounds[disputeId][d.round].appealEnd && d.round + 1 < maxRounds) {
+        Round storage r = _rounds[disputeId][d.round];
+        RoundPhase current = phase(disputeId);
+        if (current == RoundPhase.Drawing && block.timestamp > r.drawBy) {
+            _lapse(disputeId, d, r);
+        } else if (current != RoundPhase.Appealable) {
+            revert WrongPhase(disputeId, current, RoundPhase.Appealable);
+        } else if (block.timestamp <= r.appealEnd && d.round + 1 < maxRounds) {
             revert WrongPhase(disputeId, RoundPhase.Appealable, RoundPhase.Final);
         }
         d.isFinal = true;
         uint256 ruling = d.ruling;
         for (uint256 round = 0; round <= d.round; ++round) {
-            _payRound(disputeId, round, ruling);
+            _payRound(disputeId, round, ruling, d.tied);
         }
         emit Ruling(IArbitrableV2(d.arbitrable), disputeId, ruling);
         _deliver(disputeId, d);
@@ -354,7 +352,9 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IArbitrationPool
     function roundOf(uint256 disputeId, uint256 round) external view returns (RoundView memory) {
         Round storage r = _rounds[disputeId][round];
-        return RoundView(r.fee, r.panelSize, r.committed, r.votes, r.commitEnd, r.revealEnd, r.appealEnd, r.panel);
+        return RoundView(
+            r.fee, r.panelSize, r.committed, r.votes, r.drawBy, r.commitEnd, r.revealEnd, r.appealEnd, r.panel
+        );
     }
 
     /// @inheritdoc IArbitrationPool
@@ -382,9 +382,49 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         return _tree.total();
     }
 
+    /// @dev Samples without replacement, weighted by stake: every candidate, seated or without
+    /// enough free stake, has its interval cut out of the range the next point is drawn from, so no
+    /// draw is wasted on someone already seen. Cut intervals are kept sorted by start, and a point
+    /// in the reduced range maps back to the full range by stepping over them.
+    function _drawPanel(uint256 disputeId, uint256 round, uint256 seed, uint256 needed)
+        private
+        returns (uint256 drawn)
+    {
+        Round storage r = _rounds[disputeId][round];
+        uint256 remaining = _tree.total();
+        uint256 maxCuts = needed * DRAW_ATTEMPTS_PER_SEAT;
+        uint256[] memory cutStart = new uint256[](maxCuts);
+        uint256[] memory cutWeight = new uint256[](maxCuts);
+        uint256 cuts = 0;
+        while (drawn < needed && remaining != 0 && cuts < maxCuts) {
+            uint256 point = uint256(keccak256(abi.encode(seed, disputeId, round, cuts))) % remaining;
+            for (uint256 k = 0; k < cuts && cutStart[k] <= point; ++k) {
+                point += cutWeight[k];
+            }
+            (uint256 slot, uint256 start) = _tree.find(point);
+            address candidate = _slotOwner[slot];
+            Arbitrator storage a = _arbitrators[candidate];
+            uint256 weight = a.stake;
+            uint256 k = cuts++;
+            while (k > 0 && cutStart[k - 1] > start) {
+                (cutStart[k], cutWeight[k]) = (cutStart[k - 1], cutWeight[k - 1]);
+                --k;
+            }
+            (cutStart[k], cutWeight[k]) = (start, weight);
+            remaining -= weight;
+            if (a.stake - a.locked < lockPerDraw) continue;
+            a.locked += uint64(lockPerDraw);
+            _votes[disputeId][round][candidate] = DRAWN;
+            r.panel.push(candidate);
+            ++drawn;
+            emit Drawn(disputeId, round, candidate);
+        }
+    }
+
     function _openRound(uint256 disputeId, uint256 round, uint256 panelSize, uint256 fee) private {
         Round storage r = _rounds[disputeId][round];
-        r.fee = uint96(fee);
+        r.fee = SafeCast.toUint56(fee);
+        r.drawBy = uint40(block.timestamp) + DRAW_TIMEOUT;
         r.panelSize = uint8(panelSize);
         // The randomness source is immutable; its id is only known from the call.
         // slither-disable-next-line reentrancy-no-eth
@@ -393,9 +433,24 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         emit RandomnessRequested(disputeId, round, request);
     }
 
+    /// @dev A round nobody could be drawn for: an appeal falls back to the ruling it appealed, and
+    /// its fee joins the previous round's; a first round rules 0 and, with no panel, its fee goes to
+    /// governance in `_payRound`.
+    function _lapse(uint256 disputeId, Dispute storage d, Round storage r) private {
+        if (d.round == 0) {
+            d.ruling = 0;
+            d.tied = true;
+            return;
+        }
+        uint56 fee = r.fee;
+        r.fee = 0;
+        d.round -= 1;
+        _rounds[disputeId][d.round].fee += fee;
+    }
+
     /// @dev Voters with the final ruling share the round's fee and the stake lost by the others;
     /// the first of them takes the rounding dust. With none, governance receives it all.
-    function _payRound(uint256 disputeId, uint256 round, uint256 ruling) private {
+    function _payRound(uint256 disputeId, uint256 round, uint256 ruling, bool tied) private {
         Round storage r = _rounds[disputeId][round];
         address[] storage panel = r.panel;
         uint256 n = panel.length;
@@ -406,7 +461,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
             address arbitrator = panel[i];
             Arbitrator storage a = _arbitrators[arbitrator];
             a.locked -= lock;
-            if (_votes[disputeId][round][arbitrator] == REVEALED + ruling) {
+            if (_coherent(_votes[disputeId][round][arbitrator], ruling, tied)) {
                 ++coherent;
             } else {
                 a.stake -= lock;
@@ -425,16 +480,27 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         uint256 dust = pot % coherent;
         for (uint256 i = 0; i < n; ++i) {
             address arbitrator = panel[i];
-            if (_votes[disputeId][round][arbitrator] != REVEALED + ruling) continue;
+            if (!_coherent(_votes[disputeId][round][arbitrator], ruling, tied)) continue;
             _arbitrators[arbitrator].rewards += uint72(share + dust);
             emit Rewarded(disputeId, arbitrator, share + dust);
             dust = 0;
         }
     }
 
+    /// @dev With the final ruling, or any revealed vote when it was a tie: a tie is nobody's fault.
+    function _coherent(uint256 vote, uint256 ruling, bool tied) private pure returns (bool) {
+        return vote == REVEALED + ruling || (tied && vote >= REVEALED && vote <= RESERVED);
+    }
+
     /// @dev The ruling is recorded before this call; a reverting or gas-burning callback only
     /// leaves `delivered` false, and anyone may retry.
     function _deliver(uint256 disputeId, Dispute storage d) private {
+        if (d.arbitrable.code.length == 0) {
+            // Nothing to call: the Ruling event is the delivery (`try` would not catch this case).
+            d.delivered = true;
+            emit RulingDelivered(disputeId);
+            return;
+        }
         // Read-only reentrancy from the callback sees a final dispute; every writer is nonReentrant.
         // slither-disable-next-line reentrancy-no-eth
         try IArbitrableV2(d.arbitrable).rule{gas: RULE_CALLBACK_GAS}(disputeId, d.ruling) {

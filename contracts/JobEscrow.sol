@@ -476,7 +476,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         address worker = job.worker;
         bool disputerRight = r.ruling == (r.byWorker ? RulingOption.PayWorker : RulingOption.RefundAgent);
         bool disputerWrong = r.ruling == (r.byWorker ? RulingOption.RefundAgent : RulingOption.PayWorker);
-        uint256 pot = r.fromReward ? uint256(terms.reward) - r.fee - r.bond : terms.reward;
+        uint256 pot = terms.reward;
         // The oracle earned its fee only if it reached a verdict.
         uint256 agentShare = r.disputed == JobStatus.Submitted ? terms.oracleFee : 0;
         uint256 workerShare = 0;
@@ -501,6 +501,7 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         protocolFeesAccrued += uint96(protocolFee);
         if (r.byWorker) (workerShare, agentShare) = (workerShare + toDisputer, agentShare + toOther);
         else (agentShare, workerShare) = (agentShare + toDisputer, workerShare + toOther);
+        if (r.fromReward) (workerShare, agentShare) = _repayRewardLoan(workerShare, agentShare, r.fee + r.bond);
         if (workerShare != 0) emit WorkerPaid(jobId, worker, workerShare, protocolFee);
         if (agentShare != 0) emit AgentRefunded(jobId, terms.agent, agentShare, RefundReason.Ruling);
         emit DisputeSettled(jobId, r.ruling, disputerRight, overturned);
@@ -527,14 +528,29 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         emit OracleSlashed(jobId, slashed, reimbursed + wronged);
     }
 
+    /// @dev A forfeited bond goes to the other side after the pool's share; a bond the worker took
+    /// from the reward goes back to the agent whole, since it was the agent's money all along.
     function _bondShares(DisputeRecord memory r, bool disputerWrong)
         private
         view
         returns (uint256 toDisputer, uint256 toOther, uint256 toPool)
     {
         if (!disputerWrong) return (r.bond, 0, 0);
-        toPool = (uint256(r.bond) * bondPoolShareBps) / 10_000;
+        toPool = r.fromReward ? 0 : (uint256(r.bond) * bondPoolShareBps) / 10_000;
         return (0, r.bond - toPool, toPool);
+    }
+
+    /// @dev A worker who disputed with the reward borrowed fee + bond from it: the shares above are
+    /// what it would get had it paid them itself, and the loan comes out of its share. Only when
+    /// that share is too small (it lost) does the rest fall on the agent, at most the fee, since
+    /// the forfeited bond goes back to the agent.
+    function _repayRewardLoan(uint256 workerShare, uint256 agentShare, uint256 loan)
+        private
+        pure
+        returns (uint256, uint256)
+    {
+        if (workerShare >= loan) return (workerShare - loan, agentShare);
+        return (0, agentShare - (loan - workerShare));
     }
 
     /// @dev Tops up the arbitrators' reward reserve; an arbitrator without one leaves it to the treasury.

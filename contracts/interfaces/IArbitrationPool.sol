@@ -20,6 +20,7 @@ struct RoundView {
     uint8 panelSize; // 3, then 2n + 1 per appeal
     uint8 committed;
     uint8[3] votes; // revealed votes per choice
+    uint40 drawBy; // an undrawn round lapses after this
     uint40 commitEnd;
     uint40 revealEnd;
     uint40 appealEnd;

@@ -200,7 +200,8 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice The side the current ruling goes against pays the next round's fee and appeals.
     function appeal(JobTerms calldata terms) external;
 
-    /// @notice ERC-1497: a party of a disputed job submits evidence (a URI) for the arbitrators.
+    /// @notice ERC-1497: evidence (a URI) for the arbitrators of a disputed job; anyone may submit,
+    /// the event names who did.
     function submitDisputeEvidence(bytes32 jobId, string calldata evidenceURI) external;
 
     /// @notice Advances `jobId` as far as time allows, moving the money; anyone may call. Pays an

@@ -38,8 +38,9 @@ library SortitionTree {
         return tree.size == 0 ? 0 : tree.nodes[tree.size];
     }
 
-    /// @notice The slot whose weight interval contains `point` (0 <= point < total).
-    function find(Tree storage tree, uint256 point) internal view returns (uint256 slot) {
+    /// @notice The slot whose weight interval contains `point` (0 <= point < total), and where that
+    /// interval starts (the sum of the weights of all lower slots).
+    function find(Tree storage tree, uint256 point) internal view returns (uint256 slot, uint256 start) {
         uint256 size = tree.size;
         for (uint256 step = size; step > 0; step >>= 1) {
             uint256 next = slot + step;
@@ -48,10 +49,11 @@ library SortitionTree {
                 if (weight <= point) {
                     slot = next;
                     point -= weight;
+                    start += weight;
                 }
             }
         }
-        return slot + 1;
+        return (slot + 1, start);
     }
 
     /// @dev Doubling keeps the Fenwick layout: each new power-of-two node covers every slot so far,
