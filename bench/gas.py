@@ -6,13 +6,12 @@ import sys
 from pathlib import Path
 
 from ape import accounts, chain, networks, project
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
 
 from protocol_core.arbitration import PAY_WORKER, REFUND_AGENT, run_round
+from protocol_core.attestation import sign_attestation
 from protocol_core.deployment import SystemParams, deploy_system
 from protocol_core.terms import JobTerms, Requirements
 
@@ -166,33 +165,17 @@ def measure(console: Console) -> dict[str, int]:
 
 
 def sign(oracle, private_key: str, job_id: bytes, evidence: bytes) -> list[bytes]:
-    """An operator's EIP-712 attestation signature, built off-chain like an oracle node would."""
-    domain = {
-        "name": "EscalationVerificationOracle",
-        "version": "1",
-        "chainId": chain.chain_id,
-        "verifyingContract": str(oracle.address),
-    }
-    types = {
-        "Attestation": [
-            {"name": "jobId", "type": "bytes32"},
-            {"name": "evidenceHash", "type": "bytes32"},
-            {"name": "approve", "type": "bool"},
-            {"name": "reason", "type": "uint8"},
-            {"name": "setNonce", "type": "uint64"},
-        ]
-    }
-    message = {
-        "jobId": job_id,
-        "evidenceHash": evidence,
-        "approve": True,
-        "reason": 0,
-        "setNonce": oracle.setNonce(),
-    }
-    signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
-    signed = Account.sign_message(signable, private_key)
-    y_parity_and_s = signed.s | ((signed.v - 27) << 255)  # EIP-2098 compact form
-    return [signed.r.to_bytes(32, "big"), y_parity_and_s.to_bytes(32, "big")]
+    """An operator's approval, signed off chain like an oracle node would."""
+    return sign_attestation(
+        private_key,
+        chain_id=chain.chain_id,
+        oracle=str(oracle.address),
+        job_id=job_id,
+        evidence_hash=evidence,
+        approve=True,
+        reason=0,
+        set_nonce=oracle.setNonce(),
+    )
 
 
 if __name__ == "__main__":

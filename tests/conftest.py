@@ -13,6 +13,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import is_address, keccak, to_checksum_address
 
+from protocol_core.attestation import sign_attestation as sign_attestation_offchain
 from protocol_core.deployment import SystemParams, deploy_system
 from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
 
@@ -283,32 +284,16 @@ def sign_attestation(chain, oracle):
     """
 
     def sign(operator, job_id, evidence_hash, approve=True, reason=0, *, set_nonce=None, chain_id=None):
-        domain = {
-            "name": "EscalationVerificationOracle",
-            "version": "1",
-            "chainId": chain.chain_id if chain_id is None else chain_id,
-            "verifyingContract": str(oracle.address),
-        }
-        types = {
-            "Attestation": [
-                {"name": "jobId", "type": "bytes32"},
-                {"name": "evidenceHash", "type": "bytes32"},
-                {"name": "approve", "type": "bool"},
-                {"name": "reason", "type": "uint8"},
-                {"name": "setNonce", "type": "uint64"},
-            ]
-        }
-        message = {
-            "jobId": bytes(job_id),
-            "evidenceHash": bytes(evidence_hash),
-            "approve": approve,
-            "reason": reason,
-            "setNonce": oracle.setNonce() if set_nonce is None else set_nonce,
-        }
-        signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
-        signed = Account.sign_message(signable, operator.private_key)
-        y_parity_and_s = signed.s | ((signed.v - 27) << 255)
-        return [signed.r.to_bytes(32, "big"), y_parity_and_s.to_bytes(32, "big")]
+        return sign_attestation_offchain(
+            operator.private_key,
+            chain_id=chain.chain_id if chain_id is None else chain_id,
+            oracle=str(oracle.address),
+            job_id=job_id,
+            evidence_hash=evidence_hash,
+            approve=approve,
+            reason=reason,
+            set_nonce=oracle.setNonce() if set_nonce is None else set_nonce,
+        )
 
     return sign
 
