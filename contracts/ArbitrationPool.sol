@@ -82,7 +82,6 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         uint56 fee; // up to 7.2e16 token units
         uint40 drawBy; // after this an undrawn round lapses (see executeRuling)
         uint8 panelSize;
-        uint8 committed;
         uint8[3] votes;
         uint40 commitEnd; // 0 until drawn
         uint40 revealEnd;
@@ -250,7 +249,6 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
         mapping(address => uint256) storage votes = _votes[disputeId][round];
         if (votes[msg.sender] != DRAWN) revert NotOnPanel(disputeId, msg.sender);
         votes[msg.sender] = uint256(commitment);
-        ++_rounds[disputeId][round].committed;
         emit VoteCommitted(disputeId, round, msg.sender);
     }
 
@@ -353,7 +351,7 @@ contract ArbitrationPool is IArbitrationPool, Ownable2Step, ReentrancyGuardTrans
     function roundOf(uint256 disputeId, uint256 round) external view returns (RoundView memory) {
         Round storage r = _rounds[disputeId][round];
         return RoundView(
-            r.fee, r.panelSize, r.committed, r.votes, r.drawBy, r.commitEnd, r.revealEnd, r.appealEnd, r.panel
+            r.fee, r.panelSize, r.votes, r.drawBy, r.commitEnd, r.revealEnd, r.appealEnd, r.panel
         );
     }
 

@@ -18,7 +18,6 @@ enum RoundPhase {
 struct RoundView {
     uint256 fee; // paid for this round; shared by those who voted with the final ruling
     uint8 panelSize; // 3, then 2n + 1 per appeal
-    uint8 committed;
     uint8[3] votes; // revealed votes per choice
     uint40 drawBy; // an undrawn round lapses after this
     uint40 commitEnd;
