@@ -1,0 +1,1 @@
+"""Oracle node: watches submitted evidence, verifies it off chain and attests on chain."""
