@@ -1,0 +1,76 @@
+"""The node's settings: defaults, then a TOML file, then ORACLE_NODE_* variables, then the command line."""
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class NodeSettings(BaseSettings):
+    """Everything an operator may set; secrets come from the environment only."""
+
+    model_config = SettingsConfigDict(env_prefix="ORACLE_NODE_", extra="forbid")
+
+    # chain and identity
+    network: str = "polygon:local:foundry"  # ape network choice, ecosystem:network:provider
+    account: str = ""  # ape account alias whose keystore signs the attestations
+    passphrase: SecretStr | None = None  # the keystore's passphrase (ORACLE_NODE_PASSPHRASE)
+    rpc_url: str | None = None  # the node's RPC; default: the URI ape has configured for the network
+    deployments_file: Path = Path("deployments.json")  # written by `ape run deploy system`
+    confirmations: int | Literal["finalized"] | None = None  # None: the network's depth from ape-config
+    start_block: int = 0  # first block scanned on an empty database
+    poll_interval: float = 0.25  # seconds between passes when nothing happened
+    log_chunk: int = 2_000  # most blocks per eth_getLogs request
+    # state
+    database_url: str = "sqlite:///oracle-node.db"  # SQLAlchemy URL; postgresql+psycopg://... works too
+    # evidence
+    evidence_max_bytes: int = 256 * 1024  # larger bundles are rejected as OVERSIZED
+    evidence_timeout: float = 5.0  # seconds per fetch attempt
+    fetch_attempts: int = 3  # attempts before a bundle counts as UNREACHABLE
+    fetch_backoff: float = 0.5  # seconds before the second attempt, doubled after each
+    file_root: Path | None = None  # file:// URIs are served only from inside this folder; None: refused
+    ipfs_gateway: str = "http://127.0.0.1:8080/ipfs/"  # ipfs://<cid> is fetched as <gateway><cid>
+    allow_private_hosts: bool = False  # fetch http(s) from loopback/private addresses (tests, demo)
+    # optional helpdesk check
+    helpdesk_url: str | None = None  # template with {ticket_ref}, e.g. https://desk.example/api/tickets/{ticket_ref}
+    helpdesk_auth_header: str = "Authorization"  # header that carries the token
+    helpdesk_token: SecretStr | None = None  # value of that header (ORACLE_NODE_HELPDESK_TOKEN)
+    helpdesk_json_path: str = "status"  # dotted path to the ticket's status in the response
+    helpdesk_solved: list[str] = ["solved", "closed"]  # statuses that count as solved
+    # sending
+    gas_bump_blocks: int = 3  # blocks a transaction may wait before its fees are bumped
+    gas_bump_percent: int = 20  # fee increase per bump (nodes need at least 10)
+    max_fee_cap_gwei: float = 1_000.0  # fees are never bumped above this
+    # operating
+    metrics_host: str = "127.0.0.1"  # /healthz, /readyz and /metrics listen here
+    metrics_port: int = 9464  # 0 picks a free port (logged at start)
+    broker_url: str | None = None  # redis://host:port: verification runs on taskiq workers
+    verify_concurrency: int = 8  # verifications in flight at once
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, **overrides: Any) -> "NodeSettings":
+        """Settings from `config_file` (TOML), the environment and `overrides`, in rising priority."""
+        if config_file is None:
+            return cls(**overrides)
+        configured = type(
+            "FileNodeSettings", (cls,), {"model_config": {**cls.model_config, "toml_file": config_file}}
+        )
+        return cls.model_validate(configured(**overrides).model_dump())
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
