@@ -1,0 +1,151 @@
+"""Real redis-server and PostgreSQL processes on 127.0.0.1, on free ports in temporary folders."""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+INSTALL_HINT = "install them with `apt-get install redis-server postgresql` (.ci/run does)"
+START_TIMEOUT = 30.0  # seconds a server may take to answer; a deadline, never a wait
+POLL = 0.05  # seconds between two readiness probes
+
+
+class ServerUnavailable(RuntimeError):
+    """A test server could not be started; the message says which and how to fix it."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _require(binary: str | None, name: str) -> str:
+    if binary is None:
+        raise ServerUnavailable(f"{name} is not installed: {INSTALL_HINT}")
+    return binary
+
+
+def _postgres_bin(tool: str) -> str:
+    """The newest Debian PostgreSQL's `tool`, else one on PATH."""
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"), key=lambda p: int(p.split("/")[4]))
+    return _require(found[-1] if found else shutil.which(tool), f"PostgreSQL ({tool})")
+
+
+@contextmanager
+def run_redis() -> Iterator[str]:
+    """A redis-server without persistence; yields redis://127.0.0.1:PORT/0 once it answers PING."""
+    binary = _require(shutil.which("redis-server"), "redis-server")
+    with tempfile.TemporaryDirectory(prefix="redis-") as folder:
+        port = free_port()
+        log = Path(folder) / "redis.log"
+        argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        argv += ["--dir", folder, "--logfile", str(log)]
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+        try:
+            _wait_for_redis(process, port, log)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=START_TIMEOUT)
+
+
+def _wait_for_redis(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1.0)
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        while True:
+            try:
+                if client.ping():
+                    return
+            except redis.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise ServerUnavailable(f"redis-server on port {port} did not answer PING: {_tail(log)}")
+            try:  # the pause between probes doubles as the check that the server is still alive
+                code = process.wait(timeout=POLL)
+            except subprocess.TimeoutExpired:
+                continue
+            raise ServerUnavailable(f"redis-server exited with {code}: {_tail(log)}")
+    finally:
+        client.close()
+
+
+@contextmanager
+def run_postgres(database: str = "oracle") -> Iterator[str]:
+    """A throwaway PostgreSQL cluster with trust auth; yields a SQLAlchemy URL of `database`."""
+    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
+    as_postgres: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="postgres-"))  # not under pytest's root-only 0700 tmp
+    try:
+        if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to the postgres user
+            as_postgres = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(folder, "postgres", "postgres")
+        data, log, port = folder / "data", folder / "postgres.log", free_port()
+        init = [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]
+        _run("initdb", [*as_postgres, *init])
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # -w makes pg_ctl itself poll until the server accepts connections (its own deadline: -t)
+        start = [*as_postgres, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60"]
+        _run("pg_ctl start", [*start, "start"], log)
+        try:
+            _create_database(port, database)
+            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
+        finally:
+            _run("pg_ctl stop", [*as_postgres, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], log)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _create_database(port: int, database: str) -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as db:
+            db.execute(text(f'CREATE DATABASE "{database}"'))
+    finally:
+        engine.dispose()
+
+
+def _run(step: str, argv: list[str], log: Path | None = None) -> None:
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        output = (done.stderr or done.stdout).strip().splitlines()
+        detail = output[-1] if output else (_tail(log) if log else "no output")
+        raise ServerUnavailable(f"PostgreSQL {step} failed: {detail}")
+
+
+def _tail(log: Path) -> str:
+    lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+    return lines[-1] if lines else "no log output"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """URL of a redis-server started for this session."""
+    try:
+        with run_redis() as url:
+            yield url
+    except ServerUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL database created for this session."""
+    try:
+        with run_postgres() as url:
+            yield url
+    except ServerUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
