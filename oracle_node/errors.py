@@ -29,5 +29,21 @@ class HelpdeskAuthError(NodeError):
     """The helpdesk refused the node's credentials: a configuration error, not the worker's fault."""
 
 
+class ConfigError(NodeError):
+    """The settings cannot work (unknown network, no RPC, no deployment, no contract at an address)."""
+
+
+class KeystoreError(NodeError):
+    """The signing key cannot be loaded (unknown alias, missing or wrong passphrase)."""
+
+
+class ChainUnavailable(NodeError):
+    """The RPC cannot be reached or answered with an error; the node waits and retries."""
+
+
+class WrongDeployment(NodeError):
+    """The database belongs to another chain or escrow."""
+
+
 class HelpdeskConfigError(NodeError):
     """The helpdesk settings cannot work (a URL template without {ticket_ref}, say)."""

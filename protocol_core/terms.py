@@ -4,7 +4,7 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -57,6 +57,10 @@ class JobTerms(BaseModel):
         if len(raw) != 32:
             raise ValueError(f"spec_hash must be 32 bytes, got {len(raw)}")
         return raw
+
+    @field_serializer("spec_hash", when_used="json")
+    def _hex(self, value: bytes) -> str:
+        return "0x" + value.hex()
 
     @property
     def total(self) -> int:

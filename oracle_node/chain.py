@@ -1,0 +1,212 @@
+"""The node's view of the chain: raw JSON-RPC through web3.py, decoded into the few things it needs."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from eth_abi import decode
+from eth_utils import event_abi_to_log_topic, to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
+
+from protocol_core.abi import abi
+from protocol_core.terms import TERMS_ABI, JobTerms
+
+from .errors import ChainUnavailable
+
+SUBMITTED = 3  # JobStatus.Submitted
+
+
+def _topic(contract: str, event_name: str) -> str:
+    entry = next(e for e in abi(contract) if e["type"] == "event" and e["name"] == event_name)
+    return "0x" + event_abi_to_log_topic(entry).hex()  # type: ignore[arg-type]
+
+
+JOB_POSTED = _topic("JobEscrow", "JobPosted")
+EVIDENCE_SUBMITTED = _topic("JobEscrow", "EvidenceSubmitted")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block's number, hash and time."""
+
+    number: int
+    hash: str
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A JobPosted log: the terms of a job."""
+
+    job_id: str
+    terms: JobTerms
+    block_number: int
+    block_hash: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """An EvidenceSubmitted log."""
+
+    job_id: str
+    evidence_hash: str
+    uri: str
+    block_number: int
+    block_hash: str
+
+
+@dataclass(frozen=True)
+class VerificationContext:
+    """What the escrow says about a job's evidence right now."""
+
+    status: int
+    evidence_hash: str
+    verify_by: int
+
+
+class Chain:
+    """Reads and sends through one RPC endpoint; connection failures become ChainUnavailable."""
+
+    def __init__(self, w3: Web3, escrow: str, oracle: str) -> None:
+        self.w3 = w3
+        self.escrow = w3.eth.contract(address=to_checksum_address(escrow), abi=abi("JobEscrow"))
+        self.oracle = w3.eth.contract(address=to_checksum_address(oracle), abi=abi("VerificationOracle"))
+
+    @classmethod
+    def over_http(cls, url: str, escrow: str, oracle: str, timeout: float = 10.0) -> "Chain":
+        """A chain reached over HTTP(S) at `url`."""
+        return cls(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})), escrow, oracle)
+
+    def call(self, method: str, *params: Any) -> Any:
+        """One JSON-RPC request; an unreachable endpoint raises ChainUnavailable."""
+        try:
+            return self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        except (requests.ConnectionError, requests.Timeout, OSError) as error:
+            raise ChainUnavailable(
+                f"RPC unreachable ({type(error).__name__}): check that the node is up"
+            ) from error
+
+    def _result(self, method: str, *params: Any) -> Any:
+        response = self.call(method, *params)
+        if "error" in response:
+            raise ChainUnavailable(f"{method} failed: {response['error']}")
+        return response["result"]
+
+    def chain_id(self) -> int:
+        """The chain's id."""
+        return int(self._result("eth_chainId"), 16)
+
+    def head(self) -> int:
+        """The latest block number."""
+        return int(self._result("eth_blockNumber"), 16)
+
+    def block(self, tag: int | str) -> Block | None:
+        """The block at a number or tag ("finalized"), or None when it does not exist (yet)."""
+        raw = self._result("eth_getBlockByNumber", hex(tag) if isinstance(tag, int) else tag, False)
+        if raw is None:
+            return None
+        return Block(number=int(raw["number"], 16), hash=raw["hash"], timestamp=int(raw["timestamp"], 16))
+
+    def code_size(self, address: str) -> int:
+        """Bytes of code at `address`."""
+        return (len(self._result("eth_getCode", address, "latest")) - 2) // 2
+
+    def logs(self, first: int, last: int) -> list[Posted | Submitted]:
+        """The escrow's JobPosted and EvidenceSubmitted logs in [first, last], in chain order."""
+        query = {
+            "address": self.escrow.address,
+            "fromBlock": hex(first),
+            "toBlock": hex(last),
+            "topics": [[JOB_POSTED, EVIDENCE_SUBMITTED]],
+        }
+        return [self._decode(log) for log in self._result("eth_getLogs", query) if not log.get("removed")]
+
+    def _decode(self, log: dict[str, Any]) -> Posted | Submitted:
+        topic, job_id = log["topics"][0], log["topics"][1]
+        data = bytes.fromhex(log["data"][2:])
+        number, block_hash = int(log["blockNumber"], 16), log["blockHash"]
+        if topic == JOB_POSTED:
+            (terms,) = decode([TERMS_ABI], data)
+            return Posted(job_id, JobTerms.from_event(terms), number, block_hash)
+        evidence_hash, uri = decode(["bytes32", "string"], data)
+        return Submitted(job_id, "0x" + evidence_hash.hex(), uri, number, block_hash)
+
+    def verification_context(self, job_id: str) -> VerificationContext:
+        """The escrow's status, evidence hash and verify-by of `job_id`."""
+        status, evidence_hash, verify_by = self._view(self.escrow.functions.verificationContext(job_id))
+        return VerificationContext(status, "0x" + bytes(evidence_hash).hex(), verify_by)
+
+    def _view(self, function: Any) -> Any:
+        try:
+            return function.call()
+        except (requests.ConnectionError, requests.Timeout, OSError) as error:
+            raise ChainUnavailable(
+                f"RPC unreachable ({type(error).__name__}): check that the node is up"
+            ) from error
+
+    def attest_call(
+        self, job_id: str, evidence_hash: str, approve: bool, reason: int, terms: JobTerms
+    ) -> bytes:
+        """Calldata of the oracle's `attest`."""
+        data = self.oracle.encode_abi("attest", args=[job_id, evidence_hash, approve, reason, terms.as_abi()])
+        return bytes.fromhex(data[2:])
+
+    def dry_run(self, sender: str, data: bytes) -> int | str:
+        """Gas the call needs, or the revert's reason when it would fail."""
+        tx = {"from": sender, "to": self.oracle.address, "data": "0x" + data.hex()}
+        try:
+            return int(self.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+        except (ContractCustomError, ContractLogicError) as revert:
+            return self._explain(revert)
+        except Web3RPCError as error:
+            return f"rejected by the RPC: {error}"
+        except (requests.ConnectionError, requests.Timeout, OSError) as error:
+            raise ChainUnavailable(
+                f"RPC unreachable ({type(error).__name__}): check that the node is up"
+            ) from error
+
+    def _explain(self, revert: Exception) -> str:
+        data = getattr(revert, "data", None)
+        if isinstance(data, str) and len(data) >= 10:
+            for entry in abi("VerificationOracle") + abi("JobEscrow"):
+                if entry["type"] == "error" and _selector(entry) == data[2:10]:
+                    return entry["name"]
+        return str(revert)
+
+    def fees(self) -> tuple[int, int]:
+        """(max fee, priority fee) per gas for a transaction sent now."""
+        base = int(self._result("eth_getBlockByNumber", "latest", False)["baseFeePerGas"], 16)
+        priority = int(self._result("eth_maxPriorityFeePerGas"), 16)
+        return 2 * base + priority, priority
+
+    def send_raw(self, raw: bytes) -> str | None:
+        """Broadcasts `raw`; returns the node's error message, or None when accepted."""
+        response = self.call("eth_sendRawTransaction", "0x" + raw.hex())
+        return str(response["error"].get("message")) if "error" in response else None
+
+    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt of `tx_hash`, or None while it is not mined."""
+        try:
+            return self._result("eth_getTransactionReceipt", tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def known(self, tx_hash: str) -> bool:
+        """Whether the node knows `tx_hash` (pending or mined)."""
+        return self._result("eth_getTransactionByHash", tx_hash) is not None
+
+    def nonce(self, address: str) -> int:
+        """The next nonce of `address`, counting its pending transactions."""
+        return int(self._result("eth_getTransactionCount", address, "pending"), 16)
+
+
+def _selector(entry: dict[str, Any]) -> str:
+    signature = f"{entry['name']}({','.join(_type(i) for i in entry['inputs'])})"
+    return Web3.keccak(text=signature)[:4].hex()
+
+
+def _type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        return "(" + ",".join(_type(c) for c in param["components"]) + ")" + param["type"][5:]
+    return str(param["type"])

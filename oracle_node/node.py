@@ -1,0 +1,244 @@
+"""The node's loop: ingest, reconcile with the contracts, verify, attest, follow transactions."""
+
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Engine, select, update
+
+from protocol_core.terms import JobTerms
+
+from .chain import SUBMITTED, Chain
+from .dispatch import VerificationBackend
+from .errors import ChainUnavailable, TransientVerificationError, WrongDeployment
+from .health import HealthServer
+from .metrics import NodeMetrics
+from .sender import Sender
+from .store import EvidenceState, evidence, jobs, transaction
+from .verdicts import Verdict, VerificationRequest
+from .watcher import Watcher
+
+log = logging.getLogger(__name__)
+ALREADY_DONE = ("AlreadyAttested",)  # dry-run reverts meaning our attestation is on chain
+READY_LAG = 3  # blocks behind the head that still count as caught up
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How the loop waits and retries."""
+
+    confirmations: int | Literal["finalized"]
+    poll_interval: float  # idle wait between passes
+    retry_backoff: float  # first wait after a transient verification failure; doubles, capped
+    in_flight: int  # most verifications running at once
+    gas_margin: int = 150_000  # added to the dry run's estimate: the attestation may end up final
+
+
+class OracleNode:
+    """Turns submitted evidence into exactly one on-chain attestation per (job, evidence hash)."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        engine: Engine,
+        watcher: Watcher,
+        sender: Sender,
+        verifiers: VerificationBackend,
+        metrics: NodeMetrics,
+        health: HealthServer,
+        pacing: Pacing,
+    ) -> None:
+        self._chain, self._engine, self._watcher, self._sender = chain, engine, watcher, sender
+        self._verifiers, self._metrics, self._health, self._pacing = verifiers, metrics, health, pacing
+        self._chain_id = 0
+        self._in_flight: dict[int, tuple[Future[Verdict], str, str]] = {}
+
+    def run(self, stop: threading.Event) -> None:
+        """Runs passes until `stop` is set; an unreachable RPC is waited out, never fatal."""
+        backoff = self._pacing.poll_interval
+        started = False
+        while not stop.is_set():
+            try:
+                if not started:
+                    self._start()
+                    started = True
+                busy = self.run_once()
+                backoff = self._pacing.poll_interval
+            except ChainUnavailable as error:
+                self._health.set_ready(False, str(error))
+                log.warning("chain unavailable, retrying in %.1fs: %s", backoff, error)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            except WrongDeployment:
+                raise
+            except Exception:  # a bug or a surprise from the RPC: the pass is redone from the database
+                self._health.set_ready(False, "last pass failed; see the log")
+                log.exception("pass failed, retrying in %.1fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            finally:
+                self._health.beat()
+            if not busy:
+                stop.wait(self._pacing.poll_interval)
+        self._verifiers.close()
+
+    def _start(self) -> None:
+        self._chain_id = self._chain.chain_id()
+        self._watcher.check_deployment(self._chain_id)
+        with transaction(self._engine) as db:  # verifications of a previous run died with it
+            db.execute(
+                update(evidence)
+                .where(evidence.c.state == EvidenceState.VERIFYING)
+                .values(state=EvidenceState.SEEN)
+            )
+        self._sender.start()
+        log.info("node started", extra={"operator": self._sender.address, "chain_id": self._chain_id})
+
+    def run_once(self) -> bool:
+        """One pass; returns whether anything happened (the loop then goes again without waiting)."""
+        head = self._chain.head()
+        new = self._watcher.poll(head, self._chain_id)
+        started = self._dispatch(self._safe_head(head))
+        decided = self._collect(head)
+        mined = self._sender.tick(head)
+        for done in mined:
+            if done.succeeded:
+                self._metrics.attestation_latency_seconds.observe(done.seconds_since_seen)
+        cursor = self._watcher.cursor()
+        self._metrics.head_block.set(head)
+        self._metrics.cursor_block.set(cursor)
+        self._metrics.lag_blocks.set(head - cursor)
+        self._health.set_ready(head - cursor <= READY_LAG, f"{head - cursor} blocks behind the head")
+        return bool(new or started or decided or mined or self._in_flight)
+
+    def _safe_head(self, head: int) -> int:
+        if self._pacing.confirmations == "finalized":
+            block = self._chain.block("finalized")
+            return block.number if block is not None else -1
+        return head - self._pacing.confirmations
+
+    def _dispatch(self, safe: int) -> int:
+        room = self._pacing.in_flight - len(self._in_flight)
+        if room <= 0:
+            return 0
+        with self._engine.connect() as db:
+            rows = db.execute(
+                select(evidence)
+                .where(evidence.c.state == EvidenceState.SEEN)
+                .where(evidence.c.block_number <= safe)
+                .where(evidence.c.retry_at <= time.time())
+                .order_by(evidence.c.id)
+                .limit(room)
+            ).all()
+        for row in rows:
+            terms = self._reconcile(row)
+            if terms is None:
+                continue
+            request = VerificationRequest(
+                chain_id=self._chain_id,
+                escrow=self._chain.escrow.address,
+                job_id=bytes.fromhex(row.job_id[2:]),
+                evidence_hash=bytes.fromhex(row.evidence_hash[2:]),
+                uri=row.uri,
+                confirmer=terms.confirmer,
+            )
+            self._set(row.id, state=EvidenceState.VERIFYING)
+            self._in_flight[row.id] = (self._verifiers.submit(request), row.job_id, row.evidence_hash)
+        return len(rows)
+
+    def _reconcile(self, row) -> JobTerms | None:  # type: ignore[no-untyped-def]
+        """The chain, not memory, decides whether this evidence still needs us."""
+        if not self._canonical(row.block_number, row.block_hash):
+            self._set(row.id, state=EvidenceState.ORPHANED, detail="its block left the chain")
+            return None
+        context = self._chain.verification_context(row.job_id)
+        if context.status != SUBMITTED or context.evidence_hash != row.evidence_hash:
+            self._set(
+                row.id, state=EvidenceState.SKIPPED, detail=f"job status {context.status}, no longer ours"
+            )
+            return None
+        with self._engine.connect() as db:
+            stored = db.execute(select(jobs.c.terms).where(jobs.c.job_id == row.job_id)).scalar()
+        if stored is None:
+            self._set(row.id, state=EvidenceState.SKIPPED, detail="no JobPosted seen for this job")
+            log.error("terms unknown; is start_block after the job was posted?", extra={"job_id": row.job_id})
+            return None
+        return JobTerms.model_validate_json(stored)
+
+    def _collect(self, head: int) -> int:
+        done = [key for key, (future, _, _) in self._in_flight.items() if future.done()]
+        for row_id in done:
+            future, job_id, evidence_hash = self._in_flight.pop(row_id)
+            try:
+                verdict = future.result()
+            except TransientVerificationError as error:
+                self._retry_later(row_id, str(error))
+                continue
+            except Exception as error:  # a verifier bug must not stop the node or drop the work
+                log.exception("verification crashed", extra={"job_id": job_id})
+                self._retry_later(row_id, f"verifier error: {error}")
+                continue
+            self._metrics.verdicts.labels(
+                approve=str(verdict.approve).lower(), reason=verdict.reason.name
+            ).inc()
+            self._set(row_id, approve=verdict.approve, reason=int(verdict.reason), detail=verdict.detail)
+            self._attest(row_id, job_id, evidence_hash, verdict, head)
+        return len(done)
+
+    def _attest(self, row_id: int, job_id: str, evidence_hash: str, verdict: Verdict, head: int) -> None:
+        with self._engine.connect() as db:
+            row = db.execute(select(evidence).where(evidence.c.id == row_id)).one()
+            terms = JobTerms.model_validate_json(
+                db.execute(select(jobs.c.terms).where(jobs.c.job_id == job_id)).scalar_one()
+            )
+        if not self._canonical(row.block_number, row.block_hash):  # checked again right before acting
+            self._set(row_id, state=EvidenceState.ORPHANED, detail="its block left the chain")
+            return
+        data = self._chain.attest_call(job_id, evidence_hash, verdict.approve, int(verdict.reason), terms)
+        gas = self._chain.dry_run(self._sender.address, data)
+        if isinstance(gas, str):
+            state = EvidenceState.DONE if gas in ALREADY_DONE else EvidenceState.SKIPPED
+            self._set(row_id, state=state, detail=f"dry run: {gas}")
+            log.info("not attesting: %s", gas, extra={"job_id": job_id})
+            return
+        sent = self._sender.attest(
+            job_id,
+            evidence_hash,
+            verdict.approve,
+            int(verdict.reason),
+            data,
+            gas + self._pacing.gas_margin,
+            row.seen_at,
+            head,
+        )
+        if not sent:
+            self._set(row_id, state=EvidenceState.DONE, detail="already attested")
+
+    def _retry_later(self, row_id: int, detail: str) -> None:
+        self._metrics.verification_retries.inc()
+        with transaction(self._engine) as db:
+            attempts = db.execute(select(evidence.c.attempts).where(evidence.c.id == row_id)).scalar_one() + 1
+            wait = min(self._pacing.retry_backoff * 2 ** (attempts - 1), 300.0)
+            db.execute(
+                update(evidence)
+                .where(evidence.c.id == row_id)
+                .values(
+                    state=EvidenceState.SEEN,
+                    attempts=attempts,
+                    retry_at=time.time() + wait,
+                    detail=detail,
+                )
+            )
+
+    def _canonical(self, number: int, block_hash: str) -> bool:
+        block = self._chain.block(number)
+        return block is not None and block.hash == block_hash
+
+    def _set(self, row_id: int, **values: object) -> None:
+        with transaction(self._engine) as db:
+            db.execute(update(evidence).where(evidence.c.id == row_id).values(**values))

@@ -1,0 +1,171 @@
+"""Oracle nodes as real processes against a real anvil: quorum, crashes, reorgs, a chain that goes away."""
+
+from collections import Counter
+
+import pytest
+from oracle_harness import (
+    OPERATORS,
+    WORKERS,
+    Anvil,
+    NodeProcess,
+    Protocol,
+    deploy,
+    wait_for,
+    write_keystores,
+)
+
+from oracle_node.verdicts import Reason
+
+PAID, REFUNDED = 7, 8
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A fresh anvil with the system deployed and set up, and keystores for three operators."""
+    anvil = Anvil(tmp_path)
+    anvil.start()
+    deployments = tmp_path / "deployments.json"
+    addresses = deploy(anvil.url, deployments)
+    protocol = Protocol.connect(anvil.url, addresses, tmp_path / "evidence")
+    protocol.set_up(quorum=2)
+    aliases = write_keystores(tmp_path / "ape")
+    nodes: list[NodeProcess] = []
+
+    def node(alias: str, **settings) -> NodeProcess:
+        started = NodeProcess(tmp_path, anvil.url, deployments, alias, **settings)
+        nodes.append(started)
+        return started
+
+    yield anvil, protocol, aliases, node
+    for started in nodes:
+        started.kill()
+    anvil.kill()
+
+
+def _settled(protocol: Protocol, jobs) -> bool:
+    return all(protocol.status(job) in (PAID, REFUNDED) for job in jobs)
+
+
+def _assert_once_per_operator(protocol: Protocol) -> Counter:
+    per_pair = Counter((log["jobId"], log["operator"]) for log in protocol.attestations())
+    assert per_pair and max(per_pair.values()) == 1, f"attested twice: {per_pair.most_common(3)}"
+    return per_pair
+
+
+def test_three_nodes_reach_quorum_on_a_batch_and_reject_a_forged_confirmation(world):
+    _anvil, protocol, aliases, node = world
+    nodes = [node(alias) for alias in aliases]
+    for started in nodes:
+        started.start()
+    jobs = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(9)]
+    forged = jobs[4]
+    for job in jobs:
+        raw = protocol.bundle(job, signer=WORKERS[0]) if job is forged else None  # not the confirmer's key
+        protocol.submit(job, raw)
+
+    wait_for(lambda: _settled(protocol, jobs), what="every job paid or refunded")
+
+    assert [protocol.status(job) for job in jobs] == [REFUNDED if job is forged else PAID for job in jobs]
+    _assert_once_per_operator(protocol)
+    forged_logs = protocol.attestations(forged)
+    assert len(forged_logs) >= 2
+    assert {(log["approve"], log["reason"]) for log in forged_logs} == {(False, Reason.BAD_SIGNATURE)}
+    for job in jobs:
+        assert len(protocol.attestations(job)) >= 2  # the quorum; a third may land before the verdict
+
+
+def test_node_killed_mid_batch_restarts_without_missing_or_repeating(world):
+    _anvil, protocol, aliases, node = world
+    first, second = node(aliases[0]), node(aliases[1])
+    first.start()
+    second.start()
+    jobs = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(12)]
+    for job in jobs[:6]:
+        protocol.submit(job)
+    wait_for(
+        lambda: first.query("SELECT count(*) FROM attestations")[0][0] >= 2, what="the first attestations"
+    )
+    first.kill()  # kill -9 in the middle of the batch
+    for job in jobs[6:]:
+        protocol.submit(job)
+    first.start()
+
+    wait_for(lambda: _settled(protocol, jobs), what="every job settled after the restart")
+
+    assert all(protocol.status(job) == PAID for job in jobs)
+    per_pair = _assert_once_per_operator(protocol)
+    operator = protocol.account(OPERATORS[0])
+    assert sum(1 for (_, op) in per_pair if op == operator) == len(jobs)  # it missed none of them
+    assert first.query("SELECT count(*) FROM attestations")[0][0] == len(jobs)
+
+
+def test_reorg_removing_the_evidence_prevents_attestation_until_it_is_submitted_again(world):
+    _anvil, protocol, aliases, node = world
+    watcher = node(aliases[0], confirmations=2)
+    watcher.start()
+    job = protocol.post(WORKERS[0])
+    receipt = protocol.submit(job)
+    evidence_block = receipt["blockNumber"]
+    wait_for(lambda: watcher.query("SELECT state FROM evidence"), what="the node to ingest the evidence")
+
+    protocol.rpc("anvil_reorg", 1, [])  # the evidence block is replaced by an empty one
+    for _ in range(4):
+        protocol.rpc("evm_mine")
+    head = protocol.w3.eth.block_number
+    wait_for(lambda: watcher.cursor() >= head, what="the node to follow the new fork")
+
+    assert watcher.query("SELECT state FROM evidence") == [("orphaned",)]
+    assert "reorg: block" in watcher.log()
+    assert protocol.attestations(job) == []
+    assert protocol.w3.eth.get_block(evidence_block)["transactions"] == []
+
+    protocol.submit(job)  # the same bundle, submitted again
+    for _ in range(3):
+        protocol.rpc("evm_mine")
+    wait_for(lambda: protocol.attestations(job), what="the attestation on the resubmitted evidence")
+    for _ in range(3):
+        protocol.rpc("evm_mine")
+    head = protocol.w3.eth.block_number
+    wait_for(lambda: watcher.cursor() >= head, what="the node to catch up")
+
+    logs = protocol.attestations(job)
+    assert len(logs) == 1 and logs[0]["evidenceHash"] == job.evidence_hash and logs[0]["approve"]
+    assert watcher.query("SELECT count(*) FROM attestations") == [(1,)]
+
+
+def test_attestation_dropped_by_a_reorg_is_sent_again(world):
+    _anvil, protocol, aliases, node = world
+    only = node(aliases[0])
+    only.start()
+    job = protocol.post(WORKERS[0])
+    protocol.submit(job)
+    first = wait_for(lambda: protocol.attestations(job), what="the attestation")[0]
+    assert first["block"] == protocol.w3.eth.block_number
+
+    protocol.rpc("anvil_reorg", 1, [])  # drops the block holding the attestation
+
+    wait_for(lambda: protocol.attestations(job), what="the attestation to be re-sent")
+    assert len(protocol.attestations(job)) == 1
+    assert only.query("SELECT count(*) FROM transactions") == [(1,)]  # the same signed bytes, not a new nonce
+    assert "attestation dropped by a reorg; re-sending" in only.log()
+
+
+def test_node_reconnects_after_anvil_restarts_and_catches_up(world):
+    anvil, protocol, aliases, node = world
+    nodes = [node(alias) for alias in aliases[:2]]
+    for started in nodes:
+        started.start()
+    jobs = [protocol.post(WORKERS[i]) for i in range(4)]
+    protocol.submit(jobs[0])
+    wait_for(lambda: _settled(protocol, jobs[:1]), what="the first job")
+
+    anvil.stop()
+    wait_for(lambda: "unavailable" in nodes[0].log(), what="the node to notice the chain is gone")
+    anvil.start()  # same port, same state
+    for job in jobs[1:]:
+        protocol.submit(job)
+
+    wait_for(lambda: _settled(protocol, jobs), what="the jobs submitted after the restart")
+    assert all(protocol.status(job) == PAID for job in jobs)
+    _assert_once_per_operator(protocol)
+    assert all(started.process.poll() is None for started in nodes)
