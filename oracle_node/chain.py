@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from eth_abi import decode
+from eth_abi import decode, encode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from protocol_core.abi import abi
 from protocol_core.terms import TERMS_ABI, JobTerms
@@ -20,6 +19,11 @@ SUBMITTED = 3  # JobStatus.Submitted
 def _topic(contract: str, event_name: str) -> str:
     entry = next(e for e in abi(contract) if e["type"] == "event" and e["name"] == event_name)
     return "0x" + event_abi_to_log_topic(entry).hex()  # type: ignore[arg-type]
+
+
+def _function_selector(contract: str, name: str) -> bytes:
+    entry = next(e for e in abi(contract) if e["type"] == "function" and e["name"] == name)
+    return bytes.fromhex(_selector(entry))
 
 
 JOB_POSTED = _topic("JobEscrow", "JobPosted")
@@ -108,6 +112,11 @@ class Chain:
             return None
         return Block(number=int(raw["number"], 16), hash=raw["hash"], timestamp=int(raw["timestamp"], 16))
 
+    def block_hashes(self, numbers: list[int]) -> list[str | None]:
+        """The canonical hash at each block number (None past the head), in one batch request."""
+        blocks = self._batch([("eth_getBlockByNumber", [hex(number), False]) for number in numbers])
+        return [block["hash"] if block is not None else None for block in blocks]
+
     def code_size(self, address: str) -> int:
         """Bytes of code at `address`."""
         return (len(self._result("eth_getCode", address, "latest")) - 2) // 2
@@ -132,47 +141,54 @@ class Chain:
         evidence_hash, uri = decode(["bytes32", "string"], data)
         return Submitted(job_id, "0x" + evidence_hash.hex(), uri, number, block_hash)
 
-    def verification_context(self, job_id: str) -> VerificationContext:
-        """The escrow's status, evidence hash and verify-by of `job_id`."""
-        status, evidence_hash, verify_by = self._view(self.escrow.functions.verificationContext(job_id))
-        return VerificationContext(status, "0x" + bytes(evidence_hash).hex(), verify_by)
-
-    def _view(self, function: Any) -> Any:
-        try:
-            return function.call()
-        except (requests.ConnectionError, requests.Timeout, OSError) as error:
-            raise ChainUnavailable(
-                f"RPC unreachable ({type(error).__name__}): check that the node is up"
-            ) from error
+    def verification_contexts(self, job_ids: list[str]) -> list[VerificationContext]:
+        """The escrow's status, evidence hash and verify-by of each job, in one batch request."""
+        calls = [
+            ("eth_call", [{"to": self.escrow.address, "data": VERIFICATION_CONTEXT + job_id[2:]}, "latest"])
+            for job_id in job_ids
+        ]
+        contexts = []
+        for response in self._batch(calls):
+            status, evidence_hash, verify_by = decode(["uint8", "bytes32", "uint40"], _hex_bytes(response))
+            contexts.append(VerificationContext(status, "0x" + evidence_hash.hex(), verify_by))
+        return contexts
 
     def attest_call(
         self, job_id: str, evidence_hash: str, approve: bool, reason: int, terms: JobTerms
     ) -> bytes:
         """Calldata of the oracle's `attest`."""
-        data = self.oracle.encode_abi("attest", args=[job_id, evidence_hash, approve, reason, terms.as_abi()])
-        return bytes.fromhex(data[2:])
+        args = [bytes.fromhex(job_id[2:]), bytes.fromhex(evidence_hash[2:]), approve, reason, terms.as_abi()]
+        return ATTEST + encode(["bytes32", "bytes32", "bool", "uint8", TERMS_ABI], args)
 
     def dry_run(self, sender: str, data: bytes) -> int | str:
-        """Gas the call needs, or the revert's reason when it would fail."""
-        tx = {"from": sender, "to": self.oracle.address, "data": "0x" + data.hex()}
+        """Gas the call needs, or the name of the custom error it would revert with."""
+        response = self.call(
+            "eth_estimateGas", {"from": sender, "to": self.oracle.address, "data": "0x" + data.hex()}
+        )
+        if "error" not in response:
+            return int(response["result"], 16)
+        error = response["error"]
+        revert = error.get("data") if isinstance(error, dict) else None
+        if isinstance(revert, str) and revert[2:10] in ERRORS:
+            return ERRORS[revert[2:10]]
+        return f"rejected by the RPC: {error}"
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        if not calls:
+            return []
         try:
-            return int(self.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
-        except (ContractCustomError, ContractLogicError) as revert:
-            return self._explain(revert)
-        except Web3RPCError as error:
-            return f"rejected by the RPC: {error}"
+            responses = self.w3.provider.make_batch_request(calls)  # type: ignore[arg-type,attr-defined]
         except (requests.ConnectionError, requests.Timeout, OSError) as error:
             raise ChainUnavailable(
                 f"RPC unreachable ({type(error).__name__}): check that the node is up"
             ) from error
-
-    def _explain(self, revert: Exception) -> str:
-        data = getattr(revert, "data", None)
-        if isinstance(data, str) and len(data) >= 10:
-            for entry in abi("VerificationOracle") + abi("JobEscrow"):
-                if entry["type"] == "error" and _selector(entry) == data[2:10]:
-                    return entry["name"]
-        return str(revert)
+        if not isinstance(responses, list):
+            raise ChainUnavailable(f"batch request refused: {responses.get('error')}")
+        ordered = sorted(responses, key=lambda response: int(response["id"]))
+        for response in ordered:
+            if "error" in response:
+                raise ChainUnavailable(f"batch request failed: {response['error']}")
+        return [response["result"] for response in ordered]
 
     def fees(self) -> tuple[int, int]:
         """(max fee, priority fee) per gas for a transaction sent now."""
@@ -185,12 +201,9 @@ class Chain:
         response = self.call("eth_sendRawTransaction", "0x" + raw.hex())
         return str(response["error"].get("message")) if "error" in response else None
 
-    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
-        """The receipt of `tx_hash`, or None while it is not mined."""
-        try:
-            return self._result("eth_getTransactionReceipt", tx_hash)
-        except TransactionNotFound:
-            return None
+    def receipts(self, tx_hashes: list[str]) -> list[dict[str, Any] | None]:
+        """The receipt of each transaction, or None while it is not mined; one batch request."""
+        return self._batch([("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes])
 
     def known(self, tx_hash: str) -> bool:
         """Whether the node knows `tx_hash` (pending or mined)."""
@@ -199,6 +212,10 @@ class Chain:
     def nonce(self, address: str) -> int:
         """The next nonce of `address`, counting its pending transactions."""
         return int(self._result("eth_getTransactionCount", address, "pending"), 16)
+
+
+def _hex_bytes(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
 
 
 def _selector(entry: dict[str, Any]) -> str:
@@ -210,3 +227,12 @@ def _type(param: dict[str, Any]) -> str:
     if param["type"].startswith("tuple"):
         return "(" + ",".join(_type(c) for c in param["components"]) + ")" + param["type"][5:]
     return str(param["type"])
+
+
+VERIFICATION_CONTEXT = "0x" + _function_selector("JobEscrow", "verificationContext").hex() + ""
+ATTEST = _function_selector("VerificationOracle", "attest")
+ERRORS = {
+    _selector(entry): entry["name"]
+    for entry in abi("VerificationOracle") + abi("JobEscrow")
+    if entry["type"] == "error"
+}

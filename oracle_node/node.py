@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select, update
 
 from protocol_core.terms import JobTerms
 
-from .chain import SUBMITTED, Chain
+from .chain import SUBMITTED, Chain, VerificationContext
 from .dispatch import VerificationBackend
 from .errors import ChainUnavailable, TransientVerificationError, WrongDeployment
 from .health import HealthServer
@@ -55,6 +55,7 @@ class OracleNode:
         self._verifiers, self._metrics, self._health, self._pacing = verifiers, metrics, health, pacing
         self._chain_id = 0
         self._in_flight: dict[int, tuple[Future[Verdict], str, str]] = {}
+        self._hashes: dict[int, str | None] = {}
 
     def run(self, stop: threading.Event) -> None:
         """Runs passes until `stop` is set; an unreachable RPC is waited out, never fatal."""
@@ -102,6 +103,7 @@ class OracleNode:
     def run_once(self) -> bool:
         """One pass; returns whether anything happened (the loop then goes again without waiting)."""
         head = self._chain.head()
+        self._hashes.clear()  # block hashes are cached for one pass only
         new = self._watcher.poll(head, self._chain_id)
         started = self._dispatch(self._safe_head(head))
         decided = self._collect(head)
@@ -135,8 +137,9 @@ class OracleNode:
                 .order_by(evidence.c.id)
                 .limit(room)
             ).all()
-        for row in rows:
-            terms = self._reconcile(row)
+        contexts = self._chain.verification_contexts([row.job_id for row in rows]) if rows else []
+        for row, context in zip(rows, contexts, strict=True):
+            terms = self._reconcile(row, context)
             if terms is None:
                 continue
             request = VerificationRequest(
@@ -151,12 +154,11 @@ class OracleNode:
             self._in_flight[row.id] = (self._verifiers.submit(request), row.job_id, row.evidence_hash)
         return len(rows)
 
-    def _reconcile(self, row) -> JobTerms | None:  # type: ignore[no-untyped-def]
+    def _reconcile(self, row, context: VerificationContext) -> JobTerms | None:  # type: ignore[no-untyped-def]
         """The chain, not memory, decides whether this evidence still needs us."""
         if not self._canonical(row.block_number, row.block_hash):
             self._set(row.id, state=EvidenceState.ORPHANED, detail="its block left the chain")
             return None
-        context = self._chain.verification_context(row.job_id)
         if context.status != SUBMITTED or context.evidence_hash != row.evidence_hash:
             self._set(
                 row.id, state=EvidenceState.SKIPPED, detail=f"job status {context.status}, no longer ours"
@@ -236,8 +238,10 @@ class OracleNode:
             )
 
     def _canonical(self, number: int, block_hash: str) -> bool:
-        block = self._chain.block(number)
-        return block is not None and block.hash == block_hash
+        if number not in self._hashes:
+            block = self._chain.block(number)
+            self._hashes[number] = block.hash if block is not None else None
+        return self._hashes[number] == block_hash
 
     def _set(self, row_id: int, **values: object) -> None:
         with transaction(self._engine) as db:

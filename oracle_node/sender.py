@@ -51,6 +51,7 @@ class Sender:
         )
         self._chain_id = chain.chain_id()
         self._next_nonce = 0
+        self._fee_quote: tuple[int, tuple[int, int]] = (-1, (0, 0))
 
     @property
     def address(self) -> str:
@@ -81,7 +82,7 @@ class Sender:
 
         Returns False when a live attestation of ours already exists (nothing is sent).
         """
-        max_fee, priority = self._current_fees()
+        max_fee, priority = self._current_fees(head)
         nonce = self._next_nonce
         raw, tx_hash = self._sign(nonce, data, gas, max_fee, priority)
         with transaction(self._engine) as db:
@@ -128,11 +129,16 @@ class Sender:
                 select(transactions).where(transactions.c.state.in_(["pending", "mined"]))
             ).all()
         mined: list[Mined] = []
+        waiting = [tx for tx in open_txs if tx.state == "pending"]
+        hashes = [h for tx in waiting for h in tx.hashes.split(",")]
+        found = {h: r for h, r in zip(hashes, self._chain.receipts(hashes), strict=True) if r is not None}
+        mined_blocks = sorted({tx.mined_block for tx in open_txs if tx.state == "mined"})
+        canonical = dict(zip(mined_blocks, self._chain.block_hashes(mined_blocks), strict=True))
         for tx in open_txs:
             if tx.state == "mined":
-                self._follow_mined(tx, head)
+                self._follow_mined(tx, head, canonical[tx.mined_block])
                 continue
-            receipt = next(filter(None, (self._chain.receipt(h) for h in tx.hashes.split(","))), None)
+            receipt = next((found[h] for h in tx.hashes.split(",") if h in found), None)
             if receipt is not None:
                 mined.append(self._record_receipt(tx, receipt))
             elif head - tx.broadcast_block >= self._fees.bump_blocks:
@@ -168,9 +174,8 @@ class Sender:
             )
         return Mined(tx.job_id, tx.evidence_hash, succeeded, time.time() - tx.seen_at)
 
-    def _follow_mined(self, tx, head: int) -> None:  # type: ignore[no-untyped-def]
-        block = self._chain.block(tx.mined_block)
-        if block is None or block.hash != tx.mined_hash:
+    def _follow_mined(self, tx, head: int, canonical_hash: str | None) -> None:  # type: ignore[no-untyped-def]
+        if canonical_hash != tx.mined_hash:
             log.warning(
                 "attestation dropped by a reorg; re-sending", extra={"job_id": tx.job_id, "nonce": tx.nonce}
             )
@@ -199,7 +204,7 @@ class Sender:
 
     def _bump(self, tx, head: int) -> None:  # type: ignore[no-untyped-def]
         grow = 100 + self._fees.bump_percent
-        max_fee, priority = self._current_fees()
+        max_fee, priority = self._current_fees(head)
         new_max = min(self._fees.cap_wei, max(tx.max_fee * grow // 100, max_fee))
         new_priority = min(new_max, max(tx.priority_fee * grow // 100, priority))
         if new_max <= tx.max_fee:  # at the cap: keep the bytes, just make sure the network has them
@@ -227,9 +232,12 @@ class Sender:
         log.info("fees bumped", extra={"nonce": tx.nonce, "tx_hash": tx_hash, "max_fee": new_max})
         self._broadcast(raw, tx.nonce)
 
-    def _current_fees(self) -> tuple[int, int]:
-        max_fee, priority = self._chain.fees()
-        return min(max_fee, self._fees.cap_wei), min(priority, self._fees.cap_wei)
+    def _current_fees(self, head: int) -> tuple[int, int]:
+        """The network's fees, asked once per block."""
+        if self._fee_quote[0] != head:
+            max_fee, priority = self._chain.fees()
+            self._fee_quote = (head, (min(max_fee, self._fees.cap_wei), min(priority, self._fees.cap_wei)))
+        return self._fee_quote[1]
 
     def _sign(self, nonce: int, data: bytes, gas: int, max_fee: int, priority: int) -> tuple[bytes, str]:
         signed = self._account.sign_transaction(

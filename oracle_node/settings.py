@@ -38,7 +38,7 @@ class NodeSettings(BaseSettings):
     ipfs_gateway: str = "http://127.0.0.1:8080/ipfs/"  # ipfs://<cid> is fetched as <gateway><cid>
     allow_private_hosts: bool = False  # fetch http(s) from loopback/private addresses (tests, demo)
     # optional helpdesk check
-    helpdesk_url: str | None = None  # template with {ticket_ref}, e.g. https://desk.example/api/tickets/{ticket_ref}
+    helpdesk_url: str | None = None  # template with {ticket_ref}: https://desk.example/t/{ticket_ref}
     helpdesk_auth_header: str = "Authorization"  # header that carries the token
     helpdesk_token: SecretStr | None = None  # value of that header (ORACLE_NODE_HELPDESK_TOKEN)
     helpdesk_json_path: str = "status"  # dotted path to the ticket's status in the response
