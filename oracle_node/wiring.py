@@ -36,6 +36,7 @@ class Runtime:
 def build(settings: NodeSettings) -> Runtime:
     """Checks the settings against the world and builds the node; raises NodeError with what to fix."""
     network_key = ":".join(settings.network.split(":")[:2])
+    confirmations = _confirmations(settings, network_key)  # also refuses an unknown network first
     addresses = _deployment(settings, network_key)
     account = _account(settings)
     chain = Chain.over_http(_rpc_url(settings), addresses.escrow, addresses.oracle)
@@ -47,10 +48,10 @@ def build(settings: NodeSettings) -> Runtime:
         bump_blocks=settings.gas_bump_blocks,
         bump_percent=max(settings.gas_bump_percent, 10),
         cap_wei=int(settings.max_fee_cap_gwei * 10**9),
-        watch_blocks=max(_confirmations_as_depth(settings, network_key), 12),
+        watch_blocks=max(64 if confirmations == "finalized" else confirmations, 12),
     )
     pacing = Pacing(
-        confirmations=_confirmations(settings, network_key),
+        confirmations=confirmations,
         poll_interval=settings.poll_interval,
         retry_backoff=max(settings.fetch_backoff, 0.1),
         in_flight=settings.verify_concurrency * 4,
@@ -132,16 +133,10 @@ def _check_contracts(chain: Chain, addresses: Addresses) -> None:
 
 
 def _confirmations(settings: NodeSettings, network_key: str) -> int | Literal["finalized"]:
+    depth = _configured_depth(settings, network_key)
     if settings.confirmations is not None:
         return settings.confirmations
-    if network_key in FINALIZED_NETWORKS:
-        return "finalized"
-    return _configured_depth(settings, network_key)
-
-
-def _confirmations_as_depth(settings: NodeSettings, network_key: str) -> int:
-    depth = _confirmations(settings, network_key)
-    return 64 if depth == "finalized" else depth
+    return "finalized" if network_key in FINALIZED_NETWORKS else depth
 
 
 def _configured_depth(settings: NodeSettings, network_key: str) -> int:

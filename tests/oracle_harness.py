@@ -236,9 +236,12 @@ def write_keystores(data_folder: Path, operators: tuple[int, ...] = OPERATORS) -
 class NodeProcess:
     """One `oracle-node run` as a child process with its own SQLite database and metrics port."""
 
-    def __init__(self, workdir: Path, rpc: str, deployments: Path, alias: str, **settings: Any) -> None:
+    def __init__(
+        self, workdir: Path, rpc: str, deployments: Path, alias: str, database_url: str = "", **settings: Any
+    ) -> None:
         self.workdir, self.alias = workdir, alias
         self.database = workdir / f"{alias}.db"
+        self.database_url = database_url or f"sqlite:///{self.database}"
         self.metrics_port = free_port()
         self.log_path = workdir / f"{alias}.log"
         self.env = {
@@ -253,7 +256,7 @@ class NodeProcess:
         self.args = [
             str(BIN / "oracle-node"), "run", "--network", "polygon:local:foundry", "--account", alias,
             "--rpc-url", rpc, "--deployments-file", str(deployments),
-            "--database-url", f"sqlite:///{self.database}", "--metrics-port", str(self.metrics_port),
+            "--database-url", self.database_url, "--metrics-port", str(self.metrics_port),
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
 

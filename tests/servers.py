@@ -1,10 +1,13 @@
 """Real redis-server and PostgreSQL processes on 127.0.0.1, on free ports in temporary folders."""
 
+import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,6 +21,8 @@ from sqlalchemy import create_engine, text
 INSTALL_HINT = "install them with `apt-get install redis-server postgresql` (.ci/run does)"
 START_TIMEOUT = 30.0  # seconds a server may take to answer; a deadline, never a wait
 POLL = 0.05  # seconds between two readiness probes
+WORKER_DEADLINE = 60.0  # seconds a taskiq worker may take to start or stop; a bound, never a wait
+REPO = Path(__file__).resolve().parent.parent
 
 
 class ServerUnavailable(RuntimeError):
@@ -149,3 +154,58 @@ def postgres_url() -> Iterator[str]:
             yield url
     except ServerUnavailable as error:
         pytest.fail(str(error), pytrace=False)
+
+
+class TaskiqWorkers:
+    """`taskiq worker` processes (one child each) for a broker URL, stopped by SIGTERM."""
+
+    def __init__(self, broker_url: str, count: int, log_dir: Path, **settings: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ORACLE_NODE_")}
+        env.update({f"ORACLE_NODE_{k.upper()}": v for k, v in settings.items()})
+        env["ORACLE_NODE_BROKER_URL"] = broker_url
+        argv = [sys.executable, "-m", "taskiq", "worker", "oracle_node.tasks:broker", "--workers", "1"]
+        argv += ["--log-level", "WARNING", "--shutdown-timeout", "5"]
+        self.broker_url, self.logs = broker_url, [log_dir / f"worker-{i}.log" for i in range(count)]
+        self.processes = [
+            subprocess.Popen(argv, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            for log in self.logs
+        ]
+
+    def wait_listening(self) -> None:
+        """Polls Redis until every worker's child blocks on the queue (BRPOP): then it takes work."""
+        client = redis.Redis.from_url(self.broker_url)
+        db = client.connection_pool.connection_kwargs.get("db", 0)
+        deadline = time.monotonic() + WORKER_DEADLINE
+        try:
+            while True:
+                clients = client.client_list()
+                listening = [c for c in clients if c["cmd"] == "brpop" and int(c["db"]) == db]
+                if len(listening) >= len(self.processes):
+                    return
+                for process, log in zip(self.processes, self.logs, strict=True):
+                    assert process.poll() is None, f"worker exited: {log.read_text()[-2000:]}"
+                waiting = f"{len(listening)} of {len(self.processes)} workers listen"
+                assert time.monotonic() < deadline, f"{waiting} after {WORKER_DEADLINE:.0f}s"
+                with contextlib.suppress(subprocess.TimeoutExpired):  # the pause between two probes
+                    self.processes[0].wait(timeout=0.05)
+        finally:
+            client.close()
+
+    def children(self) -> set[int]:
+        """Pids of the processes that run tasks (taskiq forks one per `--workers`)."""
+        pids: set[int] = set()
+        for process in self.processes:
+            for task in Path(f"/proc/{process.pid}/task").iterdir():
+                pids |= {int(pid) for pid in (task / "children").read_text().split()}
+        return pids
+
+    def stop(self) -> None:
+        """SIGTERM to each worker; a worker that outlives the deadline is killed."""
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=WORKER_DEADLINE)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -14,7 +14,9 @@ SHIPPED = sorted(path.stem for path in Path(protocol_core.abi.__file__).parent.g
 def test_exported_abi_matches_compiled_contract(project, name):
     compiled = [entry.model_dump(mode="json", by_alias=True) for entry in project.get_contract(name).abi]
     shipped = abi(name)
-    assert _signatures(shipped) == _signatures(compiled), "run `python tools/export_abi.py` after `ape compile`"
+    assert _signatures(shipped) == _signatures(compiled), (
+        "run `python tools/export_abi.py` after `ape compile`"
+    )
 
 
 def _signatures(entries: list[dict]) -> list[tuple[str, str, tuple]]:

@@ -13,9 +13,12 @@ from oracle_harness import (
     wait_for,
     write_keystores,
 )
+from servers import TaskiqWorkers
+from sqlalchemy import create_engine, text
 
 from oracle_node.verdicts import Reason
 
+pytest_plugins = ["servers"]
 PAID, REFUNDED = 7, 8
 
 
@@ -169,3 +172,46 @@ def test_node_reconnects_after_anvil_restarts_and_catches_up(world):
     assert all(protocol.status(job) == PAID for job in jobs)
     _assert_once_per_operator(protocol)
     assert all(started.process.poll() is None for started in nodes)
+
+
+def test_node_on_postgresql_restarts_after_kill_without_repeating(world, postgres_url):
+    _anvil, protocol, aliases, node = world
+    only = node(aliases[0], database_url=postgres_url)
+    protocol.send("VerificationOracle", "setQuorum", 1, sender=0)
+    only.start()
+    jobs = [protocol.post(WORKERS[i]) for i in range(6)]
+    for job in jobs[:3]:
+        protocol.submit(job)
+    wait_for(lambda: _settled(protocol, jobs[:3]), what="the first jobs on PostgreSQL")
+    only.kill()
+    for job in jobs[3:]:
+        protocol.submit(job)
+    only.start()
+
+    wait_for(lambda: _settled(protocol, jobs), what="the jobs submitted while the node was down")
+    _assert_once_per_operator(protocol)
+    with create_engine(postgres_url).connect() as db:
+        assert db.execute(text("SELECT count(*) FROM attestations")).scalar() == len(jobs)
+        assert db.execute(text("SELECT count(DISTINCT nonce) FROM transactions")).scalar() == len(jobs)
+
+
+def test_verification_runs_on_two_taskiq_workers(world, redis_server, tmp_path):
+    _anvil, protocol, aliases, node = world
+    broker = redis_server.rsplit("/", 1)[0] + "/5"  # a queue of its own
+    workers = TaskiqWorkers(broker, 2, tmp_path, file_root=str(tmp_path / "evidence"))
+    try:
+        workers.wait_listening()
+        nodes = [node(alias, broker_url=broker) for alias in aliases[:2]]
+        for started in nodes:
+            started.start()
+        jobs = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(10)]
+        forged = jobs[3]
+        for job in jobs:
+            protocol.submit(job, protocol.bundle(job, signer=WORKERS[1]) if job is forged else None)
+
+        wait_for(lambda: _settled(protocol, jobs), what="verdicts from the taskiq workers")
+    finally:
+        workers.stop()
+    assert [protocol.status(job) for job in jobs] == [REFUNDED if job is forged else PAID for job in jobs]
+    assert {log["reason"] for log in protocol.attestations(forged)} == {Reason.BAD_SIGNATURE}
+    _assert_once_per_operator(protocol)

@@ -1,17 +1,11 @@
 """Verification scaled out: real taskiq worker processes on a real Redis verify what the node submits."""
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from eth_utils import keccak
+from servers import TaskiqWorkers as Workers
 from servers import free_port
 
 from oracle_node.errors import TransientVerificationError
@@ -30,7 +24,6 @@ CONFIRMER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b00
 CONFIRMER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 BATCH = 20
 MAX_BATCHES = 10  # both workers must have shown up by then
-DEADLINE = 60.0  # seconds a worker may take to start or stop; a bound, never a wait
 RESULT_TIMEOUT = 60.0
 
 
@@ -62,61 +55,6 @@ def write_request(root: Path, n: int, *, good: bool) -> VerificationRequest:
         uri=path.as_uri(),
         confirmer=CONFIRMER,
     )
-
-
-class Workers:
-    """`taskiq worker` processes (one child each) for a broker URL, stopped by SIGTERM."""
-
-    def __init__(self, broker_url: str, count: int, log_dir: Path, **settings: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ORACLE_NODE_")}
-        env.update({f"ORACLE_NODE_{k.upper()}": v for k, v in settings.items()})
-        env["ORACLE_NODE_BROKER_URL"] = broker_url
-        argv = [sys.executable, "-m", "taskiq", "worker", "oracle_node.tasks:broker", "--workers", "1"]
-        argv += ["--log-level", "WARNING", "--shutdown-timeout", "5"]
-        self.broker_url, self.logs = broker_url, [log_dir / f"worker-{i}.log" for i in range(count)]
-        self.processes = [
-            subprocess.Popen(argv, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-            for log in self.logs
-        ]
-
-    def wait_listening(self) -> None:
-        """Polls Redis until every worker's child blocks on the queue (BRPOP): then it takes work."""
-        client = redis.Redis.from_url(self.broker_url)
-        db = client.connection_pool.connection_kwargs.get("db", 0)
-        deadline = time.monotonic() + DEADLINE
-        try:
-            while True:
-                clients = client.client_list()
-                listening = [c for c in clients if c["cmd"] == "brpop" and int(c["db"]) == db]
-                if len(listening) >= len(self.processes):
-                    return
-                for process, log in zip(self.processes, self.logs, strict=True):
-                    assert process.poll() is None, f"worker exited: {log.read_text()[-2000:]}"
-                waiting = f"{len(listening)} of {len(self.processes)} workers listen"
-                assert time.monotonic() < deadline, f"{waiting} after {DEADLINE:.0f}s"
-                with contextlib.suppress(subprocess.TimeoutExpired):  # the pause between two probes
-                    self.processes[0].wait(timeout=0.05)
-        finally:
-            client.close()
-
-    def children(self) -> set[int]:
-        """Pids of the processes that run tasks (taskiq forks one per `--workers`)."""
-        pids: set[int] = set()
-        for process in self.processes:
-            for task in Path(f"/proc/{process.pid}/task").iterdir():
-                pids |= {int(pid) for pid in (task / "children").read_text().split()}
-        return pids
-
-    def stop(self) -> None:
-        """SIGTERM to each worker; a worker that outlives the deadline is killed."""
-        for process in self.processes:
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture(scope="module")
