@@ -33,11 +33,12 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/gas.py
+	$(BIN)/python bench/oracle.py
 
 lint: setup
-	$(BIN)/ruff check protocol_core scripts tests bench
-	$(BIN)/ruff format --check protocol_core scripts tests bench
-	$(BIN)/mypy protocol_core
+	$(BIN)/ruff check protocol_core oracle_node scripts tests bench tools
+	$(BIN)/ruff format --check protocol_core oracle_node scripts tests bench tools
+	$(BIN)/mypy protocol_core oracle_node
 	$(BIN)/python tools/slither.py
 
 clean:
