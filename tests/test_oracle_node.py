@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+import httpx
 import pytest
 from oracle_harness import (
     OPERATORS,
@@ -75,6 +76,9 @@ def test_three_nodes_reach_quorum_on_a_batch_and_reject_a_forged_confirmation(wo
     assert {(log["approve"], log["reason"]) for log in forged_logs} == {(False, Reason.BAD_SIGNATURE)}
     for job in jobs:
         assert len(protocol.attestations(job)) >= 2  # the quorum; a third may land before the verdict
+    metrics = httpx.get(f"http://127.0.0.1:{nodes[0].metrics_port}/metrics").text
+    assert 'oracle_node_verdicts_total{approve="false",reason="BAD_SIGNATURE"} 1.0' in metrics
+    assert httpx.get(f"http://127.0.0.1:{nodes[0].metrics_port}/readyz").status_code == 200
 
 
 def test_node_killed_mid_batch_restarts_without_missing_or_repeating(world):
@@ -215,3 +219,28 @@ def test_verification_runs_on_two_taskiq_workers(world, redis_server, tmp_path):
     assert [protocol.status(job) for job in jobs] == [REFUNDED if job is forged else PAID for job in jobs]
     assert {log["reason"] for log in protocol.attestations(forged)} == {Reason.BAD_SIGNATURE}
     _assert_once_per_operator(protocol)
+
+
+def test_stuck_attestation_is_re_signed_with_higher_fees(world):
+    _anvil, protocol, aliases, node = world
+    only = node(aliases[0], confirmations=1, gas_bump_blocks=1)
+    protocol.send("VerificationOracle", "setQuorum", 1, sender=0)
+    only.start()
+    job = protocol.post(WORKERS[0])
+    protocol.submit(job)
+    protocol.rpc("evm_setAutomine", False)
+    protocol.rpc("evm_mine")  # the evidence is now one block deep: the node signs and broadcasts
+    sent = wait_for(lambda: only.query("SELECT max_fee FROM transactions"), what="the attestation to be sent")
+    first_fee = sent[0][0]
+
+    protocol.rpc("anvil_setNextBlockBaseFeePerGas", hex(first_fee * 10))
+    protocol.rpc("evm_mine")  # a block too expensive for the transaction: it stays in the pool
+    assert protocol.attestations(job) == []
+    wait_for(lambda: "," in only.query("SELECT hashes FROM transactions")[0][0], what="the fee bump")
+    protocol.rpc("evm_mine")
+
+    wait_for(lambda: protocol.attestations(job), what="the re-signed attestation to be mined")
+    ((hashes, max_fee),) = only.query("SELECT hashes, max_fee FROM transactions")
+    assert len(hashes.split(",")) >= 2 and max_fee > first_fee
+    assert len(protocol.attestations(job)) == 1 and protocol.status(job) == PAID
+    assert "fees bumped" in only.log()
