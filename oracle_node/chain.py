@@ -87,9 +87,7 @@ class Chain:
         try:
             return self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
         except (requests.ConnectionError, requests.Timeout, OSError) as error:
-            raise ChainUnavailable(
-                f"RPC unreachable ({type(error).__name__}): check that the node is up"
-            ) from error
+            raise _unreachable(error) from error
 
     def _result(self, method: str, *params: Any) -> Any:
         response = self.call(method, *params)
@@ -160,35 +158,25 @@ class Chain:
         args = [bytes.fromhex(job_id[2:]), bytes.fromhex(evidence_hash[2:]), approve, reason, terms.as_abi()]
         return ATTEST + encode(["bytes32", "bytes32", "bool", "uint8", TERMS_ABI], args)
 
-    def dry_run(self, sender: str, data: bytes) -> int | str:
-        """Gas the call needs, or the name of the custom error it would revert with."""
-        response = self.call(
-            "eth_estimateGas", {"from": sender, "to": self.oracle.address, "data": "0x" + data.hex()}
-        )
-        if "error" not in response:
-            return int(response["result"], 16)
-        error = response["error"]
-        revert = error.get("data") if isinstance(error, dict) else None
-        if isinstance(revert, str) and revert[2:10] in ERRORS:
-            return ERRORS[revert[2:10]]
-        return f"rejected by the RPC: {error}"
-
     def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Results of a batch request; any error in it raises ChainUnavailable."""
+        responses = self._batch_raw(calls)
+        for response in responses:
+            if "error" in response:
+                raise ChainUnavailable(f"batch request failed: {response['error']}")
+        return [response["result"] for response in responses]
+
+    def _batch_raw(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """The responses of a batch request in the order of `calls`, errors included."""
         if not calls:
             return []
         try:
             responses = self.w3.provider.make_batch_request(calls)  # type: ignore[arg-type,attr-defined]
         except (requests.ConnectionError, requests.Timeout, OSError) as error:
-            raise ChainUnavailable(
-                f"RPC unreachable ({type(error).__name__}): check that the node is up"
-            ) from error
+            raise _unreachable(error) from error
         if not isinstance(responses, list):
             raise ChainUnavailable(f"batch request refused: {responses.get('error')}")
-        ordered = sorted(responses, key=lambda response: int(response["id"]))
-        for response in ordered:
-            if "error" in response:
-                raise ChainUnavailable(f"batch request failed: {response['error']}")
-        return [response["result"] for response in ordered]
+        return sorted(responses, key=lambda response: int(response["id"]))
 
     def fees(self) -> tuple[int, int]:
         """(max fee, priority fee) per gas for a transaction sent now."""
@@ -201,6 +189,21 @@ class Chain:
         response = self.call("eth_sendRawTransaction", "0x" + raw.hex())
         return str(response["error"].get("message")) if "error" in response else None
 
+    def send_raw_many(self, raws: list[bytes]) -> list[str | None]:
+        """Broadcasts each of `raws` in one batch; the node's error message for each, or None."""
+        responses = self._batch_raw([("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in raws])
+        return [str(r["error"].get("message")) if "error" in r else None for r in responses]
+
+    def dry_runs(self, sender: str, calls: list[bytes]) -> list[int | str]:
+        """Gas each `attest` calldata needs, or the name of the custom error it would revert with."""
+        tx = {"from": sender, "to": self.oracle.address}
+        return [
+            _gas_or_revert(response)
+            for response in self._batch_raw(
+                [("eth_estimateGas", [tx | {"data": "0x" + d.hex()}]) for d in calls]
+            )
+        ]
+
     def receipts(self, tx_hashes: list[str]) -> list[dict[str, Any] | None]:
         """The receipt of each transaction, or None while it is not mined; one batch request."""
         return self._batch([("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes])
@@ -212,6 +215,21 @@ class Chain:
     def nonce(self, address: str) -> int:
         """The next nonce of `address`, counting its pending transactions."""
         return int(self._result("eth_getTransactionCount", address, "pending"), 16)
+
+
+def _unreachable(error: Exception) -> ChainUnavailable:
+    return ChainUnavailable(f"RPC unreachable ({type(error).__name__}): check that the node is up")
+
+
+def _gas_or_revert(response: dict[str, Any]) -> int | str:
+    """Gas of a passing dry run, or the name of the custom error it reverts with."""
+    if "error" not in response:
+        return int(response["result"], 16)
+    error = response["error"]
+    revert = error.get("data") if isinstance(error, dict) else None
+    if isinstance(revert, str) and revert[2:10] in ERRORS:
+        return ERRORS[revert[2:10]]
+    return f"rejected by the RPC: {error}"
 
 
 def _hex_bytes(value: str) -> bytes:

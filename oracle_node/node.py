@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy import Engine, select, update
@@ -16,7 +16,7 @@ from .dispatch import VerificationBackend
 from .errors import ChainUnavailable, TransientVerificationError, WrongDeployment
 from .health import HealthServer
 from .metrics import NodeMetrics
-from .sender import Sender
+from .sender import Attestation, Sender
 from .store import EvidenceState, evidence, jobs, transaction
 from .verdicts import Verdict, VerificationRequest
 from .watcher import Watcher
@@ -138,6 +138,7 @@ class OracleNode:
                 .limit(room)
             ).all()
         contexts = self._chain.verification_contexts([row.job_id for row in rows]) if rows else []
+        started: list[int] = []
         for row, context in zip(rows, contexts, strict=True):
             terms = self._reconcile(row, context)
             if terms is None:
@@ -150,8 +151,13 @@ class OracleNode:
                 uri=row.uri,
                 confirmer=terms.confirmer,
             )
-            self._set(row.id, state=EvidenceState.VERIFYING)
             self._in_flight[row.id] = (self._verifiers.submit(request), row.job_id, row.evidence_hash)
+            started.append(row.id)
+        if started:
+            with transaction(self._engine) as db:
+                db.execute(
+                    update(evidence).where(evidence.c.id.in_(started)).values(state=EvidenceState.VERIFYING)
+                )
         return len(rows)
 
     def _reconcile(self, row, context: VerificationContext) -> JobTerms | None:  # type: ignore[no-untyped-def]
@@ -173,7 +179,9 @@ class OracleNode:
         return JobTerms.model_validate_json(stored)
 
     def _collect(self, head: int) -> int:
+        """Turns finished verifications into attestations: dry-run together, persisted and sent together."""
         done = [key for key, (future, _, _) in self._in_flight.items() if future.done()]
+        decided: list[tuple[int, str, str, Verdict]] = []
         for row_id in done:
             future, job_id, evidence_hash = self._in_flight.pop(row_id)
             try:
@@ -188,38 +196,53 @@ class OracleNode:
             self._metrics.verdicts.labels(
                 approve=str(verdict.approve).lower(), reason=verdict.reason.name
             ).inc()
-            self._set(row_id, approve=verdict.approve, reason=int(verdict.reason), detail=verdict.detail)
-            self._attest(row_id, job_id, evidence_hash, verdict, head)
+            decided.append((row_id, job_id, evidence_hash, verdict))
+        self._attest(decided, head)
         return len(done)
 
-    def _attest(self, row_id: int, job_id: str, evidence_hash: str, verdict: Verdict, head: int) -> None:
-        with self._engine.connect() as db:
-            row = db.execute(select(evidence).where(evidence.c.id == row_id)).one()
-            terms = JobTerms.model_validate_json(
-                db.execute(select(jobs.c.terms).where(jobs.c.job_id == job_id)).scalar_one()
+    def _attest(self, decided: list[tuple[int, str, str, Verdict]], head: int) -> None:
+        if not decided:
+            return
+        ids = [row_id for row_id, _, _, _ in decided]
+        with transaction(self._engine) as db:
+            for row_id, _, _, verdict in decided:
+                db.execute(
+                    update(evidence)
+                    .where(evidence.c.id == row_id)
+                    .values(approve=verdict.approve, reason=int(verdict.reason), detail=verdict.detail)
+                )
+            rows = {row.id: row for row in db.execute(select(evidence).where(evidence.c.id.in_(ids)))}
+            terms = dict(
+                db.execute(
+                    select(jobs.c.job_id, jobs.c.terms).where(
+                        jobs.c.job_id.in_({job_id for _, job_id, _, _ in decided})
+                    )
+                ).all()
             )
-        if not self._canonical(row.block_number, row.block_hash):  # checked again right before acting
-            self._set(row_id, state=EvidenceState.ORPHANED, detail="its block left the chain")
-            return
-        data = self._chain.attest_call(job_id, evidence_hash, verdict.approve, int(verdict.reason), terms)
-        gas = self._chain.dry_run(self._sender.address, data)
-        if isinstance(gas, str):
-            state = EvidenceState.DONE if gas in ALREADY_DONE else EvidenceState.SKIPPED
-            self._set(row_id, state=state, detail=f"dry run: {gas}")
-            log.info("not attesting: %s", gas, extra={"job_id": job_id})
-            return
-        sent = self._sender.attest(
-            job_id,
-            evidence_hash,
-            verdict.approve,
-            int(verdict.reason),
-            data,
-            gas + self._pacing.gas_margin,
-            row.seen_at,
-            head,
-        )
-        if not sent:
-            self._set(row_id, state=EvidenceState.DONE, detail="already attested")
+        ready: list[Attestation] = []
+        for row_id, job_id, evidence_hash, verdict in decided:
+            row = rows[row_id]
+            if not self._canonical(row.block_number, row.block_hash):  # checked again right before acting
+                self._set(row_id, state=EvidenceState.ORPHANED, detail="its block left the chain")
+                continue
+            job_terms = JobTerms.model_validate_json(terms[job_id])
+            data = self._chain.attest_call(
+                job_id, evidence_hash, verdict.approve, int(verdict.reason), job_terms
+            )
+            ready.append(
+                Attestation(job_id, evidence_hash, verdict.approve, int(verdict.reason), data, 0, row.seen_at)
+            )
+        passing: list[Attestation] = []
+        for item, gas in zip(
+            ready, self._chain.dry_runs(self._sender.address, [i.data for i in ready]), strict=True
+        ):
+            if isinstance(gas, str):
+                state = EvidenceState.DONE if gas in ALREADY_DONE else EvidenceState.SKIPPED
+                self._set_evidence(item.job_id, item.evidence_hash, state=state, detail=f"dry run: {gas}")
+                log.info("not attesting: %s", gas, extra={"job_id": item.job_id})
+            else:
+                passing.append(replace(item, gas=gas + self._pacing.gas_margin))
+        self._sender.attest(passing, head)
 
     def _retry_later(self, row_id: int, detail: str) -> None:
         self._metrics.verification_retries.inc()
@@ -242,6 +265,15 @@ class OracleNode:
             block = self._chain.block(number)
             self._hashes[number] = block.hash if block is not None else None
         return self._hashes[number] == block_hash
+
+    def _set_evidence(self, job_id: str, evidence_hash: str, **values: object) -> None:
+        with transaction(self._engine) as db:
+            db.execute(
+                update(evidence)
+                .where(evidence.c.job_id == job_id)
+                .where(evidence.c.evidence_hash == evidence_hash)
+                .values(**values)
+            )
 
     def _set(self, row_id: int, **values: object) -> None:
         with transaction(self._engine) as db:

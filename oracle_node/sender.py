@@ -27,6 +27,19 @@ class FeePolicy:
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """A decided verdict, ready to be signed: the oracle's `attest` calldata and its gas."""
+
+    job_id: str
+    evidence_hash: str
+    approve: bool
+    reason: int
+    data: bytes
+    gas: int
+    seen_at: float  # wall clock when the evidence was first seen
+
+
+@dataclass(frozen=True)
 class Mined:
     """An attestation transaction that has just been mined."""
 
@@ -67,60 +80,61 @@ class Sender:
         for tx in pending:
             self._broadcast(tx.raw, tx.nonce)
 
-    def attest(
-        self,
-        job_id: str,
-        evidence_hash: str,
-        approve: bool,
-        reason: int,
-        data: bytes,
-        gas: int,
-        seen_at: float,
-        head: int,
-    ) -> bool:
-        """Claims the (job, evidence hash) attestation, persists the signed transaction, broadcasts it.
-
-        Returns False when a live attestation of ours already exists (nothing is sent).
-        """
+    def attest(self, decided: list[Attestation], head: int) -> int:
+        """Claims each (job, evidence hash), persists every signed transaction in one database
+        transaction, then broadcasts them in one batch. Returns how many were sent; a (job, evidence
+        hash) with a live attestation of ours already is marked done and not sent again."""
         max_fee, priority = self._current_fees(head)
-        nonce = self._next_nonce
-        raw, tx_hash = self._sign(nonce, data, gas, max_fee, priority)
+        signed: list[tuple[int, bytes, str, Attestation]] = []
         with transaction(self._engine) as db:
-            live = db.execute(
-                select(attestations.c.state)
-                .where(attestations.c.job_id == job_id)
-                .where(attestations.c.evidence_hash == evidence_hash)
-            ).first()
-            if live is not None and live.state != "reverted":
-                return False
-            claim = dict(approve=approve, reason=reason, nonce=nonce, state="sent")
-            if live is None:
-                db.execute(attestations.insert().values(job_id=job_id, evidence_hash=evidence_hash, **claim))
-            else:
-                db.execute(_attestation(job_id, evidence_hash).values(**claim))
-            db.execute(
-                transactions.insert().values(
-                    nonce=nonce,
-                    job_id=job_id,
-                    evidence_hash=evidence_hash,
-                    data=data,
-                    gas=gas,
-                    raw=raw,
-                    tx_hash=tx_hash,
-                    hashes=tx_hash,
-                    max_fee=max_fee,
-                    priority_fee=priority,
-                    broadcast_block=head,
-                    state="pending",
-                    seen_at=seen_at,
+            for item in decided:
+                live = db.execute(
+                    select(attestations.c.state)
+                    .where(attestations.c.job_id == item.job_id)
+                    .where(attestations.c.evidence_hash == item.evidence_hash)
+                ).first()
+                if live is not None and live.state != "reverted":
+                    db.execute(_evidence(item.job_id, item.evidence_hash).values(state=EvidenceState.DONE))
+                    continue
+                nonce = self._next_nonce + len(signed)
+                raw, tx_hash = self._sign(nonce, item.data, item.gas, max_fee, priority)
+                claim = dict(approve=item.approve, reason=item.reason, nonce=nonce, state="sent")
+                if live is None:
+                    db.execute(
+                        attestations.insert().values(
+                            job_id=item.job_id, evidence_hash=item.evidence_hash, **claim
+                        )
+                    )
+                else:
+                    db.execute(_attestation(item.job_id, item.evidence_hash).values(**claim))
+                db.execute(
+                    transactions.insert().values(
+                        nonce=nonce,
+                        job_id=item.job_id,
+                        evidence_hash=item.evidence_hash,
+                        data=item.data,
+                        gas=item.gas,
+                        raw=raw,
+                        tx_hash=tx_hash,
+                        hashes=tx_hash,
+                        max_fee=max_fee,
+                        priority_fee=priority,
+                        broadcast_block=head,
+                        state="pending",
+                        seen_at=item.seen_at,
+                    )
                 )
-            )
-            db.execute(_evidence(job_id, evidence_hash).values(state=EvidenceState.ATTESTING))
-        self._next_nonce = nonce + 1
-        self._metrics.transactions_sent.inc()
-        self._broadcast(raw, nonce)
-        log.info("attestation sent", extra={"job_id": job_id, "tx_hash": tx_hash, "nonce": nonce})
-        return True
+                db.execute(_evidence(item.job_id, item.evidence_hash).values(state=EvidenceState.ATTESTING))
+                signed.append((nonce, raw, tx_hash, item))
+        # Only now, with the bytes on disk, may they leave the process.
+        self._next_nonce += len(signed)
+        self._metrics.transactions_sent.inc(len(signed))
+        for (nonce, _, tx_hash, item), error in zip(
+            signed, self._chain.send_raw_many([raw for _, raw, _, _ in signed]), strict=True
+        ):
+            self._report(error, nonce)
+            log.info("attestation sent", extra={"job_id": item.job_id, "tx_hash": tx_hash, "nonce": nonce})
+        return len(signed)
 
     def tick(self, head: int) -> list[Mined]:
         """Follows every unsettled transaction: records receipts, bumps the stuck, re-sends the dropped."""
@@ -256,7 +270,9 @@ class Sender:
         return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex()
 
     def _broadcast(self, raw: bytes, nonce: int) -> None:
-        error = self._chain.send_raw(raw)
+        self._report(self._chain.send_raw(raw), nonce)
+
+    def _report(self, error: str | None, nonce: int) -> None:
         if error is not None and not any(known in error.lower() for known in IGNORED_BROADCAST_ERRORS):
             log.error("broadcast refused: %s", error, extra={"nonce": nonce})
 
