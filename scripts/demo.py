@@ -1,7 +1,10 @@
-"""The main job on a local chain: deploy, register people, carry a batch of escalations to payment."""
+"""The main job on a local chain: deploy, register people, carry a batch of escalations to payment.
 
-import json
+Three oracle nodes run as real `oracle-node run` processes and verify the workers' evidence bundles.
+"""
+
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,16 +14,20 @@ from rich.console import Console
 from rich.table import Table
 
 from protocol_core.arbitration import PAY_WORKER, REFUND_AGENT, run_round
-from protocol_core.deployment import SystemParams, deploy_system
+from protocol_core.deployment import SystemParams, deploy_system, save_deployment
+from protocol_core.evidence import Outcome, build_bundle
 from protocol_core.languages import language_index, language_mask
 from protocol_core.terms import JobTerms, Requirements
+from scripts._oracle_nodes import OracleNodes, Verdict, await_verdicts
 
 USDC = 10**6
 BILLING, API, REFUNDS, PRIVACY = 1 << 0, 1 << 1, 1 << 2, 1 << 3  # product-expertise bits
 GDPR_CERTIFIED = 1 << 0  # certification bits
-REASON_CONFIRMED, REASON_NOT_CONFIRMED = 0, 2  # oracle reason codes (docs/protocol.md)
+OPERATORS = ("oracle-1", "oracle-2", "oracle-3")  # the nodes' ape account aliases
+VERDICT_DEADLINE = 120.0  # seconds the nodes get to reach every verdict
+PAID, REFUNDED = 7, 8  # JobStatus (contracts/interfaces/IJobEscrow.sol)
 
-console = Console(width=max(Console().width, 100))
+console = Console(width=max(Console().width, 120))
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class Escalation:
     expertise: int
     certifications: int
     reward: int
-    approve: bool = True
+    resolved: bool = True  # what the customer confirms; False: the nodes reject it as NOT_RESOLVED
     challenge_window: int = 0
     disputed_by_agent: bool = False  # the customer says the approved resolution did not happen
 
@@ -58,7 +65,7 @@ ESCALATIONS = (
     Escalation("T-1001 double charge, angry customer", "es", BILLING, 0, 25 * USDC),
     Escalation("T-1002 GDPR deletion request", "en", PRIVACY, GDPR_CERTIFIED, 60 * USDC),
     Escalation("T-1003 webhook signature failures", "de", API, 0, 45 * USDC),
-    Escalation("T-1004 refund over policy limit", "fr", REFUNDS, 0, 35 * USDC, approve=False),
+    Escalation("T-1004 refund over policy limit", "fr", REFUNDS, 0, 35 * USDC, resolved=False),
     Escalation("T-1005 API key rotation locked out", "ja", API, 0, 50 * USDC),
     Escalation("T-1006 chargeback threat", "ar", REFUNDS, 0, 30 * USDC, challenge_window=600),
     Escalation(
@@ -79,18 +86,25 @@ def main() -> None:
     """Runs the whole demo against the connected local chain."""
     people = accounts.test_accounts
     deployer, agent, certifier, treasury = people[0], people[1], people[2], people[3]
-    operators = [people[4], people[5], people[6]]
+    operators = dict(zip(OPERATORS, (people[4], people[5], people[6]), strict=True))
     workers = {spec.name: people[7 + i] for i, spec in enumerate(WORKERS)}
+    confirmer = people.generate_test_account()  # the helpdesk's key that signs customer confirmations
     params = SystemParams()
+    workdir = Path(tempfile.mkdtemp(prefix="escalation-demo-"))
+    evidence = workdir / "evidence"  # the nodes serve file:// URIs from here only
+    evidence.mkdir()
 
     console.rule("[bold]deploy")
     usdc = deployer.deploy(project.TestUSDC)
     system = deploy_system(project, deployer, usdc, params, treasury=str(treasury.address))
     escrow, oracle, registry = system.escrow, system.oracle, system.registry
     registry.grantRole(registry.CERTIFIER_ROLE(), certifier, sender=deployer)
+    deployments = workdir / "deployments.json"
+    save_deployment("polygon:local", system.addresses(str(deployer.address), params), deployments)
+    console.print(f"escrow {escrow.address}, oracle {oracle.address}; work folder {workdir}")
 
     console.rule("[bold]oracle operators stake")
-    for op in operators:
+    for op in operators.values():
         oracle.addOperator(op, sender=deployer)
         usdc.mint(op, params.min_stake, sender=op)
         usdc.approve(oracle, params.min_stake, sender=op)
@@ -98,50 +112,40 @@ def main() -> None:
     console.print(
         f"{len(operators)} operators, quorum {oracle.quorum()}, stake {params.min_stake / USDC:.0f} USDC each"
     )
+    keys = {name: op.private_key for name, op in operators.items()}
+    nodes = OracleNodes(workdir, str(chain.provider.uri), deployments, evidence, keys)
+    with nodes:  # the nodes load while the rest of the cast registers
+        console.print(f"started {', '.join(OPERATORS)} (`oracle-node run`), logs in {workdir}")
+        register_cast(workers, certifier, system)
+        arbitrators = stake_arbitrators(deployer, usdc, system)
+        usdc.mint(agent, 1_000 * USDC, sender=agent)
+        usdc.approve(escrow, 2**256 - 1, sender=agent)
+        usdc.setBlacklisted(workers[BLACKLISTED_WORKER], True, sender=deployer)
+        console.print(f"oracle nodes ready {nodes.wait_ready():.1f}s after they were started")
 
-    console.rule("[bold]workers register")
-    for spec in WORKERS:
-        account = workers[spec.name]
-        key = keccak(text=f"x25519 public key of {spec.name}")  # a real worker registers its X25519 key
-        registry.register(
-            language_mask(spec.languages),
-            spec.expertise,
-            2,
-            key,
-            f"ipfs://profile/{spec.name}",
-            sender=account,
-        )
-        if spec.certifications:
-            registry.grantCertifications(account, spec.certifications, sender=certifier)
-        console.print(
-            f"{spec.name:<6} {','.join(spec.languages):<9} "
-            f"expertise={spec.expertise:04b} certs={spec.certifications:b}"
-        )
+        console.rule("[bold]escalations: posted, accepted, evidence submitted")
+        from_block = chain.blocks.height + 1
+        rows = [post_job(e, agent, workers, confirmer, system, evidence) for e in ESCALATIONS]
 
-    console.rule("[bold]arbitrators stake")
-    arbitrators = {}
-    for i in range(5):
-        arbitrator = accounts.test_accounts.generate_test_account()
-        deployer.transfer(arbitrator, 10**18)
-        amount = (100 + 50 * i) * USDC
-        usdc.mint(arbitrator, amount, sender=arbitrator)
-        usdc.approve(system.arbitrator, amount, sender=arbitrator)
-        system.arbitrator.stake(amount, sender=arbitrator)
-        arbitrators[str(arbitrator.address)] = arbitrator
-    console.print(f"{len(arbitrators)} arbitrators, {system.arbitrator.totalStake() / USDC:.0f} USDC staked")
+        console.rule("[bold]the oracle nodes verify")
+        by_job = {row["terms"].digest(): row for row in rows}
+        with console.status("waiting for the oracle nodes") as status:
+            await_verdicts(
+                oracle,
+                nodes,
+                {job: row["ticket"].split()[0] for job, row in by_job.items()},
+                from_block,
+                VERDICT_DEADLINE,
+                lambda line: status.update(f"[bold]oracle nodes[/] {line}"),
+                lambda job, verdict: record_verdict(by_job[job], verdict, nodes, escrow),
+            )
+    # Stopped once every verdict is in: the operators' fee withdrawals below sign with the nodes' keys.
+    codes = ", ".join(f"{alias} exit {code}" for alias, code in nodes.exit_codes.items())
+    console.print(f"oracle nodes stopped (SIGTERM): {codes}")
 
-    usdc.mint(agent, 1_000 * USDC, sender=agent)
-    usdc.approve(escrow, 2**256 - 1, sender=agent)
-    usdc.setBlacklisted(workers[BLACKLISTED_WORKER], True, sender=deployer)
-
-    console.rule("[bold]escalations")
-    bundles = Path(tempfile.mkdtemp(prefix="escalation-evidence-"))
-    rows = []
-    for escalation in ESCALATIONS:
-        row = run_job(escalation, agent, workers, operators, system, bundles)
-        if escalation.disputed_by_agent:
+    for row in rows:
+        if row["disputed_by_agent"]:
             run_dispute(row, agent, arbitrators, system)
-        rows.append(row)
 
     console.rule("[bold]after the batch")
     chain.mine(timestamp=chain.pending_timestamp + 601)
@@ -161,7 +165,7 @@ def main() -> None:
         f"withdrawn to {fresh.address}"
     )
     print_table(rows)
-    for account in (*operators, agent):
+    for account in (*operators.values(), agent):
         if escrow.creditOf(account):
             escrow.withdraw(account, sender=account)
     collected = escrow.protocolFeesAccrued()
@@ -172,13 +176,53 @@ def main() -> None:
     )
     leftover = usdc.balanceOf(escrow)
     console.print(f"escrow balance after everything settled: {leftover / USDC:.2f} USDC")
+    console.print("oracle node logs: " + ", ".join(str(node.log_path) for node in nodes.nodes))
     if leftover != 0:
         raise SystemExit("escrow still holds funds after every job settled")
 
 
-def run_job(escalation, agent, workers, operators, system, bundles: Path) -> dict:
-    """Carries one escalation from posting to payment or refund; returns its table row."""
-    escrow, oracle, registry = system.escrow, system.oracle, system.registry
+def register_cast(workers: dict, certifier, system) -> None:
+    """Workers register their languages, expertise and keys; the certifier grants certifications."""
+    console.rule("[bold]workers register")
+    registry = system.registry
+    for spec in WORKERS:
+        account = workers[spec.name]
+        key = keccak(text=f"x25519 public key of {spec.name}")  # a real worker registers its X25519 key
+        registry.register(
+            language_mask(spec.languages),
+            spec.expertise,
+            2,
+            key,
+            f"ipfs://profile/{spec.name}",
+            sender=account,
+        )
+        if spec.certifications:
+            registry.grantCertifications(account, spec.certifications, sender=certifier)
+        console.print(
+            f"{spec.name:<6} {','.join(spec.languages):<9} "
+            f"expertise={spec.expertise:04b} certs={spec.certifications:b}"
+        )
+
+
+def stake_arbitrators(deployer, usdc, system) -> dict:
+    """Five arbitrators stake in the pool; returns them by address."""
+    console.rule("[bold]arbitrators stake")
+    arbitrators = {}
+    for i in range(5):
+        arbitrator = accounts.test_accounts.generate_test_account()
+        deployer.transfer(arbitrator, 10**18)
+        amount = (100 + 50 * i) * USDC
+        usdc.mint(arbitrator, amount, sender=arbitrator)
+        usdc.approve(system.arbitrator, amount, sender=arbitrator)
+        system.arbitrator.stake(amount, sender=arbitrator)
+        arbitrators[str(arbitrator.address)] = arbitrator
+    console.print(f"{len(arbitrators)} arbitrators, {system.arbitrator.totalStake() / USDC:.0f} USDC staked")
+    return arbitrators
+
+
+def post_job(escalation, agent, workers, confirmer, system, evidence: Path) -> dict:
+    """Posts one escalation, has its worker accept it and submit the customer's signed confirmation."""
+    escrow, registry = system.escrow, system.registry
     requirements = Requirements(
         language=language_index(escalation.language),
         expertise=escalation.expertise,
@@ -190,6 +234,7 @@ def run_job(escalation, agent, workers, operators, system, bundles: Path) -> dic
     terms = JobTerms(
         agent=str(agent.address),
         reward=escalation.reward,
+        confirmer=str(confirmer.address),
         oracle_fee=oracle_fee,
         protocol_fee=protocol_fee,
         offered_to=str(worker.address),
@@ -202,37 +247,67 @@ def run_job(escalation, agent, workers, operators, system, bundles: Path) -> dic
     job_id = terms.digest()
     gas = escrow.postJob(terms.as_abi(), sender=agent).gas_used
     gas += escrow.acceptJob(terms.as_abi(), sender=worker).gas_used
-    bundle = json.dumps(
-        {"ticket": escalation.ticket, "resolved": escalation.approve}, sort_keys=True
-    ).encode()
-    path = bundles / f"{job_id.hex()}.json"
+    ticket = escalation.ticket.split()[0]
+    bundle = build_bundle(
+        confirmer.private_key,
+        chain_id=chain.chain_id,
+        escrow=str(escrow.address),
+        job_id=job_id,
+        ticket_ref=ticket,
+        outcome=Outcome.RESOLVED if escalation.resolved else Outcome.UNRESOLVED,
+        confirmed_at=now,
+        summary=escalation.ticket,
+    ).canonical()
+    path = evidence / f"{job_id.hex()}.json"
     path.write_bytes(bundle)
     gas += escrow.submitEvidence(job_id, keccak(bundle), path.as_uri(), sender=worker).gas_used
-    reason = REASON_CONFIRMED if escalation.approve else REASON_NOT_CONFIRMED
-    attesters = operators[: oracle.quorum()]
-    for op in attesters:
-        gas += oracle.attest(
-            job_id, keccak(bundle), escalation.approve, reason, terms.as_abi(), sender=op
-        ).gas_used
-    status = escrow.jobState(job_id)[0]
-    pending = escalation.challenge_window > 0
-    outcome = {7: "paid", 8: "rejected, agent refunded"}.get(
-        int(status), f"approved, window {escalation.challenge_window}s"
+    console.print(
+        f"{escalation.ticket:<40} -> {name:<6} evidence {len(bundle)} bytes, "
+        f"0x{keccak(bundle).hex()[:12]}… ({'resolved' if escalation.resolved else 'UNRESOLVED'})"
     )
-    if name == BLACKLISTED_WORKER and int(status) == 7:
-        outcome = "paid (credited: blacklisted)"
-    console.print(f"{escalation.ticket:<40} -> {name:<6} {outcome}")
     return {
         "ticket": escalation.ticket,
         "language": escalation.language,
         "worker": name,
         "reward": escalation.reward,
-        "outcome": outcome,
+        "outcome": "awaiting verdict",
+        "verdict": "",
+        "reason": "",
+        "attesters": [],
+        "attested_by": "",
         "gas": gas,
         "terms": terms,
-        "pending": pending,
-        "attesters": attesters,
+        "pending": False,
+        "disputed_by_agent": escalation.disputed_by_agent,
+        "submitted_at": time.monotonic(),
     }
+
+
+def record_verdict(row: dict, verdict: Verdict, nodes: OracleNodes, escrow) -> None:
+    """Puts the nodes' verdict and the job's resulting state into its row, and says so."""
+    status = int(escrow.jobState(row["terms"].digest())[0])
+    window = row["terms"].challenge_window
+    outcome = {PAID: "paid", REFUNDED: "rejected, agent refunded"}.get(status, f"approved, window {window}s")
+    if row["worker"] == BLACKLISTED_WORKER and status == PAID:
+        outcome = "paid (credited: blacklisted)"
+    attested_by = ", ".join(nodes.name_of(address) for address in verdict.attesters)
+    if verdict.dissenters:
+        attested_by += f" ({', '.join(nodes.name_of(a) for a in verdict.dissenters)} dissented)"
+    verdict_text = f"{'approved' if verdict.approved else 'rejected'} {verdict.reason.name}"
+    row.update(
+        outcome=outcome,
+        verdict="approved" if verdict.approved else "rejected",
+        reason=verdict.reason.name,
+        attesters=verdict.attesters,
+        attested_by=attested_by,
+        pending=status not in (PAID, REFUNDED),
+        gas=row["gas"] + verdict.gas,
+    )
+    seconds = time.monotonic() - row["submitted_at"]
+    console.print(
+        f"{row['ticket'].split()[0]}  {verdict_text:<22} by {attested_by:<19} "
+        f"{seconds:4.1f}s after submission -> {outcome}"
+    )
 
 
 def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:
@@ -242,9 +317,10 @@ def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:
     fee, bond = escrow.disputeCost(terms.reward)
     tx = escrow.dispute(terms.as_abi(), False, sender=agent)
     dispute_id = escrow.disputeOf(terms.digest())[0]
+    console.rule(f"[bold]dispute of {row['ticket']}")
     console.print(
-        f"  agent disputes the approval: fee {fee / USDC:.2f} + bond {bond / USDC:.2f} USDC, "
-        f"dispute #{dispute_id}"
+        f"the agent disputes the approval by {row['attested_by']}: fee {fee / USDC:.2f} + bond "
+        f"{bond / USDC:.2f} USDC, dispute #{dispute_id}"
     )
     gas = [tx.gas_used]
     votes = iter(PANEL_VOTES)
@@ -258,13 +334,16 @@ def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:
     panel = run_round(pool, chain, dispute_id, arbitrators, vote, gas)
     ruling = pool.currentRuling(dispute_id)[0]
     console.print(
-        f"  panel {', '.join(a[:8] for a in panel)} voted {sorted(choices.values())}: ruling {ruling}"
+        f"panel {', '.join(a[:8] for a in panel)} voted {sorted(choices.values())}: ruling {ruling}"
     )
     chain.mine(timestamp=pool.roundOf(dispute_id, 0).appealEnd + 1)
     gas.append(pool.executeRuling(dispute_id, sender=agent).gas_used)
-    before = [oracle.operatorOf(op).stake for op in (row["attesters"])]
+    before = [oracle.operatorOf(op).stake for op in row["attesters"]]  # from the chain's Attested logs
     gas.append(escrow.settle(terms.as_abi(), sender=agent).gas_used)
     slashed = sum(b - oracle.operatorOf(op).stake for b, op in zip(before, row["attesters"], strict=True))
+    console.print(
+        f"the ruling overturned the verdict: {row['attested_by']} slashed {slashed / USDC:.2f} USDC in all"
+    )
     row["gas"] += sum(gas)
     row["pending"] = False
     row["outcome"] = (
@@ -281,15 +360,34 @@ def match(requirements: Requirements, workers: dict, registry) -> tuple[str, obj
 
 
 def print_table(rows: list[dict]) -> None:
+    """One row per escalation: who did the work, the nodes' verdict, how it ended, the gas it took."""
     table = Table(title="Escalations", expand=True)
-    for column in ("ticket", "lang", "worker", "reward (USDC)", "outcome", "gas"):
-        table.add_column(column, justify="right" if column in ("reward (USDC)", "gas") else "left")
+    columns = (
+        "ticket",
+        "lang",
+        "worker",
+        "reward (USDC)",
+        "verdict",
+        "reason",
+        "attested by",
+        "outcome",
+        "gas",
+    )
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in ("reward (USDC)", "gas") else "left",
+            no_wrap=column in ("attested by", "reason"),
+        )
     for row in rows:
         table.add_row(
             row["ticket"].split()[0],
             row["language"],
             row["worker"],
             f"{row['reward'] / USDC:.2f}",
+            row["verdict"],
+            row["reason"],
+            row["attested_by"],
             row["outcome"],
             f"{row['gas']:,}",
         )
@@ -300,6 +398,9 @@ def print_table(rows: list[dict]) -> None:
         "",
         "",
         f"{sum(r['reward'] for r in rows) / USDC:.2f}",
+        "",
+        "",
+        "",
         f"{paid / USDC:.2f} paid",
         f"{sum(r['gas'] for r in rows):,}",
     )
