@@ -11,9 +11,10 @@ from web3 import Web3
 from protocol_core.abi import abi
 from protocol_core.terms import TERMS_ABI, JobTerms
 
-from .errors import ChainUnavailable
+from .errors import ChainUnavailable, RpcError
 
 SUBMITTED = 3  # JobStatus.Submitted
+MAX_URI_BYTES = 2_048
 
 
 def _topic(contract: str, event_name: str) -> str:
@@ -36,6 +37,7 @@ class Block:
 
     number: int
     hash: str
+    parent_hash: str
     timestamp: int
 
 
@@ -92,7 +94,7 @@ class Chain:
     def _result(self, method: str, *params: Any) -> Any:
         response = self.call(method, *params)
         if "error" in response:
-            raise ChainUnavailable(f"{method} failed: {response['error']}")
+            raise RpcError(f"{method} failed: {response['error']}")
         return response["result"]
 
     def chain_id(self) -> int:
@@ -108,7 +110,16 @@ class Chain:
         raw = self._result("eth_getBlockByNumber", hex(tag) if isinstance(tag, int) else tag, False)
         if raw is None:
             return None
-        return Block(number=int(raw["number"], 16), hash=raw["hash"], timestamp=int(raw["timestamp"], 16))
+        return Block(int(raw["number"], 16), raw["hash"], raw["parentHash"], int(raw["timestamp"], 16))
+
+    def oracle_escrow(self) -> str:
+        """The escrow the oracle reports its verdicts to."""
+        data = "0x" + _function_selector("VerificationOracle", "escrow").hex()
+        (escrow,) = decode(
+            ["address"],
+            _hex_bytes(self._result("eth_call", {"to": self.oracle.address, "data": data}, "latest")),
+        )
+        return to_checksum_address(escrow)
 
     def block_hashes(self, numbers: list[int]) -> list[str | None]:
         """The canonical hash at each block number (None past the head), in one batch request."""
@@ -136,8 +147,8 @@ class Chain:
         if topic == JOB_POSTED:
             (terms,) = decode([TERMS_ABI], data)
             return Posted(job_id, JobTerms.from_event(terms), number, block_hash)
-        evidence_hash, uri = decode(["bytes32", "string"], data)
-        return Submitted(job_id, "0x" + evidence_hash.hex(), uri, number, block_hash)
+        evidence_hash, raw_uri = decode(["bytes32", "bytes"], data)  # `string` is encoded as `bytes`
+        return Submitted(job_id, "0x" + evidence_hash.hex(), _safe_uri(raw_uri), number, block_hash)
 
     def verification_contexts(self, job_ids: list[str]) -> list[VerificationContext]:
         """The escrow's status, evidence hash and verify-by of each job, in one batch request."""
@@ -212,9 +223,21 @@ class Chain:
         """Whether the node knows `tx_hash` (pending or mined)."""
         return self._result("eth_getTransactionByHash", tx_hash) is not None
 
-    def nonce(self, address: str) -> int:
-        """The next nonce of `address`, counting its pending transactions."""
-        return int(self._result("eth_getTransactionCount", address, "pending"), 16)
+    def nonce(self, address: str, tag: str = "pending") -> int:
+        """The next nonce of `address`, counting its pending transactions (or, with "latest", mined ones)."""
+        return int(self._result("eth_getTransactionCount", address, tag), 16)
+
+
+def _safe_uri(raw: bytes) -> str:
+    """The worker's URI as text; the contract checks nothing, so invalid UTF-8, NUL bytes or a huge
+    URI become a marker that no fetcher accepts (rejected as UNSUPPORTED_URI), never a crash."""
+    try:
+        uri = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        uri = ""
+    if not uri or "\x00" in uri or len(raw) > MAX_URI_BYTES:
+        return "invalid-uri:0x" + raw[:32].hex()
+    return uri
 
 
 def _unreachable(error: Exception) -> ChainUnavailable:

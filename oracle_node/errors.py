@@ -41,6 +41,10 @@ class ChainUnavailable(NodeError):
     """The RPC cannot be reached or answered with an error; the node waits and retries."""
 
 
+class RpcError(ChainUnavailable):
+    """The RPC answered a request with an error (a range too wide, a rate limit...)."""
+
+
 class WrongDeployment(NodeError):
     """The database belongs to another chain or escrow."""
 

@@ -3,7 +3,7 @@
 import logging
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -23,6 +23,7 @@ from .watcher import Watcher
 
 log = logging.getLogger(__name__)
 ALREADY_DONE = ("AlreadyAttested",)  # dry-run reverts meaning our attestation is on chain
+NOTHING_TO_DO = ("NotAwaitingVerification", "EvidenceMismatch", "VerificationClosed", "TermsNotForJob")
 READY_LAG = 3  # blocks behind the head that still count as caught up
 
 
@@ -55,7 +56,7 @@ class OracleNode:
         self._verifiers, self._metrics, self._health, self._pacing = verifiers, metrics, health, pacing
         self._chain_id = 0
         self._in_flight: dict[int, tuple[Future[Verdict], str, str]] = {}
-        self._hashes: dict[int, str | None] = {}
+        self._hashes: dict[int, str] = {}
 
     def run(self, stop: threading.Event) -> None:
         """Runs passes until `stop` is set; an unreachable RPC is waited out, never fatal."""
@@ -85,12 +86,12 @@ class OracleNode:
             finally:
                 self._health.beat()
             if not busy:
-                stop.wait(self._pacing.poll_interval)
+                self._idle(stop)
         self._verifiers.close()
 
     def _start(self) -> None:
         self._chain_id = self._chain.chain_id()
-        self._watcher.check_deployment(self._chain_id)
+        self._watcher.check_deployment(self._chain_id, self._sender.address)
         with transaction(self._engine) as db:  # verifications of a previous run died with it
             db.execute(
                 update(evidence)
@@ -104,7 +105,7 @@ class OracleNode:
         """One pass; returns whether anything happened (the loop then goes again without waiting)."""
         head = self._chain.head()
         self._hashes.clear()  # block hashes are cached for one pass only
-        new = self._watcher.poll(head, self._chain_id)
+        new = self._watcher.poll(head, self._chain_id, self._sender.address)
         started = self._dispatch(self._safe_head(head))
         decided = self._collect(head)
         mined = self._sender.tick(head)
@@ -116,7 +117,15 @@ class OracleNode:
         self._metrics.cursor_block.set(cursor)
         self._metrics.lag_blocks.set(head - cursor)
         self._health.set_ready(head - cursor <= READY_LAG, f"{head - cursor} blocks behind the head")
-        return bool(new or started or decided or mined or self._in_flight)
+        return bool(new or started or decided or mined)
+
+    def _idle(self, stop: threading.Event) -> None:
+        """Waits one poll interval, or less when a verification finishes first."""
+        futures = [future for future, _, _ in self._in_flight.values()]
+        if futures:
+            wait(futures, timeout=self._pacing.poll_interval, return_when=FIRST_COMPLETED)
+        else:
+            stop.wait(self._pacing.poll_interval)
 
     def _safe_head(self, head: int) -> int:
         if self._pacing.confirmations == "finalized":
@@ -128,7 +137,13 @@ class OracleNode:
         room = self._pacing.in_flight - len(self._in_flight)
         if room <= 0:
             return 0
-        with self._engine.connect() as db:
+        with transaction(self._engine) as db:  # a pass that failed midway left these without a verifier
+            db.execute(
+                update(evidence)
+                .where(evidence.c.state == EvidenceState.VERIFYING)
+                .where(evidence.c.id.not_in(list(self._in_flight)))
+                .values(state=EvidenceState.SEEN)
+            )
             rows = db.execute(
                 select(evidence)
                 .where(evidence.c.state == EvidenceState.SEEN)
@@ -237,12 +252,27 @@ class OracleNode:
             ready, self._chain.dry_runs(self._sender.address, [i.data for i in ready]), strict=True
         ):
             if isinstance(gas, str):
-                state = EvidenceState.DONE if gas in ALREADY_DONE else EvidenceState.SKIPPED
-                self._set_evidence(item.job_id, item.evidence_hash, state=state, detail=f"dry run: {gas}")
-                log.info("not attesting: %s", gas, extra={"job_id": item.job_id})
+                self._not_attesting(item, gas)
             else:
                 passing.append(replace(item, gas=gas + self._pacing.gas_margin))
         self._sender.attest(passing, head)
+
+    def _not_attesting(self, item: Attestation, revert: str) -> None:
+        """A failed dry run: done, nothing left to do, or (the RPC, our stake) worth another try."""
+        detail = f"dry run: {revert}"
+        log.info("not attesting now: %s", revert, extra={"job_id": item.job_id})
+        if revert in ALREADY_DONE:
+            self._set_evidence(item.job_id, item.evidence_hash, state=EvidenceState.DONE, detail=detail)
+        elif revert in NOTHING_TO_DO:
+            self._set_evidence(item.job_id, item.evidence_hash, state=EvidenceState.SKIPPED, detail=detail)
+        else:
+            with self._engine.connect() as db:
+                row_id = db.execute(
+                    select(evidence.c.id)
+                    .where(evidence.c.job_id == item.job_id)
+                    .where(evidence.c.evidence_hash == item.evidence_hash)
+                ).scalar_one()
+            self._retry_later(row_id, detail)
 
     def _retry_later(self, row_id: int, detail: str) -> None:
         self._metrics.verification_retries.inc()
@@ -263,7 +293,9 @@ class OracleNode:
     def _canonical(self, number: int, block_hash: str) -> bool:
         if number not in self._hashes:
             block = self._chain.block(number)
-            self._hashes[number] = block.hash if block is not None else None
+            if block is None:  # a lagging or load-balanced RPC: try again, never orphan on it
+                raise ChainUnavailable(f"the RPC has no block {number} yet")
+            self._hashes[number] = block.hash
         return self._hashes[number] == block_hash
 
     def _set_evidence(self, job_id: str, evidence_hash: str, **values: object) -> None:

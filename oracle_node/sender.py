@@ -6,13 +6,15 @@ import time
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from .chain import Chain
 from .metrics import NodeMetrics
 from .store import EvidenceState, attestations, evidence, transaction, transactions
 
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3  # attestations of one (job, evidence hash) that may fail on chain before it is dropped
+RETRY_AFTER = 5.0  # seconds, times the attempts so far, before a failed attestation is reconsidered
 IGNORED_BROADCAST_ERRORS = ("already known", "nonce too low", "replacement transaction underpriced")
 
 
@@ -106,7 +108,7 @@ class Sender:
                         )
                     )
                 else:
-                    db.execute(_attestation(item.job_id, item.evidence_hash).values(**claim))
+                    db.execute(_pair(item.job_id, item.evidence_hash).values(**claim))
                 db.execute(
                     transactions.insert().values(
                         nonce=nonce,
@@ -148,6 +150,8 @@ class Sender:
         found = {h: r for h, r in zip(hashes, self._chain.receipts(hashes), strict=True) if r is not None}
         mined_blocks = sorted({tx.mined_block for tx in open_txs if tx.state == "mined"})
         canonical = dict(zip(mined_blocks, self._chain.block_hashes(mined_blocks), strict=True))
+        unanswered = [tx for tx in waiting if not any(h in found for h in tx.hashes.split(","))]
+        used = self._chain.nonce(self.address, "latest") if unanswered else 0
         for tx in open_txs:
             if tx.state == "mined":
                 self._follow_mined(tx, head, canonical[tx.mined_block])
@@ -155,6 +159,8 @@ class Sender:
             receipt = next((found[h] for h in tx.hashes.split(",") if h in found), None)
             if receipt is not None:
                 mined.append(self._record_receipt(tx, receipt))
+            elif tx.nonce < used and head - tx.broadcast_block >= self._fees.watch_blocks:
+                self._give_up(tx, "its nonce was used by a transaction this node did not sign")
             elif head - tx.broadcast_block >= self._fees.bump_blocks:
                 self._bump(tx, head)
             elif not self._chain.known(tx.tx_hash):  # never arrived, or evicted: send the same bytes again
@@ -176,12 +182,11 @@ class Sender:
                     tx_hash=receipt["transactionHash"],
                 )
             )
-            db.execute(
-                _attestation(tx.job_id, tx.evidence_hash).values(state="mined" if succeeded else "reverted")
-            )
-            # A reverted attestation (the verdict was reached first) goes back to the reconciler.
-            state = EvidenceState.DONE if succeeded else EvidenceState.SEEN
-            db.execute(_evidence(tx.job_id, tx.evidence_hash).values(state=state))
+            current = db.execute(_attestation(tx).values(state="mined" if succeeded else "reverted")).rowcount
+            if current and succeeded:
+                db.execute(_evidence(tx.job_id, tx.evidence_hash).values(state=EvidenceState.DONE))
+            elif current:  # the verdict was reached first, or worse: the reconciler decides, later
+                _back_to_reconciler(db, tx, "attestation reverted")
         if not succeeded:
             log.warning(
                 "attestation reverted", extra={"job_id": tx.job_id, "tx_hash": receipt["transactionHash"]}
@@ -205,8 +210,8 @@ class Sender:
                         broadcast_block=head,
                     )
                 )
-                db.execute(_attestation(tx.job_id, tx.evidence_hash).values(state="sent"))
-                db.execute(_evidence(tx.job_id, tx.evidence_hash).values(state=EvidenceState.ATTESTING))
+                if db.execute(_attestation(tx).values(state="sent")).rowcount:
+                    db.execute(_evidence(tx.job_id, tx.evidence_hash).values(state=EvidenceState.ATTESTING))
             self._broadcast(tx.raw, tx.nonce)
         elif head - tx.mined_block >= self._fees.watch_blocks:
             with transaction(self._engine) as db:
@@ -214,7 +219,14 @@ class Sender:
                     update(transactions).where(transactions.c.nonce == tx.nonce).values(state="confirmed")
                 )
                 if tx.succeeded:
-                    db.execute(_attestation(tx.job_id, tx.evidence_hash).values(state="confirmed"))
+                    db.execute(_attestation(tx).values(state="confirmed"))
+
+    def _give_up(self, tx, detail: str) -> None:  # type: ignore[no-untyped-def]
+        log.error("attestation abandoned: %s", detail, extra={"job_id": tx.job_id, "nonce": tx.nonce})
+        with transaction(self._engine) as db:
+            db.execute(update(transactions).where(transactions.c.nonce == tx.nonce).values(state="replaced"))
+            if db.execute(_attestation(tx).values(state="reverted")).rowcount:
+                _back_to_reconciler(db, tx, detail)
 
     def _bump(self, tx, head: int) -> None:  # type: ignore[no-untyped-def]
         grow = 100 + self._fees.bump_percent
@@ -222,6 +234,7 @@ class Sender:
         new_max = min(self._fees.cap_wei, max(tx.max_fee * grow // 100, max_fee))
         new_priority = min(new_max, max(tx.priority_fee * grow // 100, priority))
         if new_max <= tx.max_fee:  # at the cap: keep the bytes, just make sure the network has them
+            log.warning("stuck at max_fee_cap_gwei", extra={"nonce": tx.nonce, "max_fee": tx.max_fee})
             self._broadcast(tx.raw, tx.nonce)
             with transaction(self._engine) as db:
                 db.execute(
@@ -277,11 +290,34 @@ class Sender:
             log.error("broadcast refused: %s", error, extra={"nonce": nonce})
 
 
-def _attestation(job_id: str, evidence_hash: str):  # type: ignore[no-untyped-def]
+def _pair(job_id: str, evidence_hash: str):  # type: ignore[no-untyped-def]
     return (
         update(attestations)
         .where(attestations.c.job_id == job_id)
         .where(attestations.c.evidence_hash == evidence_hash)
+    )
+
+
+def _attestation(tx):  # type: ignore[no-untyped-def]
+    """The attestation whose current attempt is `tx` (news of an older attempt changes nothing)."""
+    return _pair(tx.job_id, tx.evidence_hash).where(attestations.c.nonce == tx.nonce)
+
+
+def _back_to_reconciler(db: Connection, tx, detail: str) -> None:  # type: ignore[no-untyped-def]
+    """After a failed attempt the evidence is reconsidered later; after MAX_ATTEMPTS it is dropped."""
+    attempts = (
+        1
+        + db.execute(
+            select(evidence.c.attempts)
+            .where(evidence.c.job_id == tx.job_id)
+            .where(evidence.c.evidence_hash == tx.evidence_hash)
+        ).scalar_one()
+    )
+    state = EvidenceState.SEEN if attempts < MAX_ATTEMPTS else EvidenceState.SKIPPED
+    db.execute(
+        _evidence(tx.job_id, tx.evidence_hash).values(
+            state=state, attempts=attempts, retry_at=time.time() + RETRY_AFTER * attempts, detail=detail
+        )
     )
 
 

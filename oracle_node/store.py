@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -32,7 +33,7 @@ metadata = MetaData()
 blocks = Table(
     "blocks",
     metadata,
-    Column("number", Integer, primary_key=True),
+    Column("number", BigInteger, primary_key=True),
     Column("hash", String(66), nullable=False),
 )
 
@@ -40,10 +41,11 @@ cursor = Table(
     "cursor",
     metadata,
     Column("id", Integer, primary_key=True),  # always 1
-    Column("number", Integer, nullable=False),  # last block whose logs are ingested
+    Column("number", BigInteger, nullable=False),  # last block whose logs are ingested
     Column("hash", String(66), nullable=False),
-    Column("chain_id", Integer, nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
     Column("escrow", String(42), nullable=False),
+    Column("operator", String(42), nullable=False),  # the key whose nonces `transactions` holds
 )
 
 # Terms are immutable and their hash is the job id, so they are kept forever once checked.
@@ -62,13 +64,13 @@ evidence = Table(
     Column("job_id", String(66), nullable=False),
     Column("evidence_hash", String(66), nullable=False),
     Column("uri", String, nullable=False),
-    Column("block_number", Integer, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
     Column("block_hash", String(66), nullable=False),
     Column("state", String(16), nullable=False),  # see EvidenceState
     Column("approve", Boolean),
-    Column("reason", Integer),
+    Column("reason", BigInteger),
     Column("detail", String),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", BigInteger, nullable=False, default=0),
     Column("retry_at", Float, nullable=False, default=0.0),  # unix seconds; transient failures wait
     Column("seen_at", Float, nullable=False),  # wall clock when first ingested
     UniqueConstraint("job_id", "evidence_hash", name="uq_evidence_job_hash"),
@@ -81,8 +83,8 @@ attestations = Table(
     Column("job_id", String(66), nullable=False),
     Column("evidence_hash", String(66), nullable=False),
     Column("approve", Boolean, nullable=False),
-    Column("reason", Integer, nullable=False),
-    Column("nonce", Integer, nullable=False),
+    Column("reason", BigInteger, nullable=False),
+    Column("nonce", BigInteger, nullable=False),
     Column("state", String(16), nullable=False),  # sent, mined, confirmed, reverted
     UniqueConstraint("job_id", "evidence_hash", name="uq_attestation_job_hash"),
 )
@@ -91,19 +93,19 @@ attestations = Table(
 transactions = Table(
     "transactions",
     metadata,
-    Column("nonce", Integer, primary_key=True),
+    Column("nonce", BigInteger, primary_key=True),
     Column("job_id", String(66), nullable=False),
     Column("evidence_hash", String(66), nullable=False),
     Column("data", LargeBinary, nullable=False),  # calldata of the oracle's attest
-    Column("gas", Integer, nullable=False),
+    Column("gas", BigInteger, nullable=False),
     Column("raw", LargeBinary, nullable=False),  # the newest signed version
     Column("tx_hash", String(66), nullable=False),  # its hash
     Column("hashes", String, nullable=False),  # every hash ever signed for this nonce, comma-separated
-    Column("max_fee", Integer, nullable=False),
-    Column("priority_fee", Integer, nullable=False),
-    Column("broadcast_block", Integer, nullable=False),  # head when (re)broadcast; bumps count from here
+    Column("max_fee", BigInteger, nullable=False),
+    Column("priority_fee", BigInteger, nullable=False),
+    Column("broadcast_block", BigInteger, nullable=False),  # head when (re)broadcast; bumps count from here
     Column("state", String(16), nullable=False),  # pending, mined, confirmed
-    Column("mined_block", Integer),
+    Column("mined_block", BigInteger),
     Column("mined_hash", String(66)),  # hash of the block that holds it, to notice it being dropped
     Column("succeeded", Boolean),
     Column("seen_at", Float, nullable=False),  # wall clock when the evidence was first seen

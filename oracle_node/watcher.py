@@ -9,13 +9,14 @@ import time
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from .chain import Chain, Posted, Submitted
-from .errors import WrongDeployment
+from .chain import Block, Chain, Posted, Submitted
+from .errors import ChainUnavailable, RpcError, WrongDeployment
 from .metrics import NodeMetrics
 from .store import EvidenceState, blocks, cursor, evidence, insert_ignore, jobs, transaction, upsert
 
 log = logging.getLogger(__name__)
 KEPT_BLOCKS = 1_024  # block hashes kept for finding the common ancestor
+CHUNKS_PER_PASS = 8  # a long catch-up yields to the rest of the loop (receipts, health) between ranges
 
 
 class Watcher:
@@ -27,14 +28,16 @@ class Watcher:
         self._chain, self._engine, self._metrics = chain, engine, metrics
         self._start_block, self._chunk = start_block, chunk
 
-    def check_deployment(self, chain_id: int) -> None:
-        """Refuses a database that followed another chain or escrow."""
+    def check_deployment(self, chain_id: int, operator: str) -> None:
+        """Refuses a database that followed another chain or escrow, or sent with another key."""
         with self._engine.connect() as db:
             row = db.execute(select(cursor)).first()
-        if row is not None and (row.chain_id != chain_id or row.escrow != self._chain.escrow.address):
+        here = (chain_id, self._chain.escrow.address, operator)
+        if row is not None and (row.chain_id, row.escrow, row.operator) != here:
             raise WrongDeployment(
-                f"the database follows escrow {row.escrow} on chain {row.chain_id}, not "
-                f"{self._chain.escrow.address} on chain {chain_id}: use another ORACLE_NODE_DATABASE_URL"
+                f"the database belongs to operator {row.operator} on escrow {row.escrow} (chain "
+                f"{row.chain_id}), not {operator} on {here[1]} (chain {chain_id}): use another "
+                "ORACLE_NODE_DATABASE_URL"
             )
 
     def cursor(self) -> int:
@@ -43,21 +46,41 @@ class Watcher:
             row = db.execute(select(cursor.c.number)).first()
         return row.number if row is not None else self._start_block - 1
 
-    def poll(self, head: int, chain_id: int) -> int:
-        """Ingests logs up to `head` (after rewinding past any reorg); returns how many were new."""
+    def poll(self, head: int, chain_id: int, operator: str) -> int:
+        """Ingests logs up to `head`, at most CHUNKS_PER_PASS ranges, after rewinding past any reorg.
+
+        Each range must continue the stored cursor (its first block's parent is the cursor's block)
+        and its last block must be unchanged after the logs are read; otherwise the pass stops and
+        the next one rewinds. Returns how many submissions were new.
+        """
         self._rewind_if_reorged()
-        first = self.cursor() + 1
+        with self._engine.connect() as db:
+            row = db.execute(select(cursor.c.number, cursor.c.hash)).first()
+        first, parent = (row.number + 1, row.hash) if row is not None else (self._start_block, "")
         new = 0
-        while first <= head:
-            last = min(head, first + self._chunk - 1)
-            tip = self._chain.block(last)
-            if tip is None:  # the head moved back under us: the next pass rewinds
+        for _ in range(CHUNKS_PER_PASS):
+            if first > head:
                 break
-            new += self._ingest(self._chain.logs(first, last), tip.number, tip.hash, chain_id)
-            first = last + 1
+            last = min(head, first + self._chunk - 1)
+            start, tip = self._chain.block(first), self._chain.block(last)
+            if start is None or tip is None or (parent and start.parent_hash != parent):
+                break  # the chain moved under us; the next pass finds out how
+            try:
+                logs = self._chain.logs(first, last)
+            except RpcError as error:
+                if self._chunk == 1:
+                    raise
+                self._chunk = max(1, self._chunk // 2)  # the RPC refuses ranges this wide
+                log.warning("log range refused (%s); now %d blocks per request", error, self._chunk)
+                break
+            again = self._chain.block(last)
+            if again is None or again.hash != tip.hash:
+                break
+            new += self._ingest(logs, tip, chain_id, operator)
+            first, parent = last + 1, tip.hash
         return new
 
-    def _ingest(self, logs: list[Posted | Submitted], number: int, block_hash: str, chain_id: int) -> int:
+    def _ingest(self, logs: list[Posted | Submitted], tip: Block, chain_id: int, operator: str) -> int:
         now = time.time()
         with transaction(self._engine) as db:
             for entry in logs:
@@ -68,33 +91,28 @@ class Watcher:
                     continue
                 self._metrics.events_seen.labels(event="EvidenceSubmitted").inc()
                 _record_submission(db, entry, now)
-            _remember_block(db, number, block_hash)
-            upsert(
-                db,
-                cursor,
-                "id",
-                id=1,
-                number=number,
-                hash=block_hash,
-                chain_id=chain_id,
-                escrow=self._chain.escrow.address,
-            )
-            oldest = number - KEPT_BLOCKS
-            db.execute(delete(blocks).where(blocks.c.number < oldest))
+            _remember_block(db, tip.number, tip.hash)
+            upsert(db, cursor, "id", id=1, number=tip.number, hash=tip.hash, chain_id=chain_id,
+                   escrow=self._chain.escrow.address, operator=operator)  # fmt: skip
+            db.execute(delete(blocks).where(blocks.c.number < tip.number - KEPT_BLOCKS))
         return sum(isinstance(entry, Submitted) for entry in logs)
 
     def _rewind_if_reorged(self) -> None:
         with self._engine.connect() as db:
             row = db.execute(select(cursor)).first()
-            if row is None or not row.hash:  # nothing ingested yet, or rewound past every known block
-                return
-            known = db.execute(select(blocks).order_by(blocks.c.number.desc())).all()
-        canonical = self._chain.block(row.number)
-        if canonical is not None and canonical.hash == row.hash:
+        if row is None or not row.hash:  # nothing ingested yet, or rewound past every known block
             return
-        ancestor = next(
-            (b for b in known if b.number < row.number and self._is_canonical(b.number, b.hash)), None
-        )
+        canonical = self._chain.block(row.number)
+        if canonical is None:
+            raise ChainUnavailable(f"the RPC has no block {row.number} (the node's cursor): is it behind?")
+        if canonical.hash == row.hash:
+            return
+        with self._engine.connect() as db:
+            known = db.execute(
+                select(blocks).where(blocks.c.number < row.number).order_by(blocks.c.number.desc())
+            ).all()
+        hashes = self._chain.block_hashes([b.number for b in known])
+        ancestor = next((b for b, now in zip(known, hashes, strict=True) if now == b.hash), None)
         back_to = ancestor.number if ancestor is not None else self._start_block - 1
         back_hash = ancestor.hash if ancestor is not None else ""
         log.warning(
@@ -110,10 +128,6 @@ class Watcher:
                 .where(evidence.c.state.in_([EvidenceState.SEEN, EvidenceState.VERIFYING]))
                 .values(state=EvidenceState.ORPHANED)
             )
-
-    def _is_canonical(self, number: int, block_hash: str) -> bool:
-        block = self._chain.block(number)
-        return block is not None and block.hash == block_hash
 
 
 def _remember_block(db: Connection, number: int, block_hash: str) -> None:

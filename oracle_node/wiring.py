@@ -128,6 +128,11 @@ def _check_contracts(chain: Chain, addresses: Addresses) -> None:
                 raise ConfigError(
                     f"no contract at the {name} address {address}: wrong network or deployments file?"
                 )
+        if chain.oracle_escrow() != chain.escrow.address:  # job ids do not name their escrow
+            raise ConfigError(
+                f"the oracle {addresses.oracle} reports to {chain.oracle_escrow()}, not to the escrow "
+                f"{addresses.escrow}: the deployments file mixes two deployments"
+            )
     except ChainUnavailable as error:
         raise ChainUnavailable(f"cannot reach the RPC to check the deployment: {error}") from error
 

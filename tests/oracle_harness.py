@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_abi import encode
 from eth_account import Account
-from eth_utils import keccak, to_checksum_address
+from eth_utils import function_abi_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
 from protocol_core.abi import abi
@@ -205,6 +206,21 @@ class Protocol:
         return self.send("JobEscrow", "submitEvidence", job.job_id, job.evidence_hash,
                          uri or path.as_uri(), sender=worker_index)  # fmt: skip
 
+    def submit_raw_uri(self, job: Job, raw_uri: bytes) -> dict:
+        """Submits evidence whose URI is arbitrary bytes (the contract does not check UTF-8)."""
+        job.evidence_hash = keccak(raw_uri)
+        escrow = self.contracts["JobEscrow"]
+        selector = escrow.get_function_by_name("submitEvidence").abi  # the same calldata, `string` as bytes
+        data = function_abi_to_4byte_selector(selector) + encode(
+            ["bytes32", "bytes32", "bytes"], [job.terms.digest(), job.evidence_hash, raw_uri]
+        )
+        tx_hash = self.w3.eth.send_transaction(
+            {"from": job.worker, "to": escrow.address, "data": data, "gas": 500_000}
+        )
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+        assert receipt["status"] == 1, "submitEvidence reverted"
+        return dict(receipt)
+
     def status(self, job: Job) -> int:
         return int(self.contracts["JobEscrow"].functions.jobState(job.job_id).call()[0])
 
@@ -301,6 +317,10 @@ class NodeProcess:
             except sqlite3.OperationalError:  # tables not created yet
                 return []
 
+    def scalar(self, sql: str, *params: Any, default: Any = 0) -> Any:
+        """The first value of the first row, or `default` when there is none (yet)."""
+        rows = self.query(sql, *params)
+        return rows[0][0] if rows else default
+
     def cursor(self) -> int:
-        rows = self.query("SELECT number FROM cursor")
-        return rows[0][0] if rows else -1
+        return int(self.scalar("SELECT number FROM cursor", default=-1))

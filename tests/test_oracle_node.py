@@ -89,9 +89,7 @@ def test_node_killed_mid_batch_restarts_without_missing_or_repeating(world):
     jobs = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(12)]
     for job in jobs[:6]:
         protocol.submit(job)
-    wait_for(
-        lambda: first.query("SELECT count(*) FROM attestations")[0][0] >= 2, what="the first attestations"
-    )
+    wait_for(lambda: first.scalar("SELECT count(*) FROM attestations") >= 2, what="the first attestations")
     first.kill()  # kill -9 in the middle of the batch
     for job in jobs[6:]:
         protocol.submit(job)
@@ -103,7 +101,7 @@ def test_node_killed_mid_batch_restarts_without_missing_or_repeating(world):
     per_pair = _assert_once_per_operator(protocol)
     operator = protocol.account(OPERATORS[0])
     assert sum(1 for (_, op) in per_pair if op == operator) == len(jobs)  # it missed none of them
-    assert first.query("SELECT count(*) FROM attestations")[0][0] == len(jobs)
+    assert first.scalar("SELECT count(*) FROM attestations") == len(jobs)
 
 
 def test_reorg_removing_the_evidence_prevents_attestation_until_it_is_submitted_again(world):
@@ -236,7 +234,7 @@ def test_stuck_attestation_is_re_signed_with_higher_fees(world):
     protocol.rpc("anvil_setNextBlockBaseFeePerGas", hex(first_fee * 10))
     protocol.rpc("evm_mine")  # a block too expensive for the transaction: it stays in the pool
     assert protocol.attestations(job) == []
-    wait_for(lambda: "," in only.query("SELECT hashes FROM transactions")[0][0], what="the fee bump")
+    wait_for(lambda: "," in only.scalar("SELECT hashes FROM transactions", default=""), what="the fee bump")
     protocol.rpc("evm_mine")
 
     wait_for(lambda: protocol.attestations(job), what="the re-signed attestation to be mined")
@@ -244,3 +242,17 @@ def test_stuck_attestation_is_re_signed_with_higher_fees(world):
     assert len(hashes.split(",")) >= 2 and max_fee > first_fee
     assert len(protocol.attestations(job)) == 1 and protocol.status(job) == PAID
     assert "fees bumped" in only.log()
+
+
+def test_uri_that_is_not_utf8_is_rejected_and_the_node_goes_on(world):
+    _anvil, protocol, aliases, node = world
+    nodes = [node(alias) for alias in aliases[:2]]
+    for started in nodes:
+        started.start()
+    hostile, honest = protocol.post(WORKERS[0]), protocol.post(WORKERS[1])
+    protocol.submit_raw_uri(hostile, b"file:///\xff\xfe\x00evidence")
+    protocol.submit(honest)
+
+    wait_for(lambda: _settled(protocol, [hostile, honest]), what="both jobs settled")
+    assert protocol.status(hostile) == REFUNDED and protocol.status(honest) == PAID
+    assert {log["reason"] for log in protocol.attestations(hostile)} == {Reason.UNSUPPORTED_URI}
