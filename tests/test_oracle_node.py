@@ -20,6 +20,8 @@ from sqlalchemy import create_engine, text
 from oracle_node.verdicts import Reason
 
 pytest_plugins = ["servers"]
+# The session's servers start before the first test, so ape's chain isolation is not rebased.
+pytestmark = pytest.mark.usefixtures("redis_server", "postgres_url")
 PAID, REFUNDED = 7, 8
 
 
