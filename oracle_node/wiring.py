@@ -18,6 +18,7 @@ from .node import OracleNode, Pacing
 from .sender import FeePolicy, Sender
 from .settings import NodeSettings
 from .store import connect
+from .tracking import Tracker
 from .verify import Verifier
 from .watcher import Watcher
 
@@ -56,11 +57,13 @@ def build(settings: NodeSettings) -> Runtime:
         retry_backoff=max(settings.fetch_backoff, 0.1),
         in_flight=settings.verify_concurrency * 4,
     )
+    sender = Sender(chain, engine, account, metrics, fees)
     node = OracleNode(
         chain=chain,
         engine=engine,
         watcher=Watcher(chain, engine, metrics, settings.start_block, settings.log_chunk),
-        sender=Sender(chain, engine, account, metrics, fees),
+        sender=sender,
+        tracker=Tracker(sender, chain, engine, metrics, fees),
         verifiers=_verifiers(settings),
         metrics=metrics,
         health=health,

@@ -1,0 +1,122 @@
+"""The evidence table as the node's work queue: rows that are due, their states and their retries."""
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, Row, select, update
+
+from protocol_core.terms import JobTerms
+
+from .metrics import NodeMetrics
+from .store import EvidenceState, evidence, jobs, transaction
+from .verdicts import Verdict
+
+Decided = tuple[int, str, str, Verdict]  # evidence row id, job id, evidence hash, verdict
+
+
+class WorkItems:
+    """Reads and moves the work items (one evidence row per job and evidence hash)."""
+
+    def __init__(self, engine: Engine, metrics: NodeMetrics, retry_backoff: float) -> None:
+        self._engine, self._metrics, self._retry_backoff = engine, metrics, retry_backoff
+
+    def release_all(self) -> None:
+        """Hands every row marked as verifying back to be dispatched again."""
+        with transaction(self._engine) as db:
+            db.execute(
+                update(evidence)
+                .where(evidence.c.state == EvidenceState.VERIFYING)
+                .values(state=EvidenceState.SEEN)
+            )
+
+    def take(self, safe: int, room: int, running: list[int]) -> Sequence[Row[Any]]:
+        """Up to `room` rows due for verification and seen at or below block `safe`, oldest first."""
+        with transaction(self._engine) as db:  # a pass that failed midway left these without a verifier
+            db.execute(
+                update(evidence)
+                .where(evidence.c.state == EvidenceState.VERIFYING)
+                .where(evidence.c.id.not_in(running))
+                .values(state=EvidenceState.SEEN)
+            )
+            return db.execute(
+                select(evidence)
+                .where(evidence.c.state == EvidenceState.SEEN)
+                .where(evidence.c.block_number <= safe)
+                .where(evidence.c.retry_at <= time.time())
+                .order_by(evidence.c.id)
+                .limit(room)
+            ).all()
+
+    def mark_verifying(self, ids: list[int]) -> None:
+        """Marks rows as handed to a verifier."""
+        with transaction(self._engine) as db:
+            db.execute(update(evidence).where(evidence.c.id.in_(ids)).values(state=EvidenceState.VERIFYING))
+
+    def terms(self, job_id: str) -> JobTerms | None:
+        """The terms of a job whose JobPosted was seen, else None."""
+        with self._engine.connect() as db:
+            stored = db.execute(select(jobs.c.terms).where(jobs.c.job_id == job_id)).scalar()
+        return None if stored is None else JobTerms.model_validate_json(stored)
+
+    def record_verdicts(self, decided: list[Decided]) -> tuple[dict[int, Row[Any]], dict[str, str]]:
+        """Stores each verdict on its row; returns the rows and their jobs' terms (JSON), read alike."""
+        ids = [row_id for row_id, _, _, _ in decided]
+        with transaction(self._engine) as db:
+            for row_id, _, _, verdict in decided:
+                db.execute(
+                    update(evidence)
+                    .where(evidence.c.id == row_id)
+                    .values(approve=verdict.approve, reason=int(verdict.reason), detail=verdict.detail)
+                )
+            rows = {row.id: row for row in db.execute(select(evidence).where(evidence.c.id.in_(ids)))}
+            terms = dict(
+                db.execute(
+                    select(jobs.c.job_id, jobs.c.terms).where(
+                        jobs.c.job_id.in_({job_id for _, job_id, _, _ in decided})
+                    )
+                ).all()
+            )
+        return rows, terms
+
+    def set(self, row_id: int, **values: object) -> None:
+        """Updates one row by id."""
+        with transaction(self._engine) as db:
+            db.execute(update(evidence).where(evidence.c.id == row_id).values(**values))
+
+    def set_pair(self, job_id: str, evidence_hash: str, **values: object) -> None:
+        """Updates the row of one (job, evidence hash)."""
+        with transaction(self._engine) as db:
+            db.execute(
+                update(evidence)
+                .where(evidence.c.job_id == job_id)
+                .where(evidence.c.evidence_hash == evidence_hash)
+                .values(**values)
+            )
+
+    def retry_pair_later(self, job_id: str, evidence_hash: str, detail: str) -> None:
+        """Puts the row of one (job, evidence hash) back in the queue after a backoff."""
+        with self._engine.connect() as db:
+            row_id = db.execute(
+                select(evidence.c.id)
+                .where(evidence.c.job_id == job_id)
+                .where(evidence.c.evidence_hash == evidence_hash)
+            ).scalar_one()
+        self.retry_later(row_id, detail)
+
+    def retry_later(self, row_id: int, detail: str) -> None:
+        """Puts a row back in the queue after a backoff that doubles with each attempt, capped."""
+        self._metrics.verification_retries.inc()
+        with transaction(self._engine) as db:
+            attempts = db.execute(select(evidence.c.attempts).where(evidence.c.id == row_id)).scalar_one() + 1
+            wait = min(self._retry_backoff * 2 ** (attempts - 1), 300.0)
+            db.execute(
+                update(evidence)
+                .where(evidence.c.id == row_id)
+                .values(
+                    state=EvidenceState.SEEN,
+                    attempts=attempts,
+                    retry_at=time.time() + wait,
+                    detail=detail,
+                )
+            )
