@@ -264,7 +264,9 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
             revert NotDisputable(jobId, status, msg.sender);
         }
         (uint256 fee, uint256 bond) = disputeCost(terms.reward);
-        if (fromReward && fee + bond > terms.reward) revert BondExceedsReward(jobId, fee + bond, terms.reward);
+        // A worker may borrow fee and bond only from the half of the reward a split would leave it,
+        // so that no ruling short of losing makes the agent pay for the worker's dispute.
+        if (fromReward && fee + bond > terms.reward / 2) revert BondExceedsReward(jobId, fee + bond, terms.reward);
         job.status = JobStatus.Disputed;
         job.deadline = uint40(block.timestamp) + DISPUTE_TIMEOUT;
         DisputeRecord storage record = _disputes[jobId];
@@ -496,12 +498,13 @@ contract JobEscrow is IJobEscrow, Ownable2Step, ReentrancyGuardTransient {
         bool overturned = r.ruled
             && ((r.disputed == JobStatus.Approved && r.ruling == RulingOption.RefundAgent)
                 || (r.disputed == JobStatus.Rejected && r.ruling == RulingOption.PayWorker));
-        job.status = workerShare != 0 ? JobStatus.Paid : JobStatus.Refunded;
-        delete _evidenceHashes[jobId];
-        protocolFeesAccrued += uint96(protocolFee);
         if (r.byWorker) (workerShare, agentShare) = (workerShare + toDisputer, agentShare + toOther);
         else (agentShare, workerShare) = (agentShare + toDisputer, workerShare + toOther);
         if (r.fromReward) (workerShare, agentShare) = _repayRewardLoan(workerShare, agentShare, r.fee + r.bond);
+        // Decided on what the worker really receives, so that Paid always comes with WorkerPaid.
+        job.status = workerShare != 0 ? JobStatus.Paid : JobStatus.Refunded;
+        delete _evidenceHashes[jobId];
+        protocolFeesAccrued += uint96(protocolFee);
         if (workerShare != 0) emit WorkerPaid(jobId, worker, workerShare, protocolFee);
         if (agentShare != 0) emit AgentRefunded(jobId, terms.agent, agentShare, RefundReason.Ruling);
         emit DisputeSettled(jobId, r.ruling, disputerRight, overturned);

@@ -336,7 +336,7 @@ class People(RuleBasedStateMachine):
                 self.send(w.escrow.dispute, job.terms.as_abi(), False, sender=interloper)
         bond = bond_of(job.terms.reward)
         args = (job.terms.as_abi(), from_reward)
-        if from_reward and FEE + bond > job.terms.reward:
+        if from_reward and FEE + bond > job.terms.reward // 2:
             needed = FEE + bond
             with reverts(w.escrow.BondExceedsReward, jobId=job.id, needed=needed, reward=job.terms.reward):
                 self.send(w.escrow.dispute, *args, sender=disputer)

@@ -204,12 +204,12 @@ def test_worker_without_funds_disputes_rejection_with_the_reward(usdc, escrow, p
     assert escrow.disputeOf(job_id)[3:5] == (True, True)
 
 
-def test_dispute_with_the_reward_reverts_when_fee_and_bond_exceed_it(escrow, worker, jobs):
-    needed = FEE + PARAMS.dispute_bond_min
-    small, small_id = jobs.verdict(approve=False, reward=needed - 1)
-    exact, exact_id = jobs.verdict(approve=False, reward=needed)
+def test_dispute_with_the_reward_reverts_when_fee_and_bond_exceed_half_of_it(escrow, worker, jobs):
+    needed = FEE + PARAMS.dispute_bond_min  # a split must leave the worker enough to repay them
+    small, small_id = jobs.verdict(approve=False, reward=2 * needed - 1)
+    exact, exact_id = jobs.verdict(approve=False, reward=2 * needed)
 
-    with reverts(escrow.BondExceedsReward, jobId=small_id, needed=needed, reward=needed - 1):
+    with reverts(escrow.BondExceedsReward, jobId=small_id, needed=needed, reward=2 * needed - 1):
         jobs.dispute(small, worker, from_reward=True)
     jobs.dispute(exact, worker, from_reward=True)
 
@@ -437,6 +437,36 @@ def test_split_ruling_on_a_rejection_disputed_with_the_reward_charges_only_the_w
     _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
     assert money.change("worker") == REWARD // 2 - FEE
     assert money.change("agent") == -terms.total + (REWARD - REWARD // 2) + (PROTOCOL_FEE - PROTOCOL_FEE // 2)
+
+
+@pytest.mark.parametrize(
+    ("ruling", "status"),
+    [(Ruling.SPLIT, JobStatus.PAID), (Ruling.REFUND_AGENT, JobStatus.REFUNDED)],
+    ids=["split", "refund"],
+)
+def test_smallest_reward_a_worker_may_borrow_from_is_paid_only_with_worker_paid(
+    chain, usdc, deployer, escrow, pool, agent, worker, operators, stranger, arbitrators, jobs, ruling, status
+):
+    # At the smallest reward a worker may borrow fee and bond from, a split still repays the loan
+    # from the worker's half: the agent never pays for the worker's dispute unless the worker lost.
+    reward = 2 * (FEE + PARAMS.dispute_bond_min)
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=False, reward=reward)
+    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, ruling, stranger)
+
+    assert escrow.jobState(job_id)[0] == status
+    paid = tx.events.filter(escrow.WorkerPaid)
+    assert (len(paid) == 1) == (status == JobStatus.PAID)
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    if ruling == Ruling.SPLIT:
+        assert money.change("worker") == reward // 2 - FEE > 0
+        assert money.change("agent") == -terms.total + (reward - reward // 2) + (
+            terms.protocol_fee - terms.protocol_fee // 2
+        )
+    else:
+        assert money.change("worker") == 0
 
 
 @pytest.mark.parametrize("ruling", [Ruling.PAY_WORKER, Ruling.REFUND_AGENT], ids=["pay", "refund"])

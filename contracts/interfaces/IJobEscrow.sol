@@ -117,7 +117,8 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice Thrown when `jobId` in `status` cannot be disputed by `caller` now.
     error NotDisputable(bytes32 jobId, JobStatus status, address caller);
 
-    /// @notice Thrown when a worker bonds with the reward but fee + bond exceed it.
+    /// @notice Thrown when a worker bonds with the reward but fee + bond exceed half of it (what a
+    /// split would leave the worker).
     error BondExceedsReward(bytes32 jobId, uint256 needed, uint256 reward);
 
     /// @notice Thrown when `caller` may not appeal: only the side the current ruling is against may.
