@@ -114,7 +114,7 @@ class Chain:
 
     def oracle_escrow(self) -> str:
         """The escrow the oracle reports its verdicts to."""
-        data = "0x" + _function_selector("VerificationOracle", "escrow").hex()
+        data = ORACLE_ESCROW
         (escrow,) = decode(
             ["address"],
             _hex_bytes(self._result("eth_call", {"to": self.oracle.address, "data": data}, "latest")),
@@ -272,6 +272,7 @@ def _type(param: dict[str, Any]) -> str:
 
 VERIFICATION_CONTEXT = "0x" + _function_selector("JobEscrow", "verificationContext").hex() + ""
 ATTEST = _function_selector("VerificationOracle", "attest")
+ORACLE_ESCROW = "0x" + _function_selector("VerificationOracle", "escrow").hex()
 ERRORS = {
     _selector(entry): entry["name"]
     for entry in abi("VerificationOracle") + abi("JobEscrow")

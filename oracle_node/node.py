@@ -6,10 +6,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Engine
-
 from .chain import Chain
-from .dispatch import VerificationBackend
 from .errors import ChainUnavailable, WrongDeployment
 from .health import HealthServer
 from .metrics import NodeMetrics
@@ -28,9 +25,6 @@ class Pacing:
 
     confirmations: int | Literal["finalized"]
     poll_interval: float  # idle wait between passes
-    retry_backoff: float  # first wait after a transient verification failure; doubles, capped
-    in_flight: int  # most verifications running at once
-    gas_margin: int = 150_000  # added to the dry run's estimate: the attestation may end up final
 
 
 class OracleNode:
@@ -39,27 +33,17 @@ class OracleNode:
     def __init__(
         self,
         chain: Chain,
-        engine: Engine,
         watcher: Watcher,
         sender: Sender,
         tracker: Tracker,
-        verifiers: VerificationBackend,
+        pipeline: Pipeline,
         metrics: NodeMetrics,
         health: HealthServer,
         pacing: Pacing,
     ) -> None:
         self._chain, self._watcher, self._sender, self._tracker = chain, watcher, sender, tracker
         self._metrics, self._health, self._pacing = metrics, health, pacing
-        self._pipeline = Pipeline(
-            chain,
-            engine,
-            sender,
-            verifiers,
-            metrics,
-            pacing.in_flight,
-            pacing.retry_backoff,
-            pacing.gas_margin,
-        )
+        self._pipeline = pipeline
         self._chain_id = 0
 
     def run(self, stop: threading.Event) -> None:

@@ -15,6 +15,7 @@ from .errors import ChainUnavailable, ConfigError, KeystoreError
 from .health import HealthServer
 from .metrics import NodeMetrics
 from .node import OracleNode, Pacing
+from .pipeline import Pipeline
 from .sender import FeePolicy, Sender
 from .settings import NodeSettings
 from .store import connect
@@ -24,6 +25,7 @@ from .watcher import Watcher
 
 log = logging.getLogger(__name__)
 FINALIZED_NETWORKS = {"polygon:mainnet"}  # trust the `finalized` tag instead of a depth
+GAS_MARGIN = 150_000  # added to the dry run's estimate: the attestation may end up the final one
 
 
 @dataclass
@@ -51,23 +53,26 @@ def build(settings: NodeSettings) -> Runtime:
         cap_wei=int(settings.max_fee_cap_gwei * 10**9),
         watch_blocks=max(64 if confirmations == "finalized" else confirmations, 12),
     )
-    pacing = Pacing(
-        confirmations=confirmations,
-        poll_interval=settings.poll_interval,
-        retry_backoff=max(settings.fetch_backoff, 0.1),
-        in_flight=settings.verify_concurrency * 4,
-    )
     sender = Sender(chain, engine, account, metrics, fees)
+    pipeline = Pipeline(
+        chain,
+        engine,
+        sender,
+        _verifiers(settings),
+        metrics,
+        in_flight=settings.verify_concurrency * 4,
+        retry_backoff=max(settings.fetch_backoff, 0.1),
+        gas_margin=GAS_MARGIN,
+    )
     node = OracleNode(
         chain=chain,
-        engine=engine,
         watcher=Watcher(chain, engine, metrics, settings.start_block, settings.log_chunk),
         sender=sender,
         tracker=Tracker(sender, chain, engine, metrics, fees),
-        verifiers=_verifiers(settings),
+        pipeline=pipeline,
         metrics=metrics,
         health=health,
-        pacing=pacing,
+        pacing=Pacing(confirmations=confirmations, poll_interval=settings.poll_interval),
     )
     return Runtime(node=node, health=health)
 
@@ -131,9 +136,10 @@ def _check_contracts(chain: Chain, addresses: Addresses) -> None:
                 raise ConfigError(
                     f"no contract at the {name} address {address}: wrong network or deployments file?"
                 )
-        if chain.oracle_escrow() != chain.escrow.address:  # job ids do not name their escrow
+        reports_to = chain.oracle_escrow()
+        if reports_to != chain.escrow.address:  # job ids do not name their escrow
             raise ConfigError(
-                f"the oracle {addresses.oracle} reports to {chain.oracle_escrow()}, not to the escrow "
+                f"the oracle {addresses.oracle} reports to {reports_to}, not to the escrow "
                 f"{addresses.escrow}: the deployments file mixes two deployments"
             )
     except ChainUnavailable as error:

@@ -17,6 +17,7 @@ from typing import Any
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import function_abi_to_4byte_selector, keccak, to_checksum_address
+from servers import free_port
 from web3 import Web3
 
 from protocol_core.abi import abi
@@ -32,13 +33,6 @@ DEPLOYER, AGENT, CONFIRMER = 0, 1, 2
 OPERATORS = (3, 4, 5)
 WORKERS = tuple(range(6, 16))
 Account.enable_unaudited_hdwallet_features()
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def key_of(index: int) -> bytes:
@@ -97,13 +91,19 @@ class Anvil:
             self._process = None
 
 
-def deploy(rpc: str, deployments: Path) -> Addresses:
-    """Deploys the system with the project's deploy script as a real process."""
-    result = subprocess.run(
+def run_deploy(rpc: str, deployments: Path) -> subprocess.CompletedProcess[str]:
+    """`ape run deploy system` as a real process against the anvil at `rpc`."""
+    # ape-foundry connects to an anvil already listening at APE_FOUNDRY_HOST instead of starting one.
+    return subprocess.run(
         [str(BIN / "ape"), "run", "deploy", "system", "--network", "polygon:local:foundry",
          "--account", "TEST::0", "--deployments-file", str(deployments)],
         cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "APE_FOUNDRY_HOST": rpc},
     )  # fmt: skip
+
+
+def deploy(rpc: str, deployments: Path) -> Addresses:
+    """Deploys the system with the project's deploy script and returns the recorded addresses."""
+    result = run_deploy(rpc, deployments)
     assert result.returncode == 0, result.stderr + result.stdout
     return load_deployments(deployments)["polygon:local"]
 

@@ -1,63 +1,31 @@
 """Deployment: the click group run as a real process against a real anvil, and its token checks."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from oracle_harness import Anvil, run_deploy
 
 from protocol_core.deployment import check_usdc, settlement_token
 from protocol_core.errors import DeploymentError
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
-def anvil():
+def anvil(tmp_path):
     """A standalone anvil on a free loopback port, killed after the test."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        ["anvil", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    for line in proc.stdout:  # anvil prints this once it accepts connections
-        if "Listening on" in line:
-            break
-    yield f"http://127.0.0.1:{port}"
-    proc.kill()
-    proc.wait()
-
-
-def _deploy(rpc: str, deployments: Path) -> subprocess.CompletedProcess:
-    # ape-foundry connects to an anvil already listening at APE_FOUNDRY_HOST instead of starting one.
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("ape")), "run", "deploy", "system",
-         "--network", "polygon:local:foundry", "--account", "TEST::0",
-         "--deployments-file", str(deployments)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "APE_FOUNDRY_HOST": rpc},
-    )  # fmt: skip
+    started = Anvil(tmp_path)
+    started.start()
+    yield started.url
+    started.kill()
 
 
 def test_deploy_records_addresses_then_reuses_them(anvil, tmp_path):
     deployments = tmp_path / "deployments.json"
-    first = _deploy(anvil, deployments)
+    first = run_deploy(anvil, deployments)
     assert first.returncode == 0, first.stderr
     recorded = json.loads(deployments.read_text())["polygon:local"]
     assert set(recorded) >= {"token", "registry", "oracle", "escrow"}
 
-    second = _deploy(anvil, deployments)
+    second = run_deploy(anvil, deployments)
     assert second.returncode == 0, second.stderr
     assert "reusing" in second.stdout
     assert json.loads(deployments.read_text())["polygon:local"] == recorded

@@ -5,7 +5,8 @@ import os
 import subprocess
 
 import pytest
-from oracle_harness import BIN, PASSPHRASE, Anvil, free_port, write_keystores
+from oracle_harness import BIN, PASSPHRASE, Anvil, write_keystores
+from servers import free_port
 
 from protocol_core.deployment import Addresses, save_deployment
 
