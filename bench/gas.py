@@ -7,12 +7,13 @@ from pathlib import Path
 
 from ape import accounts, chain, networks, project
 from eth_utils import keccak
+from protocol_core.attestation import sign_attestation
 from rich.console import Console
 from rich.table import Table
 
-from protocol_core.arbitration import PAY_WORKER, REFUND_AGENT, run_round
-from protocol_core.attestation import sign_attestation
+from protocol_core.arbitration import run_round
 from protocol_core.deployment import SystemParams, deploy_system
+from protocol_core.enums import RulingOption
 from protocol_core.terms import JobTerms, Requirements
 
 OUT = Path(__file__).parent / "out" / "gas.json"
@@ -133,7 +134,7 @@ def measure(console: Console) -> dict[str, int]:
         """Open + draw 3 + 3 commits + 3 reveals + tally + ruling delivered + payouts."""
         dispute_id, gas = disputed(terms)
         spent = [gas]
-        run_round(pool, chain, dispute_id, arbitrators, lambda _a: REFUND_AGENT, spent)
+        run_round(pool, chain, dispute_id, arbitrators, lambda _a: RulingOption.REFUND_AGENT, spent)
         chain.mine(timestamp=pool.roundOf(dispute_id, 0).appealEnd + 1)
         spent.append(pool.executeRuling(dispute_id, sender=agent).gas_used)
         spent.append(escrow.settle(terms.as_abi(), sender=agent).gas_used)
@@ -142,9 +143,9 @@ def measure(console: Console) -> dict[str, int]:
     def appeal_round(terms: JobTerms) -> int:
         """Appeal + draw 7 + 7 commits + 7 reveals + tally, after a first round the agent lost."""
         dispute_id, _ = disputed(terms)
-        run_round(pool, chain, dispute_id, arbitrators, lambda _a: PAY_WORKER)
+        run_round(pool, chain, dispute_id, arbitrators, lambda _a: RulingOption.PAY_WORKER)
         spent = [escrow.appeal(terms.as_abi(), sender=agent).gas_used]
-        run_round(pool, chain, dispute_id, arbitrators, lambda _a: REFUND_AGENT, spent)
+        run_round(pool, chain, dispute_id, arbitrators, lambda _a: RulingOption.REFUND_AGENT, spent)
         return sum(spent)
 
     dispute_path(new_terms(challenge_window=600))  # warm-up

@@ -7,8 +7,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
-SPLIT, PAY_WORKER, REFUND_AGENT = 0, 1, 2  # rulings (ERC-792 numbering)
-PHASE_DRAWING, PHASE_TALLY, PHASE_APPEALABLE, PHASE_FINAL = 1, 4, 5, 6
+from .enums import RulingOption
 
 
 def commitment(dispute_id: int, round_index: int, arbitrator: str, choice: int, salt: bytes) -> bytes:
@@ -43,7 +42,9 @@ def run_round(
     salts = {address: os.urandom(32) for address in panel}
     for address in panel:
         choice = choose(address)
-        vote = commitment(dispute_id, current, address, SPLIT if choice is None else choice, salts[address])
+        vote = commitment(
+            dispute_id, current, address, RulingOption.SPLIT if choice is None else choice, salts[address]
+        )
         spent.append(pool.commit(dispute_id, vote, sender=signers[address]).gas_used)
     view = pool.roundOf(dispute_id, current)
     chain.mine(timestamp=view.commitEnd + 1)

@@ -5,23 +5,14 @@ import re
 from enum import IntEnum
 from typing import Any, Literal
 
-from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import is_checksum_address, keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from protocol_core.errors import ProtocolError
+from .eip712 import InvalidSignature, confirmation_message, recover, sign_confirmation
+from .errors import ProtocolError
 
-CONFIRMATION_DOMAIN_NAME, CONFIRMATION_DOMAIN_VERSION = "EscalationCustomerConfirmation", "1"
-CONFIRMATION_TYPES = {
-    "Confirmation": [
-        {"name": "jobId", "type": "bytes32"},
-        {"name": "ticketRef", "type": "string"},
-        {"name": "outcome", "type": "uint8"},
-        {"name": "confirmedAt", "type": "uint64"},
-    ]
-}
-_SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+__all__ = ["EvidenceBundle", "Outcome", "build_bundle", "confirmation_signer", "sign_confirmation"]
+
 _JOB_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 # A string (its closing quote optional, so an unterminated one is consumed once) or a bracket.
@@ -153,45 +144,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _typed(
-    chain_id: int, escrow: str, job_id: bytes, ticket_ref: str, outcome: int, confirmed_at: int
-) -> SignableMessage:
-    domain = {"name": CONFIRMATION_DOMAIN_NAME, "version": CONFIRMATION_DOMAIN_VERSION, "chainId": chain_id}
-    domain["verifyingContract"] = to_checksum_address(escrow)
-    message = {"jobId": job_id, "ticketRef": ticket_ref, "outcome": int(outcome), "confirmedAt": confirmed_at}
-    return encode_typed_data(domain_data=domain, message_types=CONFIRMATION_TYPES, message_data=message)
-
-
-def sign_confirmation(
-    private_key: str | bytes,
-    *,
-    chain_id: int,
-    escrow: str,
-    job_id: bytes,
-    ticket_ref: str,
-    outcome: Outcome,
-    confirmed_at: int,
-) -> str:
-    """The confirmer's EIP-712 signature of the customer's confirmation, as 0x + 65 bytes of hex."""
-    signable = _typed(chain_id, escrow, bytes(job_id), ticket_ref, outcome, confirmed_at)
-    return "0x" + bytes(Account.sign_message(signable, private_key).signature).hex()
-
-
 def confirmation_signer(bundle: EvidenceBundle) -> str:
     """The checksummed address that signed `bundle.confirmation` over the bundle's own fields."""
-    signature = bytes.fromhex(bundle.confirmation[2:])
-    r, s, v = int.from_bytes(signature[:32]), int.from_bytes(signature[32:64]), signature[64]
-    # One signature per confirmation: v in {27, 28} and low s (EIP-2), as OpenZeppelin's ECDSA requires.
-    if v not in (27, 28) or r == 0 or not 0 < s <= _SECP256K1_HALF_N:
-        raise InvalidConfirmation("confirmation must be a 65-byte signature with v 27/28 and low s")
-    job_id = bytes.fromhex(bundle.job_id[2:])
-    signable = _typed(
-        bundle.chain_id, bundle.escrow, job_id, bundle.ticket_ref, bundle.outcome, bundle.confirmed_at
+    signable = confirmation_message(
+        chain_id=bundle.chain_id,
+        escrow=bundle.escrow,
+        job_id=bytes.fromhex(bundle.job_id[2:]),
+        ticket_ref=bundle.ticket_ref,
+        outcome=bundle.outcome,
+        confirmed_at=bundle.confirmed_at,
     )
     try:
-        return to_checksum_address(Account.recover_message(signable, signature=signature))
-    except Exception as exc:  # eth_keys raises several types for unrecoverable points
-        raise InvalidConfirmation(f"confirmation does not recover a signer: {exc}") from exc
+        return recover(signable, bytes.fromhex(bundle.confirmation[2:]))
+    except InvalidSignature as exc:
+        raise InvalidConfirmation(f"confirmation: {exc}") from exc
 
 
 def build_bundle(

@@ -2,10 +2,15 @@
 
 from ape import chain
 
-from protocol_core.arbitration import PAY_WORKER, REFUND_AGENT, run_round
+from protocol_core.arbitration import run_round
+from protocol_core.enums import RulingOption
 from scripts._demo_jobs import USDC, console
 
-PANEL_VOTES = (REFUND_AGENT, REFUND_AGENT, PAY_WORKER)  # the drawn panel splits 2-1 for the agent
+PANEL_VOTES = (
+    RulingOption.REFUND_AGENT,
+    RulingOption.REFUND_AGENT,
+    RulingOption.PAY_WORKER,
+)  # the drawn panel splits 2-1 for the agent
 
 
 def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:

@@ -9,13 +9,14 @@ from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
 
+from protocol_core.enums import JobStatus
 from protocol_core.evidence import Outcome, build_bundle
 from protocol_core.languages import language_index
 from protocol_core.terms import JobTerms, Requirements
 from scripts._oracle_nodes import OracleNodes, Verdict
 
 USDC = 10**6
-PAID, REFUNDED = 7, 8  # JobStatus (contracts/interfaces/IJobEscrow.sol)
+PAID, REFUNDED = JobStatus.PAID, JobStatus.REFUNDED
 
 console = Console(width=max(Console().width, 120))
 

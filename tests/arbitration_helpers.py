@@ -3,13 +3,13 @@
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 import pytest
 from conftest import PARAMS, REWARD
 
 from protocol_core.arbitration import commitment
+from protocol_core.enums import RefundReason, RoundPhase, RulingOption
 
 USDC = 10**6
 ARBITRATOR_STAKE = 200 * USDC  # twenty seats' worth of locks
@@ -17,30 +17,11 @@ SESSION_ARBITRATORS = 20  # enough distinct arbitrators for a last panel of 15
 CHALLENGE_WINDOW = 600
 FIRST_FEE = 3 * PARAMS.fee_per_arbitrator
 LOCK = PARAMS.lock_per_draw
-REFUND_BY_RULING = 5  # RefundReason.Ruling (conftest's RefundReason stops before it)
+REFUND_BY_RULING = RefundReason.RULING
+Phase, Ruling = RoundPhase, RulingOption  # the names the arbitration tests use
 ETH = 10**20
 
 Choose = Callable[[int, str], int | None]
-
-
-class Phase(IntEnum):
-    """Mirror of `RoundPhase` in IArbitrationPool.sol."""
-
-    NONE = 0
-    DRAWING = 1
-    COMMIT = 2
-    REVEAL = 3
-    TALLY = 4
-    APPEALABLE = 5
-    FINAL = 6
-
-
-class Ruling(IntEnum):
-    """Mirror of `RulingOption` in IJobEscrow.sol."""
-
-    SPLIT = 0
-    PAY_WORKER = 1
-    REFUND_AGENT = 2
 
 
 def new_accounts(accounts: Any, usdc: Any, n: int, amount: int = 0) -> list[Any]:

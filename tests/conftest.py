@@ -9,12 +9,12 @@ from typing import Any
 import ape
 import pytest
 from ape import chain as _chain
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils import is_address, keccak, to_checksum_address
 
-from protocol_core.attestation import sign_attestation as sign_attestation_offchain
 from protocol_core.deployment import SystemParams, deploy_system
+from protocol_core.eip712 import sign_attestation as sign_attestation_offchain
+from protocol_core.eip712 import sign_permit as sign_permit_offchain
+from protocol_core.enums import Ineligibility, JobStatus, RefundReason
 from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
 
 REWARD = 40_000_000  # 40 USDC
@@ -30,42 +30,6 @@ __all__ = [
     "RefundReason",
     "reverts",
 ]
-
-
-class JobStatus(IntEnum):
-    """Mirror of `JobStatus` in IJobEscrow.sol (`None` is a Python keyword, hence NONE)."""
-
-    NONE = 0
-    OPEN = 1
-    ACCEPTED = 2
-    SUBMITTED = 3
-    APPROVED = 4
-    REJECTED = 5
-    DISPUTED = 6
-    PAID = 7
-    REFUNDED = 8
-
-
-class RefundReason(IntEnum):
-    """Mirror of `RefundReason` in IJobEscrow.sol."""
-
-    CANCELLED = 0
-    NOT_ACCEPTED = 1
-    RESOLVE_DEADLINE_MISSED = 2
-    REJECTED = 3
-    VERIFICATION_MISSED = 4
-
-
-class Ineligibility(IntEnum):
-    """Mirror of `Ineligibility` in IWorkerRegistry.sol."""
-
-    NONE = 0
-    NOT_REGISTERED = 1
-    UNAVAILABLE = 2
-    LANGUAGE = 3
-    EXPERTISE = 4
-    CERTIFICATION = 5
-    AT_CAPACITY = 6
 
 
 def _normalized(value: Any) -> Any:
@@ -303,30 +267,17 @@ def sign_permit(chain, usdc):
     """An EIP-2612 permit of `owner` for `spender`, signed off-chain; returns (v, r, s)."""
 
     def sign(owner, spender, value, deadline, nonce=None):
-        domain = {
-            "name": usdc.name(),
-            "version": "1",
-            "chainId": chain.chain_id,
-            "verifyingContract": str(usdc.address),
-        }
-        types = {
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ]
-        }
-        message = {
-            "owner": str(owner.address),
-            "spender": str(spender.address),
-            "value": value,
-            "nonce": usdc.nonces(owner) if nonce is None else nonce,
-            "deadline": deadline,
-        }
-        signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
-        signed = Account.sign_message(signable, owner.private_key)
-        return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+        permit = sign_permit_offchain(
+            owner.private_key,
+            token_name=usdc.name(),
+            chain_id=chain.chain_id,
+            token=str(usdc.address),
+            owner=str(owner.address),
+            spender=str(spender.address),
+            value=value,
+            nonce=usdc.nonces(owner) if nonce is None else nonce,
+            deadline=deadline,
+        )
+        return permit.v, permit.r, permit.s
 
     return sign

@@ -39,8 +39,8 @@ from hypothesis.stateful import (
 )
 from machine_helpers import ESCROW, FINAL, ORACLE, WORKING, ChainView, Job, Model, Operator, Worker
 
-from protocol_core.attestation import sign_attestation
 from protocol_core.deployment import deploy_system
+from protocol_core.eip712 import sign_attestation
 from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
 
 MAX_UINT = 2**256 - 1
