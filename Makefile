@@ -8,9 +8,13 @@ STAMP := .deps
 export SOLCX_BINARY_PATH := $(CURDIR)/tools
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup system-packages demo test bench lint clean
 
-setup: $(STAMP)/python $(STAMP)/node
+setup: $(STAMP)/python $(STAMP)/node system-packages
+
+# Debian packages the tests start as their own servers; checked every time, installed when missing.
+system-packages:
+	@tools/system-packages.sh
 
 $(STAMP)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMP)

@@ -11,7 +11,7 @@ from protocol_core.attestation import sign_attestation
 from rich.console import Console
 from rich.table import Table
 
-from protocol_core.arbitration import run_round
+from devtools.arbitration import run_round
 from protocol_core.deployment import SystemParams, deploy_system
 from protocol_core.enums import RulingOption
 from protocol_core.terms import JobTerms, Requirements

@@ -15,19 +15,12 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from devtools.accounts import OPERATORS, WORKERS, write_keystores
+from devtools.chain import Anvil, wait_for
+from devtools.oracle_nodes import OracleNode
+from devtools.protocol import Protocol, deploy
 
-from oracle_harness import (  # noqa: E402
-    OPERATORS,
-    WORKERS,
-    Anvil,
-    NodeProcess,
-    Protocol,
-    deploy,
-    wait_for,
-    write_keystores,
-)
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "bench" / "out" / "oracle.json"
 
@@ -69,14 +62,14 @@ def measure(nodes: int, jobs: int, rate: float, workdir: Path) -> dict:
     """Runs both phases for `nodes` nodes with a quorum of min(nodes, 2)."""
     anvil = Anvil(workdir)
     anvil.start()
-    running: list[NodeProcess] = []
+    running: list[OracleNode] = []
     try:
         deployments = workdir / "deployments.json"
         protocol = Protocol.connect(anvil.url, deploy(anvil.url, deployments), workdir / "evidence")
         operators = OPERATORS[:nodes]
         protocol.set_up(quorum=min(nodes, 2), operators=operators)
         aliases = write_keystores(workdir / "ape", operators)
-        running = [NodeProcess(workdir, anvil.url, deployments, alias) for alias in aliases]
+        running = [OracleNode(workdir, anvil.url, deployments, alias) for alias in aliases]
         print(f"  {nodes} node(s): posting {jobs} backlog jobs...", flush=True)
         backlog = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(jobs)]
         for job in backlog:

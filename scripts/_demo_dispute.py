@@ -2,7 +2,7 @@
 
 from ape import chain
 
-from protocol_core.arbitration import run_round
+from devtools.arbitration import run_round
 from protocol_core.enums import RulingOption
 from scripts._demo_jobs import USDC, console
 

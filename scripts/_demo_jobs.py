@@ -9,11 +9,12 @@ from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
 
+from devtools.oracle_nodes import OracleNodes
+from devtools.verdicts import Verdict
 from protocol_core.enums import JobStatus
 from protocol_core.evidence import Outcome, build_bundle
 from protocol_core.languages import language_index
 from protocol_core.terms import JobTerms, Requirements
-from scripts._oracle_nodes import OracleNodes, Verdict
 
 USDC = 10**6
 PAID, REFUNDED = JobStatus.PAID, JobStatus.REFUNDED

@@ -10,11 +10,13 @@ from pathlib import Path
 from ape import accounts, chain, project
 from eth_utils import keccak
 
-from protocol_core.deployment import SystemParams, deploy_system, save_deployment
+from devtools import system as harness
+from devtools.oracle_nodes import OracleNodes
+from devtools.verdicts import await_verdicts
+from protocol_core.deployment import SystemParams, save_deployment
 from protocol_core.languages import language_mask
 from scripts._demo_dispute import run_dispute
 from scripts._demo_jobs import USDC, Escalation, console, post_job, print_table, record_verdict
-from scripts._oracle_nodes import OracleNodes, await_verdicts
 
 BILLING, API, REFUNDS, PRIVACY = 1 << 0, 1 << 1, 1 << 2, 1 << 3  # product-expertise bits
 GDPR_CERTIFIED = 1 << 0  # certification bits
@@ -72,20 +74,15 @@ def main() -> None:
     evidence.mkdir()
 
     console.rule("[bold]deploy")
-    usdc = deployer.deploy(project.TestUSDC)
-    system = deploy_system(project, deployer, usdc, params, treasury=str(treasury.address))
-    escrow, oracle, registry = system.escrow, system.oracle, system.registry
-    registry.grantRole(registry.CERTIFIER_ROLE(), certifier, sender=deployer)
+    system = harness.deploy_local(project, deployer, treasury=treasury, params=params)
+    usdc, escrow, oracle = system.token, system.escrow, system.oracle
+    harness.grant_certifier(system, deployer, certifier)
     deployments = workdir / "deployments.json"
     save_deployment("polygon:local", system.addresses(str(deployer.address), params), deployments)
     console.print(f"escrow {escrow.address}, oracle {oracle.address}; work folder {workdir}")
 
     console.rule("[bold]oracle operators stake")
-    for op in operators.values():
-        oracle.addOperator(op, sender=deployer)
-        usdc.mint(op, params.min_stake, sender=op)
-        usdc.approve(oracle, params.min_stake, sender=op)
-        oracle.stake(params.min_stake, sender=op)
+    harness.add_operators(system, deployer, operators.values())
     console.print(
         f"{len(operators)} operators, quorum {oracle.quorum()}, stake {params.min_stake / USDC:.0f} USDC each"
     )
@@ -94,9 +91,8 @@ def main() -> None:
     with nodes:  # the nodes load while the rest of the cast registers
         console.print(f"started {', '.join(OPERATORS)} (`oracle-node run`), logs in {workdir}")
         register_cast(workers, certifier, system)
-        arbitrators = stake_arbitrators(deployer, usdc, system)
-        usdc.mint(agent, 1_000 * USDC, sender=agent)
-        usdc.approve(escrow, 2**256 - 1, sender=agent)
+        arbitrators = stake_arbitrators(deployer, system)
+        harness.fund(usdc, agent, 1_000 * USDC, escrow)
         usdc.setBlacklisted(workers[BLACKLISTED_WORKER], True, sender=deployer)
         console.print(f"oracle nodes ready {nodes.wait_ready():.1f}s after they were started")
 
@@ -161,37 +157,30 @@ def main() -> None:
 def register_cast(workers: dict, certifier, system) -> None:
     """Workers register their languages, expertise and keys; the certifier grants certifications."""
     console.rule("[bold]workers register")
-    registry = system.registry
     for spec in WORKERS:
         account = workers[spec.name]
         key = keccak(text=f"x25519 public key of {spec.name}")  # a real worker registers its X25519 key
-        registry.register(
-            language_mask(spec.languages),
-            spec.expertise,
-            2,
-            key,
-            f"ipfs://profile/{spec.name}",
-            sender=account,
+        languages = language_mask(spec.languages)
+        harness.register_worker(
+            system, account, languages, spec.expertise, 2, key, f"ipfs://profile/{spec.name}"
         )
         if spec.certifications:
-            registry.grantCertifications(account, spec.certifications, sender=certifier)
+            system.registry.grantCertifications(account, spec.certifications, sender=certifier)
         console.print(
             f"{spec.name:<6} {','.join(spec.languages):<9} "
             f"expertise={spec.expertise:04b} certs={spec.certifications:b}"
         )
 
 
-def stake_arbitrators(deployer, usdc, system) -> dict:
+def stake_arbitrators(deployer, system) -> dict:
     """Five arbitrators stake in the pool; returns them by address."""
     console.rule("[bold]arbitrators stake")
     arbitrators = {}
-    for i in range(5):
+    for _ in range(5):
         arbitrator = accounts.test_accounts.generate_test_account()
         deployer.transfer(arbitrator, 10**18)
-        amount = (100 + 50 * i) * USDC
-        usdc.mint(arbitrator, amount, sender=arbitrator)
-        usdc.approve(system.arbitrator, amount, sender=arbitrator)
-        system.arbitrator.stake(amount, sender=arbitrator)
         arbitrators[str(arbitrator.address)] = arbitrator
+    stakes = [(a, (100 + 50 * i) * USDC) for i, a in enumerate(arbitrators.values())]
+    harness.stake_arbitrators(system, stakes)
     console.print(f"{len(arbitrators)} arbitrators, {system.arbitrator.totalStake() / USDC:.0f} USDC staked")
     return arbitrators

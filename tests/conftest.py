@@ -1,96 +1,25 @@
-"""Fixtures: one deployment per session on anvil, isolated per test by snapshots."""
+"""Fixtures every test folder shares: one deployment per session on anvil, isolated per test by
+snapshots, and the session's Redis and PostgreSQL servers."""
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import IntEnum
-from typing import Any
 
-import ape
 import pytest
-from ape import chain as _chain
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import keccak
 
-from protocol_core.deployment import SystemParams, deploy_system
+from devtools.servers import ServerUnavailable, run_postgres, run_redis
+from devtools.system import (
+    REWARD,
+    USDC,
+    add_operators,
+    deploy_local,
+    fund,
+    grant_certifier,
+    register_worker,
+)
 from protocol_core.eip712 import sign_attestation as sign_attestation_offchain
 from protocol_core.eip712 import sign_permit as sign_permit_offchain
-from protocol_core.enums import Ineligibility, JobStatus, RefundReason
-from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
-
-REWARD = 40_000_000  # 40 USDC
-PARAMS = SystemParams()
-ZERO_HASH = b"\x00" * 32
-__all__ = [
-    "PARAMS",
-    "REWARD",
-    "ZERO_ADDRESS",
-    "ZERO_HASH",
-    "Ineligibility",
-    "JobStatus",
-    "RefundReason",
-    "reverts",
-]
-
-
-def _normalized(value: Any) -> Any:
-    if hasattr(value, "address"):
-        value = value.address
-    if isinstance(value, str) and is_address(value):
-        return to_checksum_address(value)
-    if isinstance(value, bytes | bytearray):
-        return bytes(value)
-    if isinstance(value, IntEnum):
-        return int(value)
-    return value
-
-
-def _revert_origin(exc: Any) -> tuple[str, bytes] | None:
-    """Address and revert data of the innermost call whose revert the transaction bubbled up."""
-    txn = getattr(exc, "txn", None)
-    txn_hash = getattr(txn, "txn_hash", None) if txn is not None else None
-    if txn_hash is None:
-        return None
-    node = _chain.provider.get_transaction_trace(txn_hash.hex()).get_calltree()
-    while bubbled := [c for c in node.calls if c.failed and c.returndata == node.returndata]:
-        node = bubbled[-1]
-    return to_checksum_address(node.address), bytes(node.returndata)
-
-
-@contextmanager
-def reverts(error: Any, **inputs: Any) -> Iterator[Any]:
-    """`ape.reverts(error, **inputs)`, but strict about who reverted and with what.
-
-    ape.reverts ignores input names it does not know, passes reverts it could not decode, and
-    decodes an error bubbled up through another contract with whatever ABI shares its selector.
-    Here the innermost reverting contract must be `error`'s, its revert data must decode as
-    `error`, and every named input must exist and match.
-    """
-    with ape.reverts() as info:
-        yield info
-    exc = info.value
-    origin = _revert_origin(exc)
-    if origin is None:  # reverted in a call, not a mined transaction: trust ape's decoding
-        assert isinstance(exc, error), f"expected {error.__name__}, got {exc!r}"
-        actual = dict(exc.inputs)
-    else:
-        address, data = origin
-        expected_address = str(error.contract.address)
-        assert address == expected_address, (
-            f"expected {error.__name__} from {expected_address}, but {address} reverted with "
-            f"0x{data.hex()} ({exc!r})"
-        )
-        assert data[:4] == keccak(text=error.abi.selector)[:4], (
-            f"expected {error.__name__}, got {exc!r} (0x{data.hex()})"
-        )
-        actual = _chain.provider.network.ecosystem.decode_calldata(error.abi, data[4:])
-    unknown = set(inputs) - set(actual)
-    assert not unknown, f"{error.__name__} has no inputs {sorted(unknown)}; it has {sorted(actual)}"
-    wrong = {
-        name: (actual[name], value)
-        for name, value in inputs.items()
-        if _normalized(actual[name]) != _normalized(value)
-    }
-    assert not wrong, f"{error.__name__} inputs (actual, expected): {wrong}"
+from protocol_core.terms import JobTerms, Requirements
 
 
 @pytest.fixture(scope="session")
@@ -140,18 +69,12 @@ def usdc(project, deployer):
 
 @pytest.fixture(scope="session")
 def system(project, deployer, usdc, treasury, certifier, operators, agent, worker, other_worker):
-    sys = deploy_system(project, deployer, usdc, PARAMS, treasury=str(treasury.address))
-    sys.registry.grantRole(sys.registry.CERTIFIER_ROLE(), certifier, sender=deployer)
-    for op in operators:
-        sys.oracle.addOperator(op, sender=deployer)
-        usdc.mint(op, PARAMS.min_stake, sender=op)
-        usdc.approve(sys.oracle, PARAMS.min_stake, sender=op)
-        sys.oracle.stake(PARAMS.min_stake, sender=op)
-    usdc.mint(agent, 10_000 * 10**6, sender=agent)
-    usdc.approve(sys.escrow, 2**256 - 1, sender=agent)
-    key = keccak(b"x25519 test key")
-    sys.registry.register(0b11, 0b1, 2, key, "ipfs://worker", sender=worker)
-    sys.registry.register(0b10, 0b1, 1, key, "ipfs://other", sender=other_worker)
+    sys = deploy_local(project, deployer, treasury=treasury, token=usdc)
+    grant_certifier(sys, deployer, certifier)
+    add_operators(sys, deployer, operators)
+    fund(usdc, agent, 10_000 * USDC, sys.escrow)
+    register_worker(sys, worker, 0b11, 0b1, 2)
+    register_worker(sys, other_worker, 0b10, 0b1, 1, uri="ipfs://other")
     return sys
 
 
@@ -281,3 +204,23 @@ def sign_permit(chain, usdc):
         return permit.v, permit.r, permit.s
 
     return sign
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """URL of a redis-server started for this session."""
+    try:
+        with run_redis() as url:
+            yield url
+    except ServerUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL database created for this session."""
+    try:
+        with run_postgres() as url:
+            yield url
+    except ServerUnavailable as error:
+        pytest.fail(str(error), pytrace=False)

@@ -1,0 +1,79 @@
+"""Follows the oracle's Attested and VerdictReached logs until every awaited job has its verdict."""
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ape import chain
+
+from protocol_core.enums import Reason
+
+from .daemons import DaemonFailure
+from .oracle_nodes import OracleNodes
+
+POLL = 0.2  # seconds between looks at the chain
+
+
+@dataclass
+class Verdict:
+    """The oracle's final verdict on one job and the attestations that landed for it."""
+
+    approved: bool
+    reason: Reason
+    attesters: list[str]  # addresses of the operators on the winning side, in the order they attested
+    dissenters: list[str] = field(default_factory=list)  # addresses that attested the other way
+    gas: int = 0  # gas of every attestation that landed for the job
+
+
+def await_verdicts(
+    oracle: Any,
+    nodes: OracleNodes,
+    jobs: dict[bytes, str],
+    from_block: int,
+    deadline: float,
+    progress: Callable[[str], None],
+    on_verdict: Callable[[bytes, Verdict], None],
+) -> dict[bytes, Verdict]:
+    """Follows Attested and VerdictReached logs from `from_block` until every job in `jobs` has a verdict."""
+    votes: dict[bytes, list[Any]] = {job: [] for job in jobs}
+    verdicts: dict[bytes, Verdict] = {}
+    started, cursor = time.monotonic(), from_block
+    while len(verdicts) < len(jobs):
+        nodes.check()
+        head = chain.blocks.height
+        if head >= cursor:
+            for log in oracle.Attested.range(cursor, head + 1):
+                votes.setdefault(bytes(log.jobId), []).append(log)
+            for log in oracle.VerdictReached.range(cursor, head + 1):
+                job = bytes(log.jobId)
+                if job in jobs and job not in verdicts:
+                    verdicts[job] = _verdict(log, votes[job])
+                    on_verdict(job, verdicts[job])
+            cursor = head + 1
+        elapsed = time.monotonic() - started
+        if len(verdicts) < len(jobs) and elapsed > deadline:
+            missing = ", ".join(label for job, label in jobs.items() if job not in verdicts)
+            logs = "\n".join(f"  {n.alias}: {n.tail()}" for n in nodes.nodes)
+            raise DaemonFailure(f"no verdict within {deadline:.0f}s for {missing}:\n{logs}")
+        sent = Counter(nodes.name_of(log.operator) for logs in votes.values() for log in logs)
+        progress(
+            f"verdicts {len(verdicts)}/{len(jobs)} · attestations "
+            + ", ".join(f"{node.alias} {sent[node.alias]}" for node in nodes.nodes)
+            + f" · block {head} · {elapsed:.1f}s (deadline {deadline:.0f}s)"
+        )
+        if len(verdicts) < len(jobs):
+            time.sleep(POLL)
+    return verdicts
+
+
+def _verdict(reached: Any, votes: list[Any]) -> Verdict:
+    approved = bool(reached.approved)
+    return Verdict(
+        approved=approved,
+        reason=Reason(int(reached.reason)),
+        attesters=[str(v.operator) for v in votes if bool(v.approve) == approved],
+        dissenters=[str(v.operator) for v in votes if bool(v.approve) != approved],
+        gas=sum(chain.provider.get_receipt(v.transaction_hash).gas_used for v in votes),
+    )

@@ -1,0 +1,67 @@
+"""Fixtures of the contract tests: the arbitration pool, its arbitrators, disputes to rule on."""
+
+from typing import Any
+
+import pytest
+
+from devtools.system import PARAMS, USDC
+from tests.contracts.arbitration_helpers import (
+    ARBITRATOR_STAKE,
+    ETH,
+    SESSION_ARBITRATORS,
+    Jobs,
+    new_accounts,
+    stake_new,
+)
+
+
+@pytest.fixture(scope="session")
+def arbitrators(accounts, usdc, system) -> dict[str, Any]:
+    """Twenty arbitrators staked in the deployed pool, by address (staked once per session)."""
+    return stake_new(accounts, usdc, system.arbitrator, [ARBITRATOR_STAKE] * SESSION_ARBITRATORS)
+
+
+@pytest.fixture
+def pool(system):
+    """The deployed pool, the escrow's arbitrator."""
+    return system.arbitrator
+
+
+@pytest.fixture
+def fresh_pool(project, deployer, usdc, system):
+    """A second pool with the deployed parameters and nobody staked, for draws that need few arbitrators."""
+    p = PARAMS
+    return deployer.deploy(
+        project.ArbitrationPool,
+        usdc.address,
+        system.randomness.address,
+        deployer.address,
+        p.arbitrator_min_stake,
+        p.arbitrator_max_stake,
+        p.lock_per_draw,
+        p.unstake_delay,
+        p.max_rounds,
+        (p.fee_per_arbitrator, p.commit_minutes, p.reveal_minutes, p.appeal_minutes),
+    )
+
+
+@pytest.fixture
+def claimant(accounts, usdc):
+    """An account without code that opens disputes on a pool directly."""
+    (account,) = new_accounts(accounts, usdc, 1, 10_000 * USDC)
+    return account
+
+
+@pytest.fixture
+def reverting_arbitrable(accounts, usdc, registry):
+    """The worker registry's address, impersonated: a real contract whose missing `rule` reverts."""
+    account = accounts.impersonate_account(registry.address)
+    account.balance = ETH
+    usdc.mint(account, 10_000 * USDC, sender=account)
+    return account
+
+
+@pytest.fixture
+def jobs(escrow, flow, make_terms, worker):
+    """Jobs of the conftest agent and worker, brought to the point a dispute needs."""
+    return Jobs(escrow, flow, make_terms, worker)

@@ -1,0 +1,569 @@
+"""Escrow disputes: who may dispute when, what it costs, and how each ruling moves the money."""
+
+import pytest
+
+from devtools.reverts import reverts
+from devtools.system import PARAMS, REWARD
+from protocol_core.enums import JobStatus
+from tests.contracts.arbitration_helpers import (
+    CHALLENGE_WINDOW,
+    REFUND_BY_RULING,
+    USDC,
+    Ruling,
+    drain_escrow,
+    everyone,
+    fund,
+    pool_owes,
+    rule,
+)
+
+FEE = 3 * PARAMS.fee_per_arbitrator
+SLASH = PARAMS.oracle_slash
+SLASHED = 2 * SLASH  # the two operators who attested the verdict
+TO_DISPUTER = FEE + (SLASHED - FEE) * PARAMS.wronged_share_bps // 10_000  # fee first, then a share
+TO_TREASURY = SLASHED - TO_DISPUTER
+PROTOCOL_FEE = REWARD * PARAMS.protocol_fee_bps // 10_000
+DISPUTE_TIMEOUT = 30 * 24 * 3600
+
+
+def bond_of(reward):
+    return max(PARAMS.dispute_bond_min, reward * PARAMS.dispute_bond_bps // 10_000)
+
+
+BOND = bond_of(REWARD)
+POOL_SHARE = BOND * PARAMS.bond_pool_share_bps // 10_000
+
+
+@pytest.fixture
+def funded_worker(usdc, escrow, worker):
+    fund(usdc, worker, 100 * USDC, escrow)
+    return worker
+
+
+class Money:
+    """Token balances of the people of a test, from before the job was posted."""
+
+    def __init__(self, usdc, **people):
+        self.usdc, self.people = usdc, people
+        self.start = {name: usdc.balanceOf(who) for name, who in people.items()}
+
+    def change(self, name):
+        return self.usdc.balanceOf(self.people[name]) - self.start[name]
+
+
+def _settled(chain, escrow, pool, arbitrators, dispute_id, terms, ruling, settler):
+    """Rules `ruling` with a unanimous panel and settles; returns the settle transaction."""
+    rule(pool, chain, dispute_id, arbitrators, everyone(ruling))
+    return escrow.settle(terms.as_abi(), sender=settler)
+
+
+def _check_books(usdc, escrow, pool, arbitrators, deployer, people):
+    """Pool holds exactly what it owes; the escrow is empty once every credit and fee is out."""
+    assert usdc.balanceOf(pool) == pool_owes(pool, [*arbitrators, deployer])
+    drain_escrow(escrow, people)
+    assert usdc.balanceOf(escrow) == 0
+
+
+# Who may dispute, and when
+
+
+@pytest.mark.parametrize("reward", [REWARD, 200 * USDC], ids=["min-bond", "bps-bond"])
+def test_agent_disputes_approval_paying_fee_and_bond(chain, usdc, escrow, pool, agent, jobs, reward):
+    terms, job_id = jobs.verdict(approve=True, reward=reward)
+    bond = bond_of(reward)
+    assert escrow.disputeCost(reward) == (FEE, bond)
+    agent_before, escrow_before = usdc.balanceOf(agent), usdc.balanceOf(escrow)
+
+    dispute_id, tx = jobs.dispute(terms, agent)
+
+    now = chain.blocks[tx.block_number].timestamp
+    assert tx.events.filter(pool.DisputeCreation) == [pool.DisputeCreation(dispute_id, escrow)]
+    assert tx.events.filter(escrow.JobDisputed) == [
+        escrow.JobDisputed(job_id, agent, dispute_id, FEE, bond, False)
+    ]
+    assert tx.events.filter(escrow.Dispute) == [
+        escrow.Dispute(pool, dispute_id, 0, int.from_bytes(job_id, "big"))
+    ]
+    assert usdc.balanceOf(agent) == agent_before - FEE - bond
+    assert usdc.balanceOf(escrow) == escrow_before + bond  # the fee went on to the pool
+    assert pool.roundOf(dispute_id, 0).fee == FEE
+    assert escrow.jobState(job_id) == (JobStatus.DISPUTED, jobs.worker, now + DISPUTE_TIMEOUT)
+    assert escrow.disputeOf(job_id) == (dispute_id, FEE, bond, False, False, False, Ruling.SPLIT)
+
+
+@pytest.mark.parametrize("approve", [True, False], ids=["agent-vs-approval", "worker-vs-rejection"])
+def test_dispute_accepted_at_the_end_of_the_challenge_window(
+    chain, escrow, agent, funded_worker, jobs, approve
+):
+    terms, job_id = jobs.verdict(approve=approve)
+    disputer = agent if approve else funded_worker
+
+    chain.pending_timestamp = escrow.jobState(job_id)[2]
+    jobs.dispute(terms, disputer)
+
+    assert escrow.jobState(job_id)[0] == JobStatus.DISPUTED
+    assert escrow.disputeOf(job_id)[3] == (not approve)  # byWorker
+
+
+@pytest.mark.parametrize("approve", [True, False], ids=["agent-vs-approval", "worker-vs-rejection"])
+def test_dispute_reverts_one_second_after_the_challenge_window(
+    chain, escrow, agent, funded_worker, jobs, approve
+):
+    terms, job_id = jobs.verdict(approve=approve)
+    disputer = agent if approve else funded_worker
+    status = JobStatus.APPROVED if approve else JobStatus.REJECTED
+
+    chain.pending_timestamp = escrow.jobState(job_id)[2] + 1
+    with reverts(escrow.NotDisputable, jobId=job_id, status=status, caller=disputer):
+        jobs.dispute(terms, disputer)
+
+
+@pytest.mark.parametrize("approve", [True, False], ids=["approval", "rejection"])
+def test_dispute_reverts_not_disputable_for_the_wrong_party(
+    escrow, agent, funded_worker, stranger, jobs, approve
+):
+    terms, job_id = jobs.verdict(approve=approve)
+    status = JobStatus.APPROVED if approve else JobStatus.REJECTED
+    winner = funded_worker if approve else agent
+
+    for caller in (winner, stranger):
+        with reverts(escrow.NotDisputable, jobId=job_id, status=status, caller=caller):
+            jobs.dispute(terms, caller)
+
+
+@pytest.mark.parametrize("by_worker", [False, True], ids=["agent", "worker"])
+def test_either_party_disputes_after_the_oracle_missed_verify_by(
+    chain, usdc, escrow, registry, agent, funded_worker, jobs, by_worker
+):
+    terms, job_id = jobs.submitted()
+    verify_by = escrow.jobState(job_id)[2]
+    disputer = funded_worker if by_worker else agent
+
+    chain.pending_timestamp = verify_by  # the oracle may still verify: nothing to dispute yet
+    with reverts(escrow.NotDisputable, jobId=job_id, status=JobStatus.SUBMITTED, caller=disputer):
+        jobs.dispute(terms, disputer)
+    chain.pending_timestamp = verify_by + 1
+    before = usdc.balanceOf(disputer)
+    jobs.dispute(terms, disputer)
+
+    assert usdc.balanceOf(disputer) == before - FEE - BOND
+    assert escrow.disputeOf(job_id)[3] == by_worker
+    assert registry.profile(funded_worker).activeJobs == 0  # capacity is freed at the dispute
+
+
+def test_dispute_after_missed_verification_closes_with_the_challenge_window(
+    chain, escrow, agent, funded_worker, stranger, jobs
+):
+    terms, job_id = jobs.submitted()
+    last = escrow.jobState(job_id)[2] + CHALLENGE_WINDOW
+
+    chain.pending_timestamp = last
+    with reverts(escrow.NotDisputable, jobId=job_id, status=JobStatus.SUBMITTED, caller=stranger):
+        jobs.dispute(terms, stranger)
+    chain.pending_timestamp = last + 1
+    with reverts(escrow.NotDisputable, jobId=job_id, status=JobStatus.SUBMITTED, caller=agent):
+        jobs.dispute(terms, agent)
+
+
+def test_dispute_reverts_not_disputable_in_other_statuses(
+    chain, escrow, agent, worker, flow, make_terms, jobs
+):
+    terms = make_terms(challenge_window=CHALLENGE_WINDOW)
+    job_id, _ = flow.post(terms)
+    with reverts(escrow.NotDisputable, jobId=job_id, status=JobStatus.OPEN, caller=agent):
+        jobs.dispute(terms, agent)
+    flow.accept(job_id, terms, worker)
+    with reverts(escrow.NotDisputable, jobId=job_id, status=JobStatus.ACCEPTED, caller=agent):
+        jobs.dispute(terms, agent)
+
+    approved, approved_id = jobs.verdict(approve=True)
+    with reverts(escrow.NotDisputable, jobId=approved_id, status=JobStatus.APPROVED, caller=agent):
+        jobs.dispute(approved, agent, from_reward=True)  # only the worker may bond with the reward
+    jobs.dispute(approved, agent)
+    with reverts(escrow.NotDisputable, jobId=approved_id, status=JobStatus.DISPUTED, caller=agent):
+        jobs.dispute(approved, agent)
+
+    paid, paid_id = jobs.verdict(approve=True)
+    chain.pending_timestamp = escrow.jobState(paid_id)[2] + 1
+    escrow.settle(paid.as_abi(), sender=agent)
+    with reverts(escrow.NotDisputable, jobId=paid_id, status=JobStatus.PAID, caller=agent):
+        jobs.dispute(paid, agent)
+
+
+def test_worker_without_funds_disputes_rejection_with_the_reward(usdc, escrow, pool, worker, jobs):
+    terms, job_id = jobs.verdict(approve=False)
+    assert usdc.balanceOf(worker) == 0
+    escrow_before = usdc.balanceOf(escrow)
+
+    dispute_id, tx = jobs.dispute(terms, worker, from_reward=True)
+
+    assert tx.events.filter(escrow.JobDisputed) == [
+        escrow.JobDisputed(job_id, worker, dispute_id, FEE, BOND, True)
+    ]
+    assert usdc.balanceOf(escrow) == escrow_before - FEE
+    assert usdc.balanceOf(pool) >= FEE
+    assert escrow.disputeOf(job_id)[3:5] == (True, True)
+
+
+def test_dispute_with_the_reward_reverts_when_fee_and_bond_exceed_half_of_it(escrow, worker, jobs):
+    needed = FEE + PARAMS.dispute_bond_min  # a split must leave the worker enough to repay them
+    small, small_id = jobs.verdict(approve=False, reward=2 * needed - 1)
+    exact, exact_id = jobs.verdict(approve=False, reward=2 * needed)
+
+    with reverts(escrow.BondExceedsReward, jobId=small_id, needed=needed, reward=2 * needed - 1):
+        jobs.dispute(small, worker, from_reward=True)
+    jobs.dispute(exact, worker, from_reward=True)
+
+    assert escrow.jobState(exact_id)[0] == JobStatus.DISPUTED
+
+
+# Rulings and the money
+
+
+def test_refund_ruling_on_an_approval_refunds_agent_and_slashes_the_oracle(
+    chain,
+    usdc,
+    deployer,
+    escrow,
+    pool,
+    oracle,
+    registry,
+    agent,
+    worker,
+    operators,
+    stranger,
+    arbitrators,
+    jobs,
+):
+    money = Money(usdc, agent=agent, worker=worker, oracle=oracle)
+    terms, job_id = jobs.verdict(approve=True)
+    assert oracle.verdictAttesters(job_id) == 0b011
+    dispute_id, _ = jobs.dispute(terms, agent)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.REFUND_AGENT, stranger)
+
+    assert tx.events.filter(escrow.DisputeSettled) == [
+        escrow.DisputeSettled(job_id, Ruling.REFUND_AGENT, True, True)
+    ]
+    assert tx.events.filter(escrow.AgentRefunded) == [
+        escrow.AgentRefunded(job_id, agent, REWARD + PROTOCOL_FEE + BOND, REFUND_BY_RULING)
+    ]
+    assert tx.events.filter(oracle.Slashed) == [oracle.Slashed(job_id, op, SLASH) for op in operators[:2]]
+    assert tx.events.filter(escrow.OracleSlashed) == [escrow.OracleSlashed(job_id, SLASHED, TO_DISPUTER)]
+    assert [oracle.operatorOf(op).stake for op in operators] == [PARAMS.min_stake - SLASH] * 2 + [
+        PARAMS.min_stake
+    ]
+    assert oracle.verdictAttesters(job_id) == 0
+    assert money.change("oracle") == -SLASHED
+    assert escrow.creditOf(agent) == TO_DISPUTER
+    assert escrow.protocolFeesAccrued() == TO_TREASURY
+    assert pool.rewardReserve() == 0
+    assert registry.profile(worker).disputesLost == 1
+    assert escrow.jobState(job_id)[0] == JobStatus.REFUNDED
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    # Paid everything, got everything back, and was reimbursed the fee plus a share of the slash.
+    assert money.change("agent") == -PARAMS.oracle_fee + TO_DISPUTER - FEE
+    assert money.change("worker") == 0
+
+
+def test_pay_ruling_on_an_approval_forfeits_the_agents_bond(
+    chain,
+    usdc,
+    deployer,
+    escrow,
+    pool,
+    oracle,
+    registry,
+    agent,
+    worker,
+    operators,
+    stranger,
+    arbitrators,
+    jobs,
+):
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=True)
+    dispute_id, _ = jobs.dispute(terms, agent)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.PAY_WORKER, stranger)
+
+    assert tx.events.filter(escrow.DisputeSettled) == [
+        escrow.DisputeSettled(job_id, Ruling.PAY_WORKER, False, False)
+    ]
+    assert tx.events.filter(pool.RewardsFunded) == [pool.RewardsFunded(escrow, POOL_SHARE)]
+    assert tx.events.filter(oracle.Slashed) == []
+    assert pool.rewardReserve() == POOL_SHARE
+    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE
+    assert escrow.creditOf(agent) == 0
+    assert registry.profile(worker).completed == 1
+    assert registry.profile(worker).disputesLost == 0
+    assert escrow.jobState(job_id)[0] == JobStatus.PAID
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == REWARD + BOND - POOL_SHARE
+    assert money.change("agent") == -(terms.total + FEE + BOND)
+
+
+def test_split_ruling_on_an_approval_halves_reward_and_protocol_fee(
+    chain,
+    usdc,
+    deployer,
+    escrow,
+    pool,
+    oracle,
+    registry,
+    agent,
+    worker,
+    operators,
+    stranger,
+    arbitrators,
+    jobs,
+):
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=True)
+    dispute_id, _ = jobs.dispute(terms, agent)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.SPLIT, stranger)
+
+    assert tx.events.filter(escrow.DisputeSettled) == [
+        escrow.DisputeSettled(job_id, Ruling.SPLIT, False, False)
+    ]
+    assert tx.events.filter(oracle.Slashed) == []
+    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE // 2
+    assert pool.rewardReserve() == 0
+    assert registry.profile(worker).disputesLost == 0
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == REWARD // 2
+    # The bond comes back; the fee is the price of disputing.
+    assert money.change("agent") == -(terms.total + FEE) + (REWARD - REWARD // 2) + (
+        PROTOCOL_FEE - PROTOCOL_FEE // 2
+    )
+
+
+def test_pay_ruling_on_a_rejection_pays_worker_and_slashes_the_oracle(
+    chain, usdc, deployer, escrow, pool, oracle, registry, agent, funded_worker, operators, stranger,
+    arbitrators, jobs,
+):  # fmt: skip
+    worker = funded_worker
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=False)
+    dispute_id, _ = jobs.dispute(terms, worker)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.PAY_WORKER, stranger)
+
+    assert tx.events.filter(escrow.DisputeSettled) == [
+        escrow.DisputeSettled(job_id, Ruling.PAY_WORKER, True, True)
+    ]
+    assert tx.events.filter(escrow.WorkerPaid) == [
+        escrow.WorkerPaid(job_id, worker, REWARD + BOND, PROTOCOL_FEE)
+    ]
+    assert tx.events.filter(oracle.Slashed) == [oracle.Slashed(job_id, op, SLASH) for op in operators[:2]]
+    assert escrow.creditOf(worker) == TO_DISPUTER
+    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE + TO_TREASURY
+    assert registry.profile(worker).completed == 1
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == REWARD - FEE + TO_DISPUTER
+    assert money.change("agent") == -terms.total
+
+
+def test_refund_ruling_on_a_rejection_forfeits_the_workers_bond(
+    chain, usdc, deployer, escrow, pool, oracle, registry, agent, funded_worker, operators, stranger,
+    arbitrators, jobs,
+):  # fmt: skip
+    worker = funded_worker
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=False)
+    dispute_id, _ = jobs.dispute(terms, worker)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.REFUND_AGENT, stranger)
+
+    assert tx.events.filter(escrow.DisputeSettled) == [
+        escrow.DisputeSettled(job_id, Ruling.REFUND_AGENT, False, False)
+    ]
+    assert tx.events.filter(oracle.Slashed) == []
+    assert pool.rewardReserve() == POOL_SHARE
+    assert escrow.protocolFeesAccrued() == 0
+    assert registry.profile(worker).disputesLost == 1
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == -(FEE + BOND)
+    assert money.change("agent") == -PARAMS.oracle_fee + BOND - POOL_SHARE
+
+
+def test_pay_ruling_on_a_rejection_disputed_with_the_reward(
+    chain, usdc, deployer, escrow, pool, oracle, agent, worker, operators, stranger, arbitrators, jobs
+):
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=False)
+    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.PAY_WORKER, stranger)
+
+    assert tx.events.filter(escrow.WorkerPaid) == [
+        escrow.WorkerPaid(job_id, worker, REWARD - FEE, PROTOCOL_FEE)
+    ]
+    assert tx.events.filter(escrow.OracleSlashed) == [escrow.OracleSlashed(job_id, SLASHED, TO_DISPUTER)]
+    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE + TO_TREASURY
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == REWARD - FEE + TO_DISPUTER
+    assert money.change("agent") == -terms.total
+
+
+def test_refund_ruling_on_a_rejection_disputed_with_the_reward_costs_the_agent_at_most_the_fee(
+    chain, usdc, deployer, escrow, pool, agent, worker, operators, stranger, arbitrators, jobs
+):
+    # A worker with no USDC borrowed fee + bond from the reward and lost: the forfeited bond goes
+    # back to the agent whole (no pool share), and the arbitration fee, which nobody else can pay,
+    # is the agent's only extra cost (docs/protocol.md).
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, _ = jobs.verdict(approve=False)
+    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+
+    _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.REFUND_AGENT, stranger)
+
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == 0
+    assert money.change("agent") == -PARAMS.oracle_fee - FEE
+
+
+def test_split_ruling_on_a_rejection_disputed_with_the_reward_charges_only_the_worker(
+    chain, usdc, deployer, escrow, pool, agent, worker, operators, stranger, arbitrators, jobs
+):
+    # A split halves the reward; the worker's fee comes out of the worker's half and its bond, which
+    # was never forfeited, is not taken from the agent's half.
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, _ = jobs.verdict(approve=False)
+    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+
+    _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.SPLIT, stranger)
+
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == REWARD // 2 - FEE
+    assert money.change("agent") == -terms.total + (REWARD - REWARD // 2) + (PROTOCOL_FEE - PROTOCOL_FEE // 2)
+
+
+@pytest.mark.parametrize(
+    ("ruling", "status"),
+    [(Ruling.SPLIT, JobStatus.PAID), (Ruling.REFUND_AGENT, JobStatus.REFUNDED)],
+    ids=["split", "refund"],
+)
+def test_smallest_reward_a_worker_may_borrow_from_is_paid_only_with_worker_paid(
+    chain, usdc, deployer, escrow, pool, agent, worker, operators, stranger, arbitrators, jobs, ruling, status
+):
+    # At the smallest reward a worker may borrow fee and bond from, a split still repays the loan
+    # from the worker's half: the agent never pays for the worker's dispute unless the worker lost.
+    reward = 2 * (FEE + PARAMS.dispute_bond_min)
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=False, reward=reward)
+    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, ruling, stranger)
+
+    assert escrow.jobState(job_id)[0] == status
+    paid = tx.events.filter(escrow.WorkerPaid)
+    assert (len(paid) == 1) == (status == JobStatus.PAID)
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    if ruling == Ruling.SPLIT:
+        assert money.change("worker") == reward // 2 - FEE > 0
+        assert money.change("agent") == -terms.total + (reward - reward // 2) + (
+            terms.protocol_fee - terms.protocol_fee // 2
+        )
+    else:
+        assert money.change("worker") == 0
+
+
+@pytest.mark.parametrize("ruling", [Ruling.PAY_WORKER, Ruling.REFUND_AGENT], ids=["pay", "refund"])
+def test_ruling_after_missed_verification_returns_the_oracle_fee_and_slashes_nobody(
+    chain, usdc, deployer, escrow, pool, oracle, agent, worker, operators, stranger, arbitrators, jobs, ruling
+):
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.submitted()
+    chain.pending_timestamp = escrow.jobState(job_id)[2] + 1
+    dispute_id, _ = jobs.dispute(terms, agent)
+
+    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, ruling, stranger)
+
+    paid = ruling == Ruling.PAY_WORKER
+    assert tx.events.filter(escrow.DisputeSettled) == [escrow.DisputeSettled(job_id, ruling, not paid, False)]
+    assert tx.events.filter(oracle.Slashed) == []
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    if paid:  # the agent disputed and was wrong: its bond goes to the worker, less the pool's share
+        assert money.change("worker") == REWARD + BOND - POOL_SHARE
+        assert money.change("agent") == -(REWARD + PROTOCOL_FEE + FEE + BOND)
+    else:
+        assert money.change("worker") == 0
+        assert money.change("agent") == -FEE
+
+
+def test_dispute_without_a_ruling_settles_as_a_split_after_the_timeout(
+    chain,
+    usdc,
+    deployer,
+    escrow,
+    pool,
+    oracle,
+    registry,
+    agent,
+    worker,
+    operators,
+    stranger,
+    arbitrators,
+    jobs,
+):
+    money = Money(usdc, agent=agent, worker=worker)
+    terms, job_id = jobs.verdict(approve=True)
+    dispute_id, _ = jobs.dispute(terms, agent)
+    timeout = escrow.jobState(job_id)[2]
+
+    chain.pending_timestamp = timeout
+    with reverts(escrow.NothingToSettle, jobId=job_id, status=JobStatus.DISPUTED, notBefore=timeout):
+        escrow.settle(terms.as_abi(), sender=stranger)
+    chain.pending_timestamp = timeout + 1
+    tx = escrow.settle(terms.as_abi(), sender=stranger)
+
+    assert tx.events.filter(escrow.DisputeSettled) == [
+        escrow.DisputeSettled(job_id, Ruling.SPLIT, False, False)
+    ]
+    assert tx.events.filter(oracle.Slashed) == []
+    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE // 2
+    assert registry.profile(worker).disputesLost == 0
+    after = usdc.balanceOf(escrow)
+
+    # A ruling that arrives late is recorded and moves nothing.
+    rule(pool, chain, dispute_id, arbitrators, everyone(Ruling.REFUND_AGENT))
+    assert escrow.disputeOf(job_id)[5:] == (True, Ruling.REFUND_AGENT)
+    assert usdc.balanceOf(escrow) == after
+    with reverts(escrow.NothingToSettle, jobId=job_id, status=JobStatus.PAID):
+        escrow.settle(terms.as_abi(), sender=stranger)
+    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert money.change("worker") == REWARD // 2
+    assert money.change("agent") == -(terms.total + FEE) + (REWARD - REWARD // 2) + (
+        PROTOCOL_FEE - PROTOCOL_FEE // 2
+    )
+
+
+# Evidence and callbacks
+
+
+def test_meta_evidence_is_emitted_at_deployment(chain, escrow):
+    receipt = chain.get_receipt(escrow.txn_hash)
+
+    assert receipt.events.filter(escrow.MetaEvidence) == [escrow.MetaEvidence(0, PARAMS.meta_evidence_uri)]
+
+
+def test_parties_submit_dispute_evidence_to_the_jobs_evidence_group(escrow, pool, agent, worker, jobs):
+    terms, job_id = jobs.verdict(approve=True)
+    with reverts(escrow.JobNotInStatus, jobId=job_id, actual=JobStatus.APPROVED, expected=JobStatus.DISPUTED):
+        escrow.submitDisputeEvidence(job_id, "ipfs://too-early", sender=agent)
+    jobs.dispute(terms, agent)
+    group = int.from_bytes(job_id, "big")
+
+    for party, uri in ((agent, "ipfs://agent-says"), (worker, "ipfs://worker-says")):
+        tx = escrow.submitDisputeEvidence(job_id, uri, sender=party)
+        assert tx.events == [escrow.Evidence(pool, group, party, uri)]
+
+
+def test_rule_reverts_for_callers_other_than_the_arbitrator(escrow, stranger, agent, jobs):
+    terms, _ = jobs.verdict(approve=True)
+    dispute_id, _ = jobs.dispute(terms, agent)
+
+    with reverts(escrow.CallerNotArbitrator, caller=stranger):
+        escrow.rule(dispute_id, Ruling.REFUND_AGENT, sender=stranger)
