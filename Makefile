@@ -40,9 +40,9 @@ bench: setup
 	$(BIN)/python bench/oracle.py
 
 lint: setup
-	$(BIN)/ruff check protocol_core oracle_node scripts tests bench tools
-	$(BIN)/ruff format --check protocol_core oracle_node scripts tests bench tools
-	$(BIN)/mypy protocol_core oracle_node
+	$(BIN)/ruff check protocol_core oracle_node devtools scripts tests bench tools
+	$(BIN)/ruff format --check protocol_core oracle_node devtools scripts tests bench tools
+	$(BIN)/mypy protocol_core oracle_node devtools
 	$(BIN)/python tools/slither.py
 
 clean:
