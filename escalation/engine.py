@@ -8,6 +8,7 @@ from .detectors.compliance import ComplianceDetector
 from .detectors.confidence import detect_low_confidence
 from .detectors.frustration import FrustrationDetector
 from .detectors.novelty import detect_novelty
+from .learning import LearningLoop, Resolution
 from .known_issues import KnownIssueIndex, read_known_issues
 from .models import Decision, Ticket
 from .policy import decide
@@ -29,6 +30,7 @@ class EscalationEngine:
         self._frustration = FrustrationDetector(config.frustration, self._lexicon.stopwords)
         self.known_issues = KnownIssueIndex(self._lexicon, config.novelty.unknown_weight)
         self.known_issues.add(known_issues)
+        self.learning = LearningLoop(self.known_issues, self._lexicon, config.novelty)
 
     @classmethod
     def from_files(cls, known_issues: Path | None = None, config: Path | None = None) -> "EscalationEngine":
@@ -45,3 +47,7 @@ class EscalationEngine:
             detect_novelty(ticket, self.known_issues, self.config.novelty),
         ]
         return decide(ticket, results, self.config)
+
+    def learn(self, resolution: Resolution) -> bool:
+        """Feeds a verified resolution back; True when a new problem just became a known issue."""
+        return self.learning.learn(resolution)

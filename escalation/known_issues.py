@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,6 +10,9 @@ from pathlib import Path
 
 from .errors import KnownIssuesError
 from .text import ConceptLexicon
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_MIN_SENTENCE_TOKENS = 3  # a sentence with fewer topic words says too little to match on its own
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,21 @@ class KnownIssueIndex:
                 self._postings.setdefault(term, []).append((doc, weight / norm))
 
     def nearest(self, text: str) -> Neighbour | None:
-        """The most similar known issue, or None when the text has no topic words or no issue exists."""
-        counts = Counter(self._lexicon.tokens(text))
-        if not counts or not self._ids:
+        """The closest issue to the whole text or to one of its sentences (long tickets state one problem)."""
+        if not self._ids:
+            return None
+        candidates = [self._nearest(Counter(self._lexicon.tokens(text)))]
+        sentences = _SENTENCE.split(text)
+        if len(sentences) > 1:
+            for sentence in sentences:
+                counts = Counter(self._lexicon.tokens(sentence))
+                if counts.total() >= _MIN_SENTENCE_TOKENS:
+                    candidates.append(self._nearest(counts))
+        found = [c for c in candidates if c is not None]
+        return max(found, key=lambda n: n.similarity) if found else None
+
+    def _nearest(self, counts: Counter[str]) -> Neighbour | None:
+        if not counts:
             return None
         unknown = self._unknown_weight * self._max_idf
         vector = {t: (1 + math.log(c)) * self._idf.get(t, unknown) for t, c in counts.items()}

@@ -45,6 +45,10 @@ def requirements_for(
 
 def decide(ticket: Ticket, results: list[DetectorResult], config: EngineConfig) -> Decision:
     """Any detector that fired escalates (compliance whatever the confidence); one near firing offers a human."""
+    if any(r.fired and r.trigger is Trigger.COMPLIANCE_LEGAL for r in results):
+        # a compliance matter goes to a certified human anyway; calling it "novel" would teach the
+        # learning loop to treat legal requests as product problems
+        results = [r for r in results if r.trigger is not Trigger.NOVEL]
     triggers = tuple(r.trigger for r in results if r.fired)
     if triggers:
         action = Action.ESCALATE
