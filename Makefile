@@ -34,11 +34,12 @@ test: setup
 bench: setup
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/oracle.py
+	$(BIN)/python bench/escalation.py
 
 lint: setup
-	$(BIN)/ruff check protocol_core oracle_node scripts tests bench tools
-	$(BIN)/ruff format --check protocol_core oracle_node scripts tests bench tools
-	$(BIN)/mypy protocol_core oracle_node
+	$(BIN)/ruff check protocol_core oracle_node escalation scripts tests bench tools
+	$(BIN)/ruff format --check protocol_core oracle_node escalation scripts tests bench tools
+	$(BIN)/mypy protocol_core oracle_node escalation
 	$(BIN)/python tools/slither.py
 
 clean:

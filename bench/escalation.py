@@ -12,11 +12,11 @@ from pathlib import Path
 # this file's folder would shadow the `escalation` package it measures
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from escalation.config import build_config
-from escalation.engine import EscalationEngine
-from escalation.evaluate import LabelledTicket, load_corpus, load_known_issue_rows, score
-from escalation.learning import AutonomyTracker, Resolution
-from escalation.models import Message, Ticket
+from escalation.config import build_config  # noqa: E402
+from escalation.engine import EscalationEngine  # noqa: E402
+from escalation.evaluate import LabelledTicket, load_corpus, load_known_issue_rows, score  # noqa: E402
+from escalation.learning import AutonomyTracker, Resolution  # noqa: E402
+from escalation.models import Message, Ticket  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out" / "escalation.json"
 MIX_SIZE = 4000
@@ -37,7 +37,7 @@ def realistic_mix(rows: list[LabelledTicket], rng: random.Random) -> list[Labell
 
 
 def replay(rows: list[LabelledTicket], rng: random.Random) -> dict[str, object]:
-    """28 days of 150 tickets, 30 % about new problems (one more every 3 days); escalations are resolved and learned."""
+    """28 days of 150 tickets, 30 % about new problems (one more every 3 days); escalations are learned."""
     eng, tracker = engine(), AutonomyTracker()
     routine = [r.ticket for r in rows if not r.should_escalate]
     by_family: dict[str, list[Ticket]] = {}
@@ -49,12 +49,24 @@ def replay(rows: list[LabelledTicket], rng: random.Random) -> dict[str, object]:
         active = [f for i, f in enumerate(sorted(by_family)) if day >= 3 * i]
         for n in range(150):
             ts = START + day * DAY + n * 500
-            base = rng.choice(by_family[rng.choice(active)]) if active and rng.random() < 0.30 else rng.choice(routine)
-            ticket = base.model_copy(update={"messages": tuple(Message(role=m.role, text=m.text, ts=ts) for m in base.messages)})
+            base = (
+                rng.choice(by_family[rng.choice(active)])
+                if active and rng.random() < 0.30
+                else rng.choice(routine)
+            )
+            ticket = base.model_copy(
+                update={"messages": tuple(Message(role=m.role, text=m.text, ts=ts) for m in base.messages)}
+            )
             decision = eng.decide(ticket)
             tracker.record(ts, decision.should_escalate)
             if decision.should_escalate:
-                resolution = Resolution(ticket=ticket, triggers=decision.triggers, summary="Resolved by a specialist.", verdict="approved", resolved_at=ts + 3600)
+                resolution = Resolution(
+                    ticket=ticket,
+                    triggers=decision.triggers,
+                    summary="Resolved by a specialist.",
+                    verdict="approved",
+                    resolved_at=ts + 3600,
+                )
                 if eng.learn(resolution):
                     learned.append(day)
     return {"per_day": tracker.per_day(), "per_week": tracker.per_week(), "problems_learned_on_day": learned}
@@ -80,7 +92,9 @@ def main() -> None:
     timings.sort()
     figures = {
         "split_reported": "test",
-        "per_trigger": {k: {"precision": v["precision"], "recall": v["recall"]} for k, v in test["per_trigger"].items()},
+        "per_trigger": {
+            k: {"precision": v["precision"], "recall": v["recall"]} for k, v in test["per_trigger"].items()
+        },
         "overall": {"precision": test["overall"]["precision"], "recall": test["overall"]["recall"]},
         "escalation_rate": round(escalated / len(mix), 4),
         "escalation_rate_labelled": round(sum(r.should_escalate for r in mix) / len(mix), 4),
@@ -91,10 +105,14 @@ def main() -> None:
     }
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(figures, indent=2) + "\n")
+    overall = test["overall"]
     for name, pr in figures["per_trigger"].items():  # type: ignore[union-attr]
         print(f"{name:18} precision {pr['precision']:.3f}  recall {pr['recall']:.3f}")
-    print(f"{'overall':18} precision {figures['overall']['precision']:.3f}  recall {figures['overall']['recall']:.3f}")  # type: ignore[index]
-    print(f"escalation rate on a {len(mix)}-ticket mix: {figures['escalation_rate']} (labelled {figures['escalation_rate_labelled']})")
+    print(f"{'overall':18} precision {overall['precision']:.3f}  recall {overall['recall']:.3f}")
+    print(
+        f"escalation rate on a {len(mix)}-ticket mix: {figures['escalation_rate']}"
+        f" (labelled {figures['escalation_rate_labelled']})"
+    )
     print(f"decision time p50 {figures['decision_ms_p50']} ms, p99 {figures['decision_ms_p99']} ms")
     days = figures["autonomous_rate"]["per_day"]  # type: ignore[index]
     print("autonomous rate per day:", " ".join(f"{d['autonomous_rate']:.2f}" for d in days))

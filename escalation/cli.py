@@ -86,3 +86,7 @@ def dry_run_command(known_issues: Path, config: Path | None, tickets: TextIO) ->
         "escalated": escalated,
     }
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -117,7 +117,9 @@ def build_config(override: dict[str, Any] | None = None) -> EngineConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"config key {where}: {first['msg']}; fix it or drop it to keep the default") from None
+        raise ConfigError(
+            f"config key {where}: {first['msg']}; fix it or drop it to keep the default"
+        ) from None
 
 
 def load_config(path: Path | None = None) -> EngineConfig:

@@ -8,8 +8,8 @@ from .detectors.compliance import ComplianceDetector
 from .detectors.confidence import detect_low_confidence
 from .detectors.frustration import FrustrationDetector
 from .detectors.novelty import detect_novelty
-from .learning import LearningLoop, Resolution
 from .known_issues import KnownIssueIndex, read_known_issues
+from .learning import LearningLoop, Resolution
 from .models import Decision, Ticket
 from .policy import decide
 from .text import ConceptLexicon, shipped_lexicon

@@ -28,7 +28,10 @@ def load_corpus(name: str = "conversations.jsonl") -> list[LabelledTicket]:
     """The shipped labelled corpus (escalation/corpus/)."""
     text = resources.files("escalation").joinpath(f"corpus/{name}").read_text("utf-8")
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-    return [LabelledTicket(Ticket.model_validate(r["ticket"]), r["split"], r["kind"], r["labels"], r["family"]) for r in rows]
+    return [
+        LabelledTicket(Ticket.model_validate(r["ticket"]), r["split"], r["kind"], r["labels"], r["family"])
+        for r in rows
+    ]
 
 
 def load_known_issue_rows(name: str = "known_issues.jsonl") -> list[tuple[str, str]]:
@@ -53,7 +56,9 @@ def _pr(pairs: list[tuple[bool, bool]]) -> dict[str, Any]:
 def score(rows: list[LabelledTicket], decisions: list[Decision]) -> dict[str, Any]:
     """`per_trigger` -> name -> precision/recall, and `overall` for should_escalate."""
     per_trigger = {
-        trigger.value: _pr([(trigger in d.triggers, r.labels[trigger.value]) for r, d in zip(rows, decisions, strict=True)])
+        trigger.value: _pr(
+            [(trigger in d.triggers, r.labels[trigger.value]) for r, d in zip(rows, decisions, strict=True)]
+        )
         for trigger in Trigger
     }
     overall = _pr([(d.should_escalate, r.should_escalate) for r, d in zip(rows, decisions, strict=True)])

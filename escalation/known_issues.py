@@ -96,7 +96,9 @@ def read_known_issues(path: Path) -> list[tuple[str, str]]:
     try:
         lines = path.read_text("utf-8").splitlines()
     except OSError as exc:
-        raise KnownIssuesError(f"cannot read known issues {path}: {exc}; pass a readable JSONL file") from None
+        raise KnownIssuesError(
+            f"cannot read known issues {path}: {exc}; pass a readable JSONL file"
+        ) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

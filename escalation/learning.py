@@ -78,7 +78,9 @@ class LearningLoop:
             return False
         self._groups.remove(group)
         self.promoted += 1
-        self._known.add((f"learned-{self.promoted}-{i}", t) for i, t in enumerate([*group, resolution.summary]))
+        self._known.add(
+            (f"learned-{self.promoted}-{i}", t) for i, t in enumerate([*group, resolution.summary])
+        )
         return True
 
 
@@ -101,7 +103,8 @@ class AutonomyTracker:
     @staticmethod
     def _series(table: dict[str, list[int]]) -> list[dict[str, Any]]:
         return [
-            {"period": k, "tickets": n, "autonomous_rate": round(auto / n, 4)} for k, (n, auto) in sorted(table.items())
+            {"period": k, "tickets": n, "autonomous_rate": round(auto / n, 4)}
+            for k, (n, auto) in sorted(table.items())
         ]
 
     def per_day(self) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 """The policy: detector results become escalate / offer a human / continue, and the job's requirements."""
 
+from typing import Literal
+
 from protocol_core.languages import language_index
 
 from .config import EngineConfig, RequirementsConfig
@@ -24,7 +26,9 @@ def requirements_for(
     expertise = {name for code in codes for name in config.reason_expertise.get(code, [])}
     reward = config.base_reward_usdc + sum(config.reward_extra_usdc.get(t.value, 0.0) for t in triggers)
     resolve_within = config.resolve_within_s
-    priority = "high" if Trigger.COMPLIANCE_LEGAL in triggers else "normal"
+    priority: Literal["normal", "high", "urgent"] = (
+        "high" if Trigger.COMPLIANCE_LEGAL in triggers else "normal"
+    )
     value = max(ticket.customer_value_usd or 0.0, ticket.refund_amount or 0.0)
     if Trigger.FRUSTRATION in triggers and value >= config.high_value_usd:
         reward *= config.angry_high_value_multiplier
@@ -44,7 +48,7 @@ def requirements_for(
 
 
 def decide(ticket: Ticket, results: list[DetectorResult], config: EngineConfig) -> Decision:
-    """Any detector that fired escalates (compliance whatever the confidence); one near firing offers a human."""
+    """A fired detector escalates (compliance whatever the confidence); one near firing offers a human."""
     if any(r.fired and r.trigger is Trigger.COMPLIANCE_LEGAL for r in results):
         # a compliance matter goes to a certified human anyway; calling it "novel" would teach the
         # learning loop to treat legal requests as product problems
@@ -57,7 +61,11 @@ def decide(ticket: Ticket, results: list[DetectorResult], config: EngineConfig) 
     else:
         action = Action.CONTINUE
     reasons = tuple(reason for r in results if r.fired or r.near for reason in r.reasons)
-    requirements = None if action is Action.CONTINUE else requirements_for(ticket, triggers, reasons, config.requirements)
+    requirements = (
+        None
+        if action is Action.CONTINUE
+        else requirements_for(ticket, triggers, reasons, config.requirements)
+    )
     return Decision(
         ticket_id=ticket.id,
         should_escalate=action is Action.ESCALATE,

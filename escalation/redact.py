@@ -16,7 +16,8 @@ _NATIONAL = {
     "nir_fr": re.compile(r"\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]) ?\d{2} ?\d{3} ?\d{3} ?\d{2}\b"),
 }
 _STREET = re.compile(
-    r"\b\d{1,5}[a-z]?,? (?:[A-Z][\w'-]+ ){0,3}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Lane|Boulevard|Blvd\.?|Drive|Dr\.?)\b"
+    r"\b\d{1,5}[a-z]?,? (?:[A-Z][\w'-]+ ){0,3}"
+    r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Lane|Boulevard|Blvd\.?|Drive|Dr\.?)\b"
     r"|\b(?:Calle|C/|Avenida|Avda\.?|Rue|Avenue|Boulevard|Chemin|Place)\s+(?:de\s+|del\s+|la\s+|des\s+)?[\w'-]+(?:\s+[\w'-]+){0,3},?\s+\d{1,5}\b"
     r"|\b\d{1,4}(?:bis|ter)?,? (?:rue|avenue|boulevard|chemin|place|allee)\s+[\w' -]{2,40}?(?=[,.\n]|$)"
     r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee)\s+\d{1,4}[a-z]?\b",
@@ -63,7 +64,9 @@ def redact(text: str, region: str | None = None) -> tuple[str, RedactionReport]:
     """The text with personal data replaced by [EMAIL], [PHONE], [CARD], [IBAN], [ID], [ADDRESS]."""
     counts: Counter[str] = Counter()
 
-    def sub(pattern: re.Pattern[str], label: str, text: str, check: Callable[[str], bool] | None = None) -> str:
+    def sub(
+        pattern: re.Pattern[str], label: str, text: str, check: Callable[[str], bool] | None = None
+    ) -> str:
         def replace(match: re.Match[str]) -> str:
             value = match.group(0)
             if check is not None and not check(value):

@@ -25,9 +25,13 @@ def parse_ticket(line: str, number: int) -> Ticket:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise TicketError(f"line {number}: not JSON ({exc.msg} at column {exc.colno}); send one JSON object per line") from None
+        raise TicketError(
+            f"line {number}: not JSON ({exc.msg} at column {exc.colno}); send one JSON object per line"
+        ) from None
     if not isinstance(data, dict):
-        raise TicketError(f"line {number}: a JSON {type(data).__name__}, not an object; send one ticket object per line")
+        raise TicketError(
+            f"line {number}: a JSON {type(data).__name__}, not an object; send one ticket object per line"
+        )
     try:
         return Ticket.model_validate(data)
     except ValidationError as exc:

@@ -67,7 +67,9 @@ class Builder:
             return text.replace("{large}", f"{amount:.0f}"), amount
         return text, None
 
-    def add(self, kind: str, split: str, turns: list[tuple[str, Fragment]], labels: set[str], low: bool) -> None:
+    def add(
+        self, kind: str, split: str, turns: list[tuple[str, Fragment]], labels: set[str], low: bool
+    ) -> None:
         ts = 1_767_225_600 + self.rng.randrange(0, 86400 * 60)
         messages, refund = [], None
         for role, fragment in turns:
@@ -100,29 +102,59 @@ class Builder:
         for opening in self.sections["routine"]:
             s = opening.split
             self.add("routine", s, [("customer", opening)], set(), low=False)
-            self.add("routine", s, [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("polite", s))], set(), low=False)
+            self.add(
+                "routine",
+                s,
+                [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("polite", s))],
+                set(),
+                low=False,
+            )
             if rng.random() < 0.5:
-                turns = [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("angry", s))]
+                turns = [
+                    ("customer", opening),
+                    (agent, self.pick(agent, s)),
+                    ("customer", self.pick("angry", s)),
+                ]
                 self.add("angry", s, turns, {"frustration"}, low=False)
             if rng.random() < 0.35:
                 self.add("low_confidence", s, [("customer", opening)], set(), low=True)
             if rng.random() < 0.25:
-                turns = [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("followup", s))]
+                turns = [
+                    ("customer", opening),
+                    (agent, self.pick(agent, s)),
+                    ("customer", self.pick("followup", s)),
+                ]
                 turns += [(agent, self.pick(agent, s)), ("customer", self.pick("followup", s))]
                 self.add("chased", s, turns, {"frustration"}, low=False)
         for opening in self.sections["routine_hard"]:
             s = opening.split
             self.add("hard_negative", s, [("customer", opening)], set(), low=False)
-            self.add("hard_negative", s, [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("polite", s))], set(), low=False)
+            self.add(
+                "hard_negative",
+                s,
+                [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("polite", s))],
+                set(),
+                low=False,
+            )
         for opening in self.sections["novel"]:
             s = opening.split
             self.add("novel", s, [("customer", opening)], {"novel"}, low=False)
-            self.add("novel", s, [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("polite", s))], {"novel"}, low=rng.random() < 0.2)
+            self.add(
+                "novel",
+                s,
+                [("customer", opening), (agent, self.pick(agent, s)), ("customer", self.pick("polite", s))],
+                {"novel"},
+                low=rng.random() < 0.2,
+            )
         for section in ("data_request", "litigation", "discrimination", "refund"):
             for line in self.sections[section]:
                 s = line.split
                 self.add(section, s, [("customer", line)], {"compliance_legal"}, low=False)
-                turns = [("customer", self.pick("routine", s)), (agent, self.pick(agent, s)), ("customer", line)]
+                turns = [
+                    ("customer", self.pick("routine", s)),
+                    (agent, self.pick(agent, s)),
+                    ("customer", line),
+                ]
                 self.add(section, s, turns, {"compliance_legal"}, low=False)
         return self.rows
 

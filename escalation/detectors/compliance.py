@@ -43,7 +43,7 @@ class ComplianceDetector:
                 Reason(
                     code="compliance.refund_over_limit",
                     trigger=Trigger.COMPLIANCE_LEGAL,
-                    text=f"a refund of {ticket.refund_amount:.2f} USD is above the agent's limit of {limit:.2f} USD",
+                    text=f"a refund of {ticket.refund_amount:.2f} USD is above the limit of {limit:.2f} USD",
                     evidence=f"{ticket.refund_amount:.2f}",
                 )
             )

@@ -16,7 +16,7 @@ def detect_low_confidence(ticket: Ticket, config: ConfidenceConfig) -> DetectorR
             Reason(
                 code="low_confidence",
                 trigger=Trigger.LOW_CONFIDENCE,
-                text=f"the agent's confidence {confidence:.2f} is {relation} the threshold {config.threshold:.2f}",
+                text=f"agent confidence {confidence:.2f} is {relation} the threshold {config.threshold:.2f}",
                 evidence=f"{confidence:.2f}",
             ),
         )

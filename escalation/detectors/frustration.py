@@ -79,12 +79,16 @@ class FrustrationDetector:
         texts = ticket.customer_texts()
         signals = [self._message(text) for text in texts]
         n = len(signals)
-        weighted = [s.score * (1 - config.recency_weight * (n - 1 - i) / max(1, n - 1)) for i, s in enumerate(signals)]
+        weighted = [
+            s.score * (1 - config.recency_weight * (n - 1 - i) / max(1, n - 1)) for i, s in enumerate(signals)
+        ]
         peak = max(range(n), key=lambda i: weighted[i])
         rest = sum(weighted) - weighted[peak]
         follow_ups = [found for text in texts if (found := self._match("follow_up", fold(text)))]
         repeats = len(follow_ups) + max(0, n - 1)
-        follow_score = config.weights.follow_ups * min(1.0, repeats / config.follow_up_min) if follow_ups else 0.0
+        follow_score = (
+            config.weights.follow_ups * min(1.0, repeats / config.follow_up_min) if follow_ups else 0.0
+        )
         score = min(1.0, weighted[peak] + 0.25 * rest + follow_score)
         evidence: dict[str, str] = {}
         for s in signals:
@@ -101,5 +105,9 @@ class FrustrationDetector:
             for name, found in evidence.items()
         )
         return DetectorResult(
-            trigger=Trigger.FRUSTRATION, score=score, fired=fired, near=near, reasons=reasons if fired or near else ()
+            trigger=Trigger.FRUSTRATION,
+            score=score,
+            fired=fired,
+            near=near,
+            reasons=reasons if fired or near else (),
         )

@@ -15,13 +15,18 @@ def detect_novelty(ticket: Ticket, index: KnownIssueIndex, config: NoveltyConfig
     near = not fired and similarity < config.offer_threshold
     reasons: tuple[Reason, ...] = ()
     if fired or near:
-        closest = f"the closest known issue ({neighbour.issue_id}) " if neighbour.issue_id else "no known issue "
+        limit = config.threshold if fired else config.offer_threshold
+        closest = (
+            f"the closest known issue ({neighbour.issue_id}) " if neighbour.issue_id else "no known issue "
+        )
         reasons = (
             Reason(
                 code="novel",
                 trigger=Trigger.NOVEL,
-                text=f"{closest}is at similarity {similarity:.2f}, under {config.threshold if fired else config.offer_threshold:.2f}",
+                text=f"{closest}is at similarity {similarity:.2f}, under {limit:.2f}",
                 evidence=neighbour.text[:80],
             ),
         )
-    return DetectorResult(trigger=Trigger.NOVEL, score=1.0 - similarity, fired=fired, near=near, reasons=reasons)
+    return DetectorResult(
+        trigger=Trigger.NOVEL, score=1.0 - similarity, fired=fired, near=near, reasons=reasons
+    )
