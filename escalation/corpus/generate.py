@@ -23,11 +23,11 @@ class Fragment:
     family: str = ""
 
 
-def read_fragments(language: str) -> dict[str, list[Fragment]]:
-    """Sections of a language's fragment file; even lines of a section are dev, odd are test."""
+def read_fragments(language: str, name: str = "") -> dict[str, list[Fragment]]:
+    """Sections of a fragment file (`<language>.txt` or `<name>.txt`); even lines of a section are dev, odd test."""
     sections: dict[str, list[Fragment]] = {}
     current = ""
-    for raw in (HERE / "fragments" / f"{language}.txt").read_text("utf-8").splitlines():
+    for raw in (HERE / "fragments" / f"{name or language}.txt").read_text("utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -49,9 +49,18 @@ def read_fragments(language: str) -> dict[str, list[Fragment]]:
 class Builder:
     """Turns fragments into labelled tickets with realistic timing, confidence and amounts."""
 
-    def __init__(self, language: str, sections: dict[str, list[Fragment]], rng: random.Random) -> None:
+    def __init__(
+        self,
+        language: str,
+        sections: dict[str, list[Fragment]],
+        rng: random.Random,
+        openings: dict[str, list[Fragment]] | None = None,
+        prefix: str = "",
+    ) -> None:
         self.language = language
-        self.sections = sections
+        self.sections = sections  # where replies, follow-ups and routine openings are picked from
+        self.openings = sections if openings is None else openings  # what each conversation starts from
+        self.prefix = prefix
         self.rng = rng
         self.rows: list[dict[str, Any]] = []
 
@@ -84,7 +93,7 @@ class Builder:
         if low:
             labels.add("low_confidence")
         ticket = {
-            "id": f"{self.language}-{len(self.rows):04d}",
+            "id": f"{self.language}-{self.prefix}{len(self.rows):04d}",
             "language": self.language,
             "messages": messages,
             "agent_confidence": round(confidence, 2),
@@ -99,7 +108,7 @@ class Builder:
 
     def build(self) -> list[dict[str, Any]]:
         rng, agent = self.rng, "agent"
-        for opening in self.sections["routine"]:
+        for opening in self.openings.get("routine", []):
             s = opening.split
             self.add("routine", s, [("customer", opening)], set(), low=False)
             self.add(
@@ -126,7 +135,7 @@ class Builder:
                 ]
                 turns += [(agent, self.pick(agent, s)), ("customer", self.pick("followup", s))]
                 self.add("chased", s, turns, {"frustration"}, low=False)
-        for opening in self.sections["routine_hard"]:
+        for opening in self.openings.get("routine_hard", []):
             s = opening.split
             self.add("hard_negative", s, [("customer", opening)], set(), low=False)
             self.add(
@@ -136,7 +145,7 @@ class Builder:
                 set(),
                 low=False,
             )
-        for opening in self.sections["novel"]:
+        for opening in self.openings.get("novel", []):
             s = opening.split
             self.add("novel", s, [("customer", opening)], {"novel"}, low=False)
             self.add(
@@ -147,7 +156,7 @@ class Builder:
                 low=rng.random() < 0.2,
             )
         for section in ("data_request", "litigation", "discrimination", "refund"):
-            for line in self.sections[section]:
+            for line in self.openings.get(section, []):
                 s = line.split
                 self.add(section, s, [("customer", line)], {"compliance_legal"}, low=False)
                 turns = [
@@ -156,6 +165,10 @@ class Builder:
                     ("customer", line),
                 ]
                 self.add(section, s, turns, {"compliance_legal"}, low=False)
+        for line in self.openings.get("frustrated", []):  # a charged reply after a routine opening
+            s = line.split
+            turns = [("customer", self.pick("routine", s)), (agent, self.pick(agent, s)), ("customer", line)]
+            self.add("frustrated", s, turns, {"frustration"}, low=False)
         return self.rows
 
 
@@ -163,7 +176,12 @@ def main() -> None:
     """Writes conversations.jsonl next to this file (deterministic: fixed seeds)."""
     rows: list[dict[str, Any]] = []
     for number, language in enumerate(LANGUAGES):
-        rows += Builder(language, read_fragments(language), random.Random(1500 + number)).build()
+        sections = read_fragments(language)
+        rows += Builder(language, sections, random.Random(1500 + number)).build()
+    for number, language in enumerate(LANGUAGES):  # the second batch, appended: earlier rows never change
+        more = read_fragments(language, f"{language}.more")
+        rng = random.Random(2500 + number)
+        rows += Builder(language, read_fragments(language), rng, openings=more, prefix="m").build()
     with (HERE / "conversations.jsonl").open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
