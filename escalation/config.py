@@ -30,6 +30,10 @@ class FrustrationWeights(BaseModel):
     threat: float
     profanity: float
     charged: float
+    accusation: float
+    insult: float
+    outrage: float
+    exasperation: float
     exclamations: float
 
 
@@ -45,7 +49,7 @@ class FrustrationConfig(BaseModel):
     follow_up_min: int
     recency_weight: float
     weights: FrustrationWeights
-    patterns: dict[str, list[str]]  # threat, profanity, charged, follow_up
+    patterns: dict[str, list[str]]  # threat, profanity, the charged categories, calm, follow_up
 
 
 class ComplianceConfig(BaseModel):
@@ -54,6 +58,7 @@ class ComplianceConfig(BaseModel):
     model_config = _STRICT
     refund_threshold_usd: float
     patterns: dict[str, list[str]]  # data_request, discrimination, litigation
+    ignore: list[str] = []  # benign senses blanked out before matching (a lawyer who is the customer)
 
 
 class NoveltyConfig(BaseModel):

@@ -24,7 +24,7 @@ class Fragment:
 
 
 def read_fragments(language: str, name: str = "") -> dict[str, list[Fragment]]:
-    """Sections of a fragment file (`<language>.txt` or `<name>.txt`); even lines of a section are dev, odd test."""
+    """Sections of `<language>.txt` (or `<name>.txt`); even lines of a section are dev, odd are test."""
     sections: dict[str, list[Fragment]] = {}
     current = ""
     for raw in (HERE / "fragments" / f"{name or language}.txt").read_text("utf-8").splitlines():

@@ -21,10 +21,13 @@ class ComplianceDetector:
         self._patterns = {
             group: [re.compile(p) for p in patterns] for group, patterns in config.patterns.items()
         }
+        self._ignore = re.compile("|".join(f"(?:{p})" for p in config.ignore)) if config.ignore else None
 
     def detect(self, ticket: Ticket) -> DetectorResult:
         """Fires on any match or on a refund above the configured amount."""
         text = fold("\n".join(ticket.customer_texts()))
+        if self._ignore:
+            text = self._ignore.sub(" ", text)
         reasons: list[Reason] = []
         for group, patterns in self._patterns.items():
             match = next((m for p in patterns if (m := p.search(text))), None)

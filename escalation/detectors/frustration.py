@@ -12,12 +12,18 @@ from ..text import fold
 _CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
 _WORD = re.compile(r"\b\w{3,}\b")
 _EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}")
+_CHARGED = ("accusation", "insult", "outrage", "exasperation", "charged")
+_LOUD = ("caps", "profanity", "threat")
 _WORDS = {
     "negative": "strongly negative sentiment",
     "caps": "shouting in capitals",
     "threat": "a threat to cancel, leave or go public",
     "profanity": "profanity",
     "charged": "emotionally charged words",
+    "accusation": "an accusation of fraud, theft or lying",
+    "insult": "insults to the staff or the company",
+    "outrage": "moral outrage at how the customer is treated",
+    "exasperation": "the customer has run out of patience",
     "exclamations": "repeated exclamation marks",
     "follow_ups": "repeated follow-ups about the same problem",
     "rising": "the temperature rises over the conversation",
@@ -38,14 +44,16 @@ class FrustrationDetector:
         self._config = config
         self._vader = SentimentIntensityAnalyzer()
         self._stopwords = stopwords
-        self._patterns = {k: [re.compile(p) for p in v] for k, v in config.patterns.items()}
+        # one alternation per group: a single scan of the message instead of one per pattern
+        self._patterns = {
+            k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in config.patterns.items() if v
+        }
+        self._weights = config.weights.model_dump()
 
     def _match(self, group: str, folded: str) -> str | None:
-        for pattern in self._patterns.get(group, []):
-            match = pattern.search(folded)
-            if match:
-                return match.group(0)[:60]
-        return None
+        pattern = self._patterns.get(group)
+        match = pattern.search(folded) if pattern else None
+        return match.group(0)[:60] if match else None
 
     def _shouting(self, text: str) -> str | None:
         caps = _CAPS_WORD.findall(text)
@@ -66,11 +74,17 @@ class FrustrationDetector:
             evidence["caps"] = shout
         if bangs := _EXCLAIM.findall(text):
             evidence["exclamations"] = bangs[0]
-        for group in ("threat", "profanity", "charged"):
+        for group in ("threat", "profanity", *_CHARGED):
             if found := self._match(group, folded):
                 evidence[group] = found
-        weights = self._config.weights.model_dump()
-        score = min(1.0, sum(weights[name] for name in evidence))
+        weights = self._weights
+        charged = max((weights[name] for name in _CHARGED if name in evidence), default=0.0)
+        calm = self._match("calm", folded) and not any(n in evidence for n in _LOUD)
+        if compound >= 0.5 or calm:
+            charged /= 2  # a friendly message uses the words lightly ("ridiculous icon, haha")
+        # the strongest charged category counts once; the others add what they add
+        other = sum(weights[name] for name in evidence if name not in _CHARGED)
+        score = min(1.0, other + charged)
         return _Signals(tuple(evidence), evidence, score)
 
     def detect(self, ticket: Ticket) -> DetectorResult:
