@@ -68,6 +68,7 @@ class NoveltyConfig(BaseModel):
     threshold: float
     offer_threshold: float
     unknown_weight: float
+    anomaly_factor: float = Field(gt=0, le=1)
     promote_after: int = Field(ge=1)
     cluster_similarity: float
 

@@ -28,7 +28,9 @@ class EscalationEngine:
         self._lexicon = lexicon or shipped_lexicon()
         self._compliance = ComplianceDetector(config.compliance)
         self._frustration = FrustrationDetector(config.frustration, self._lexicon.stopwords)
-        self.known_issues = KnownIssueIndex(self._lexicon, config.novelty.unknown_weight)
+        self.known_issues = KnownIssueIndex(
+            self._lexicon, config.novelty.unknown_weight, config.novelty.anomaly_factor
+        )
         self.known_issues.add(known_issues)
         self.learning = LearningLoop(self.known_issues, self._lexicon, config.novelty)
 

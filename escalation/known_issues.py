@@ -27,9 +27,10 @@ class Neighbour:
 class KnownIssueIndex:
     """Known issues in any language; words no issue uses count against similarity (`unknown_weight`)."""
 
-    def __init__(self, lexicon: ConceptLexicon, unknown_weight: float) -> None:
+    def __init__(self, lexicon: ConceptLexicon, unknown_weight: float, anomaly_factor: float = 1.0) -> None:
         self._lexicon = lexicon
         self._unknown_weight = unknown_weight
+        self._anomaly_factor = anomaly_factor
         self._ids: list[str] = []
         self._texts: list[str] = []
         self._tokens: list[Counter[str]] = []
@@ -86,6 +87,15 @@ class KnownIssueIndex:
                 scores[doc] = scores.get(doc, 0.0) + weight * doc_weight
         if not scores:
             return Neighbour(issue_id="", text="", similarity=0.0)
+        anomalies = self._lexicon.anomalies.intersection(counts)
+        if anomalies and self._anomaly_factor < 1.0:
+            outcomes = self._lexicon.outcomes.intersection(counts)
+            for doc in scores:
+                # the ticket reports behaviour nobody asked for; an issue that neither carries the same
+                # marker nor names the same failure does not explain it, however many words it shares
+                issue = self._tokens[doc]
+                if not anomalies.issubset(issue) and outcomes.isdisjoint(issue):
+                    scores[doc] *= self._anomaly_factor
         best = max(scores, key=scores.__getitem__)
         return Neighbour(self._ids[best], self._texts[best], min(1.0, scores[best] / norm))
 

@@ -3,16 +3,21 @@
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
 _TOKEN = re.compile(r"[a-z0-9_]+")
+_WORD = re.compile(r"[a-z0-9]+")
 _RESIDUAL_STEM = 6  # unknown words are cut to this many letters: a crude stemmer for every language
 _MIN_COMPOUND = 8  # German-style compounds: a long unknown word may end in a known one
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Lower case, accents removed, ß as ss: the form every pattern and lexicon entry is written in."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
@@ -20,7 +25,17 @@ def fold(text: str) -> str:
 class ConceptLexicon:
     """Maps surface forms in several languages to shared concept tokens (`c_password`)."""
 
-    def __init__(self, concepts: dict[str, str], stopwords: dict[str, str]) -> None:
+    def __init__(
+        self,
+        concepts: dict[str, str],
+        stopwords: dict[str, str],
+        anomalies: dict[str, str] | None = None,
+        outcomes: Iterable[str] = (),
+    ) -> None:
+        anomalies = anomalies or {}
+        self.anomalies = frozenset(f"c_{name}" for name in anomalies)  # unexpected behaviour markers
+        self.outcomes = frozenset(f"c_{name}" for name in outcomes)  # concepts naming what went wrong
+        concepts = {**concepts, **anomalies}
         self._exact: dict[str, str] = {}
         self._prefix: dict[str, str] = {}
         phrases: list[tuple[str, str]] = []
@@ -34,11 +49,14 @@ class ConceptLexicon:
                 else:
                     self._exact[form] = token
         phrases.sort(key=lambda item: len(item[0]), reverse=True)
-        self._phrase_token = {i: token for i, (_, token) in enumerate(phrases)}
-        alternatives = "|".join(
-            f"(?P<p{i}>{form.replace('*', r'[a-z0-9]*')})" for i, (form, _) in enumerate(phrases)
-        )
-        self._phrases = re.compile(rf"\b(?:{alternatives})\b")
+        # phrases indexed by their first word: a text is scanned once, word by word, instead of trying
+        # every phrase at every position (the regex alternation cost most of a decision's time)
+        self._by_first: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        for form, token in phrases:
+            first = _WORD.match(form)
+            assert first, f"phrase {form!r} must start with a letter or digit"
+            pattern = re.compile(rf"(?:{form.replace('*', r'[a-z0-9]*')})\b")
+            self._by_first.setdefault(first.group(), []).append((pattern, token))
         self._stop = frozenset(word for words in stopwords.values() for word in words.split())
 
     @property
@@ -46,9 +64,20 @@ class ConceptLexicon:
         """Every language's stopwords, folded."""
         return self._stop
 
-    def _phrase(self, match: re.Match[str]) -> str:
-        name = match.lastgroup or ""
-        return f" {self._phrase_token[int(name[1:])]} "
+    def _phrases(self, folded: str) -> str:
+        out: list[str] = []
+        last = 0
+        for word in _WORD.finditer(folded):
+            start = word.start()
+            if start < last:
+                continue
+            for pattern, token in self._by_first.get(word.group(), ()):
+                if hit := pattern.match(folded, start):
+                    out += (folded[last:start], f" {token} ")
+                    last = hit.end()
+                    break
+        out.append(folded[last:])
+        return "".join(out)
 
     @lru_cache(maxsize=65536)  # noqa: B019 - one lexicon per process; the cache is the point
     def _word(self, word: str) -> str | None:
@@ -66,9 +95,10 @@ class ConceptLexicon:
                     return token
         return None
 
-    def tokens(self, text: str) -> list[str]:
+    @lru_cache(maxsize=8192)  # noqa: B019 - a conversation is decided again at each new message
+    def tokens(self, text: str) -> tuple[str, ...]:
         """Concept tokens for known words, short stems for unknown ones, nothing for stopwords."""
-        folded = self._phrases.sub(self._phrase, fold(text))
+        folded = self._phrases(fold(text))
         out: list[str] = []
         for word in _TOKEN.findall(folded):
             if word.startswith("c_"):
@@ -77,11 +107,11 @@ class ConceptLexicon:
                 continue
             else:
                 out.append(self._word(word) or word[:_RESIDUAL_STEM])
-        return out
+        return tuple(out)
 
 
 @lru_cache(maxsize=1)
 def shipped_lexicon() -> ConceptLexicon:
     """The lexicon that ships with the package (escalation/data/lexicon.json)."""
     raw = json.loads(resources.files("escalation").joinpath("data/lexicon.json").read_text("utf-8"))
-    return ConceptLexicon(raw["concepts"], raw["stopwords"])
+    return ConceptLexicon(raw["concepts"], raw["stopwords"], raw.get("anomalies"), raw.get("outcomes", ()))

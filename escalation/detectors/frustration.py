@@ -64,10 +64,14 @@ class FrustrationDetector:
         small = sum(fold(word) in self._stopwords for word in caps)
         return " ".join(caps[:5]) if ratio >= self._config.caps_min_ratio or small >= 2 else None
 
-    def _message(self, text: str) -> _Signals:
+    def _compound(self, text: str, language: str) -> float:
+        # VADER's lexicon is English; on other languages it reads noise, and it is the slowest step
+        return self._vader.polarity_scores(text)["compound"] if language == "en" else 0.0
+
+    def _message(self, text: str, language: str) -> _Signals:
         folded = fold(text)
         evidence: dict[str, str] = {}
-        compound = self._vader.polarity_scores(text)["compound"]
+        compound = self._compound(text, language)
         if compound <= self._config.vader_negative:
             evidence["negative"] = f"{compound:.2f}"
         if shout := self._shouting(text):
@@ -91,7 +95,7 @@ class FrustrationDetector:
         """Fires when the conversation's frustration score reaches the threshold."""
         config = self._config
         texts = ticket.customer_texts()
-        signals = [self._message(text) for text in texts]
+        signals = [self._message(text, ticket.language) for text in texts]
         n = len(signals)
         weighted = [
             s.score * (1 - config.recency_weight * (n - 1 - i) / max(1, n - 1)) for i, s in enumerate(signals)
