@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .deps
+PACKAGES := protocol_core oracle_node escalation devtools
 
 export SOLCX_BINARY_PATH := $(CURDIR)/tools
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
@@ -38,11 +39,12 @@ test: setup
 bench: setup
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/oracle.py
+	$(BIN)/python bench/escalation.py
 
 lint: setup
-	$(BIN)/ruff check protocol_core oracle_node devtools scripts tests bench tools
-	$(BIN)/ruff format --check protocol_core oracle_node devtools scripts tests bench tools
-	$(BIN)/mypy protocol_core oracle_node devtools
+	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools
+	$(BIN)/ruff format --check $(PACKAGES) scripts tests bench tools
+	$(BIN)/mypy $(PACKAGES)
 	$(BIN)/python tools/slither.py
 
 clean:

@@ -1,0 +1,131 @@
+"""Sentiment and frustration over the whole conversation: VADER plus what it misses."""
+
+import re
+from dataclasses import dataclass
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from ..config import FrustrationConfig
+from ..models import DetectorResult, Reason, Ticket, Trigger
+from ..text import fold
+
+_CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
+_WORD = re.compile(r"\b\w{3,}\b")
+_EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}")
+_CHARGED = ("accusation", "insult", "outrage", "exasperation", "charged")
+_LOUD = ("caps", "profanity", "threat")
+_WORDS = {
+    "negative": "strongly negative sentiment",
+    "caps": "shouting in capitals",
+    "threat": "a threat to cancel, leave or go public",
+    "profanity": "profanity",
+    "charged": "emotionally charged words",
+    "accusation": "an accusation of fraud, theft or lying",
+    "insult": "insults to the staff or the company",
+    "outrage": "moral outrage at how the customer is treated",
+    "exasperation": "the customer has run out of patience",
+    "exclamations": "repeated exclamation marks",
+    "follow_ups": "repeated follow-ups about the same problem",
+    "rising": "the temperature rises over the conversation",
+}
+
+
+@dataclass(frozen=True)
+class _Signals:
+    names: tuple[str, ...]
+    evidence: dict[str, str]
+    score: float
+
+
+class FrustrationDetector:
+    """Scores each customer message, weights later ones more, and adds repeated follow-ups."""
+
+    def __init__(self, config: FrustrationConfig, stopwords: frozenset[str]) -> None:
+        self._config = config
+        self._vader = SentimentIntensityAnalyzer()
+        self._stopwords = stopwords
+        # one alternation per group: a single scan of the message instead of one per pattern
+        self._patterns = {
+            k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in config.patterns.items() if v
+        }
+        self._weights = config.weights.model_dump()
+
+    def _match(self, group: str, folded: str) -> str | None:
+        pattern = self._patterns.get(group)
+        match = pattern.search(folded) if pattern else None
+        return match.group(0)[:60] if match else None
+
+    def _shouting(self, text: str) -> str | None:
+        caps = _CAPS_WORD.findall(text)
+        if len(caps) < self._config.caps_min_words:
+            return None
+        ratio = len(caps) / max(1, len(_WORD.findall(text)))
+        # product names are capitalised nouns; shouting capitalises the small words too
+        small = sum(fold(word) in self._stopwords for word in caps)
+        return " ".join(caps[:5]) if ratio >= self._config.caps_min_ratio or small >= 2 else None
+
+    def _compound(self, text: str, language: str) -> float:
+        # VADER's lexicon is English; on other languages it reads noise, and it is the slowest step
+        return self._vader.polarity_scores(text)["compound"] if language == "en" else 0.0
+
+    def _message(self, text: str, language: str) -> _Signals:
+        folded = fold(text)
+        evidence: dict[str, str] = {}
+        compound = self._compound(text, language)
+        if compound <= self._config.vader_negative:
+            evidence["negative"] = f"{compound:.2f}"
+        if shout := self._shouting(text):
+            evidence["caps"] = shout
+        if bangs := _EXCLAIM.findall(text):
+            evidence["exclamations"] = bangs[0]
+        for group in ("threat", "profanity", *_CHARGED):
+            if found := self._match(group, folded):
+                evidence[group] = found
+        weights = self._weights
+        charged = max((weights[name] for name in _CHARGED if name in evidence), default=0.0)
+        calm = self._match("calm", folded) and not any(n in evidence for n in _LOUD)
+        if compound >= 0.5 or calm:
+            charged /= 2  # a friendly message uses the words lightly ("ridiculous icon, haha")
+        # the strongest charged category counts once; the others add what they add
+        other = sum(weights[name] for name in evidence if name not in _CHARGED)
+        score = min(1.0, other + charged)
+        return _Signals(tuple(evidence), evidence, score)
+
+    def detect(self, ticket: Ticket) -> DetectorResult:
+        """Fires when the conversation's frustration score reaches the threshold."""
+        config = self._config
+        texts = ticket.customer_texts()
+        signals = [self._message(text, ticket.language) for text in texts]
+        n = len(signals)
+        weighted = [
+            s.score * (1 - config.recency_weight * (n - 1 - i) / max(1, n - 1)) for i, s in enumerate(signals)
+        ]
+        peak = max(range(n), key=lambda i: weighted[i])
+        rest = sum(weighted) - weighted[peak]
+        follow_ups = [found for text in texts if (found := self._match("follow_up", fold(text)))]
+        repeats = len(follow_ups) + max(0, n - 1)
+        follow_score = (
+            config.weights.follow_ups * min(1.0, repeats / config.follow_up_min) if follow_ups else 0.0
+        )
+        score = min(1.0, weighted[peak] + 0.25 * rest + follow_score)
+        evidence: dict[str, str] = {}
+        for s in signals:
+            for name in s.names:
+                evidence.setdefault(name, s.evidence[name])
+        if follow_score >= config.weights.follow_ups * 0.99:
+            evidence["follow_ups"] = f"{n} customer messages; {follow_ups[0]}"
+        if n >= 2 and signals[-1].score >= signals[0].score + 0.3:
+            evidence["rising"] = f"{signals[0].score:.2f} -> {signals[-1].score:.2f}"
+        fired = score >= config.threshold
+        near = not fired and score >= config.offer_threshold
+        reasons = tuple(
+            Reason(code=f"frustration.{name}", trigger=Trigger.FRUSTRATION, text=_WORDS[name], evidence=found)
+            for name, found in evidence.items()
+        )
+        return DetectorResult(
+            trigger=Trigger.FRUSTRATION,
+            score=score,
+            fired=fired,
+            near=near,
+            reasons=reasons if fired or near else (),
+        )

@@ -1,0 +1,117 @@
+"""Text folding and the multilingual concept mapping that lets tickets in es/de/fr meet an English KB."""
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+_TOKEN = re.compile(r"[a-z0-9_]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_RESIDUAL_STEM = 6  # unknown words are cut to this many letters: a crude stemmer for every language
+_MIN_COMPOUND = 8  # German-style compounds: a long unknown word may end in a known one
+
+
+@lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """Lower case, accents removed, ß as ss: the form every pattern and lexicon entry is written in."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+class ConceptLexicon:
+    """Maps surface forms in several languages to shared concept tokens (`c_password`)."""
+
+    def __init__(
+        self,
+        concepts: dict[str, str],
+        stopwords: dict[str, str],
+        anomalies: dict[str, str] | None = None,
+        outcomes: Iterable[str] = (),
+    ) -> None:
+        anomalies = anomalies or {}
+        self.anomalies = frozenset(f"c_{name}" for name in anomalies)  # unexpected behaviour markers
+        self.outcomes = frozenset(f"c_{name}" for name in outcomes)  # concepts naming what went wrong
+        concepts = {**concepts, **anomalies}
+        self._exact: dict[str, str] = {}
+        self._prefix: dict[str, str] = {}
+        phrases: list[tuple[str, str]] = []
+        for concept, forms in concepts.items():
+            token = f"c_{concept}"
+            for form in forms.split("|"):
+                if re.search(r"[^a-z0-9*]", form):
+                    phrases.append((form, token))
+                elif form.endswith("*"):
+                    self._prefix[form[:-1]] = token
+                else:
+                    self._exact[form] = token
+        phrases.sort(key=lambda item: len(item[0]), reverse=True)
+        # phrases indexed by their first word: a text is scanned once, word by word, instead of trying
+        # every phrase at every position (the regex alternation cost most of a decision's time)
+        self._by_first: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        for form, token in phrases:
+            first = _WORD.match(form)
+            assert first, f"phrase {form!r} must start with a letter or digit"
+            pattern = re.compile(rf"(?:{form.replace('*', r'[a-z0-9]*')})\b")
+            self._by_first.setdefault(first.group(), []).append((pattern, token))
+        self._stop = frozenset(word for words in stopwords.values() for word in words.split())
+
+    @property
+    def stopwords(self) -> frozenset[str]:
+        """Every language's stopwords, folded."""
+        return self._stop
+
+    def _phrases(self, folded: str) -> str:
+        out: list[str] = []
+        last = 0
+        for word in _WORD.finditer(folded):
+            start = word.start()
+            if start < last:
+                continue
+            for pattern, token in self._by_first.get(word.group(), ()):
+                if hit := pattern.match(folded, start):
+                    out += (folded[last:start], f" {token} ")
+                    last = hit.end()
+                    break
+        out.append(folded[last:])
+        return "".join(out)
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - one lexicon per process; the cache is the point
+    def _word(self, word: str) -> str | None:
+        if word in self._exact:
+            return self._exact[word]
+        for end in range(len(word), 2, -1):
+            token = self._prefix.get(word[:end])
+            if token:
+                return token
+        if len(word) >= _MIN_COMPOUND:
+            for start in range(3, len(word) - 3):
+                tail = word[start:]
+                token = self._exact.get(tail) or self._prefix.get(tail)
+                if token:
+                    return token
+        return None
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - a conversation is decided again at each new message
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """Concept tokens for known words, short stems for unknown ones, nothing for stopwords."""
+        folded = self._phrases(fold(text))
+        out: list[str] = []
+        for word in _TOKEN.findall(folded):
+            if word.startswith("c_"):
+                out.append(word)
+            elif word in self._stop or len(word) < 3 or word.isdigit():
+                continue
+            else:
+                out.append(self._word(word) or word[:_RESIDUAL_STEM])
+        return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def shipped_lexicon() -> ConceptLexicon:
+    """The lexicon that ships with the package (escalation/data/lexicon.json)."""
+    raw = json.loads(resources.files("escalation").joinpath("data/lexicon.json").read_text("utf-8"))
+    return ConceptLexicon(raw["concepts"], raw["stopwords"], raw.get("anomalies"), raw.get("outcomes", ()))
