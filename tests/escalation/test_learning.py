@@ -58,3 +58,26 @@ def test_autonomy_per_day_and_week() -> None:
         tracker.record(ts, escalated)
     assert [d["autonomous_rate"] for d in tracker.per_day()] == [0.5, 1.0]
     assert tracker.per_week()[0]["tickets"] == 3
+
+
+def test_problem_learned_in_english_is_known_in_spanish() -> None:
+    engine = EscalationEngine(build_config(), load_known_issue_rows())
+    english = [
+        "The invoice page shows another customer's invoices with their company address.",
+        "On the invoice page I can see invoices of another customer.",
+        "My invoice page lists invoices that belong to another customer.",
+    ]
+    spanish = ticket("La página de facturas muestra las facturas de otro cliente.")
+    assert Trigger.NOVEL in engine.decide(spanish).triggers
+    for text in english:
+        engine.learn(
+            Resolution(
+                ticket=ticket(text),
+                triggers=(Trigger.NOVEL,),
+                summary="Cache key bug on the invoice page; fixed in release 4.1.",
+                verdict="approved",
+                resolved_at=2,
+            )
+        )
+    assert engine.learning.promoted == 1
+    assert Trigger.NOVEL not in engine.decide(spanish).triggers
