@@ -1,5 +1,6 @@
 """Fixtures of the contract tests: the arbitration pool, its arbitrators, disputes to rule on."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,7 +11,11 @@ from tests.contracts.arbitration_helpers import (
     ETH,
     SESSION_ARBITRATORS,
     Jobs,
+    drain_escrow,
+    everyone,
     new_accounts,
+    pool_owes,
+    rule,
     stake_new,
 )
 
@@ -65,3 +70,66 @@ def reverting_arbitrable(accounts, usdc, registry):
 def jobs(escrow, flow, make_terms, worker):
     """Jobs of the conftest agent and worker, brought to the point a dispute needs."""
     return Jobs(escrow, flow, make_terms, worker)
+
+
+@dataclass(frozen=True)
+class Court:
+    """The session's deployment and its people, as the dispute tests use them, in one fixture."""
+
+    chain: Any
+    usdc: Any
+    escrow: Any
+    oracle: Any
+    registry: Any
+    pool: Any
+    deployer: Any
+    agent: Any
+    worker: Any
+    operators: Any
+    stranger: Any
+    arbitrators: dict[str, Any]
+    jobs: Jobs
+
+    def rule_and_settle(self, dispute_id: int, terms: Any, ruling: int) -> Any:
+        """A unanimous panel rules `ruling`; a stranger settles; returns the settle transaction."""
+        rule(self.pool, self.chain, dispute_id, self.arbitrators, everyone(ruling))
+        return self.escrow.settle(terms.as_abi(), sender=self.stranger)
+
+    def check_books(self, people: list[Any]) -> None:
+        """The pool holds exactly what it owes; the escrow is empty once every credit and fee is out."""
+        assert self.usdc.balanceOf(self.pool) == pool_owes(self.pool, [*self.arbitrators, self.deployer])
+        drain_escrow(self.escrow, people)
+        assert self.usdc.balanceOf(self.escrow) == 0
+
+
+@pytest.fixture
+def court(
+    chain,
+    usdc,
+    escrow,
+    oracle,
+    registry,
+    pool,
+    deployer,
+    agent,
+    worker,
+    operators,
+    stranger,
+    arbitrators,
+    jobs,
+):
+    return Court(
+        chain,
+        usdc,
+        escrow,
+        oracle,
+        registry,
+        pool,
+        deployer,
+        agent,
+        worker,
+        operators,
+        stranger,
+        arbitrators,
+        jobs,
+    )

@@ -10,10 +10,8 @@ from tests.contracts.arbitration_helpers import (
     REFUND_BY_RULING,
     USDC,
     Ruling,
-    drain_escrow,
     everyone,
     fund,
-    pool_owes,
     rule,
 )
 
@@ -49,19 +47,6 @@ class Money:
 
     def change(self, name):
         return self.usdc.balanceOf(self.people[name]) - self.start[name]
-
-
-def _settled(chain, escrow, pool, arbitrators, dispute_id, terms, ruling, settler):
-    """Rules `ruling` with a unanimous panel and settles; returns the settle transaction."""
-    rule(pool, chain, dispute_id, arbitrators, everyone(ruling))
-    return escrow.settle(terms.as_abi(), sender=settler)
-
-
-def _check_books(usdc, escrow, pool, arbitrators, deployer, people):
-    """Pool holds exactly what it owes; the escrow is empty once every credit and fee is out."""
-    assert usdc.balanceOf(pool) == pool_owes(pool, [*arbitrators, deployer])
-    drain_escrow(escrow, people)
-    assert usdc.balanceOf(escrow) == 0
 
 
 # Who may dispute, and when
@@ -220,118 +205,80 @@ def test_dispute_with_the_reward_reverts_when_fee_and_bond_exceed_half_of_it(esc
 # Rulings and the money
 
 
-def test_refund_ruling_on_an_approval_refunds_agent_and_slashes_the_oracle(
-    chain,
-    usdc,
-    deployer,
-    escrow,
-    pool,
-    oracle,
-    registry,
-    agent,
-    worker,
-    operators,
-    stranger,
-    arbitrators,
-    jobs,
-):
-    money = Money(usdc, agent=agent, worker=worker, oracle=oracle)
-    terms, job_id = jobs.verdict(approve=True)
-    assert oracle.verdictAttesters(job_id) == 0b011
-    dispute_id, _ = jobs.dispute(terms, agent)
+def test_refund_ruling_on_an_approval_refunds_agent_and_slashes_the_oracle(court):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker, oracle=court.oracle)
+    terms, job_id = court.jobs.verdict(approve=True)
+    assert court.oracle.verdictAttesters(job_id) == 0b011
+    dispute_id, _ = court.jobs.dispute(terms, court.agent)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.REFUND_AGENT, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, Ruling.REFUND_AGENT)
 
-    assert tx.events.filter(escrow.DisputeSettled) == [
-        escrow.DisputeSettled(job_id, Ruling.REFUND_AGENT, True, True)
+    assert tx.events.filter(court.escrow.DisputeSettled) == [
+        court.escrow.DisputeSettled(job_id, Ruling.REFUND_AGENT, True, True)
     ]
-    assert tx.events.filter(escrow.AgentRefunded) == [
-        escrow.AgentRefunded(job_id, agent, REWARD + PROTOCOL_FEE + BOND, REFUND_BY_RULING)
+    assert tx.events.filter(court.escrow.AgentRefunded) == [
+        court.escrow.AgentRefunded(job_id, court.agent, REWARD + PROTOCOL_FEE + BOND, REFUND_BY_RULING)
     ]
-    assert tx.events.filter(oracle.Slashed) == [oracle.Slashed(job_id, op, SLASH) for op in operators[:2]]
-    assert tx.events.filter(escrow.OracleSlashed) == [escrow.OracleSlashed(job_id, SLASHED, TO_DISPUTER)]
-    assert [oracle.operatorOf(op).stake for op in operators] == [PARAMS.min_stake - SLASH] * 2 + [
+    assert tx.events.filter(court.oracle.Slashed) == [
+        court.oracle.Slashed(job_id, op, SLASH) for op in court.operators[:2]
+    ]
+    assert tx.events.filter(court.escrow.OracleSlashed) == [
+        court.escrow.OracleSlashed(job_id, SLASHED, TO_DISPUTER)
+    ]
+    assert [court.oracle.operatorOf(op).stake for op in court.operators] == [PARAMS.min_stake - SLASH] * 2 + [
         PARAMS.min_stake
     ]
-    assert oracle.verdictAttesters(job_id) == 0
+    assert court.oracle.verdictAttesters(job_id) == 0
     assert money.change("oracle") == -SLASHED
-    assert escrow.creditOf(agent) == TO_DISPUTER
-    assert escrow.protocolFeesAccrued() == TO_TREASURY
-    assert pool.rewardReserve() == 0
-    assert registry.profile(worker).disputesLost == 1
-    assert escrow.jobState(job_id)[0] == JobStatus.REFUNDED
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert court.escrow.creditOf(court.agent) == TO_DISPUTER
+    assert court.escrow.protocolFeesAccrued() == TO_TREASURY
+    assert court.pool.rewardReserve() == 0
+    assert court.registry.profile(court.worker).disputesLost == 1
+    assert court.escrow.jobState(job_id)[0] == JobStatus.REFUNDED
+    court.check_books([court.agent, court.worker, *court.operators])
     # Paid everything, got everything back, and was reimbursed the fee plus a share of the slash.
     assert money.change("agent") == -PARAMS.oracle_fee + TO_DISPUTER - FEE
     assert money.change("worker") == 0
 
 
-def test_pay_ruling_on_an_approval_forfeits_the_agents_bond(
-    chain,
-    usdc,
-    deployer,
-    escrow,
-    pool,
-    oracle,
-    registry,
-    agent,
-    worker,
-    operators,
-    stranger,
-    arbitrators,
-    jobs,
-):
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.verdict(approve=True)
-    dispute_id, _ = jobs.dispute(terms, agent)
+def test_pay_ruling_on_an_approval_forfeits_the_agents_bond(court):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, job_id = court.jobs.verdict(approve=True)
+    dispute_id, _ = court.jobs.dispute(terms, court.agent)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.PAY_WORKER, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, Ruling.PAY_WORKER)
 
-    assert tx.events.filter(escrow.DisputeSettled) == [
-        escrow.DisputeSettled(job_id, Ruling.PAY_WORKER, False, False)
+    assert tx.events.filter(court.escrow.DisputeSettled) == [
+        court.escrow.DisputeSettled(job_id, Ruling.PAY_WORKER, False, False)
     ]
-    assert tx.events.filter(pool.RewardsFunded) == [pool.RewardsFunded(escrow, POOL_SHARE)]
-    assert tx.events.filter(oracle.Slashed) == []
-    assert pool.rewardReserve() == POOL_SHARE
-    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE
-    assert escrow.creditOf(agent) == 0
-    assert registry.profile(worker).completed == 1
-    assert registry.profile(worker).disputesLost == 0
-    assert escrow.jobState(job_id)[0] == JobStatus.PAID
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert tx.events.filter(court.pool.RewardsFunded) == [court.pool.RewardsFunded(court.escrow, POOL_SHARE)]
+    assert tx.events.filter(court.oracle.Slashed) == []
+    assert court.pool.rewardReserve() == POOL_SHARE
+    assert court.escrow.protocolFeesAccrued() == PROTOCOL_FEE
+    assert court.escrow.creditOf(court.agent) == 0
+    assert court.registry.profile(court.worker).completed == 1
+    assert court.registry.profile(court.worker).disputesLost == 0
+    assert court.escrow.jobState(job_id)[0] == JobStatus.PAID
+    court.check_books([court.agent, court.worker, *court.operators])
     assert money.change("worker") == REWARD + BOND - POOL_SHARE
     assert money.change("agent") == -(terms.total + FEE + BOND)
 
 
-def test_split_ruling_on_an_approval_halves_reward_and_protocol_fee(
-    chain,
-    usdc,
-    deployer,
-    escrow,
-    pool,
-    oracle,
-    registry,
-    agent,
-    worker,
-    operators,
-    stranger,
-    arbitrators,
-    jobs,
-):
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.verdict(approve=True)
-    dispute_id, _ = jobs.dispute(terms, agent)
+def test_split_ruling_on_an_approval_halves_reward_and_protocol_fee(court):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, job_id = court.jobs.verdict(approve=True)
+    dispute_id, _ = court.jobs.dispute(terms, court.agent)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.SPLIT, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, Ruling.SPLIT)
 
-    assert tx.events.filter(escrow.DisputeSettled) == [
-        escrow.DisputeSettled(job_id, Ruling.SPLIT, False, False)
+    assert tx.events.filter(court.escrow.DisputeSettled) == [
+        court.escrow.DisputeSettled(job_id, Ruling.SPLIT, False, False)
     ]
-    assert tx.events.filter(oracle.Slashed) == []
-    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE // 2
-    assert pool.rewardReserve() == 0
-    assert registry.profile(worker).disputesLost == 0
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert tx.events.filter(court.oracle.Slashed) == []
+    assert court.escrow.protocolFeesAccrued() == PROTOCOL_FEE // 2
+    assert court.pool.rewardReserve() == 0
+    assert court.registry.profile(court.worker).disputesLost == 0
+    court.check_books([court.agent, court.worker, *court.operators])
     assert money.change("worker") == REWARD // 2
     # The bond comes back; the fee is the price of disputing.
     assert money.change("agent") == -(terms.total + FEE) + (REWARD - REWARD // 2) + (
@@ -339,103 +286,90 @@ def test_split_ruling_on_an_approval_halves_reward_and_protocol_fee(
     )
 
 
-def test_pay_ruling_on_a_rejection_pays_worker_and_slashes_the_oracle(
-    chain, usdc, deployer, escrow, pool, oracle, registry, agent, funded_worker, operators, stranger,
-    arbitrators, jobs,
-):  # fmt: skip
+def test_pay_ruling_on_a_rejection_pays_worker_and_slashes_the_oracle(court, funded_worker):
     worker = funded_worker
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.verdict(approve=False)
-    dispute_id, _ = jobs.dispute(terms, worker)
+    money = Money(court.usdc, agent=court.agent, worker=worker)
+    terms, job_id = court.jobs.verdict(approve=False)
+    dispute_id, _ = court.jobs.dispute(terms, worker)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.PAY_WORKER, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, Ruling.PAY_WORKER)
 
-    assert tx.events.filter(escrow.DisputeSettled) == [
-        escrow.DisputeSettled(job_id, Ruling.PAY_WORKER, True, True)
+    assert tx.events.filter(court.escrow.DisputeSettled) == [
+        court.escrow.DisputeSettled(job_id, Ruling.PAY_WORKER, True, True)
     ]
-    assert tx.events.filter(escrow.WorkerPaid) == [
-        escrow.WorkerPaid(job_id, worker, REWARD + BOND, PROTOCOL_FEE)
+    assert tx.events.filter(court.escrow.WorkerPaid) == [
+        court.escrow.WorkerPaid(job_id, worker, REWARD + BOND, PROTOCOL_FEE)
     ]
-    assert tx.events.filter(oracle.Slashed) == [oracle.Slashed(job_id, op, SLASH) for op in operators[:2]]
-    assert escrow.creditOf(worker) == TO_DISPUTER
-    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE + TO_TREASURY
-    assert registry.profile(worker).completed == 1
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert tx.events.filter(court.oracle.Slashed) == [
+        court.oracle.Slashed(job_id, op, SLASH) for op in court.operators[:2]
+    ]
+    assert court.escrow.creditOf(worker) == TO_DISPUTER
+    assert court.escrow.protocolFeesAccrued() == PROTOCOL_FEE + TO_TREASURY
+    assert court.registry.profile(worker).completed == 1
+    court.check_books([court.agent, worker, *court.operators])
     assert money.change("worker") == REWARD - FEE + TO_DISPUTER
     assert money.change("agent") == -terms.total
 
 
-def test_refund_ruling_on_a_rejection_forfeits_the_workers_bond(
-    chain, usdc, deployer, escrow, pool, oracle, registry, agent, funded_worker, operators, stranger,
-    arbitrators, jobs,
-):  # fmt: skip
+def test_refund_ruling_on_a_rejection_forfeits_the_workers_bond(court, funded_worker):
     worker = funded_worker
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.verdict(approve=False)
-    dispute_id, _ = jobs.dispute(terms, worker)
+    money = Money(court.usdc, agent=court.agent, worker=worker)
+    terms, job_id = court.jobs.verdict(approve=False)
+    dispute_id, _ = court.jobs.dispute(terms, worker)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.REFUND_AGENT, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, Ruling.REFUND_AGENT)
 
-    assert tx.events.filter(escrow.DisputeSettled) == [
-        escrow.DisputeSettled(job_id, Ruling.REFUND_AGENT, False, False)
+    assert tx.events.filter(court.escrow.DisputeSettled) == [
+        court.escrow.DisputeSettled(job_id, Ruling.REFUND_AGENT, False, False)
     ]
-    assert tx.events.filter(oracle.Slashed) == []
-    assert pool.rewardReserve() == POOL_SHARE
-    assert escrow.protocolFeesAccrued() == 0
-    assert registry.profile(worker).disputesLost == 1
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert tx.events.filter(court.oracle.Slashed) == []
+    assert court.pool.rewardReserve() == POOL_SHARE
+    assert court.escrow.protocolFeesAccrued() == 0
+    assert court.registry.profile(worker).disputesLost == 1
+    court.check_books([court.agent, worker, *court.operators])
     assert money.change("worker") == -(FEE + BOND)
     assert money.change("agent") == -PARAMS.oracle_fee + BOND - POOL_SHARE
 
 
-def test_pay_ruling_on_a_rejection_disputed_with_the_reward(
-    chain, usdc, deployer, escrow, pool, oracle, agent, worker, operators, stranger, arbitrators, jobs
-):
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.verdict(approve=False)
-    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+def test_pay_ruling_on_a_rejection_disputed_with_the_reward(court):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, job_id = court.jobs.verdict(approve=False)
+    dispute_id, _ = court.jobs.dispute(terms, court.worker, from_reward=True)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.PAY_WORKER, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, Ruling.PAY_WORKER)
 
-    assert tx.events.filter(escrow.WorkerPaid) == [
-        escrow.WorkerPaid(job_id, worker, REWARD - FEE, PROTOCOL_FEE)
+    assert tx.events.filter(court.escrow.WorkerPaid) == [
+        court.escrow.WorkerPaid(job_id, court.worker, REWARD - FEE, PROTOCOL_FEE)
     ]
-    assert tx.events.filter(escrow.OracleSlashed) == [escrow.OracleSlashed(job_id, SLASHED, TO_DISPUTER)]
-    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE + TO_TREASURY
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert tx.events.filter(court.escrow.OracleSlashed) == [
+        court.escrow.OracleSlashed(job_id, SLASHED, TO_DISPUTER)
+    ]
+    assert court.escrow.protocolFeesAccrued() == PROTOCOL_FEE + TO_TREASURY
+    court.check_books([court.agent, court.worker, *court.operators])
     assert money.change("worker") == REWARD - FEE + TO_DISPUTER
     assert money.change("agent") == -terms.total
 
 
-def test_refund_ruling_on_a_rejection_disputed_with_the_reward_costs_the_agent_at_most_the_fee(
-    chain, usdc, deployer, escrow, pool, agent, worker, operators, stranger, arbitrators, jobs
-):
-    # A worker with no USDC borrowed fee + bond from the reward and lost: the forfeited bond goes
-    # back to the agent whole (no pool share), and the arbitration fee, which nobody else can pay,
-    # is the agent's only extra cost (docs/protocol.md).
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, _ = jobs.verdict(approve=False)
-    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+def test_refund_ruling_on_a_rejection_disputed_with_the_reward_costs_the_agent_at_most_the_fee(court):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, _ = court.jobs.verdict(approve=False)
+    dispute_id, _ = court.jobs.dispute(terms, court.worker, from_reward=True)
 
-    _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.REFUND_AGENT, stranger)
+    court.rule_and_settle(dispute_id, terms, Ruling.REFUND_AGENT)
 
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    court.check_books([court.agent, court.worker, *court.operators])
     assert money.change("worker") == 0
     assert money.change("agent") == -PARAMS.oracle_fee - FEE
 
 
-def test_split_ruling_on_a_rejection_disputed_with_the_reward_charges_only_the_worker(
-    chain, usdc, deployer, escrow, pool, agent, worker, operators, stranger, arbitrators, jobs
-):
-    # A split halves the reward; the worker's fee comes out of the worker's half and its bond, which
-    # was never forfeited, is not taken from the agent's half.
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, _ = jobs.verdict(approve=False)
-    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+def test_split_ruling_on_a_rejection_disputed_with_the_reward_charges_only_the_worker(court):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, _ = court.jobs.verdict(approve=False)
+    dispute_id, _ = court.jobs.dispute(terms, court.worker, from_reward=True)
 
-    _settled(chain, escrow, pool, arbitrators, dispute_id, terms, Ruling.SPLIT, stranger)
+    court.rule_and_settle(dispute_id, terms, Ruling.SPLIT)
 
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    court.check_books([court.agent, court.worker, *court.operators])
     assert money.change("worker") == REWARD // 2 - FEE
     assert money.change("agent") == -terms.total + (REWARD - REWARD // 2) + (PROTOCOL_FEE - PROTOCOL_FEE // 2)
 
@@ -445,22 +379,18 @@ def test_split_ruling_on_a_rejection_disputed_with_the_reward_charges_only_the_w
     [(Ruling.SPLIT, JobStatus.PAID), (Ruling.REFUND_AGENT, JobStatus.REFUNDED)],
     ids=["split", "refund"],
 )
-def test_smallest_reward_a_worker_may_borrow_from_is_paid_only_with_worker_paid(
-    chain, usdc, deployer, escrow, pool, agent, worker, operators, stranger, arbitrators, jobs, ruling, status
-):
-    # At the smallest reward a worker may borrow fee and bond from, a split still repays the loan
-    # from the worker's half: the agent never pays for the worker's dispute unless the worker lost.
+def test_smallest_reward_a_worker_may_borrow_from_is_paid_only_with_worker_paid(court, ruling, status):
     reward = 2 * (FEE + PARAMS.dispute_bond_min)
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.verdict(approve=False, reward=reward)
-    dispute_id, _ = jobs.dispute(terms, worker, from_reward=True)
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, job_id = court.jobs.verdict(approve=False, reward=reward)
+    dispute_id, _ = court.jobs.dispute(terms, court.worker, from_reward=True)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, ruling, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, ruling)
 
-    assert escrow.jobState(job_id)[0] == status
-    paid = tx.events.filter(escrow.WorkerPaid)
+    assert court.escrow.jobState(job_id)[0] == status
+    paid = tx.events.filter(court.escrow.WorkerPaid)
     assert (len(paid) == 1) == (status == JobStatus.PAID)
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    court.check_books([court.agent, court.worker, *court.operators])
     if ruling == Ruling.SPLIT:
         assert money.change("worker") == reward // 2 - FEE > 0
         assert money.change("agent") == -terms.total + (reward - reward // 2) + (
@@ -471,20 +401,20 @@ def test_smallest_reward_a_worker_may_borrow_from_is_paid_only_with_worker_paid(
 
 
 @pytest.mark.parametrize("ruling", [Ruling.PAY_WORKER, Ruling.REFUND_AGENT], ids=["pay", "refund"])
-def test_ruling_after_missed_verification_returns_the_oracle_fee_and_slashes_nobody(
-    chain, usdc, deployer, escrow, pool, oracle, agent, worker, operators, stranger, arbitrators, jobs, ruling
-):
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.submitted()
-    chain.pending_timestamp = escrow.jobState(job_id)[2] + 1
-    dispute_id, _ = jobs.dispute(terms, agent)
+def test_ruling_after_missed_verification_returns_the_oracle_fee_and_slashes_nobody(court, ruling):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, job_id = court.jobs.submitted()
+    court.chain.pending_timestamp = court.escrow.jobState(job_id)[2] + 1
+    dispute_id, _ = court.jobs.dispute(terms, court.agent)
 
-    tx = _settled(chain, escrow, pool, arbitrators, dispute_id, terms, ruling, stranger)
+    tx = court.rule_and_settle(dispute_id, terms, ruling)
 
     paid = ruling == Ruling.PAY_WORKER
-    assert tx.events.filter(escrow.DisputeSettled) == [escrow.DisputeSettled(job_id, ruling, not paid, False)]
-    assert tx.events.filter(oracle.Slashed) == []
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    assert tx.events.filter(court.escrow.DisputeSettled) == [
+        court.escrow.DisputeSettled(job_id, ruling, not paid, False)
+    ]
+    assert tx.events.filter(court.oracle.Slashed) == []
+    court.check_books([court.agent, court.worker, *court.operators])
     if paid:  # the agent disputed and was wrong: its bond goes to the worker, less the pool's share
         assert money.change("worker") == REWARD + BOND - POOL_SHARE
         assert money.change("agent") == -(REWARD + PROTOCOL_FEE + FEE + BOND)
@@ -493,47 +423,33 @@ def test_ruling_after_missed_verification_returns_the_oracle_fee_and_slashes_nob
         assert money.change("agent") == -FEE
 
 
-def test_dispute_without_a_ruling_settles_as_a_split_after_the_timeout(
-    chain,
-    usdc,
-    deployer,
-    escrow,
-    pool,
-    oracle,
-    registry,
-    agent,
-    worker,
-    operators,
-    stranger,
-    arbitrators,
-    jobs,
-):
-    money = Money(usdc, agent=agent, worker=worker)
-    terms, job_id = jobs.verdict(approve=True)
-    dispute_id, _ = jobs.dispute(terms, agent)
-    timeout = escrow.jobState(job_id)[2]
+def test_dispute_without_a_ruling_settles_as_a_split_after_the_timeout(court):
+    money = Money(court.usdc, agent=court.agent, worker=court.worker)
+    terms, job_id = court.jobs.verdict(approve=True)
+    dispute_id, _ = court.jobs.dispute(terms, court.agent)
+    timeout = court.escrow.jobState(job_id)[2]
 
-    chain.pending_timestamp = timeout
-    with reverts(escrow.NothingToSettle, jobId=job_id, status=JobStatus.DISPUTED, notBefore=timeout):
-        escrow.settle(terms.as_abi(), sender=stranger)
-    chain.pending_timestamp = timeout + 1
-    tx = escrow.settle(terms.as_abi(), sender=stranger)
+    court.chain.pending_timestamp = timeout
+    with reverts(court.escrow.NothingToSettle, jobId=job_id, status=JobStatus.DISPUTED, notBefore=timeout):
+        court.escrow.settle(terms.as_abi(), sender=court.stranger)
+    court.chain.pending_timestamp = timeout + 1
+    tx = court.escrow.settle(terms.as_abi(), sender=court.stranger)
 
-    assert tx.events.filter(escrow.DisputeSettled) == [
-        escrow.DisputeSettled(job_id, Ruling.SPLIT, False, False)
+    assert tx.events.filter(court.escrow.DisputeSettled) == [
+        court.escrow.DisputeSettled(job_id, Ruling.SPLIT, False, False)
     ]
-    assert tx.events.filter(oracle.Slashed) == []
-    assert escrow.protocolFeesAccrued() == PROTOCOL_FEE // 2
-    assert registry.profile(worker).disputesLost == 0
-    after = usdc.balanceOf(escrow)
+    assert tx.events.filter(court.oracle.Slashed) == []
+    assert court.escrow.protocolFeesAccrued() == PROTOCOL_FEE // 2
+    assert court.registry.profile(court.worker).disputesLost == 0
+    after = court.usdc.balanceOf(court.escrow)
 
     # A ruling that arrives late is recorded and moves nothing.
-    rule(pool, chain, dispute_id, arbitrators, everyone(Ruling.REFUND_AGENT))
-    assert escrow.disputeOf(job_id)[5:] == (True, Ruling.REFUND_AGENT)
-    assert usdc.balanceOf(escrow) == after
-    with reverts(escrow.NothingToSettle, jobId=job_id, status=JobStatus.PAID):
-        escrow.settle(terms.as_abi(), sender=stranger)
-    _check_books(usdc, escrow, pool, arbitrators, deployer, [agent, worker, *operators])
+    rule(court.pool, court.chain, dispute_id, court.arbitrators, everyone(Ruling.REFUND_AGENT))
+    assert court.escrow.disputeOf(job_id)[5:] == (True, Ruling.REFUND_AGENT)
+    assert court.usdc.balanceOf(court.escrow) == after
+    with reverts(court.escrow.NothingToSettle, jobId=job_id, status=JobStatus.PAID):
+        court.escrow.settle(terms.as_abi(), sender=court.stranger)
+    court.check_books([court.agent, court.worker, *court.operators])
     assert money.change("worker") == REWARD // 2
     assert money.change("agent") == -(terms.total + FEE) + (REWARD - REWARD // 2) + (
         PROTOCOL_FEE - PROTOCOL_FEE // 2
