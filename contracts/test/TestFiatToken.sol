@@ -111,6 +111,7 @@ contract TestFiatToken is IERC20Metadata, IERC20Permit, IERC20Errors, EIP712, No
         emit PauseChanged(false);
     }
 
+    /// @inheritdoc IERC20
     function transfer(address to, uint256 value)
         external
         whenNotPaused
@@ -122,6 +123,7 @@ contract TestFiatToken is IERC20Metadata, IERC20Permit, IERC20Errors, EIP712, No
         return true;
     }
 
+    /// @inheritdoc IERC20
     /// @dev The allowance is lowered even when it is type(uint256).max, as Circle's token does.
     function transferFrom(address from, address to, uint256 value)
         external
@@ -140,6 +142,7 @@ contract TestFiatToken is IERC20Metadata, IERC20Permit, IERC20Errors, EIP712, No
         return true;
     }
 
+    /// @inheritdoc IERC20
     function approve(address spender, uint256 value)
         external
         whenNotPaused
@@ -151,6 +154,7 @@ contract TestFiatToken is IERC20Metadata, IERC20Permit, IERC20Errors, EIP712, No
         return true;
     }
 
+    /// @inheritdoc IERC20Permit
     /// @dev Accepts ERC-1271 signatures from contract holders, and a deadline of type(uint256).max.
     function permit(address holder, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
@@ -167,14 +171,17 @@ contract TestFiatToken is IERC20Metadata, IERC20Permit, IERC20Errors, EIP712, No
         _approve(holder, spender, value);
     }
 
+    /// @inheritdoc IERC20Metadata
     function name() external pure returns (string memory) {
         return "USD Coin";
     }
 
+    /// @inheritdoc IERC20Metadata
     function symbol() external pure returns (string memory) {
         return "USDC";
     }
 
+    /// @inheritdoc IERC20Metadata
     function decimals() external pure returns (uint8) {
         return 6;
     }
@@ -184,23 +191,27 @@ contract TestFiatToken is IERC20Metadata, IERC20Permit, IERC20Errors, EIP712, No
         return "2";
     }
 
+    /// @inheritdoc IERC20
     function totalSupply() external view returns (uint256) {
         return _totalSupply;
     }
 
+    /// @inheritdoc IERC20
     function balanceOf(address account) external view returns (uint256) {
         return _balances[account];
     }
 
+    /// @inheritdoc IERC20
     function allowance(address holder, address spender) external view returns (uint256) {
         return _allowances[holder][spender];
     }
 
-    // solhint-disable-next-line func-name-mixedcase
+    /// @inheritdoc IERC20Permit
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
 
+    /// @inheritdoc IERC20Permit
     function nonces(address holder) public view override(IERC20Permit, Nonces) returns (uint256) {
         return super.nonces(holder);
     }

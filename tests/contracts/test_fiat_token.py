@@ -22,6 +22,7 @@ from devtools.system import (
 from protocol_core.deployment import check_usdc
 from protocol_core.eip712 import sign_permit as sign_permit_offchain
 from protocol_core.enums import JobStatus
+from protocol_core.errors import DeploymentError
 
 IMPLEMENTATION_SLOT = int("360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc", 16)
 AMOUNT = 5 * USDC
@@ -107,6 +108,11 @@ def test_token_reports_native_usdc_metadata(usdc):
 
     assert (usdc.name(), usdc.symbol(), usdc.decimals(), usdc.version()) == ("USD Coin", "USDC", 6, "2")
     assert usdc.eip712Domain()[1:3] == ("USD Coin", "2")
+
+
+def test_deploy_refuses_the_double_on_a_live_network(usdc):
+    with pytest.raises(DeploymentError, match="must use native USDC"):
+        check_usdc(usdc, "polygon:amoy")
 
 
 @pytest.mark.parametrize("listed", ["sender", "recipient"])
