@@ -8,6 +8,7 @@ from typing import Any
 import ape
 from ape import chain as _chain
 from eth_utils import is_address, keccak, to_checksum_address
+from evm_trace import CallType
 
 
 def _normalized(value: Any) -> Any:
@@ -23,15 +24,21 @@ def _normalized(value: Any) -> Any:
 
 
 def _revert_origin(exc: Any) -> tuple[str, bytes] | None:
-    """Address and revert data of the innermost call whose revert the transaction bubbled up."""
+    """Address and revert data of the innermost call whose revert the transaction bubbled up.
+
+    Code reached by DELEGATECALL reverts as its caller (a proxy's implementation as the proxy).
+    """
     txn = getattr(exc, "txn", None)
     txn_hash = getattr(txn, "txn_hash", None) if txn is not None else None
     if txn_hash is None:
         return None
     node = _chain.provider.get_transaction_trace(txn_hash.hex()).get_calltree()
+    address = node.address
     while bubbled := [c for c in node.calls if c.failed and c.returndata == node.returndata]:
         node = bubbled[-1]
-    return to_checksum_address(node.address), bytes(node.returndata)
+        if node.call_type != CallType.DELEGATECALL:
+            address = node.address
+    return to_checksum_address(address), bytes(node.returndata)
 
 
 @contextmanager

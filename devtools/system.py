@@ -15,6 +15,7 @@ USDC = 10**6
 PARAMS = SystemParams()
 REWARD = 40 * USDC
 MAX_UINT = 2**256 - 1
+ZERO_HASH = b"\x00" * 32
 X25519_PLACEHOLDER = keccak(b"x25519 test key")  # registered where no sealed context is exchanged
 
 
@@ -24,6 +25,18 @@ def deploy_local(
     """Deploys the protocol on a local chain, with a fresh TestUSDC unless `token` is given."""
     token = token if token is not None else deployer.deploy(project.TestUSDC)
     return deploy_system(project, deployer, token, params, treasury=str(treasury.address))
+
+
+def deploy_fiat_usdc(project: Any, deployer: Any) -> Any:
+    """A TestFiatToken behind its ERC-1967 proxy, owned by `deployer`; returns the proxy as the token.
+
+    It costs per transfer what Polygon's native USDC costs (proxy, pause and blacklist reads, the
+    allowance written on every transferFrom): the token for gas figures and the demo.
+    """
+    implementation = deployer.deploy(project.TestFiatToken)
+    init = implementation.initialize.encode_input(deployer.address)
+    proxy = deployer.deploy(project.TestFiatTokenProxy, implementation.address, init)
+    return project.TestFiatToken.at(proxy.address)
 
 
 def fund(token: Any, account: Any, amount: int, spender: Any = None) -> None:
@@ -68,4 +81,3 @@ def stake_arbitrators(system: System, arbitrators: Iterable[tuple[Any, int]], fu
     for arbitrator, stake in arbitrators:
         fund(system.token, arbitrator, max(funds, stake), system.arbitrator)
         system.arbitrator.stake(stake, sender=arbitrator)
-ZERO_HASH = b"\x00" * 32
