@@ -64,7 +64,7 @@ class Anvil:
         """Starts anvil (with the saved state, if any) and waits until it listens."""
         self._process = subprocess.Popen(
             ["anvil", "--host", "127.0.0.1", "--port", str(self.port), "--accounts", "20",
-             "--state", str(self._state), "--code-size-limit", "50000"],
+             "--state", str(self._state)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         assert self._process.stdout is not None
