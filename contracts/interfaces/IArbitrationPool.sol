@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IArbitratorV2} from "./IArbitratorV2.sol";
+import {IRandomnessSource} from "./IRandomnessSource.sol";
 
 /// @notice Where a dispute's current round stands. Phases after drawing follow from time.
 enum RoundPhase {
@@ -29,6 +31,14 @@ struct RoundView {
 /// @title Bonded pool of human arbitrators: stake-weighted random panels, commit and reveal votes,
 /// appeals to larger panels, rewards for voting with the final ruling.
 interface IArbitrationPool is IArbitratorV2 {
+    /// @notice What governance sets for rounds opened from now on.
+    struct Parameters {
+        uint96 feePerArbitrator; // token units per seat of a panel
+        uint16 commitMinutes; // length of the commit phase, from the draw
+        uint16 revealMinutes; // length of the reveal phase, after the commit phase
+        uint16 appealMinutes; // how long a tallied ruling may be appealed
+    }
+
     /// @notice Emitted when `arbitrator` changes its stake to `stake`.
     event StakeChanged(address indexed arbitrator, uint256 stake);
 
@@ -41,8 +51,11 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Emitted when round `round` of `disputeId` asks the randomness source for `requestId`.
     event RandomnessRequested(uint256 indexed disputeId, uint256 round, uint256 requestId);
 
-    /// @notice Emitted when `arbitrator` is drawn into round `round` of `disputeId`.
-    event Drawn(uint256 indexed disputeId, uint256 round, address indexed arbitrator);
+    /// @notice Emitted when `arbitrator` is drawn into round `round` of `disputeId`: it commits its
+    /// vote until `commitEnd` and reveals it until `revealEnd` (unix seconds, both inclusive).
+    event Drawn(
+        uint256 indexed disputeId, uint256 round, address indexed arbitrator, uint40 commitEnd, uint40 revealEnd
+    );
 
     /// @notice Emitted when `arbitrator` commits a hidden vote.
     event VoteCommitted(uint256 indexed disputeId, uint256 round, address indexed arbitrator);
@@ -131,7 +144,9 @@ interface IArbitrationPool is IArbitratorV2 {
     /// example the pool's share of a forfeited dispute bond).
     function fundRewards(uint256 amount) external;
 
-    /// @notice Draws the current round's panel from the committed randomness; anyone may call.
+    /// @notice Draws the current round's panel from the committed randomness and starts its commit
+    /// phase; anyone may call. Each seat is announced by `Drawn`, with the round's deadlines. When the
+    /// randomness can no longer be read, it is requested again instead (`RandomnessRequested`).
     function draw(uint256 disputeId) external;
 
     /// @notice A drawn arbitrator commits keccak256(abi.encode(disputeId, round, arbitrator, choice, salt)).
@@ -161,4 +176,58 @@ interface IArbitrationPool is IArbitratorV2 {
         external
         pure
         returns (bytes32);
+
+    /// @notice Sets the fee per seat and the phase durations of rounds opened from now on (a round
+    /// keeps the fee it was opened with). Governance only.
+    function setParameters(Parameters calldata parameters_) external;
+
+    /// @notice The fee per seat and phase durations of new rounds (governance).
+    function parameters()
+        external
+        view
+        returns (uint96 feePerArbitrator, uint16 commitMinutes, uint16 revealMinutes, uint16 appealMinutes);
+
+    /// @notice Funds waiting to top up the next dispute's first panel.
+    function rewardReserve() external view returns (uint256);
+
+    /// @notice `arbitrator`'s drawable stake and the part of it locked by draws, its stake being
+    /// unstaked and when that unlocks, and its rewards not yet withdrawn.
+    function arbitratorOf(address arbitrator)
+        external
+        view
+        returns (uint256 staked, uint256 locked, uint256 unstaking, uint40 unlockAt, uint256 rewards);
+
+    /// @notice The sum of all drawable stake.
+    function totalStake() external view returns (uint256);
+
+    /// @notice The staking and fee token.
+    function token() external view returns (IERC20);
+
+    /// @notice Where draws get their randomness.
+    function randomness() external view returns (IRandomnessSource);
+
+    /// @notice Least stake an arbitrator may hold (0 aside, which means leaving).
+    function minStake() external view returns (uint96);
+
+    /// @notice Most stake one arbitrator may hold, so that no one dominates draws.
+    function maxStake() external view returns (uint96);
+
+    /// @notice Stake locked per seat drawn; lost when voting against the final ruling or not revealing.
+    function lockPerDraw() external view returns (uint96);
+
+    /// @notice Seconds between `requestUnstake` and the withdrawal of the unstaked tokens.
+    function unstakeDelay() external view returns (uint40);
+
+    /// @notice Rounds a dispute may have; the last round's ruling is final at once.
+    function maxRounds() external view returns (uint8);
+
+    /// @notice Size of the first panel; each appeal draws 2n + 1.
+    function FIRST_PANEL() external view returns (uint8);
+
+    /// @notice Gas given to the arbitrable's `rule`, so that a callback that burns gas cannot jam execution.
+    function RULE_CALLBACK_GAS() external view returns (uint256);
+
+    /// @notice A round whose panel cannot be drawn for this long lapses at `executeRuling`: an appeal
+    /// round falls back to the previous ruling (its fee goes to the previous panel); a first round rules 0.
+    function DRAW_TIMEOUT() external view returns (uint40);
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IArbitrableV2} from "./IArbitrableV2.sol";
-import {Requirements} from "./IWorkerRegistry.sol";
+import {IArbitratorV2} from "./IArbitratorV2.sol";
+import {IWorkerRegistry, Requirements} from "./IWorkerRegistry.sol";
 
 /// @notice Lifecycle of an escalated ticket. The order is the order of progress: a status never
 /// moves to a lower value.
@@ -219,7 +221,7 @@ interface IJobEscrow is IArbitrableV2 {
     function withdraw(address to) external returns (uint256 amount);
 
     /// @notice The fees a job with `reward` must carry now.
-    function quote(uint96 reward) external view returns (uint64 oracleFee, uint64 protocolFee);
+    function quote(uint96 reward) external view returns (uint64 jobOracleFee, uint64 jobProtocolFee);
 
     /// @notice The stored status, worker and current deadline of `jobId` (see docs/protocol.md).
     function jobState(bytes32 jobId) external view returns (JobStatus status, address worker, uint40 deadline);
@@ -247,4 +249,72 @@ interface IJobEscrow is IArbitrableV2 {
 
     /// @notice Protocol fees accrued and not yet collected.
     function protocolFeesAccrued() external view returns (uint96);
+
+    /// @notice Sets the fees of jobs posted from now on: `protocolFeeBps_` basis points of the reward
+    /// (at most `MAX_PROTOCOL_FEE_BPS`) and a flat `oracleFee_` (at most `maxOracleFee`). Jobs
+    /// already posted keep the fees they were quoted. Governance only.
+    function setFees(uint16 protocolFeeBps_, uint64 oracleFee_) external;
+
+    /// @notice Sets where protocol fees go from now on; not the zero address. Governance only.
+    function setTreasury(address treasury_) external;
+
+    /// @notice Stops (`true`) or resumes new jobs; acceptance, evidence, verdicts, settlement,
+    /// refunds and withdrawals never stop. Governance only.
+    function setPaused(bool paused_) external;
+
+    /// @notice Protocol fee of new jobs, in basis points of the reward (governance).
+    function protocolFeeBps() external view returns (uint16);
+
+    /// @notice Flat oracle fee of new jobs, in token units (governance).
+    function oracleFee() external view returns (uint64);
+
+    /// @notice Whether new jobs are stopped (governance).
+    function paused() external view returns (bool);
+
+    /// @notice Where collected protocol fees go (governance).
+    function treasury() external view returns (address);
+
+    /// @notice The settlement token (USDC on Polygon).
+    function token() external view returns (IERC20);
+
+    /// @notice Where eligibility is checked and reputation is written.
+    function registry() external view returns (IWorkerRegistry);
+
+    /// @notice The verification oracle: the only caller of `recordVerdict`, slashed when a ruling
+    /// overturns its verdict.
+    function oracle() external view returns (address);
+
+    /// @notice Decides disputes (ERC-792); the bonded arbitration pool by default.
+    function arbitrator() external view returns (IArbitratorV2);
+
+    /// @notice Seconds the oracle has from evidence submission to a final verdict.
+    function verificationWindow() external view returns (uint32);
+
+    /// @notice Highest flat oracle fee governance can set, in token units (fixed at deployment).
+    function maxOracleFee() external view returns (uint64);
+
+    /// @notice Least dispute bond, in token units.
+    function disputeBondMin() external view returns (uint96);
+
+    /// @notice Dispute bond as basis points of the reward, when above the minimum.
+    function disputeBondBps() external view returns (uint16);
+
+    /// @notice Share of a forfeited bond, in basis points, that goes to the arbitrators' reward reserve.
+    function bondPoolShareBps() external view returns (uint16);
+
+    /// @notice Share of slashed oracle stake, after the disputer's fee is reimbursed, that goes to the
+    /// disputer (the wronged party), in basis points; the rest goes to the protocol.
+    function wrongedShareBps() external view returns (uint16);
+
+    /// @notice Highest protocol fee governance can set: 10 % of the reward.
+    function MAX_PROTOCOL_FEE_BPS() external view returns (uint16);
+
+    /// @notice Longest challenge window a job may ask for.
+    function MAX_CHALLENGE_WINDOW() external view returns (uint32);
+
+    /// @notice A dispute without a ruling after this long settles as a split, so money never sticks.
+    function DISPUTE_TIMEOUT() external view returns (uint40);
+
+    /// @notice ERC-1497 meta-evidence id shared by all jobs; the evidence group of a job is its id.
+    function META_EVIDENCE_ID() external view returns (uint256);
 }

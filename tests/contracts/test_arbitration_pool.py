@@ -99,10 +99,11 @@ def test_draw_seats_three_distinct_staked_arbitrators_and_locks_each(
 
     assert len(panel) == 3 == len(set(panel))
     assert set(panel) <= set(arbitrators)
-    assert tx.events == [pool.Drawn(dispute_id, 0, a) for a in panel]
     for address in panel:
         assert pool.arbitratorOf(address)[:2] == (ARBITRATOR_STAKE, LOCK)
     drawn_at = chain.blocks[tx.block_number].timestamp
+    commit_end, reveal_end = drawn_at + COMMIT_SECONDS, drawn_at + COMMIT_SECONDS + REVEAL_SECONDS
+    assert tx.events == [pool.Drawn(dispute_id, 0, a, commit_end, reveal_end) for a in panel]
     view = pool.roundOf(dispute_id, 0)
     assert (view.panelSize, view.commitEnd, view.revealEnd) == (
         3,

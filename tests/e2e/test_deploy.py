@@ -1,4 +1,5 @@
-"""Deployment: the click group run as a real process against a real anvil, and its token checks."""
+"""Deployment: the click group run as a real process against a real anvil, its token checks, and the
+contract-size limit (EIP-170) that both the contracts and the test chains must keep."""
 
 import json
 
@@ -8,6 +9,9 @@ from devtools.chain import Anvil
 from devtools.protocol import run_deploy
 from protocol_core.deployment import check_usdc, settlement_token
 from protocol_core.errors import DeploymentError
+
+EIP170_LIMIT = 24_576  # bytes of runtime code a contract may have, on Polygon PoS as on Ethereum
+DEPLOYABLE = ("JobEscrow", "ArbitrationPool", "VerificationOracle", "WorkerRegistry", "BlockhashRandomness")
 
 
 @pytest.fixture
@@ -52,3 +56,21 @@ def test_token_that_is_not_usdc_is_refused(project, deployer):
 def test_local_network_gets_a_fresh_test_usdc(project, deployer):
     token = settlement_token(project, deployer, "polygon:local")
     assert (token.symbol(), token.decimals()) == ("USDC", 6)
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE)
+def test_deployable_contract_fits_the_eip170_limit(project, name):
+    size = len(bytes.fromhex(project.get_contract(name).contract_type.runtime_bytecode.bytecode[2:]))
+    assert size <= EIP170_LIMIT, f"{name} is {size} bytes of runtime code, over EIP-170's {EIP170_LIMIT}"
+
+
+@pytest.mark.parametrize(("size", "deploys"), [(EIP170_LIMIT, True), (EIP170_LIMIT + 1, False)])
+def test_test_chain_refuses_code_over_the_eip170_limit(chain, deployer, size, deploys):
+    # Creation code that returns `size` zero bytes: PUSH3 size, PUSH1 0, RETURN. Sent raw, with its
+    # own gas, so that no estimate stops it before the chain decides.
+    initcode = b"\x62" + size.to_bytes(3, "big") + b"\x60\x00\xf3"
+    web3 = chain.provider.web3
+    tx_hash = web3.eth.send_transaction({"from": str(deployer.address), "data": initcode, "gas": 10_000_000})
+    receipt = web3.eth.wait_for_transaction_receipt(tx_hash)
+    assert receipt.status == int(deploys)
+    assert len(web3.eth.get_code(receipt.contractAddress)) == (size if deploys else 0)

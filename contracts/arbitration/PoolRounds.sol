@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IArbitrableV2} from "../interfaces/IArbitrableV2.sol";
+import {IArbitrationPool, RoundPhase, RoundView} from "../interfaces/IArbitrationPool.sol";
+import {IArbitratorV2} from "../interfaces/IArbitratorV2.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
+import {PoolStaking} from "./PoolStaking.sol";
+
+/// @title PoolRounds
+/// @notice Disputes and their rounds: opening a dispute, appeals to larger panels, drawing a panel
+/// from committed randomness, and the phases that time moves a round through.
+abstract contract PoolRounds is PoolStaking {
+    using SafeERC20 for IERC20;
+
+    struct Dispute {
+        address arbitrable;
+        uint8 round; // index of the current round
+        uint8 ruling; // of the last tally
+        bool tied;
+        bool isFinal;
+        bool delivered;
+    }
+
+    struct Round {
+        uint56 fee; // up to 7.2e16 token units
+        uint40 drawBy; // after this an undrawn round lapses (see executeRuling)
+        uint8 panelSize;
+        uint8[3] votes;
+        uint40 commitEnd; // 0 until drawn
+        uint40 revealEnd;
+        uint40 appealEnd; // 0 until tallied
+        uint256 randomnessRequest;
+        address[] panel;
+    }
+
+    /// @inheritdoc IArbitrationPool
+    uint8 public constant FIRST_PANEL = 3;
+    /// @inheritdoc IArbitrationPool
+    uint40 public constant DRAW_TIMEOUT = 1 days;
+
+    uint256 internal constant CHOICES = 2;
+    // A vote slot holds 0 (not drawn), DRAWN, a commitment, or REVEALED + choice.
+    uint256 internal constant DRAWN = 1;
+    uint256 internal constant REVEALED = 2;
+    uint256 internal constant RESERVED = REVEALED + CHOICES; // commitments must be above this
+
+    /// @inheritdoc IArbitrationPool
+    IRandomnessSource public immutable randomness;
+    /// @inheritdoc IArbitrationPool
+    uint8 public immutable maxRounds;
+
+    /// @inheritdoc IArbitrationPool
+    Parameters public parameters;
+    /// @inheritdoc IArbitrationPool
+    uint256 public rewardReserve;
+
+    uint256 private _disputeCount;
+    mapping(uint256 disputeId => Dispute) internal _disputes;
+    mapping(uint256 disputeId => mapping(uint256 round => Round)) internal _rounds;
+    mapping(uint256 disputeId => mapping(uint256 round => mapping(address arbitrator => uint256))) internal _votes;
+
+    constructor(IRandomnessSource randomness_, uint8 maxRounds_, Parameters memory parameters_) {
+        randomness = randomness_;
+        maxRounds = maxRounds_;
+        _setParameters(parameters_);
+    }
+
+    /// @inheritdoc IArbitratorV2
+    function createDispute(uint256 choices, bytes calldata extraData, IERC20 feeToken, uint256 feeAmount)
+        external
+        nonReentrant
+        returns (uint256 disputeId)
+    {
+        if (choices != CHOICES) revert UnsupportedChoices(choices);
+        uint256 cost = arbitrationCost(extraData, feeToken);
+        if (feeAmount < cost) revert FeeNotAccepted(address(feeToken), feeAmount, cost);
+        disputeId = ++_disputeCount;
+        _disputes[disputeId].arbitrable = msg.sender;
+        emit DisputeCreation(disputeId, IArbitrableV2(msg.sender));
+        uint256 reserve = rewardReserve;
+        rewardReserve = 0;
+        _openRound(disputeId, 0, FIRST_PANEL, feeAmount + reserve);
+        token.safeTransferFrom(msg.sender, address(this), feeAmount);
+    }
+
+    /// @inheritdoc IArbitratorV2
+    function appeal(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _disputes[disputeId];
+        if (msg.sender != d.arbitrable) revert NotArbitrable(disputeId, msg.sender);
+        _requirePhase(disputeId, RoundPhase.Appealable);
+        uint256 round = d.round;
+        Round storage r = _rounds[disputeId][round];
+        if (round + 1 >= maxRounds) revert NoMoreAppeals(disputeId, maxRounds);
+        if (block.timestamp > r.appealEnd) revert WrongPhase(disputeId, RoundPhase.Final, RoundPhase.Appealable);
+        uint256 cost = appealCost(disputeId);
+        d.round = uint8(round + 1);
+        emit AppealDecision(disputeId, IArbitrableV2(msg.sender));
+        _openRound(disputeId, round + 1, 2 * r.panelSize + 1, cost);
+        token.safeTransferFrom(msg.sender, address(this), cost);
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function fundRewards(uint256 amount) external nonReentrant {
+        rewardReserve += amount;
+        emit RewardsFunded(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function draw(uint256 disputeId) external nonReentrant {
+        _requirePhase(disputeId, RoundPhase.Drawing);
+        uint256 round = _disputes[disputeId].round;
+        Round storage r = _rounds[disputeId][round];
+        (bool ready, bool expired, uint256 seed) = randomness.result(r.randomnessRequest);
+        if (expired) {
+            r.randomnessRequest = randomness.request();
+            emit RandomnessRequested(disputeId, round, r.randomnessRequest);
+            return;
+        }
+        if (!ready) revert RandomnessNotReady(disputeId, r.randomnessRequest);
+        uint256 needed = r.panelSize;
+        (address[] memory seated, uint256 drawn) = _sortition(seed, disputeId, round, needed);
+        if (drawn < needed) revert NotEnoughArbitrators(disputeId, drawn, needed);
+        Parameters memory p = parameters;
+        uint40 commitEnd = uint40(block.timestamp) + uint40(p.commitMinutes) * 60;
+        uint40 revealEnd = commitEnd + uint40(p.revealMinutes) * 60;
+        r.commitEnd = commitEnd;
+        r.revealEnd = revealEnd;
+        r.panel = seated; // all `needed` seats; writes the length once instead of a push per seat
+        mapping(address => uint256) storage votes = _votes[disputeId][round];
+        for (uint256 i = 0; i < needed; ++i) {
+            address arbitrator = seated[i];
+            votes[arbitrator] = DRAWN;
+            emit Drawn(disputeId, round, arbitrator, commitEnd, revealEnd);
+        }
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function setParameters(Parameters calldata parameters_) external onlyOwner {
+        _setParameters(parameters_);
+    }
+
+    /// @inheritdoc IArbitratorV2
+    function arbitrationCost(bytes calldata, IERC20 feeToken) public view returns (uint256) {
+        if (feeToken != token) revert FeeNotAccepted(address(feeToken), 0, 0);
+        return uint256(parameters.feePerArbitrator) * FIRST_PANEL;
+    }
+
+    /// @inheritdoc IArbitratorV2
+    function appealCost(uint256 disputeId) public view returns (uint256) {
+        Dispute storage d = _disputes[disputeId];
+        return uint256(parameters.feePerArbitrator) * (2 * uint256(_rounds[disputeId][d.round].panelSize) + 1);
+    }
+
+    /// @inheritdoc IArbitratorV2
+    function currentRuling(uint256 disputeId) external view returns (uint256, bool, bool) {
+        Dispute storage d = _disputes[disputeId];
+        return (d.ruling, d.tied, false);
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function phase(uint256 disputeId) public view returns (RoundPhase) {
+        Dispute storage d = _disputes[disputeId];
+        if (d.arbitrable == address(0)) return RoundPhase.None;
+        if (d.isFinal) return RoundPhase.Final;
+        Round storage r = _rounds[disputeId][d.round];
+        if (r.commitEnd == 0) return RoundPhase.Drawing;
+        if (block.timestamp <= r.commitEnd) return RoundPhase.Commit;
+        if (block.timestamp <= r.revealEnd) return RoundPhase.Reveal;
+        if (r.appealEnd == 0) return RoundPhase.Tally;
+        return RoundPhase.Appealable;
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function roundOf(uint256 disputeId, uint256 round) external view returns (RoundView memory) {
+        Round storage r = _rounds[disputeId][round];
+        return RoundView(
+            r.fee, r.panelSize, r.votes, r.drawBy, r.commitEnd, r.revealEnd, r.appealEnd, r.panel
+        );
+    }
+
+    function _requirePhase(uint256 disputeId, RoundPhase expected) internal view {
+        RoundPhase actual = phase(disputeId);
+        if (actual != expected) revert WrongPhase(disputeId, actual, expected);
+    }
+
+    function _openRound(uint256 disputeId, uint256 round, uint256 panelSize, uint256 fee) private {
+        Round storage r = _rounds[disputeId][round];
+        r.fee = SafeCast.toUint56(fee);
+        r.drawBy = uint40(block.timestamp) + DRAW_TIMEOUT;
+        r.panelSize = uint8(panelSize);
+        // The randomness source is immutable; its id is only known from the call.
+        // slither-disable-next-line reentrancy-no-eth
+        uint256 request = randomness.request();
+        r.randomnessRequest = request;
+        emit RandomnessRequested(disputeId, round, request);
+    }
+
+    function _setParameters(Parameters memory p) private {
+        parameters = p;
+        emit ParametersChanged(p.feePerArbitrator, p.commitMinutes, p.revealMinutes, p.appealMinutes);
+    }
+
+}
