@@ -9,10 +9,11 @@ the documented rules of disputes, bonds, loans from the reward and slashing.
 from dataclasses import dataclass, replace
 
 import pytest
-from arbitration_helpers import Ruling
-from conftest import JobStatus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from protocol_core.enums import JobStatus
+from protocol_core.enums import RulingOption as Ruling
 
 UINT64 = 2**64 - 1
 UINT96 = 2**96 - 1
