@@ -36,9 +36,9 @@ bench: setup
 	$(BIN)/python bench/oracle.py
 
 lint: setup
-	$(BIN)/ruff check protocol_core oracle_node scripts tests bench tools
-	$(BIN)/ruff format --check protocol_core oracle_node scripts tests bench tools
-	$(BIN)/mypy protocol_core oracle_node
+	$(BIN)/ruff check protocol_core runtime oracle_node scripts tests bench tools
+	$(BIN)/ruff format --check protocol_core runtime oracle_node scripts tests bench tools
+	$(BIN)/mypy protocol_core runtime oracle_node
 	$(BIN)/python tools/slither.py
 
 clean:
