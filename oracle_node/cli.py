@@ -1,9 +1,6 @@
-"""`oracle-node`: options become Settings; `run` builds the node and serves until a signal."""
+"""`oracle-node`: options become Settings; `run` builds the daemon and serves until a signal."""
 
-import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -11,12 +8,11 @@ import click
 from pydantic import ValidationError
 
 from protocol_core.errors import ProtocolError
+from runtime.errors import DaemonError
+from runtime.logs import configure_logging
+from runtime.settings import first_problem
 
-from .errors import NodeError
-from .logs import configure_logging
 from .settings import NodeSettings
-
-log = logging.getLogger("oracle_node")
 
 
 @click.group()
@@ -50,31 +46,18 @@ def run(config_file: Path | None, **options: Any) -> None:
     try:
         settings = NodeSettings.load(config_file, **overrides)
     except ValidationError as error:
-        _fail(f"invalid settings: {_first_problem(error)}")
+        _fail(f"invalid settings: {first_problem(error)}")
     configure_logging(settings.log_level)
     try:
         from .wiring import build
 
-        runtime = build(settings)
-    except (NodeError, ProtocolError) as error:
+        daemon = build(settings)
+    except (DaemonError, ProtocolError) as error:
         _fail(str(error))
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    runtime.health.start()
-    log.info("serving health and metrics", extra={"port": runtime.health.port})
     try:
-        runtime.node.run(stop)
-    except (NodeError, ProtocolError) as error:
+        daemon.serve()
+    except (DaemonError, ProtocolError) as error:
         _fail(str(error))
-    finally:
-        runtime.health.stop()
-    log.info("stopped")
-
-
-def _first_problem(error: ValidationError) -> str:
-    problem = error.errors()[0]
-    return f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
 
 
 def _fail(message: str) -> NoReturn:

@@ -1,7 +1,13 @@
-"""Errors of the oracle node; each message says what was wrong and what to do."""
+"""Errors of the oracle node; each message says what was wrong and what to do.
+
+Errors every daemon can meet (the chain, the keystore, the settings, the database) are in
+runtime.errors; NodeError is one of the runtime's DaemonErrors.
+"""
+
+from runtime.errors import DaemonError
 
 
-class NodeError(Exception):
+class NodeError(DaemonError):
     """Base class of the node's errors; messages say what was wrong and what to do about it."""
 
 
@@ -27,26 +33,6 @@ class TransientVerificationError(NodeError):
 
 class HelpdeskAuthError(NodeError):
     """The helpdesk refused the node's credentials: a configuration error, not the worker's fault."""
-
-
-class ConfigError(NodeError):
-    """The settings cannot work (unknown network, no RPC, no deployment, no contract at an address)."""
-
-
-class KeystoreError(NodeError):
-    """The signing key cannot be loaded (unknown alias, missing or wrong passphrase)."""
-
-
-class ChainUnavailable(NodeError):
-    """The RPC cannot be reached or answered with an error; the node waits and retries."""
-
-
-class RpcError(ChainUnavailable):
-    """The RPC answered a request with an error (a range too wide, a rate limit...)."""
-
-
-class WrongDeployment(NodeError):
-    """The database belongs to another chain or escrow."""
 
 
 class HelpdeskConfigError(NodeError):

@@ -1,30 +1,24 @@
-"""The node's loop: ingest, reconcile with the contracts, verify, attest, follow transactions."""
+"""The node's pass: ingest, reconcile with the contracts, verify, attest, follow transactions.
+
+The loop around it (retries, health, signals) is the runtime's Daemon; this is its Service.
+"""
 
 import logging
 import threading
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import dataclass
-from typing import Literal
 
-from .chain import Chain
-from .errors import ChainUnavailable, WrongDeployment
-from .health import HealthServer
+from runtime.chain import Chain
+from runtime.cursor import LogCursor
+from runtime.daemon import Progress
+from runtime.network import Confirmations
+from runtime.sender import Sender
+from runtime.tracking import Tracker
+
+from .events import EscrowEvent
 from .metrics import NodeMetrics
 from .pipeline import Pipeline
-from .sender import Sender
-from .tracking import Tracker
-from .watcher import Watcher
 
 log = logging.getLogger(__name__)
-READY_LAG = 3  # blocks behind the head that still count as caught up
-
-
-@dataclass(frozen=True)
-class Pacing:
-    """How the loop waits and retries."""
-
-    confirmations: int | Literal["finalized"]
-    poll_interval: float  # idle wait between passes
 
 
 class OracleNode:
@@ -33,85 +27,52 @@ class OracleNode:
     def __init__(
         self,
         chain: Chain,
-        watcher: Watcher,
+        cursor: LogCursor[EscrowEvent],
         sender: Sender,
         tracker: Tracker,
         pipeline: Pipeline,
         metrics: NodeMetrics,
-        health: HealthServer,
-        pacing: Pacing,
+        confirmations: Confirmations,  # depth before acting on evidence, or the `finalized` tag
     ) -> None:
-        self._chain, self._watcher, self._sender, self._tracker = chain, watcher, sender, tracker
-        self._metrics, self._health, self._pacing = metrics, health, pacing
-        self._pipeline = pipeline
-        self._chain_id = 0
+        self._chain, self._cursor, self._sender, self._tracker = chain, cursor, sender, tracker
+        self._pipeline, self._metrics, self._confirmations = pipeline, metrics, confirmations
 
-    def run(self, stop: threading.Event) -> None:
-        """Runs passes until `stop` is set; an unreachable RPC is waited out, never fatal."""
-        backoff = self._pacing.poll_interval
-        started = False
-        while not stop.is_set():
-            try:
-                if not started:
-                    self._start()
-                    started = True
-                busy = self.run_once()
-                backoff = self._pacing.poll_interval
-            except ChainUnavailable as error:
-                self._health.set_ready(False, str(error))
-                log.warning("chain unavailable, retrying in %.1fs: %s", backoff, error)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            except WrongDeployment:
-                raise
-            except Exception:  # a bug or a surprise from the RPC: the pass is redone from the database
-                self._health.set_ready(False, "last pass failed; see the log")
-                log.exception("pass failed, retrying in %.1fs", backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            finally:
-                self._health.beat()
-            if not busy:
-                self._idle(stop)
-        self._pipeline.close()
+    def start(self) -> None:
+        """Checks that the database is this deployment's and resumes where the last run stopped."""
+        chain_id = self._chain.chain_id()
+        self._cursor.bind(chain_id, self._sender.address)
+        self._pipeline.start(chain_id)  # verifications of a previous run died with it
+        self._sender.start(chain_id)
+        log.info("node started", extra={"operator": self._sender.address, "chain_id": chain_id})
 
-    def _start(self) -> None:
-        self._chain_id = self._chain.chain_id()
-        self._watcher.check_deployment(self._chain_id, self._sender.address)
-        self._pipeline.start(self._chain_id)  # verifications of a previous run died with it
-        self._sender.start()
-        log.info("node started", extra={"operator": self._sender.address, "chain_id": self._chain_id})
-
-    def run_once(self) -> bool:
-        """One pass; returns whether anything happened (the loop then goes again without waiting)."""
+    def run_once(self) -> Progress:
+        """One pass; busy when anything happened (the loop then goes again without waiting)."""
         head = self._chain.head()
         self._pipeline.new_pass()  # block hashes are cached for one pass only
-        new = self._watcher.poll(head, self._chain_id, self._sender.address)
+        new = self._cursor.poll(head)
         started = self._pipeline.dispatch(self._safe_head(head))
         decided = self._pipeline.collect(head)
         mined = self._tracker.tick(head)
         for done in mined:
             if done.succeeded:
                 self._metrics.attestation_latency_seconds.observe(done.seconds_since_seen)
-        cursor = self._watcher.cursor()
-        self._metrics.head_block.set(head)
-        self._metrics.cursor_block.set(cursor)
-        self._metrics.lag_blocks.set(head - cursor)
-        self._health.set_ready(head - cursor <= READY_LAG, f"{head - cursor} blocks behind the head")
-        return bool(new or started or decided or mined)
+        ready, detail = self._metrics.position(head, self._cursor.position())
+        return Progress(busy=bool(new or started or decided or mined), ready=ready, detail=detail)
 
-    def _idle(self, stop: threading.Event) -> None:
-        """Waits one poll interval, or less when a verification finishes first."""
+    def idle(self, stop: threading.Event, seconds: float) -> None:
+        """Waits `seconds`, or less when a verification finishes first."""
         futures = self._pipeline.futures()
         if futures:
-            wait(futures, timeout=self._pacing.poll_interval, return_when=FIRST_COMPLETED)
+            wait(futures, timeout=seconds, return_when=FIRST_COMPLETED)
         else:
-            stop.wait(self._pacing.poll_interval)
+            stop.wait(seconds)
+
+    def close(self) -> None:
+        """Stops the verifiers."""
+        self._pipeline.close()
 
     def _safe_head(self, head: int) -> int:
-        if self._pacing.confirmations == "finalized":
+        if self._confirmations == "finalized":
             block = self._chain.block("finalized")
             return block.number if block is not None else -1
-        return head - self._pacing.confirmations
+        return head - self._confirmations

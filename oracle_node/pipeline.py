@@ -7,13 +7,17 @@ from typing import Any
 
 from sqlalchemy import Engine, Row
 
+from protocol_core.enums import JobStatus
 from protocol_core.terms import JobTerms
+from runtime.chain import Chain
+from runtime.errors import ChainUnavailable
+from runtime.sender import Call, Sender
 
-from .chain import SUBMITTED, Chain, VerificationContext
+from .attestations import Attestation, claim
+from .contracts import OracleContracts, VerificationContext, attest_call
 from .dispatch import VerificationBackend
-from .errors import ChainUnavailable, TransientVerificationError
+from .errors import TransientVerificationError
 from .metrics import NodeMetrics
-from .sender import Attestation, Sender
 from .store import EvidenceState
 from .verdicts import Verdict, VerificationRequest
 from .work_items import Decided, WorkItems
@@ -28,7 +32,7 @@ class Pipeline:
 
     def __init__(
         self,
-        chain: Chain,
+        contracts: OracleContracts,
         engine: Engine,
         sender: Sender,
         verifiers: VerificationBackend,
@@ -37,7 +41,8 @@ class Pipeline:
         retry_backoff: float,  # first wait after a transient verification failure; doubles, capped
         gas_margin: int,  # added to the dry run's estimate: the attestation may end up final
     ) -> None:
-        self._chain, self._sender, self._verifiers, self._metrics = chain, sender, verifiers, metrics
+        self._contracts, self._sender, self._verifiers, self._metrics = contracts, sender, verifiers, metrics
+        self._chain: Chain = contracts.chain
         self._items = WorkItems(engine, metrics, retry_backoff)
         self._max_in_flight, self._gas_margin = in_flight, gas_margin
         self._chain_id = 0
@@ -67,7 +72,7 @@ class Pipeline:
         if room <= 0:
             return 0
         rows = self._items.take(safe, room, running=list(self._in_flight))
-        contexts = self._chain.verification_contexts([row.job_id for row in rows]) if rows else []
+        contexts = self._contracts.verification_contexts([row.job_id for row in rows]) if rows else []
         started: list[int] = []
         for row, context in zip(rows, contexts, strict=True):
             terms = self._reconcile(row, context)
@@ -75,7 +80,7 @@ class Pipeline:
                 continue
             request = VerificationRequest(
                 chain_id=self._chain_id,
-                escrow=self._chain.escrow.address,
+                escrow=self._contracts.escrow,
                 job_id=bytes.fromhex(row.job_id[2:]),
                 evidence_hash=bytes.fromhex(row.evidence_hash[2:]),
                 uri=row.uri,
@@ -92,7 +97,7 @@ class Pipeline:
         if not self._canonical(row.block_number, row.block_hash):
             self._items.set(row.id, state=EvidenceState.ORPHANED, detail="its block left the chain")
             return None
-        if context.status != SUBMITTED or context.evidence_hash != row.evidence_hash:
+        if context.status != JobStatus.SUBMITTED or context.evidence_hash != row.evidence_hash:
             detail = f"job status {context.status}, no longer ours"
             self._items.set(row.id, state=EvidenceState.SKIPPED, detail=detail)
             return None
@@ -128,28 +133,30 @@ class Pipeline:
         if not decided:
             return
         rows, terms = self._items.record_verdicts(decided)
-        ready: list[Attestation] = []
+        ready: list[Call[Attestation]] = []
         for row_id, job_id, evidence_hash, verdict in decided:
             row = rows[row_id]
             if not self._canonical(row.block_number, row.block_hash):  # checked again right before acting
                 self._items.set(row_id, state=EvidenceState.ORPHANED, detail="its block left the chain")
                 continue
-            job_terms = JobTerms.model_validate_json(terms[job_id])
-            data = self._chain.attest_call(
-                job_id, evidence_hash, verdict.approve, int(verdict.reason), job_terms
+            reason = int(verdict.reason)
+            data = attest_call(
+                job_id, evidence_hash, verdict.approve, reason, JobTerms.model_validate_json(terms[job_id])
             )
-            ready.append(
-                Attestation(job_id, evidence_hash, verdict.approve, int(verdict.reason), data, 0, row.seen_at)
-            )
-        passing: list[Attestation] = []
-        for item, gas in zip(
-            ready, self._chain.dry_runs(self._sender.address, [i.data for i in ready]), strict=True
-        ):
+            purpose = Attestation(job_id, evidence_hash, verdict.approve, reason)
+            ready.append(Call(self._contracts.oracle, data, 0, purpose, row.seen_at))
+        passing: list[Call[Attestation]] = []
+        dry_runs = self._contracts.dry_runs(self._sender.address, [call.data for call in ready])
+        for call, gas in zip(ready, dry_runs, strict=True):
             if isinstance(gas, str):
-                self._not_attesting(item, gas)
+                self._not_attesting(call.purpose, gas)
             else:
-                passing.append(replace(item, gas=gas + self._gas_margin))
-        self._sender.attest(passing, head)
+                passing.append(replace(call, gas=gas + self._gas_margin))
+        for sent in self._sender.send(passing, head, claim):
+            log.info(
+                "attestation sent",
+                extra={"job_id": sent.purpose.job_id, "tx_hash": sent.tx_hash, "nonce": sent.nonce},
+            )
 
     def _not_attesting(self, item: Attestation, revert: str) -> None:
         """A failed dry run: done, nothing left to do, or (the RPC, our stake) worth another try."""

@@ -1,18 +1,15 @@
 """The node's settings: defaults, then a TOML file, then ORACLE_NODE_* variables, then the command line."""
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import SecretStr
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from runtime.settings import LayeredSettings
 
 
-class NodeSettings(BaseSettings):
+class NodeSettings(LayeredSettings):
     """Everything an operator may set; secrets come from the environment only."""
 
     model_config = SettingsConfigDict(env_prefix="ORACLE_NODE_", extra="forbid")
@@ -42,7 +39,7 @@ class NodeSettings(BaseSettings):
     helpdesk_auth_header: str = "Authorization"  # header that carries the token
     helpdesk_token: SecretStr | None = None  # value of that header (ORACLE_NODE_HELPDESK_TOKEN)
     helpdesk_json_path: str = "status"  # dotted path to the ticket's status in the response
-    helpdesk_solved: list[str] = ["solved", "closed"]  # statuses that count as solved
+    helpdesk_solved: list[str] = Field(default=["solved", "closed"])  # statuses that count as solved
     # sending
     gas_bump_blocks: int = 3  # blocks a transaction may wait before its fees are bumped
     gas_bump_percent: int = 20  # fee increase per bump (nodes need at least 10)
@@ -53,24 +50,3 @@ class NodeSettings(BaseSettings):
     broker_url: str | None = None  # redis://host:port: verification runs on taskiq workers
     verify_concurrency: int = 8  # verifications in flight at once
     log_level: str = "INFO"
-
-    @classmethod
-    def load(cls, config_file: Path | None = None, **overrides: Any) -> "NodeSettings":
-        """Settings from `config_file` (TOML), the environment and `overrides`, in rising priority."""
-        if config_file is None:
-            return cls(**overrides)
-        configured = type(
-            "FileNodeSettings", (cls,), {"model_config": {**cls.model_config, "toml_file": config_file}}
-        )
-        return cls.model_validate(configured(**overrides).model_dump())
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))

@@ -1,52 +1,25 @@
-"""The node's memory: cursor, block hashes, job terms, evidence to verify, attestations and transactions.
+"""The node's own tables: job terms, evidence to verify (its work items) and its attestations.
 
-SQLite by default, PostgreSQL by URL (SQLAlchemy Core). Every write that the node's guarantees rest
-on is one database transaction; the unique keys are the last line of exactly-once.
+They sit beside the runtime's cursor, blocks and transactions (runtime.tables) in one database;
+an attestation refers to the transaction that carries it by nonce.
 """
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Connection,
     Engine,
     Float,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
     UniqueConstraint,
-    create_engine,
-    event,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+
+from runtime import db
 
 metadata = MetaData()
-
-# One row per chain position the node has acted on, and one per block that held an event: enough
-# to find the common ancestor after a reorg without storing every header.
-blocks = Table(
-    "blocks",
-    metadata,
-    Column("number", BigInteger, primary_key=True),
-    Column("hash", String(66), nullable=False),
-)
-
-cursor = Table(
-    "cursor",
-    metadata,
-    Column("id", Integer, primary_key=True),  # always 1
-    Column("number", BigInteger, nullable=False),  # last block whose logs are ingested
-    Column("hash", String(66), nullable=False),
-    Column("chain_id", BigInteger, nullable=False),
-    Column("escrow", String(42), nullable=False),
-    Column("operator", String(42), nullable=False),  # the key whose nonces `transactions` holds
-)
 
 # Terms are immutable and their hash is the job id, so they are kept forever once checked.
 jobs = Table(
@@ -84,31 +57,9 @@ attestations = Table(
     Column("evidence_hash", String(66), nullable=False),
     Column("approve", Boolean, nullable=False),
     Column("reason", BigInteger, nullable=False),
-    Column("nonce", BigInteger, nullable=False),
+    Column("nonce", BigInteger, nullable=False, index=True),  # its current attempt: transactions.nonce
     Column("state", String(16), nullable=False),  # sent, mined, confirmed, reverted
     UniqueConstraint("job_id", "evidence_hash", name="uq_attestation_job_hash"),
-)
-
-# One row per nonce of the node's key; the signed bytes are written before they are broadcast.
-transactions = Table(
-    "transactions",
-    metadata,
-    Column("nonce", BigInteger, primary_key=True),
-    Column("job_id", String(66), nullable=False),
-    Column("evidence_hash", String(66), nullable=False),
-    Column("data", LargeBinary, nullable=False),  # calldata of the oracle's attest
-    Column("gas", BigInteger, nullable=False),
-    Column("raw", LargeBinary, nullable=False),  # the newest signed version
-    Column("tx_hash", String(66), nullable=False),  # its hash
-    Column("hashes", String, nullable=False),  # every hash ever signed for this nonce, comma-separated
-    Column("max_fee", BigInteger, nullable=False),
-    Column("priority_fee", BigInteger, nullable=False),
-    Column("broadcast_block", BigInteger, nullable=False),  # head when (re)broadcast; bumps count from here
-    Column("state", String(16), nullable=False),  # pending, mined, confirmed
-    Column("mined_block", BigInteger),
-    Column("mined_hash", String(66)),  # hash of the block that holds it, to notice it being dropped
-    Column("succeeded", Boolean),
-    Column("seen_at", Float, nullable=False),  # wall clock when the evidence was first seen
 )
 
 
@@ -124,38 +75,5 @@ class EvidenceState:
 
 
 def connect(url: str) -> Engine:
-    """The engine for `url`, with the schema created."""
-    engine = create_engine(url, future=True)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    pragmas = dbapi_connection.cursor()
-    pragmas.execute("PRAGMA journal_mode=WAL")  # readers (tests, operators) never block the node
-    pragmas.execute("PRAGMA synchronous=FULL")  # a signed transaction on disk survives power loss
-    pragmas.execute("PRAGMA busy_timeout=5000")
-    pragmas.close()
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One atomic unit of work."""
-    with engine.begin() as connection:
-        yield connection
-
-
-def upsert(db: Connection, table: Table, key: str, **values: Any) -> None:
-    """Inserts `values`, or updates the row with the same `key`."""
-    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values)
-    changed = {name: value for name, value in values.items() if name != key}
-    db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
-
-
-def insert_ignore(db: Connection, table: Table, **values: Any) -> None:
-    """Inserts `values` unless a row with the same unique key exists."""
-    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-    db.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    """The engine for `url`, with the runtime's tables and the node's created."""
+    return db.connect(url, metadata)

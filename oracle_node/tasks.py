@@ -1,7 +1,8 @@
 """Verification on taskiq workers over Redis: the worker's task and the node's client of it.
 
-Workers run `taskiq worker oracle_node.tasks:broker` and take their settings from ORACLE_NODE_*
-variables (ORACLE_NODE_BROKER_URL, ORACLE_NODE_FILE_ROOT, ...), as NodeSettings() reads them.
+Workers run `taskiq worker oracle_node.tasks:broker`; taskiq calls that factory when the worker
+starts, and it reads the ORACLE_NODE_* variables (ORACLE_NODE_BROKER_URL, ORACLE_NODE_FILE_ROOT, ...)
+then, never at import.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
-from taskiq import AsyncBroker
+from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask
 from taskiq.exceptions import SendTaskError, TaskiqResultTimeoutError
 from taskiq_redis import ListQueueBroker, RedisAsyncResultBackend
 
@@ -24,6 +25,7 @@ from .verify import Verifier
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"  # workers started without ORACLE_NODE_BROKER_URL
 QUEUE = "oracle_node:verify"
+TASK = "oracle_node.verify_evidence"
 RESULT_TTL = 3600  # seconds a result waits in Redis for a node that stopped waiting for it
 RESULT_POLL = 0.05  # seconds between two checks for a result
 
@@ -33,10 +35,14 @@ def make_broker(url: str) -> AsyncBroker:
     results: RedisAsyncResultBackend[Any] = RedisAsyncResultBackend(
         url, keep_results=False, result_ex_time=RESULT_TTL, prefix_str="oracle_node:result"
     )
-    return ListQueueBroker(url, queue_name=QUEUE).with_result_backend(results)
+    made = ListQueueBroker(url, queue_name=QUEUE).with_result_backend(results)
+    made.register_task(verify_evidence, task_name=TASK)
+    return made
 
 
-broker = make_broker(NodeSettings().broker_url or DEFAULT_BROKER_URL)
+def broker() -> AsyncBroker:
+    """The workers' broker (`taskiq worker oracle_node.tasks:broker`), on ORACLE_NODE_BROKER_URL."""
+    return make_broker(NodeSettings().broker_url or DEFAULT_BROKER_URL)
 
 
 def request_to_dict(request: VerificationRequest) -> dict[str, Any]:
@@ -75,7 +81,6 @@ def _verifier() -> Verifier:
     return Verifier.from_settings(NodeSettings())
 
 
-@broker.task(task_name="oracle_node.verify_evidence")
 def verify_evidence(request: dict[str, Any]) -> dict[str, Any]:
     """Verifies one request on this worker; the verdict as a dict, with the worker's pid."""
     verdict = _verifier().verify(request_from_dict(request))
@@ -92,6 +97,7 @@ class TaskiqVerification:
 
     def __init__(self, broker_url: str, timeout: float = 120.0) -> None:
         self._broker, self._where, self._timeout = make_broker(broker_url), _public(broker_url), timeout
+        self._task: AsyncTaskiqDecoratedTask[[dict[str, Any]], dict[str, Any]] = _registered(self._broker)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="taskiq-client", daemon=True)
         self._thread.start()
@@ -124,7 +130,7 @@ class TaskiqVerification:
 
     async def _verify(self, request: VerificationRequest) -> tuple[Verdict, int]:
         try:
-            task = await verify_evidence.kicker().with_broker(self._broker).kiq(request_to_dict(request))
+            task = await self._task.kiq(request_to_dict(request))
             result = await task.wait_result(check_interval=RESULT_POLL, timeout=self._timeout)
         except SendTaskError as exc:
             raise TransientVerificationError(
@@ -150,6 +156,13 @@ class TaskiqVerification:
             task.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
         await self._broker.shutdown()
+
+
+def _registered(on: AsyncBroker) -> "AsyncTaskiqDecoratedTask[[dict[str, Any]], dict[str, Any]]":
+    task = on.find_task(TASK)
+    if task is None:
+        raise RuntimeError(f"{TASK} is not registered on the broker")
+    return task
 
 
 def _chain(done: "Future[tuple[Verdict, int]]", verdict: "Future[Verdict]") -> None:

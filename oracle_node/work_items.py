@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import Engine, Row, select, update
 
 from protocol_core.terms import JobTerms
+from runtime.db import transaction
 
 from .metrics import NodeMetrics
-from .store import EvidenceState, evidence, jobs, transaction
+from .store import EvidenceState, evidence, jobs
 from .verdicts import Verdict
 
 Decided = tuple[int, str, str, Verdict]  # evidence row id, job id, evidence hash, verdict

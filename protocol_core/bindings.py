@@ -1,8 +1,8 @@
 """Typed bindings over web3.py for the escrow, oracle, registry and pool: views and unsigned calls.
 
-A view returns a small frozen record; a call returns a `Call` (target and calldata) that the role's
-sender signs and sends, so bindings never hold keys. The provider is handed in; nothing is read
-from the network until a method is called.
+A view returns a small frozen record (protocol_core.records); a call returns a `Call` (target
+and calldata) that the role's sender signs and sends, so bindings never hold keys. The provider is
+handed in; nothing is read from the network until a method is called.
 """
 
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from web3 import Web3
 from .abi import abi
 from .eip712 import Permit
 from .enums import Ineligibility, JobStatus, RoundPhase, RulingOption
+from .records import DisputeInfo, JobState, OperatorInfo, Round, VerificationContext, WorkerProfile
 from .terms import JobTerms, Requirements
 
 
@@ -24,77 +25,6 @@ class Call:
     to: str
     data: bytes
     function: str  # "JobEscrow.postJob", for logs and errors
-
-
-@dataclass(frozen=True)
-class JobState:
-    """`JobEscrow.jobState`: the status, the worker and the deadline the status is waiting on."""
-
-    status: JobStatus
-    worker: str
-    deadline: int
-
-
-@dataclass(frozen=True)
-class VerificationContext:
-    """`JobEscrow.verificationContext`: what an attestation is checked against."""
-
-    status: JobStatus
-    evidence_hash: bytes
-    verify_by: int
-
-
-@dataclass(frozen=True)
-class DisputeInfo:
-    """`JobEscrow.disputeOf`: a job's arbitration dispute and its ruling so far."""
-
-    dispute_id: int
-    fee: int
-    bond: int
-    by_worker: bool
-    from_reward: bool
-    ruled: bool
-    ruling: RulingOption
-
-
-@dataclass(frozen=True)
-class OperatorInfo:
-    """`VerificationOracle.operatorOf`."""
-
-    stake: int
-    unstaking: int
-    unstake_at: int
-    index: int
-    active: bool
-
-
-@dataclass(frozen=True)
-class WorkerProfile:
-    """`WorkerRegistry.profile`."""
-
-    languages: int
-    expertise: int
-    certifications: int
-    max_concurrent: int
-    active_jobs: int
-    available: bool
-    completed: int
-    missed_deadlines: int
-    disputes_lost: int
-
-
-@dataclass(frozen=True)
-class Round:
-    """`ArbitrationPool.roundOf`: one round of a dispute."""
-
-    fee: int
-    panel_size: int
-    votes: tuple[int, int, int]
-    draw_by: int
-    commit_end: int
-    reveal_end: int
-    appeal_end: int
-    panel: tuple[str, ...]
 
 
 class _Binding:

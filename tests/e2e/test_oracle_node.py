@@ -11,11 +11,11 @@ from devtools.chain import Anvil, wait_for
 from devtools.oracle_nodes import OracleNode as NodeProcess
 from devtools.protocol import Protocol, deploy
 from devtools.servers import TaskiqWorkers
-from oracle_node.verdicts import Reason
+from protocol_core.enums import JobStatus, Reason
 
 # The session's servers start before the first test, so ape's chain isolation is not rebased.
 pytestmark = pytest.mark.usefixtures("redis_server", "postgres_url")
-PAID, REFUNDED = 7, 8
+PAID, REFUNDED = JobStatus.PAID, JobStatus.REFUNDED
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from oracle_node.health import HealthServer
-from oracle_node.logs import REDACTED, configure_logging
 from oracle_node.metrics import NodeMetrics
+from runtime.health import HealthServer
+from runtime.logs import REDACTED, configure_logging
 
 
 class Clock:

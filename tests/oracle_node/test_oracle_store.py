@@ -1,19 +1,12 @@
-"""The node's store on SQLite and on a real PostgreSQL: Polygon-sized numbers, upserts, unique keys."""
+"""The node's own tables on SQLite and on a real PostgreSQL: terms kept once, one attestation per pair."""
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from oracle_node.store import (
-    attestations,
-    connect,
-    cursor,
-    insert_ignore,
-    jobs,
-    transaction,
-    transactions,
-    upsert,
-)
+from oracle_node.store import attestations, connect, jobs
+from runtime.db import insert_ignore, transaction
+from runtime.tables import cursor, transactions
 
 POLYGON_TIP = 30 * 10**9  # 30 gwei: above a 32-bit integer
 
@@ -35,32 +28,6 @@ def _empty(engine) -> None:
     with transaction(engine) as db:
         for table in (transactions, attestations, jobs, cursor):
             db.execute(table.delete())
-
-
-def test_transaction_row_keeps_polygon_sized_fees_and_blocks(engine):
-    with transaction(engine) as db:
-        db.execute(transactions.insert().values(
-            nonce=2**40, job_id="0x" + "11" * 32, evidence_hash="0x" + "22" * 32, data=b"\x01", gas=3 * 10**7,
-            raw=b"\x02", tx_hash="0x" + "33" * 32, hashes="0x" + "33" * 32, max_fee=4 * POLYGON_TIP,
-            priority_fee=POLYGON_TIP, broadcast_block=2**33, state="pending", seen_at=1.5,
-        ))  # fmt: skip
-    with engine.connect() as db:
-        row = db.execute(select(transactions)).one()
-    assert (row.nonce, row.max_fee, row.priority_fee, row.broadcast_block) == (
-        2**40,
-        4 * POLYGON_TIP,
-        POLYGON_TIP,
-        2**33,
-    )
-
-
-def test_upsert_updates_the_single_cursor_row(engine):
-    for number in (5, 9):
-        with transaction(engine) as db:
-            upsert(db, cursor, "id", id=1, number=number, hash=f"0x{number:064x}", chain_id=137,
-                   escrow="0x" + "aa" * 20, operator="0x" + "bb" * 20)  # fmt: skip
-    with engine.connect() as db:
-        assert db.execute(select(cursor.c.number)).scalars().all() == [9]
 
 
 def test_insert_ignore_keeps_the_first_terms(engine):

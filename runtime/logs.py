@@ -1,4 +1,4 @@
-"""JSON-lines logging for the node, with secrets redacted from every record's extra fields."""
+"""JSON-lines logging for daemons, with secrets redacted from every record's extra fields."""
 
 import json
 import logging
@@ -66,7 +66,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-class _NodeHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _DaemonHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler configure_logging installs, so that calling it again replaces rather than adds."""
 
 
@@ -76,10 +76,10 @@ def configure_logging(level: str, stream: TextIO = sys.stderr) -> None:
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _NodeHandler)]:
+    for old in [h for h in root.handlers if isinstance(h, _DaemonHandler)]:
         root.removeHandler(old)
         old.close()
-    handler = _NodeHandler(stream)
+    handler = _DaemonHandler(stream)
     handler.setFormatter(JsonLinesFormatter())
     handler.addFilter(RedactSecrets())  # on the handler: logger filters skip records from child loggers
     root.addHandler(handler)

@@ -1,40 +1,69 @@
-"""Following sent attestations: receipts, re-sending what a reorg dropped, fee bumps, foreign nonces."""
+"""Following sent transactions: receipts, re-sending what a reorg dropped, fee bumps, foreign nonces.
+
+The daemon's own rows follow along through TxHooks, called inside the same database transaction
+as the change to the transaction's row.
+"""
 
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Row, Update, select, update
 
 from .chain import Chain
-from .metrics import NodeMetrics
-from .sender import FeePolicy, Sender, attestation_row, evidence_row
-from .store import EvidenceState, attestations, evidence, transaction, transactions
+from .db import transaction
+from .metrics import RuntimeMetrics
+from .sender import FeePolicy, Sender
+from .tables import transactions
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 3  # attestations of one (job, evidence hash) that may fail on chain before it is dropped
-RETRY_AFTER = 5.0  # seconds, times the attempts so far, before a failed attestation is reconsidered
 
 
 @dataclass(frozen=True)
 class Mined:
-    """An attestation transaction that has just been mined."""
+    """A transaction that has just been mined."""
 
-    job_id: str
-    evidence_hash: str
+    nonce: int
+    tx_hash: str
     succeeded: bool
-    seconds_since_seen: float
+    seconds_since_seen: float  # from the `seen_at` of its Call
+
+
+class TxHooks(Protocol):
+    """What a daemon's rows do when one of its transactions moves; each runs in the tracker's transaction."""
+
+    def mined(self, db: Connection, nonce: int, tx_hash: str, succeeded: bool) -> None:
+        """The transaction of `nonce` is mined, and did or did not revert."""
+        ...
+
+    def dropped(self, db: Connection, nonce: int) -> None:
+        """Its block left the chain; the same signed bytes are being broadcast again."""
+        ...
+
+    def confirmed(self, db: Connection, nonce: int, succeeded: bool) -> None:
+        """It is deep enough that it is no longer watched."""
+        ...
+
+    def abandoned(self, db: Connection, nonce: int, detail: str) -> None:
+        """It will never be mined (its nonce was used by another transaction)."""
+        ...
 
 
 class Tracker:
     """Follows the sender's transactions until they are confirmed, re-signing and re-sending through it."""
 
     def __init__(
-        self, sender: Sender, chain: Chain, engine: Engine, metrics: NodeMetrics, fees: FeePolicy
+        self,
+        sender: Sender,
+        chain: Chain,
+        engine: Engine,
+        metrics: RuntimeMetrics,
+        fees: FeePolicy,
+        hooks: TxHooks,
     ) -> None:
         self._sender, self._chain, self._engine = sender, chain, engine
-        self._metrics, self._fees = metrics, fees
+        self._metrics, self._fees, self._hooks = metrics, fees, hooks
 
     def tick(self, head: int) -> list[Mined]:
         """Follows every unsettled transaction: records receipts, bumps the stuck, re-sends the dropped."""
@@ -58,7 +87,7 @@ class Tracker:
             if receipt is not None:
                 mined.append(self._record_receipt(tx, receipt))
             elif tx.nonce < used and head - tx.broadcast_block >= self._fees.watch_blocks:
-                self._give_up(tx, "its nonce was used by a transaction this node did not sign")
+                self._give_up(tx, "its nonce was used by a transaction this daemon did not sign")
             elif head - tx.broadcast_block >= self._fees.bump_blocks:
                 self._bump(tx, head)
             elif not self._chain.known(tx.tx_hash):  # never arrived, or evicted: send the same bytes again
@@ -68,37 +97,26 @@ class Tracker:
 
     def _record_receipt(self, tx: Row[Any], receipt: dict[str, Any]) -> Mined:
         succeeded = int(receipt["status"], 16) == 1
+        tx_hash = receipt["transactionHash"]
         with transaction(self._engine) as db:
             db.execute(
-                _transaction(tx).values(
+                _row(tx).values(
                     state="mined",
                     mined_block=int(receipt["blockNumber"], 16),
                     mined_hash=receipt["blockHash"],
                     succeeded=succeeded,
-                    tx_hash=receipt["transactionHash"],
+                    tx_hash=tx_hash,
                 )
             )
-            current = db.execute(_attestation(tx).values(state="mined" if succeeded else "reverted")).rowcount
-            if current and succeeded:
-                db.execute(evidence_row(tx.job_id, tx.evidence_hash).values(state=EvidenceState.DONE))
-            elif current:  # the verdict was reached first, or worse: the reconciler decides, later
-                _back_to_reconciler(db, tx, "attestation reverted")
-        if not succeeded:
-            log.warning(
-                "attestation reverted", extra={"job_id": tx.job_id, "tx_hash": receipt["transactionHash"]}
-            )
-        return Mined(tx.job_id, tx.evidence_hash, succeeded, time.time() - tx.seen_at)
+            self._hooks.mined(db, tx.nonce, tx_hash, succeeded)
+        return Mined(tx.nonce, tx_hash, succeeded, time.time() - tx.seen_at)
 
     def _follow_mined(self, tx: Row[Any], head: int, canonical_hash: str | None) -> None:
         if canonical_hash != tx.mined_hash:
-            log.warning(
-                "attestation dropped by a reorg; re-sending", extra={"job_id": tx.job_id, "nonce": tx.nonce}
-            )
+            log.info("transaction dropped by a reorg; re-sending", extra={"nonce": tx.nonce})
             with transaction(self._engine) as db:
                 db.execute(
-                    update(transactions)
-                    .where(transactions.c.nonce == tx.nonce)
-                    .values(
+                    _row(tx).values(
                         state="pending",
                         mined_block=None,
                         mined_hash=None,
@@ -106,23 +124,18 @@ class Tracker:
                         broadcast_block=head,
                     )
                 )
-                if db.execute(_attestation(tx).values(state="sent")).rowcount:
-                    db.execute(
-                        evidence_row(tx.job_id, tx.evidence_hash).values(state=EvidenceState.ATTESTING)
-                    )
+                self._hooks.dropped(db, tx.nonce)
             self._sender.broadcast(tx.raw, tx.nonce)
         elif head - tx.mined_block >= self._fees.watch_blocks:
             with transaction(self._engine) as db:
-                db.execute(_transaction(tx).values(state="confirmed"))
-                if tx.succeeded:
-                    db.execute(_attestation(tx).values(state="confirmed"))
+                db.execute(_row(tx).values(state="confirmed"))
+                self._hooks.confirmed(db, tx.nonce, bool(tx.succeeded))
 
     def _give_up(self, tx: Row[Any], detail: str) -> None:
-        log.error("attestation abandoned: %s", detail, extra={"job_id": tx.job_id, "nonce": tx.nonce})
+        log.info("transaction abandoned: %s", detail, extra={"nonce": tx.nonce})
         with transaction(self._engine) as db:
-            db.execute(_transaction(tx).values(state="replaced"))
-            if db.execute(_attestation(tx).values(state="reverted")).rowcount:
-                _back_to_reconciler(db, tx, detail)
+            db.execute(_row(tx).values(state="replaced"))
+            self._hooks.abandoned(db, tx.nonce, detail)
 
     def _bump(self, tx: Row[Any], head: int) -> None:
         grow = 100 + self._fees.bump_percent
@@ -133,12 +146,12 @@ class Tracker:
             log.warning("stuck at max_fee_cap_gwei", extra={"nonce": tx.nonce, "max_fee": tx.max_fee})
             self._sender.broadcast(tx.raw, tx.nonce)
             with transaction(self._engine) as db:
-                db.execute(_transaction(tx).values(broadcast_block=head))
+                db.execute(_row(tx).values(broadcast_block=head))
             return
-        raw, tx_hash = self._sender.sign(tx.nonce, tx.data, tx.gas, new_max, new_priority)
+        raw, tx_hash = self._sender.sign(tx.nonce, tx.to_address, tx.data, tx.gas, new_max, new_priority)
         with transaction(self._engine) as db:
             db.execute(
-                _transaction(tx).values(
+                _row(tx).values(
                     raw=raw,
                     tx_hash=tx_hash,
                     hashes=f"{tx.hashes},{tx_hash}",
@@ -152,29 +165,6 @@ class Tracker:
         self._sender.broadcast(raw, tx.nonce)
 
 
-def _transaction(tx: Row[Any]) -> Update:
+def _row(tx: Row[Any]) -> Update:
     """An update of the row of `tx`, by its nonce."""
     return update(transactions).where(transactions.c.nonce == tx.nonce)
-
-
-def _attestation(tx: Row[Any]) -> Update:
-    """The attestation whose current attempt is `tx` (news of an older attempt changes nothing)."""
-    return attestation_row(tx.job_id, tx.evidence_hash).where(attestations.c.nonce == tx.nonce)
-
-
-def _back_to_reconciler(db: Connection, tx: Row[Any], detail: str) -> None:
-    """After a failed attempt the evidence is reconsidered later; after MAX_ATTEMPTS it is dropped."""
-    attempts = (
-        1
-        + db.execute(
-            select(evidence.c.attempts)
-            .where(evidence.c.job_id == tx.job_id)
-            .where(evidence.c.evidence_hash == tx.evidence_hash)
-        ).scalar_one()
-    )
-    state = EvidenceState.SEEN if attempts < MAX_ATTEMPTS else EvidenceState.SKIPPED
-    db.execute(
-        evidence_row(tx.job_id, tx.evidence_hash).values(
-            state=state, attempts=attempts, retry_at=time.time() + RETRY_AFTER * attempts, detail=detail
-        )
-    )

@@ -1,4 +1,4 @@
-"""HTTP liveness, readiness and metrics endpoints of the node: /healthz, /readyz, /metrics."""
+"""HTTP liveness, readiness and metrics of a daemon: /healthz, /readyz and /metrics on one port."""
 
 import logging
 import threading
@@ -9,28 +9,28 @@ from typing import Any
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from .metrics import NodeMetrics
+from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 class HealthServer:
-    """Serves the node's health on (host, port) from daemon threads; port 0 picks a free port."""
+    """Serves a daemon's health on (host, port) from daemon threads; port 0 picks a free port."""
 
     def __init__(
         self,
         host: str = "127.0.0.1",
         port: int = 0,
-        metrics: NodeMetrics | None = None,
+        metrics: Metrics | None = None,
         *,
         staleness: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
-        self.metrics = metrics if metrics is not None else NodeMetrics()
+        self.metrics = metrics if metrics is not None else Metrics("daemon")
         self._requested_port, self._staleness, self._clock = port, staleness, clock
         self._lock = threading.Lock()
-        self._last_beat = clock()  # a node that just started counts as alive for one staleness period
+        self._last_beat = clock()  # a daemon that just started counts as alive for one staleness period
         self._ready, self._reason = False, "starting"
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -43,12 +43,12 @@ class HealthServer:
         return int(self._httpd.server_address[1])
 
     def beat(self) -> None:
-        """Records that the node's loop completed a pass."""
+        """Records that the daemon's loop completed a pass."""
         with self._lock:
             self._last_beat = self._clock()
 
     def set_ready(self, ready: bool, reason: str = "") -> None:
-        """Records whether the node can serve (RPC reachable, caught up) and why not."""
+        """Records whether the daemon can serve (RPC reachable, caught up) and why not."""
         with self._lock:
             self._ready, self._reason = ready, reason
 
@@ -61,7 +61,7 @@ class HealthServer:
         return True, "ok"
 
     def readiness(self) -> tuple[bool, str]:
-        """The node's last readiness report, with a message for /readyz."""
+        """The daemon's last readiness report, with a message for /readyz."""
         with self._lock:
             ready, reason = self._ready, self._reason
         return (True, "ready") if ready else (False, reason or "not ready")

@@ -1,0 +1,58 @@
+"""The escrow's and the oracle's reads and calldata the node needs, over the runtime's Chain."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_abi import decode, encode
+from eth_utils import to_checksum_address
+
+from protocol_core.abi import abi
+from protocol_core.terms import TERMS_ABI, JobTerms
+from runtime.abi import error_names, function_selector
+from runtime.chain import Chain
+
+VERIFICATION_CONTEXT = function_selector(abi("JobEscrow"), "verificationContext")
+ATTEST = function_selector(abi("VerificationOracle"), "attest")
+ORACLE_ESCROW = function_selector(abi("VerificationOracle"), "escrow")
+ERRORS = error_names(abi("VerificationOracle") + abi("JobEscrow"))
+
+
+@dataclass(frozen=True)
+class VerificationContext:
+    """What the escrow says about a job's evidence right now."""
+
+    status: int
+    evidence_hash: str
+    verify_by: int
+
+
+class OracleContracts:
+    """One deployment's JobEscrow and VerificationOracle, read and called through `chain`."""
+
+    def __init__(self, chain: Chain, escrow: str, oracle: str) -> None:
+        self.chain = chain
+        self.escrow, self.oracle = to_checksum_address(escrow), to_checksum_address(oracle)
+
+    def oracle_escrow(self) -> str:
+        """The escrow the oracle reports its verdicts to."""
+        (escrow,) = decode(["address"], self.chain.call(self.oracle, ORACLE_ESCROW))
+        return to_checksum_address(escrow)
+
+    def verification_contexts(self, job_ids: list[str]) -> list[VerificationContext]:
+        """The escrow's status, evidence hash and verify-by of each job, in one batch request."""
+        calls = [(self.escrow, VERIFICATION_CONTEXT + bytes.fromhex(job_id[2:])) for job_id in job_ids]
+        contexts = []
+        for result in self.chain.calls(calls):
+            status, evidence_hash, verify_by = decode(["uint8", "bytes32", "uint40"], result)
+            contexts.append(VerificationContext(status, "0x" + evidence_hash.hex(), verify_by))
+        return contexts
+
+    def dry_runs(self, sender: str, calls: Sequence[bytes]) -> list[int | str]:
+        """Gas each `attest` calldata needs, or the name of the custom error it would revert with."""
+        return self.chain.dry_runs(sender, self.oracle, calls, ERRORS)
+
+
+def attest_call(job_id: str, evidence_hash: str, approve: bool, reason: int, terms: JobTerms) -> bytes:
+    """Calldata of the oracle's `attest`."""
+    args = [bytes.fromhex(job_id[2:]), bytes.fromhex(evidence_hash[2:]), approve, reason, terms.as_abi()]
+    return ATTEST + encode(["bytes32", "bytes32", "bool", "uint8", TERMS_ABI], args)

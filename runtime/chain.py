@@ -1,0 +1,145 @@
+"""What every daemon reads from and sends to the chain, over one JSON-RPC endpoint, as small records."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .rpc import JsonRpc
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block's number, hash and time."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Log:
+    """One log as the RPC returned it: its contract, topics, data and block."""
+
+    address: str
+    topics: list[str]
+    data: bytes
+    block_number: int
+    block_hash: str
+
+
+class Chain:
+    """Reads and sends through one endpoint; connection failures become ChainUnavailable."""
+
+    def __init__(self, rpc: JsonRpc) -> None:
+        self.rpc = rpc
+
+    @classmethod
+    def over_http(cls, url: str, timeout: float = 10.0) -> "Chain":
+        """A chain reached over HTTP(S) at `url`."""
+        return cls(JsonRpc.over_http(url, timeout))
+
+    def chain_id(self) -> int:
+        """The chain's id."""
+        return int(self.rpc.result("eth_chainId"), 16)
+
+    def head(self) -> int:
+        """The latest block number."""
+        return int(self.rpc.result("eth_blockNumber"), 16)
+
+    def block(self, tag: int | str) -> Block | None:
+        """The block at a number or tag ("finalized"), or None when it does not exist (yet)."""
+        raw = self.rpc.result("eth_getBlockByNumber", hex(tag) if isinstance(tag, int) else tag, False)
+        if raw is None:
+            return None
+        return Block(int(raw["number"], 16), raw["hash"], raw["parentHash"], int(raw["timestamp"], 16))
+
+    def block_hashes(self, numbers: list[int]) -> list[str | None]:
+        """The canonical hash at each block number (None past the head), in one batch request."""
+        blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(number), False]) for number in numbers])
+        return [block["hash"] if block is not None else None for block in blocks]
+
+    def code_size(self, address: str) -> int:
+        """Bytes of code at `address`."""
+        return (len(self.rpc.result("eth_getCode", address, "latest")) - 2) // 2
+
+    def logs(self, addresses: Sequence[str], topics: Sequence[str], first: int, last: int) -> list[Log]:
+        """Logs of `addresses` whose first topic is one of `topics`, in [first, last], in chain order."""
+        query = {
+            "address": addresses[0] if len(addresses) == 1 else list(addresses),
+            "fromBlock": hex(first),
+            "toBlock": hex(last),
+            "topics": [list(topics)],
+        }
+        return [
+            Log(
+                log["address"],
+                log["topics"],
+                _hex_bytes(log["data"]),
+                int(log["blockNumber"], 16),
+                log["blockHash"],
+            )
+            for log in self.rpc.result("eth_getLogs", query)
+            if not log.get("removed")
+        ]
+
+    def call(self, to: str, data: bytes) -> bytes:
+        """What a call of `to` with `data` returns at the latest block."""
+        return _hex_bytes(self.rpc.result("eth_call", {"to": to, "data": "0x" + data.hex()}, "latest"))
+
+    def calls(self, requests: Sequence[tuple[str, bytes]]) -> list[bytes]:
+        """What each (to, data) call returns at the latest block, in one batch request."""
+        batch = [("eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"]) for to, data in requests]
+        return [_hex_bytes(result) for result in self.rpc.batch(batch)]
+
+    def dry_runs(
+        self, sender: str, to: str, calls: Sequence[bytes], errors: Mapping[str, str]
+    ) -> list[int | str]:
+        """Gas each calldata needs, or the name in `errors` (by selector) of the custom error it would
+        revert with, or the RPC's refusal; one batch request."""
+        tx = {"from": sender, "to": to}
+        batch = [("eth_estimateGas", [tx | {"data": "0x" + data.hex()}]) for data in calls]
+        return [_gas_or_revert(response, errors) for response in self.rpc.batch_raw(batch)]
+
+    def fees(self) -> tuple[int, int]:
+        """(max fee, priority fee) per gas for a transaction sent now."""
+        base = int(self.rpc.result("eth_getBlockByNumber", "latest", False)["baseFeePerGas"], 16)
+        priority = int(self.rpc.result("eth_maxPriorityFeePerGas"), 16)
+        return 2 * base + priority, priority
+
+    def send_raw(self, raw: bytes) -> str | None:
+        """Broadcasts `raw`; returns the node's error message, or None when accepted."""
+        response = self.rpc.request("eth_sendRawTransaction", "0x" + raw.hex())
+        return str(response["error"].get("message")) if "error" in response else None
+
+    def send_raw_many(self, raws: list[bytes]) -> list[str | None]:
+        """Broadcasts each of `raws` in one batch; the node's error message for each, or None."""
+        responses = self.rpc.batch_raw([("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in raws])
+        return [str(r["error"].get("message")) if "error" in r else None for r in responses]
+
+    def receipts(self, tx_hashes: list[str]) -> list[dict[str, Any] | None]:
+        """The receipt of each transaction, or None while it is not mined; one batch request."""
+        return self.rpc.batch([("eth_getTransactionReceipt", [tx_hash]) for tx_hash in tx_hashes])
+
+    def known(self, tx_hash: str) -> bool:
+        """Whether the node knows `tx_hash` (pending or mined)."""
+        return self.rpc.result("eth_getTransactionByHash", tx_hash) is not None
+
+    def nonce(self, address: str, tag: str = "pending") -> int:
+        """The next nonce of `address`, counting its pending transactions (or, with "latest", mined ones)."""
+        return int(self.rpc.result("eth_getTransactionCount", address, tag), 16)
+
+
+def _gas_or_revert(response: dict[str, Any], errors: Mapping[str, str]) -> int | str:
+    """Gas of a passing dry run, or the name of the custom error it reverts with."""
+    if "error" not in response:
+        return int(response["result"], 16)
+    error = response["error"]
+    revert = error.get("data") if isinstance(error, dict) else None
+    if isinstance(revert, str) and revert[2:10] in errors:
+        return errors[revert[2:10]]
+    return f"rejected by the RPC: {error}"
+
+
+def _hex_bytes(value: str) -> bytes:
+    return bytes.fromhex(value[2:])

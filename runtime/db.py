@@ -1,0 +1,53 @@
+"""The database engine (SQLite in WAL mode, or PostgreSQL, by SQLAlchemy URL) and the writes daemons share.
+
+Every write that a daemon's guarantees rest on is one database transaction; unique keys are the
+last line of exactly-once.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .tables import metadata
+
+
+def connect(url: str, *schemas: MetaData) -> Engine:
+    """The engine for `url`, with the runtime's tables and those of each of `schemas` created."""
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    for schema in (metadata, *schemas):
+        schema.create_all(engine)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    pragmas = dbapi_connection.cursor()
+    pragmas.execute("PRAGMA journal_mode=WAL")  # readers (tests, operators) never block the daemon
+    pragmas.execute("PRAGMA synchronous=FULL")  # a signed transaction on disk survives power loss
+    pragmas.execute("PRAGMA busy_timeout=5000")
+    pragmas.close()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One atomic unit of work."""
+    with engine.begin() as connection:
+        yield connection
+
+
+def upsert(db: Connection, table: Table, key: str, **values: Any) -> None:
+    """Inserts `values`, or updates the row with the same `key`."""
+    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    changed = {name: value for name, value in values.items() if name != key}
+    db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
+
+
+def insert_ignore(db: Connection, table: Table, **values: Any) -> None:
+    """Inserts `values` unless a row with the same unique key exists."""
+    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+    db.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())

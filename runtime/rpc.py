@@ -1,0 +1,62 @@
+"""JSON-RPC through web3.py's provider, one request or a batch; an endpoint that is down raises."""
+
+from typing import Any
+
+import requests
+from web3 import Web3
+
+from .errors import ChainUnavailable, RpcError
+
+Request = tuple[str, list[Any]]  # method and params of one JSON-RPC request
+_CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout, OSError)
+
+
+class JsonRpc:
+    """One JSON-RPC endpoint; connection failures become ChainUnavailable, error answers RpcError."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+
+    @classmethod
+    def over_http(cls, url: str, timeout: float = 10.0) -> "JsonRpc":
+        """An endpoint reached over HTTP(S) at `url`."""
+        return cls(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})))
+
+    def request(self, method: str, *params: Any) -> dict[str, Any]:
+        """The whole response to one request, "result" or "error"; an unreachable endpoint raises."""
+        try:
+            return self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type,return-value]
+        except _CONNECTION_ERRORS as error:
+            raise unreachable(error) from error
+
+    def result(self, method: str, *params: Any) -> Any:
+        """The result of one request; an error answer raises RpcError."""
+        response = self.request(method, *params)
+        if "error" in response:
+            raise RpcError(f"{method} failed: {response['error']}")
+        return response["result"]
+
+    def batch(self, calls: list[Request]) -> list[Any]:
+        """Results of a batch request in the order of `calls`; any error in it raises ChainUnavailable."""
+        responses = self.batch_raw(calls)
+        for response in responses:
+            if "error" in response:
+                raise ChainUnavailable(f"batch request failed: {response['error']}")
+        return [response["result"] for response in responses]
+
+    def batch_raw(self, calls: list[Request]) -> list[dict[str, Any]]:
+        """The responses of a batch request in the order of `calls`, errors included."""
+        if not calls:
+            return []
+        try:
+            responses = self.w3.provider.make_batch_request(calls)  # type: ignore[arg-type,attr-defined]
+        except _CONNECTION_ERRORS as error:
+            raise unreachable(error) from error
+        if not isinstance(responses, list):
+            raise ChainUnavailable(f"batch request refused: {responses.get('error')}")
+        return sorted(responses, key=lambda response: int(response["id"]))
+
+
+def unreachable(error: Exception) -> ChainUnavailable:
+    """The error raised when the endpoint cannot be reached at all."""
+    return ChainUnavailable(f"RPC unreachable ({type(error).__name__}): check that the node is up")

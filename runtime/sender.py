@@ -1,0 +1,160 @@
+"""One transaction sender per key: local nonces, signing, signed bytes persisted before they are broadcast.
+
+Generic over what is sent: a daemon hands over Calls, each with its purpose, and a Claim that
+records the purpose against the nonce in the same database transaction as the signed bytes.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar, cast
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from sqlalchemy import Connection, Engine, func, select
+
+from .chain import Chain
+from .db import transaction
+from .metrics import RuntimeMetrics
+from .tables import transactions
+
+log = logging.getLogger(__name__)
+IGNORED_BROADCAST_ERRORS = ("already known", "nonce too low", "replacement transaction underpriced")
+P = TypeVar("P")
+P_contra = TypeVar("P_contra", contravariant=True)
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """How fees start, grow and stop."""
+
+    bump_blocks: int  # blocks a transaction waits before it is re-signed with higher fees
+    bump_percent: int  # increase per bump (at least the 10 % nodes require)
+    cap_wei: int  # fees never go above this
+    watch_blocks: int  # blocks a mined transaction is watched for being dropped by a reorg
+
+
+@dataclass(frozen=True)
+class Call(Generic[P]):
+    """A contract call to sign and send, with what it is for in the daemon's own terms."""
+
+    to: str
+    data: bytes
+    gas: int
+    purpose: P
+    seen_at: float = 0.0  # wall clock when the work behind it began; mined latency counts from here
+
+
+class Claim(Protocol[P_contra]):
+    """Records, in the sender's database transaction, that `nonce` carries `purpose`; False: send nothing."""
+
+    def __call__(self, db: Connection, purpose: P_contra, nonce: int, /) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Sent(Generic[P]):
+    """A call signed, persisted and broadcast."""
+
+    nonce: int
+    tx_hash: str
+    purpose: P
+
+
+class Sender:
+    """Signs and sends calls with one key, each nonce persisted with its signed bytes before broadcast."""
+
+    def __init__(
+        self, chain: Chain, engine: Engine, account: LocalAccount, metrics: RuntimeMetrics, fees: FeePolicy
+    ) -> None:
+        self._chain, self._engine, self._account = chain, engine, account
+        self._metrics, self._fees = metrics, fees
+        self._chain_id = 0
+        self._next_nonce = 0
+        self._fee_quote: tuple[int, tuple[int, int]] = (-1, (0, 0))
+
+    @property
+    def address(self) -> str:
+        """The sending key's address."""
+        return str(self._account.address)
+
+    def start(self, chain_id: int) -> None:
+        """Picks up the nonce where the database and the chain leave it and re-broadcasts pending bytes."""
+        self._chain_id = chain_id
+        with self._engine.connect() as db:
+            highest = db.execute(select(func.max(transactions.c.nonce))).scalar()
+            pending = db.execute(select(transactions).where(transactions.c.state == "pending")).all()
+        self._next_nonce = max(-1 if highest is None else highest, self._chain.nonce(self.address) - 1) + 1
+        for tx in pending:
+            self.broadcast(tx.raw, tx.nonce)
+
+    def send(self, calls: Sequence[Call[P]], head: int, claim: Claim[P] | None = None) -> list[Sent[P]]:
+        """Claims, signs and persists every call in one database transaction, then broadcasts them in
+        one batch. A call whose claim refuses it takes no nonce and is not sent."""
+        if not calls:
+            return []
+        max_fee, priority = self.current_fees(head)
+        signed: list[tuple[bytes, Sent[P]]] = []
+        with transaction(self._engine) as db:
+            for call in calls:
+                nonce = self._next_nonce + len(signed)
+                if claim is not None and not claim(db, call.purpose, nonce):
+                    continue
+                raw, tx_hash = self.sign(nonce, call.to, call.data, call.gas, max_fee, priority)
+                db.execute(
+                    transactions.insert().values(
+                        nonce=nonce,
+                        to_address=call.to,
+                        data=call.data,
+                        gas=call.gas,
+                        raw=raw,
+                        tx_hash=tx_hash,
+                        hashes=tx_hash,
+                        max_fee=max_fee,
+                        priority_fee=priority,
+                        broadcast_block=head,
+                        state="pending",
+                        seen_at=call.seen_at,
+                    )
+                )
+                signed.append((raw, Sent(nonce, tx_hash, call.purpose)))
+        # Only now, with the bytes on disk, may they leave the process.
+        self._next_nonce += len(signed)
+        self._metrics.transactions_sent.inc(len(signed))
+        errors = self._chain.send_raw_many([raw for raw, _ in signed])
+        for (_, sent), error in zip(signed, errors, strict=True):
+            self._report(error, sent.nonce)
+        return [sent for _, sent in signed]
+
+    def current_fees(self, head: int) -> tuple[int, int]:
+        """The network's fees, asked once per block."""
+        if self._fee_quote[0] != head:
+            max_fee, priority = self._chain.fees()
+            self._fee_quote = (head, (min(max_fee, self._fees.cap_wei), min(priority, self._fees.cap_wei)))
+        return self._fee_quote[1]
+
+    def sign(
+        self, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int
+    ) -> tuple[bytes, str]:
+        """Signs a call of `to`; returns the raw bytes and the transaction hash."""
+        signed = self._account.sign_transaction(
+            {
+                "type": 2,
+                "chainId": self._chain_id,
+                "nonce": nonce,
+                "to": cast(ChecksumAddress, to),
+                "data": data,
+                "gas": gas,
+                "value": 0,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": priority,
+            }
+        )
+        return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex()
+
+    def broadcast(self, raw: bytes, nonce: int) -> None:
+        """Sends signed bytes; refusals the network gives for bytes it has already are not errors."""
+        self._report(self._chain.send_raw(raw), nonce)
+
+    def _report(self, error: str | None, nonce: int) -> None:
+        if error is not None and not any(known in error.lower() for known in IGNORED_BROADCAST_ERRORS):
+            log.error("broadcast refused: %s", error, extra={"nonce": nonce})
