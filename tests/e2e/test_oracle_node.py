@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from devtools.accounts import OPERATORS, WORKERS, write_keystores
-from devtools.chain import Anvil, wait_for
+from devtools.chain import wait_for
 from devtools.oracle_nodes import OracleNode as NodeProcess
-from devtools.protocol import Protocol, deploy
+from devtools.protocol import Protocol
 from devtools.servers import TaskiqWorkers
 from protocol_core.enums import JobStatus, Reason
 
@@ -19,14 +19,11 @@ PAID, REFUNDED = JobStatus.PAID, JobStatus.REFUNDED
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, deployed_anvil, deployed_state):
     """A fresh anvil with the system deployed and set up, and keystores for three operators."""
-    anvil = Anvil(tmp_path)
-    anvil.start()
+    anvil = deployed_anvil
     deployments = tmp_path / "deployments.json"
-    addresses = deploy(anvil.url, deployments)
-    protocol = Protocol.connect(anvil.url, addresses, tmp_path / "evidence")
-    protocol.set_up(quorum=2)
+    protocol = Protocol.connect(anvil.url, deployed_state.addresses, tmp_path / "evidence")
     aliases = write_keystores(tmp_path / "ape")
     nodes: list[NodeProcess] = []
 
@@ -38,7 +35,6 @@ def world(tmp_path):
     yield anvil, protocol, aliases, node
     for started in nodes:
         started.kill()
-    anvil.kill()
 
 
 def _settled(protocol: Protocol, jobs) -> bool:
