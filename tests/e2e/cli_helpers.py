@@ -24,7 +24,9 @@ def nonce(rpc: str, address: str) -> int:
     return int(rpc_call(rpc, "eth_getTransactionCount", address, "latest"), 16)
 
 
-def keystore_env(data_folder: Path, alias: str, index: int, passphrase: str | None = PASSPHRASE) -> dict[str, str]:
+def keystore_env(
+    data_folder: Path, alias: str, index: int, passphrase: str | None = PASSPHRASE
+) -> dict[str, str]:
     """An ape data folder holding a keystore of test account `index` as `alias`, and the env that uses it."""
     write_keystore(data_folder, alias, key_of(index))
     env = {"APE_DATA_FOLDER": str(data_folder), "ESCALATION_PASSPHRASE": ""}

@@ -69,7 +69,7 @@ def test_closed_stdin_at_the_signing_prompt_is_one_line(anvil, deployments, tmp_
 def test_yes_without_a_passphrase_in_the_environment_is_one_line(anvil, deployments, tmp_path):
     env = keystore_env(tmp_path / "ape", "deployer", DEPLOYER, passphrase=None)
     result = run_deploy(anvil.url, deployments, "--yes", account="deployer", env=env)
-    one_line_error(result, "--yes signs without asking and needs the passphrase of 'deployer' in $ESCALATION_PASSPHRASE")
+    one_line_error(result, "--yes signs without asking and needs the passphrase of 'deployer'")
     _nothing_sent(anvil, deployments)
 
 
@@ -86,7 +86,8 @@ def test_corrupt_deployments_file_is_one_line(anvil, deployments):
 
 def test_network_other_than_the_rpcs_is_refused(anvil, deployments):
     result = run_deploy(anvil.url, deployments, "--network", "polygon:amoy")
-    one_line_error(result, f"--network polygon:amoy was asked for, but the RPC at {anvil.url} is polygon:local")
+    expected = f"--network polygon:amoy was asked for, but the RPC at {anvil.url} is polygon:local"
+    one_line_error(result, expected)
     _nothing_sent(anvil, deployments)
 
 
