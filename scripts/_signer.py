@@ -85,6 +85,7 @@ def _test_account(alias: str, target: Target) -> AccountAPI:
             "(`ape accounts import <alias>`)"
         )
     index = alias.removeprefix(TEST_PREFIX)
-    if not index.isdigit():
-        raise InvalidInput(f"--account {alias}: write TEST::<n>, e.g. TEST::0")
+    known = len(accounts.test_accounts)
+    if not index.isdigit() or int(index) >= known:
+        raise InvalidInput(f"--account {alias}: write TEST::<n> with n below {known} (the test mnemonic)")
     return accounts.test_accounts[int(index)]
