@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol_core.events import decode_logs, topic
 from protocol_core.terms import JobTerms
 from protocol_core.validation import InvalidInput
 
@@ -64,11 +65,12 @@ def _from_file(path: Path, s: Session) -> PostedJob:
 
 
 def _from_chain(job_id: str, s: Session) -> PostedJob:
-    event = s.contract("JobEscrow").events.JobPosted
-    logs = event.get_logs(argument_filters={"jobId": bytes.fromhex(job_id[2:])}, from_block=0)
+    topics = [topic("JobEscrow", "JobPosted"), job_id]  # jobId is the first indexed argument
+    query = {"address": s.addresses.escrow, "topics": topics, "fromBlock": 0}
+    logs = decode_logs(s.w3.eth.get_logs(query))  # type: ignore[arg-type]
     if not logs:
         raise InvalidInput(
             f"no job {job_id} was posted on the escrow {s.addresses.escrow} (an RPC that limits log "
             "ranges finds none: pass the job file written by `job post` instead)"
         )
-    return PostedJob(JobTerms.from_event(logs[0]["args"]["terms"]))
+    return PostedJob(JobTerms.from_event(logs[0]["terms"]))
