@@ -90,24 +90,21 @@ def confirm(ref: str, ticket: str, outcome: str, summary: str, out: Path, chain:
             raise InvalidInput(
                 f"job {posted.hex_id} is confirmed by {posted.terms.confirmer}, not {s.sender}"
             )
-        fields = {
-            "chain_id": s.target.chain_id,
-            "escrow": s.addresses.escrow,
-            "job_id": posted.job_id,
-            "ticket_ref": ticket,
-            "outcome": verdict,
-            "confirmed_at": int(time.time()),
-        }
+        confirmed_at = int(time.time())
+        message = confirmation_message(
+            chain_id=s.target.chain_id, escrow=s.addresses.escrow, job_id=posted.job_id,
+            ticket_ref=ticket, outcome=verdict, confirmed_at=confirmed_at,
+        )  # fmt: skip
         assert s.account is not None
         try:
-            signature = s.account.sign_message(confirmation_message(**fields))
+            signature = s.account.sign_message(message)
         except click.Abort:
             raise InvalidInput(no_prompt_answer("signing")) from None
         if signature is None:
             raise InvalidInput("the confirmation was not signed at the prompt; no bundle was written")
         bundle = EvidenceBundle(
             version=1, chain_id=s.target.chain_id, escrow=s.addresses.escrow, job_id=posted.hex_id,
-            ticket_ref=ticket, outcome=verdict, confirmed_at=fields["confirmed_at"], summary=summary,
+            ticket_ref=ticket, outcome=verdict, confirmed_at=confirmed_at, summary=summary,
             confirmation="0x" + signature.encode_rsv().hex(),
         )  # fmt: skip
         if confirmation_signer(bundle) != s.sender:

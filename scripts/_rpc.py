@@ -121,3 +121,7 @@ class ExistingAnvil(FoundryProvider):
     @property
     def auto_mine(self) -> bool:
         return True
+
+    @auto_mine.setter
+    def auto_mine(self, value: bool) -> None:
+        self.make_request("anvil_setAutomine", [value])
