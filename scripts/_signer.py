@@ -34,7 +34,6 @@ def signer_options(command: F) -> F:
     return click.option(
         "--account",
         "account",
-        envvar="ESCALATION_ACCOUNT",
         help="ape account alias that signs (`ape accounts list`); TEST::<n> on a local chain.",
     )(command)
 
