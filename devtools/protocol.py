@@ -45,8 +45,14 @@ def run_deploy(
     )  # fmt: skip
 
 
-def run_ops(rpc: str, deployments: Path, *args: str, account: str | None = None,
-            env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_ops(
+    rpc: str,
+    deployments: Path,
+    *args: str,
+    account: str | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     """`ape run ops <args>` as a real process against the chain at `rpc`."""
     signer = ("--account", account) if account else ()
     return run_ape(

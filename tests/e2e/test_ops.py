@@ -18,10 +18,12 @@ def deployment(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("ops")
     anvil = Anvil(workdir)
     anvil.start()
-    deployments = workdir / "deployments.json"
-    deploy(anvil.url, deployments)
-    yield anvil.url, deployments
-    anvil.kill()
+    try:
+        deployments = workdir / "deployments.json"
+        deploy(anvil.url, deployments)
+        yield anvil.url, deployments
+    finally:
+        anvil.kill()
 
 
 def ops(deployment, *args, account=None):
