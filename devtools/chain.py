@@ -1,9 +1,11 @@
 """anvil as a child process, free loopback ports, and a bounded poll for conditions."""
 
+import json
 import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,18 +34,32 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "c
 class Anvil:
     """anvil on a free loopback port with the real contract-size limit; stop() saves, start() reloads."""
 
-    def __init__(self, workdir: Path, accounts: int = 20) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        accounts: int = 20,
+        *,
+        chain_id: int | None = None,
+        fork_url: str | None = None,
+        block_time: int | None = None,
+        name: str = "anvil",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._state = workdir / "anvil-state.json"
+        self._state = workdir / f"{name}-state.json"
         self._accounts = accounts
+        self._options = [
+            *(["--chain-id", str(chain_id)] if chain_id is not None else []),
+            *(["--fork-url", fork_url] if fork_url is not None else []),
+            *(["--block-time", str(block_time)] if block_time is not None else []),
+        ]
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         """Starts anvil (with the saved state, if any) and waits until it listens."""
         self._process = subprocess.Popen(
             ["anvil", "--host", "127.0.0.1", "--port", str(self.port), "--accounts", str(self._accounts),
-             "--state", str(self._state)],
+             "--state", str(self._state), *self._options],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         assert self._process.stdout is not None
@@ -68,3 +84,29 @@ class Anvil:
             self._process.kill()
             self._process.wait()
             self._process = None
+
+
+def rpc_call(url: str, method: str, *params: Any) -> Any:
+    """One JSON-RPC request; AssertionError with the node's answer when it fails."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.loads(response.read())
+    assert "error" not in answer, f"{method}: {answer['error']}"
+    return answer["result"]
+
+
+def place_contract(url: str, bytecode: str, at: str, slots: int = 16) -> None:
+    """Deploys `bytecode` on the anvil at `url`, then copies its code and first storage slots to `at`.
+
+    This is how a fork's upstream gets a token at a real network's address (USDC on Amoy) that a
+    constructor initialised: anvil_setCode alone would leave its name, symbol and balances empty.
+    """
+    sender = rpc_call(url, "eth_accounts")[0]
+    tx_hash = rpc_call(url, "eth_sendTransaction", {"from": sender, "data": bytecode, "gas": hex(10_000_000)})
+    receipt = wait_for(lambda: rpc_call(url, "eth_getTransactionReceipt", tx_hash), 30, "the deployment")
+    source = receipt["contractAddress"]
+    rpc_call(url, "anvil_setCode", at, rpc_call(url, "eth_getCode", source, "latest"))
+    for slot in range(slots):
+        value = rpc_call(url, "eth_getStorageAt", source, hex(slot), "latest")
+        rpc_call(url, "anvil_setStorageAt", at, hex(slot), "0x" + value[2:].rjust(64, "0"))

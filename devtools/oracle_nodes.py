@@ -14,7 +14,11 @@ from .daemons import Daemon, program
 
 
 class OracleNode(Daemon):
-    """One `oracle-node run` with its own ape data folder, SQLite database (or a URL) and metrics port."""
+    """One `oracle-node run` with its own ape data folder, SQLite database (or a URL) and metrics port.
+
+    `network` is the ape network choice the node reads its deployment and confirmation depth for
+    (polygon:amoy-fork:foundry for a fork of Amoy); the RPC is always `rpc`.
+    """
 
     def __init__(
         self,
@@ -25,6 +29,7 @@ class OracleNode(Daemon):
         database_url: str = "",
         evidence: Path | None = None,
         poll: float = 0.05,
+        network: str = "polygon:local:foundry",
         **settings: Any,
     ) -> None:
         self.alias = alias
@@ -40,7 +45,7 @@ class OracleNode(Daemon):
         }
         port = free_port()
         argv = [
-            program("oracle-node"), "run", "--network", "polygon:local:foundry", "--account", alias,
+            program("oracle-node"), "run", "--network", network, "--account", alias,
             "--rpc-url", rpc, "--deployments-file", str(deployments),
             "--database-url", self.database_url, "--metrics-port", str(port),
         ]  # fmt: skip

@@ -24,13 +24,40 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def run_deploy(rpc: str, deployments: Path) -> subprocess.CompletedProcess[str]:
-    """`ape run deploy system` as a real process against the anvil at `rpc`."""
-    # ape-foundry connects to an anvil already listening at APE_FOUNDRY_HOST instead of starting one.
+def run_ape(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`ape <args>` as a real process in the repository (where `ape run` finds scripts/)."""
     return subprocess.run(
-        [str(BIN / "ape"), "run", "deploy", "system", "--network", "polygon:local:foundry",
-         "--account", "TEST::0", "--deployments-file", str(deployments)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "APE_FOUNDRY_HOST": rpc},
+        [str(BIN / "ape"), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})}, input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def run_deploy(
+    rpc: str, deployments: Path, *extra: str, account: str = "TEST::0", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`ape run deploy system` as a real process against the chain at `rpc`."""
+    return run_ape(
+        "run", "deploy", "system", "--rpc-url", rpc, "--account", account,
+        "--deployments-file", str(deployments), *extra, env=env,
+    )  # fmt: skip
+
+
+def run_ops(
+    rpc: str,
+    deployments: Path,
+    *args: str,
+    account: str | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`ape run ops <args>` as a real process against the chain at `rpc`."""
+    signer = ("--account", account) if account else ()
+    return run_ape(
+        "run", "ops", *args, "--rpc-url", rpc, "--deployments-file", str(deployments), *signer,
+        env=env, stdin=stdin,
     )  # fmt: skip
 
 

@@ -15,6 +15,9 @@ USDC_BY_NETWORK = {
 }
 LOCAL_NETWORKS = {"local"}
 DEFAULT_DEPLOYMENTS_FILE = Path("deployments.json")
+# Live networks by chain id; the same chain id on a local anvil is a fork of that network.
+NETWORK_BY_CHAIN_ID = {137: "polygon:mainnet", 80002: "polygon:amoy"}
+LOCAL_NETWORK = "polygon:local"
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,14 @@ def load_deployments(path: Path = DEFAULT_DEPLOYMENTS_FILE) -> dict[str, Address
     """Every recorded deployment, by `ecosystem:network`."""
     if not path.exists():
         return {}
-    raw = json.loads(path.read_text())
-    return {name: Addresses(**entry) for name, entry in raw.items()}
+    try:
+        raw = json.loads(path.read_text())
+        return {name: Addresses(**entry) for name, entry in raw.items()}
+    except (OSError, ValueError, TypeError, AttributeError) as err:
+        raise DeploymentError(
+            f"{path} is not a readable deployments file ({type(err).__name__}: {err}); "
+            "repair it, or move it away and deploy again"
+        ) from err
 
 
 def save_deployment(name: str, addresses: Addresses, path: Path = DEFAULT_DEPLOYMENTS_FILE) -> None:
@@ -96,6 +105,27 @@ def save_deployment(name: str, addresses: Addresses, path: Path = DEFAULT_DEPLOY
     known = load_deployments(path)
     known[name] = addresses
     path.write_text(json.dumps({k: asdict(v) for k, v in sorted(known.items())}, indent=2) + "\n")
+
+
+def network_for_chain(chain_id: int, dev_node: bool) -> str:
+    """The deployments key of a chain: a live Polygon network, a local fork of one, or polygon:local.
+
+    `dev_node` is true for a chain run by a development node (anvil): with a live network's chain id
+    it is a fork of that network, with any other chain id the local network.
+    """
+    live = NETWORK_BY_CHAIN_ID.get(chain_id)
+    if dev_node:
+        return f"{live}-fork" if live else LOCAL_NETWORK
+    if live is None:
+        known = ", ".join(f"{name} ({cid})" for cid, name in NETWORK_BY_CHAIN_ID.items())
+        raise DeploymentError(f"chain id {chain_id} is not a supported network: {known}, or a local anvil")
+    return live
+
+
+def is_local(network_key: str) -> bool:
+    """True for a chain on this machine (polygon:local or a fork): test tokens and file:// are fine there."""
+    network = network_key.partition(":")[2]
+    return network in LOCAL_NETWORKS or network.endswith("-fork")
 
 
 def check_usdc(token: Any, network: str) -> None:

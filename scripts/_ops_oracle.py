@@ -1,0 +1,113 @@
+"""Oracle commands: governance adds and removes operators and sets the quorum; an operator stakes."""
+
+from datetime import UTC, datetime
+
+import click
+
+from protocol_core.validation import address, bounded, format_amount, token_amount
+
+from ._ops_funds import ensure_funds
+from ._session import ChainOptions, Session, chain_options, open_session
+
+MAX_QUORUM = 255  # uint8 on chain
+
+
+@click.group()
+def operator() -> None:
+    """Oracle operators: governance adds and removes them; an operator stakes, unstakes and withdraws."""
+
+
+@operator.command("add")
+@chain_options(signs=True)
+@click.argument("who", metavar="ADDRESS")
+def add(who: str, chain: ChainOptions) -> None:
+    """Governance adds ADDRESS to the oracle's operator set."""
+    who = address(who, "ADDRESS")
+    with open_session(chain, signs=True) as s:
+        s.send(s.call("VerificationOracle", "addOperator", who), f"add operator {who}")
+        _say_quorum(s)
+
+
+@operator.command("remove")
+@chain_options(signs=True)
+@click.argument("who", metavar="ADDRESS")
+def remove(who: str, chain: ChainOptions) -> None:
+    """Governance removes ADDRESS from the operator set (its stake stays withdrawable)."""
+    who = address(who, "ADDRESS")
+    with open_session(chain, signs=True) as s:
+        s.send(s.call("VerificationOracle", "removeOperator", who), f"remove operator {who}")
+        _say_quorum(s)
+
+
+@operator.command("stake")
+@chain_options(signs=True)
+@click.argument("amount")
+def stake(amount: str, chain: ChainOptions) -> None:
+    """The operator (--account) stakes AMOUNT USDC, approving the oracle first when needed."""
+    units = token_amount(amount, "AMOUNT")
+    with open_session(chain, signs=True) as s:
+        ensure_funds(s, s.addresses.oracle, units, "the stake")
+        s.send(s.oracle.stake(units), f"stake {format_amount(units)} USDC")
+        _show(s, s.sender)
+
+
+@operator.command("unstake")
+@chain_options(signs=True)
+@click.argument("amount")
+def unstake(amount: str, chain: ChainOptions) -> None:
+    """The operator starts unstaking AMOUNT USDC; `operator withdraw` pays it after the delay."""
+    units = token_amount(amount, "AMOUNT")
+    with open_session(chain, signs=True) as s:
+        s.send(s.oracle.request_unstake(units), f"unstake {format_amount(units)} USDC")
+        _show(s, s.sender)
+
+
+@operator.command("withdraw")
+@chain_options(signs=True)
+def withdraw(chain: ChainOptions) -> None:
+    """The operator withdraws stake whose unstaking delay has passed."""
+    with open_session(chain, signs=True) as s:
+        s.send(s.oracle.withdraw_stake(), "withdraw unstaked USDC")
+        _show(s, s.sender)
+
+
+@operator.command("show")
+@chain_options(signs=False)
+@click.argument("who", metavar="ADDRESS")
+def show(who: str, chain: ChainOptions) -> None:
+    """Stake, unstaking and oracle fees earned by operator ADDRESS."""
+    who = address(who, "ADDRESS")
+    with open_session(chain, signs=False) as s:
+        _show(s, who)
+
+
+@click.command("quorum")
+@chain_options(signs=True)
+@click.argument("size", type=int)
+def quorum(size: int, chain: ChainOptions) -> None:
+    """Governance sets how many matching attestations make a verdict final."""
+    size = bounded(size, "SIZE", 1, MAX_QUORUM)
+    with open_session(chain, signs=True) as s:
+        s.send(s.call("VerificationOracle", "setQuorum", size), f"set the quorum to {size}")
+        _say_quorum(s)
+
+
+def _say_quorum(s: Session) -> None:
+    size = s.oracle.quorum()
+    click.echo(
+        f"quorum {size}: a verdict needs {size} matching attestation(s), so at least {size} node(s) must run"
+    )
+
+
+def _show(s: Session, who: str) -> None:
+    info, minimum = s.oracle.operator_of(who), s.oracle.min_stake()
+    attests = info.active and info.stake >= minimum
+    click.echo(f"operator {who}: {'in the set' if info.active else 'not in the set'}")
+    click.echo(
+        f"  staked      {format_amount(info.stake)} USDC (at least {format_amount(minimum)} to attest)"
+    )
+    if info.unstaking:
+        when = datetime.fromtimestamp(info.unstake_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        click.echo(f"  unstaking   {format_amount(info.unstaking)} USDC, withdrawable from {when}")
+    click.echo(f"  fees earned {format_amount(s.escrow.credit_of(who))} USDC (`ape run ops credit withdraw`)")
+    click.echo(f"  can attest  {'yes' if attests else 'no'}")
