@@ -29,6 +29,9 @@ abstract contract PoolRounds is PoolStaking {
         uint56 fee; // up to 7.2e16 token units
         uint40 drawBy; // after this an undrawn round lapses (see executeRuling)
         uint8 panelSize;
+        uint16 commitMinutes; // the phase lengths the round opened with; governance cannot change them
+        uint16 revealMinutes;
+        uint16 appealMinutes;
         uint8[3] votes;
         uint40 commitEnd; // 0 until drawn
         uint40 revealEnd;
@@ -41,6 +44,10 @@ abstract contract PoolRounds is PoolStaking {
     uint8 public constant FIRST_PANEL = 3;
     /// @inheritdoc IArbitrationPool
     uint40 public constant DRAW_TIMEOUT = 1 days;
+    /// @inheritdoc IArbitrationPool
+    uint16 public constant MIN_PHASE_MINUTES = 10;
+    /// @inheritdoc IArbitrationPool
+    uint16 public constant MAX_PHASE_MINUTES = 2 days / 1 minutes;
 
     uint256 internal constant CHOICES = 2;
     // A vote slot holds 0 (not drawn), DRAWN, a commitment, or REVEALED + choice.
@@ -125,9 +132,8 @@ abstract contract PoolRounds is PoolStaking {
         uint256 needed = r.panelSize;
         (address[] memory seated, uint256 drawn) = _sortition(seed, disputeId, round, needed);
         if (drawn < needed) revert NotEnoughArbitrators(disputeId, drawn, needed);
-        Parameters memory p = parameters;
-        uint40 commitEnd = uint40(block.timestamp) + uint40(p.commitMinutes) * 60;
-        uint40 revealEnd = commitEnd + uint40(p.revealMinutes) * 60;
+        uint40 commitEnd = uint40(block.timestamp) + uint40(r.commitMinutes) * 60;
+        uint40 revealEnd = commitEnd + uint40(r.revealMinutes) * 60;
         r.commitEnd = commitEnd;
         r.revealEnd = revealEnd;
         r.panel = seated; // all `needed` seats; writes the length once instead of a push per seat
@@ -193,6 +199,8 @@ abstract contract PoolRounds is PoolStaking {
         r.fee = SafeCast.toUint56(fee);
         r.drawBy = uint40(block.timestamp) + DRAW_TIMEOUT;
         r.panelSize = uint8(panelSize);
+        Parameters memory p = parameters;
+        (r.commitMinutes, r.revealMinutes, r.appealMinutes) = (p.commitMinutes, p.revealMinutes, p.appealMinutes);
         // The randomness source is immutable; its id is only known from the call.
         // slither-disable-next-line reentrancy-no-eth
         uint256 request = randomness.request();
@@ -201,8 +209,16 @@ abstract contract PoolRounds is PoolStaking {
     }
 
     function _setParameters(Parameters memory p) private {
+        _requirePhaseLength(p.commitMinutes);
+        _requirePhaseLength(p.revealMinutes);
+        _requirePhaseLength(p.appealMinutes);
         parameters = p;
         emit ParametersChanged(p.feePerArbitrator, p.commitMinutes, p.revealMinutes, p.appealMinutes);
     }
 
+    function _requirePhaseLength(uint16 minutes_) private pure {
+        if (minutes_ < MIN_PHASE_MINUTES || minutes_ > MAX_PHASE_MINUTES) {
+            revert PhaseLengthOutOfBounds(minutes_, MIN_PHASE_MINUTES, MAX_PHASE_MINUTES);
+        }
+    }
 }

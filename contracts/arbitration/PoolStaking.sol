@@ -47,7 +47,6 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     mapping(address arbitrator => Arbitrator) private _arbitrators;
     mapping(uint256 slot => address) private _slotOwner;
     mapping(address arbitrator => Unstaking) private _unstaking;
-    mapping(address account => uint256) private _governanceRewards; // rewards nobody on a panel earned
 
     constructor(
         IERC20 token_,
@@ -104,9 +103,8 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     function withdraw() external nonReentrant returns (uint256 amount) {
         Unstaking memory u = _unstaking[msg.sender];
         Arbitrator storage a = _arbitrators[msg.sender];
-        amount = a.rewards + _governanceRewards[msg.sender];
+        amount = a.rewards;
         a.rewards = 0;
-        _governanceRewards[msg.sender] = 0;
         if (u.amount != 0 && block.timestamp >= u.unlockAt) {
             amount += u.amount;
             delete _unstaking[msg.sender];
@@ -124,7 +122,7 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     {
         Arbitrator memory a = _arbitrators[arbitrator];
         Unstaking memory u = _unstaking[arbitrator];
-        return (a.stake, a.locked, u.amount, u.unlockAt, a.rewards + _governanceRewards[arbitrator]);
+        return (a.stake, a.locked, u.amount, u.unlockAt, a.rewards);
     }
 
     /// @inheritdoc IArbitrationPool
@@ -187,10 +185,5 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     /// @dev Credits `amount` of panel rewards to `arbitrator`, withdrawn with its stake.
     function _reward(address arbitrator, uint256 amount) internal {
         _arbitrators[arbitrator].rewards += uint72(amount);
-    }
-
-    /// @dev Credits rewards nobody on a panel earned to `account` (governance).
-    function _rewardUnearned(address account, uint256 amount) internal {
-        _governanceRewards[account] += amount;
     }
 }

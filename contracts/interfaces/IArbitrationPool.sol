@@ -31,7 +31,8 @@ struct RoundView {
 /// @title Bonded pool of human arbitrators: stake-weighted random panels, commit and reveal votes,
 /// appeals to larger panels, rewards for voting with the final ruling.
 interface IArbitrationPool is IArbitratorV2 {
-    /// @notice What governance sets for rounds opened from now on.
+    /// @notice What governance sets for rounds opened from now on; a round keeps the values it
+    /// opened with. Each phase lasts MIN_PHASE_MINUTES to MAX_PHASE_MINUTES.
     struct Parameters {
         uint96 feePerArbitrator; // token units per seat of a panel
         uint16 commitMinutes; // length of the commit phase, from the draw
@@ -79,7 +80,8 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Emitted when the arbitrable contract's `rule` reverted; anyone may `deliverRuling` again.
     event RulingDeliveryFailed(uint256 indexed disputeId);
 
-    /// @notice Emitted when `funder` adds `amount` to the reserve that tops up the next panel's fee.
+    /// @notice Emitted when `funder` adds `amount` to the reserve that tops up the next panel's fee;
+    /// the funder is the pool itself when a round's pot found nobody who voted with the final ruling.
     event RewardsFunded(address indexed funder, uint256 amount);
 
     /// @notice Emitted when governance changes fees or phase durations.
@@ -123,6 +125,9 @@ interface IArbitrationPool is IArbitratorV2 {
 
     /// @notice Thrown for a fee token other than the pool's, or a fee below the cost.
     error FeeNotAccepted(address feeToken, uint256 feeAmount, uint256 cost);
+
+    /// @notice Thrown when a phase would last `minutes_`, outside [min, max] minutes.
+    error PhaseLengthOutOfBounds(uint256 minutes_, uint256 min, uint256 max);
 
     /// @notice Thrown for a number of choices other than 2.
     error UnsupportedChoices(uint256 choices);
@@ -178,7 +183,9 @@ interface IArbitrationPool is IArbitratorV2 {
         returns (bytes32);
 
     /// @notice Sets the fee per seat and the phase durations of rounds opened from now on (a round
-    /// keeps the fee it was opened with). Governance only.
+    /// keeps the fee and the phase durations it was opened with). Each phase lasts
+    /// MIN_PHASE_MINUTES to MAX_PHASE_MINUTES, so that a drawn panel always has time to vote.
+    /// Governance only.
     function setParameters(Parameters calldata parameters_) external;
 
     /// @notice The fee per seat and phase durations of new rounds (governance).
@@ -223,6 +230,12 @@ interface IArbitrationPool is IArbitratorV2 {
 
     /// @notice Size of the first panel; each appeal draws 2n + 1.
     function FIRST_PANEL() external view returns (uint8);
+
+    /// @notice Shortest commit, reveal or appeal phase governance may set, in minutes.
+    function MIN_PHASE_MINUTES() external view returns (uint16);
+
+    /// @notice Longest commit, reveal or appeal phase governance may set, in minutes.
+    function MAX_PHASE_MINUTES() external view returns (uint16);
 
     /// @notice Gas given to the arbitrable's `rule`, so that a callback that burns gas cannot jam execution.
     function RULE_CALLBACK_GAS() external view returns (uint256);

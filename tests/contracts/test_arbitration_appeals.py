@@ -117,14 +117,12 @@ def test_appeal_panel_of_seven_decides_and_every_round_is_paid_by_the_final_ruli
     stakes_before = {a: pool.arbitratorOf(a).staked for a in arbitrators}
     tx = pool.executeRuling(dispute_id, sender=agent)
 
-    # Round 0 voted PayWorker against the final RefundAgent: all penalized, governance gets the pot.
+    # Round 0 voted PayWorker against the final RefundAgent: all penalized, the pot funds the reserve.
     rewards, penalized = payouts(second, 7 * FEE, Ruling.REFUND_AGENT)
     assert penalized == []
     assert tx.events.filter(pool.Penalized) == [pool.Penalized(dispute_id, a, LOCK) for a in round0_panel]
-    assert tx.events.filter(pool.Rewarded) == [
-        pool.Rewarded(dispute_id, deployer, FIRST_FEE + 3 * LOCK),
-        *(pool.Rewarded(dispute_id, a, r) for a, r in rewards.items()),
-    ]
+    assert tx.events.filter(pool.Rewarded) == [pool.Rewarded(dispute_id, a, r) for a, r in rewards.items()]
+    assert tx.events.filter(pool.RewardsFunded) == [pool.RewardsFunded(pool, FIRST_FEE + 3 * LOCK)]
     for address in arbitrators:
         lost = LOCK if address in round0_panel else 0
         assert pool.arbitratorOf(address)[:2] == (stakes_before[address] - lost, 0)
