@@ -59,6 +59,8 @@ abstract contract PoolRounds is PoolStaking {
     IRandomnessSource public immutable randomness;
     /// @inheritdoc IArbitrationPool
     uint8 public immutable maxRounds;
+    /// @inheritdoc IArbitrationPool
+    address public immutable reserveArbitrable;
 
     /// @inheritdoc IArbitrationPool
     Parameters public parameters;
@@ -70,9 +72,15 @@ abstract contract PoolRounds is PoolStaking {
     mapping(uint256 disputeId => mapping(uint256 round => Round)) internal _rounds;
     mapping(uint256 disputeId => mapping(uint256 round => mapping(address arbitrator => uint256))) internal _votes;
 
-    constructor(IRandomnessSource randomness_, uint8 maxRounds_, Parameters memory parameters_) {
+    constructor(
+        IRandomnessSource randomness_,
+        uint8 maxRounds_,
+        Parameters memory parameters_,
+        address reserveArbitrable_
+    ) {
         randomness = randomness_;
         maxRounds = maxRounds_;
+        reserveArbitrable = reserveArbitrable_;
         _setParameters(parameters_);
     }
 
@@ -88,8 +96,11 @@ abstract contract PoolRounds is PoolStaking {
         disputeId = ++_disputeCount;
         _disputes[disputeId].arbitrable = msg.sender;
         emit DisputeCreation(disputeId, IArbitrableV2(msg.sender));
-        uint256 reserve = rewardReserve;
-        rewardReserve = 0;
+        uint256 reserve = 0;
+        if (msg.sender == reserveArbitrable) {
+            reserve = rewardReserve;
+            rewardReserve = 0;
+        }
         _openRound(disputeId, 0, FIRST_PANEL, feeAmount + reserve);
         token.safeTransferFrom(msg.sender, address(this), feeAmount);
     }

@@ -145,8 +145,9 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Withdraws unstaked tokens whose delay has passed, and any rewards.
     function withdraw() external returns (uint256 amount);
 
-    /// @notice Pulls `amount` into the reward reserve, paid to the next dispute's first panel (for
-    /// example the pool's share of a forfeited dispute bond).
+    /// @notice Pulls `amount` into the reward reserve, paid to the first panel of the next dispute
+    /// `reserveArbitrable` opens (for example the pool's share of a forfeited dispute bond). Anyone
+    /// may fund it; nobody can take it out except by a dispute of `reserveArbitrable`.
     function fundRewards(uint256 amount) external;
 
     /// @notice Draws the current round's panel from the committed randomness and starts its commit
@@ -194,7 +195,11 @@ interface IArbitrationPool is IArbitratorV2 {
         view
         returns (uint96 feePerArbitrator, uint16 commitMinutes, uint16 revealMinutes, uint16 appealMinutes);
 
-    /// @notice Funds waiting to top up the next dispute's first panel.
+    /// @notice The protocol's escrow: the only arbitrable whose disputes draw on the reward reserve,
+    /// so that nobody can open a dispute directly on the pool to sweep the reserve to a panel.
+    function reserveArbitrable() external view returns (address);
+
+    /// @notice Funds waiting to top up the first panel of `reserveArbitrable`'s next dispute.
     function rewardReserve() external view returns (uint256);
 
     /// @notice `arbitrator`'s drawable stake and the part of it locked by draws, its stake being

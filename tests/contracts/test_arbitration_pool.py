@@ -676,3 +676,22 @@ def test_a_round_keeps_the_phase_lengths_it_opened_with(chain, pool, deployer, a
     tallied_at = chain.blocks[tallied.block_number].timestamp
     assert pool.roundOf(dispute_id, 0).appealEnd == tallied_at + PARAMS.appeal_minutes * 60
 
+
+# The reward reserve belongs to the protocol's escrow
+
+
+def test_a_dispute_opened_directly_on_the_pool_does_not_draw_on_the_reserve(
+    usdc, pool, claimant, escrow, jobs, agent
+):
+    usdc.approve(pool, 5 * USDC, sender=claimant)
+    pool.fundRewards(5 * USDC, sender=claimant)
+
+    dispute_id, _ = open_dispute(pool, usdc, claimant)
+
+    assert pool.roundOf(dispute_id, 0).fee == FIRST_FEE
+    assert pool.rewardReserve() == 5 * USDC
+    assert pool.reserveArbitrable() == escrow.address
+    terms, _ = jobs.verdict(approve=True)
+    escrow_dispute_id, _ = jobs.dispute(terms, agent)
+    assert pool.roundOf(escrow_dispute_id, 0).fee == FIRST_FEE + 5 * USDC
+    assert pool.rewardReserve() == 0
