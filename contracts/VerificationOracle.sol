@@ -163,6 +163,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         JobTerms calldata terms,
         bytes32[2][] calldata signatures
     ) external nonReentrant {
+        if (signatures.length == 0) revert NoCurrentAttestation(jobId, setNonce);
         bytes32 digest = attestationDigest(jobId, evidenceHash, approve, reason);
         Tally memory votes = _tallies[jobId];
         uint128 seen = votes.approvals | votes.rejections;

@@ -72,6 +72,10 @@ interface IVerificationOracle {
     /// @notice Thrown when aggregated signatures do not make a quorum (`valid` of `quorum`).
     error QuorumNotReached(bytes32 jobId, uint256 valid, uint256 quorum);
 
+    /// @notice Thrown when `attestWithSignatures` carries no signature: a verdict needs at least one
+    /// attestation made under the current operator set and quorum (`setNonce`).
+    error NoCurrentAttestation(bytes32 jobId, uint64 setNonce);
+
     /// @notice Thrown when governance adds more operators than the masks hold.
     error OperatorSetFull(uint256 max);
 
@@ -112,7 +116,9 @@ interface IVerificationOracle {
 
     /// @notice Finalizes a verdict from the quorum's EIP-712 signatures in one transaction; anyone
     /// may submit. Signatures are bound to the chain, this contract and the operator-set nonce, and
-    /// given in the compact EIP-2098 form (r, yParityAndS).
+    /// given in the compact EIP-2098 form (r, yParityAndS). Earlier attestations on the same side
+    /// count toward the quorum, but at least one signature is needed: after governance lowers the
+    /// quorum, attestations already made never finalize a verdict without a current operator's say.
     function attestWithSignatures(
         bytes32 jobId,
         bytes32 evidenceHash,
