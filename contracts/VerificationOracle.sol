@@ -116,9 +116,10 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     function requestUnstake(uint256 amount) external {
         Operator storage op = _operators[msg.sender];
         if (amount == 0 || amount > op.stake) revert StakeLocked(msg.sender, amount, op.stake, 0);
+        if (op.unstaking != 0) revert UnstakePending(msg.sender, op.unstaking, op.unstakeAt);
         uint40 unstakeAt = uint40(block.timestamp) + unstakeDelay;
         op.stake -= uint96(amount);
-        op.unstaking += uint96(amount);
+        op.unstaking = uint96(amount);
         op.unstakeAt = unstakeAt;
         emit UnstakeRequested(msg.sender, amount, unstakeAt);
     }

@@ -45,6 +45,8 @@ abstract contract PoolRounds is PoolStaking {
     /// @inheritdoc IArbitrationPool
     uint40 public constant DRAW_TIMEOUT = 1 days;
     /// @inheritdoc IArbitrationPool
+    uint8 public constant MAX_ROUNDS = 4;
+    /// @inheritdoc IArbitrationPool
     uint16 public constant MIN_PHASE_MINUTES = 10;
     /// @inheritdoc IArbitrationPool
     uint16 public constant MAX_PHASE_MINUTES = 2 days / 1 minutes;
@@ -78,6 +80,7 @@ abstract contract PoolRounds is PoolStaking {
         Parameters memory parameters_,
         address reserveArbitrable_
     ) {
+        if (maxRounds_ == 0 || maxRounds_ > MAX_ROUNDS) revert RoundsOutOfBounds(maxRounds_, MAX_ROUNDS);
         randomness = randomness_;
         maxRounds = maxRounds_;
         reserveArbitrable = reserveArbitrable_;

@@ -56,7 +56,7 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
         uint96 lockPerDraw_,
         uint40 unstakeDelay_
     ) Ownable(governance) {
-        if (maxStake_ > type(uint64).max || minStake_ < lockPerDraw_ || lockPerDraw_ == 0) {
+        if (maxStake_ > type(uint64).max || minStake_ > maxStake_ || minStake_ < lockPerDraw_ || lockPerDraw_ == 0) {
             revert StakeOutOfBounds(address(0), lockPerDraw_, minStake_, maxStake_);
         }
         token = token_;
@@ -87,13 +87,14 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     function requestUnstake(uint256 amount) external nonReentrant {
         Arbitrator storage a = _arbitrators[msg.sender];
         if (a.locked != 0) revert StakeLockedInDispute(msg.sender, a.locked);
+        Unstaking storage u = _unstaking[msg.sender];
+        if (u.amount != 0) revert UnstakePending(msg.sender, u.amount, u.unlockAt);
         if (amount == 0 || amount > a.stake) revert StakeOutOfBounds(msg.sender, amount, 1, a.stake);
         uint256 left = a.stake - amount;
         if (left != 0 && left < minStake) revert StakeOutOfBounds(msg.sender, left, minStake, maxStake);
         a.stake = uint96(left);
         _tree.sub(a.slot, amount);
-        Unstaking storage u = _unstaking[msg.sender];
-        u.amount += uint96(amount);
+        u.amount = uint96(amount);
         u.unlockAt = uint40(block.timestamp) + unstakeDelay;
         emit StakeChanged(msg.sender, left);
         emit UnstakeRequested(msg.sender, amount, u.unlockAt);

@@ -87,8 +87,16 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Emitted when governance changes fees or phase durations.
     event ParametersChanged(uint96 feePerArbitrator, uint16 commitMinutes, uint16 revealMinutes, uint16 appealMinutes);
 
-    /// @notice Thrown when a stake would leave `arbitrator` outside [min, max] (0 is allowed: leaving).
+    /// @notice Thrown when a stake would leave `arbitrator` outside [min, max] (0 is allowed: leaving);
+    /// at deployment (`arbitrator` 0), when min > max, min < lockPerDraw or lockPerDraw is 0.
     error StakeOutOfBounds(address arbitrator, uint256 stake, uint256 min, uint256 max);
+
+    /// @notice Thrown when `account` starts unstaking while `pending` is still unstaking (until
+    /// `unlockAt`, or withdrawable since): a new request would restart the delay of that amount.
+    error UnstakePending(address account, uint256 pending, uint40 unlockAt);
+
+    /// @notice Thrown when a pool would have `maxRounds` rounds, outside 1 to `limit`.
+    error RoundsOutOfBounds(uint256 maxRounds, uint256 limit);
 
     /// @notice Thrown when unstaking while drawn in a live dispute (`locked` > 0).
     error StakeLockedInDispute(address arbitrator, uint256 locked);
@@ -139,7 +147,8 @@ interface IArbitrationPool is IArbitratorV2 {
     function stake(uint256 amount) external;
 
     /// @notice Takes `amount` out of the caller's stake at once (not drawable); withdrawable after
-    /// the delay. Reverts while the caller is drawn in a live dispute.
+    /// the delay. Reverts while the caller is drawn in a live dispute, and while an earlier amount
+    /// is still unstaking or not withdrawn (`UnstakePending`), so that no delay ever restarts.
     function requestUnstake(uint256 amount) external;
 
     /// @notice Withdraws unstaked tokens whose delay has passed, and any rewards.
@@ -230,7 +239,11 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Seconds between `requestUnstake` and the withdrawal of the unstaked tokens.
     function unstakeDelay() external view returns (uint40);
 
-    /// @notice Rounds a dispute may have; the last round's ruling is final at once.
+    /// @notice Most rounds a pool may be deployed with (panels of 3, 7, 15, 31), so that a panel
+    /// size always fits its uint8 and a last panel can still be drawn.
+    function MAX_ROUNDS() external view returns (uint8);
+
+    /// @notice Rounds a dispute may have (1 to MAX_ROUNDS); the last round's ruling is final at once.
     function maxRounds() external view returns (uint8);
 
     /// @notice Size of the first panel; each appeal draws 2n + 1.

@@ -76,6 +76,10 @@ interface IVerificationOracle {
     /// attestation made under the current operator set and quorum (`setNonce`).
     error NoCurrentAttestation(bytes32 jobId, uint64 setNonce);
 
+    /// @notice Thrown when `operator` starts unstaking while `pending` is still unstaking (until
+    /// `unstakeAt`, or withdrawable since): a new request would restart the delay of that amount.
+    error UnstakePending(address operator, uint256 pending, uint40 unstakeAt);
+
     /// @notice Thrown when governance adds more operators than the masks hold.
     error OperatorSetFull(uint256 max);
 
@@ -103,7 +107,8 @@ interface IVerificationOracle {
     /// @notice Adds `amount` of the token to the caller's stake.
     function stake(uint256 amount) external;
 
-    /// @notice Starts the delayed withdrawal of `amount` of the caller's stake.
+    /// @notice Starts the delayed withdrawal of `amount` of the caller's stake; reverts while an
+    /// earlier amount is unstaking or not yet withdrawn (`UnstakePending`).
     function requestUnstake(uint256 amount) external;
 
     /// @notice Withdraws the caller's unstaked tokens once the delay has passed.

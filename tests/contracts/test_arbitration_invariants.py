@@ -683,6 +683,11 @@ class People(RuleBasedStateMachine):
             if a.locked:
                 with reverts(w.pool.StakeLockedInDispute, arbitrator=address, locked=a.locked):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
+            elif a.unstaking:  # an amount still unstaking keeps its own delay
+                with reverts(
+                    w.pool.UnstakePending, account=address, pending=a.unstaking, unlockAt=a.unlockAt
+                ):
+                    self.send(w.pool.requestUnstake, amount, sender=arbitrator)
             elif amount == 0 or amount > a.staked:
                 with reverts(w.pool.StakeOutOfBounds, arbitrator=address, stake=amount, min=1, max=a.staked):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
@@ -719,6 +724,12 @@ class People(RuleBasedStateMachine):
             if amount == 0 or amount > op.stake:
                 with reverts(
                     w.oracle.StakeLocked, operator=operator, requested=amount, available=op.stake, unstakeAt=0
+                ):
+                    self.send(w.oracle.requestUnstake, amount, sender=operator)
+                return
+            if op.unstaking:  # an amount still unstaking keeps its own delay
+                with reverts(
+                    w.oracle.UnstakePending, operator=operator, pending=op.unstaking, unstakeAt=op.unstakeAt
                 ):
                     self.send(w.oracle.requestUnstake, amount, sender=operator)
                 return

@@ -634,10 +634,15 @@ class ProtocolMachine(RuleBasedStateMachine):
                     o.StakeLocked, o.requestUnstake, value, sender=sender,
                     operator=op.address, requested=value, available=op.stake, unstakeAt=0,
                 )  # fmt: skip
+            if op.unstaking:  # an amount still unstaking keeps its own delay
+                return self.refused(
+                    o.UnstakePending, o.requestUnstake, value, sender=sender,
+                    operator=op.address, pending=op.unstaking, unstakeAt=op.unstake_at,
+                )  # fmt: skip
             at = self.now
             self.send(o.requestUnstake, value, sender=sender)
             op.stake -= value
-            op.unstaking += value
+            op.unstaking = value
             op.unstake_at = at + PARAMS.unstake_delay
         elif action == "withdraw":
             if op.unstaking == 0 or self.now < op.unstake_at:
