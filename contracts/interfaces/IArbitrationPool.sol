@@ -252,7 +252,9 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Shortest commit, reveal or appeal phase governance may set, in minutes.
     function MIN_PHASE_MINUTES() external view returns (uint16);
 
-    /// @notice Longest commit, reveal or appeal phase governance may set, in minutes.
+    /// @notice Longest commit, reveal or appeal phase governance may set, in minutes. With
+    /// DRAW_TIMEOUT and MAX_ROUNDS it bounds a dispute: MAX_ROUNDS x (DRAW_TIMEOUT + 3 x this) is
+    /// 28 days, inside the escrow's 30-day DISPUTE_TIMEOUT, so appealing late cannot outlast it.
     function MAX_PHASE_MINUTES() external view returns (uint16);
 
     /// @notice Gas given to the arbitrable's `rule`, so that a callback that burns gas cannot jam execution.
