@@ -21,9 +21,10 @@ contract ArbitrationPool is PoolVotes {
         uint96 lockPerDraw_,
         uint40 unstakeDelay_,
         uint8 maxRounds_,
-        Parameters memory parameters_
+        Parameters memory parameters_,
+        address reserveArbitrable_
     )
         PoolStaking(token_, governance, minStake_, maxStake_, lockPerDraw_, unstakeDelay_)
-        PoolRounds(randomness_, maxRounds_, parameters_)
+        PoolRounds(randomness_, maxRounds_, parameters_, reserveArbitrable_)
     {}
 }

@@ -116,9 +116,10 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     function requestUnstake(uint256 amount) external {
         Operator storage op = _operators[msg.sender];
         if (amount == 0 || amount > op.stake) revert StakeLocked(msg.sender, amount, op.stake, 0);
+        if (op.unstaking != 0) revert UnstakePending(msg.sender, op.unstaking, op.unstakeAt);
         uint40 unstakeAt = uint40(block.timestamp) + unstakeDelay;
         op.stake -= uint96(amount);
-        op.unstaking += uint96(amount);
+        op.unstaking = uint96(amount);
         op.unstakeAt = unstakeAt;
         emit UnstakeRequested(msg.sender, amount, unstakeAt);
     }
@@ -163,6 +164,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         JobTerms calldata terms,
         bytes32[2][] calldata signatures
     ) external nonReentrant {
+        if (signatures.length == 0) revert NoCurrentAttestation(jobId, setNonce);
         bytes32 digest = attestationDigest(jobId, evidenceHash, approve, reason);
         Tally memory votes = _tallies[jobId];
         uint128 seen = votes.approvals | votes.rejections;

@@ -174,13 +174,17 @@ def deploy_system(
 ) -> System:
     """Deploys randomness, arbitration pool, registry, oracle and escrow, wired by immutable addresses.
 
-    The registry and oracle take the escrow's address before it exists: it is the deployer's
-    CREATE address two transactions ahead, and the escrow's constructor checks both point back.
+    The pool, registry and oracle take the escrow's address before it exists: it is the deployer's
+    CREATE address three transactions after the randomness source, and the escrow's constructor
+    checks that the registry and oracle point back (the pool only lets it draw on its reserve).
     """
     governance = governance or str(deployer.address)
     treasury = treasury or governance
     progress("BlockhashRandomness")
     randomness = deployer.deploy(project.BlockhashRandomness)
+    # The escrow is deployed fourth from here (pool, registry, oracle, escrow); only its disputes
+    # draw on the pool's reward reserve.
+    escrow_address = deployer.get_deployment_address(deployer.nonce + 3)
     progress("ArbitrationPool")
     arbitrator = deployer.deploy(
         project.ArbitrationPool,
@@ -193,8 +197,8 @@ def deploy_system(
         params.unstake_delay,
         params.max_rounds,
         (params.fee_per_arbitrator, params.commit_minutes, params.reveal_minutes, params.appeal_minutes),
+        escrow_address,
     )
-    escrow_address = deployer.get_deployment_address(deployer.nonce + 2)
     progress("WorkerRegistry")
     registry = deployer.deploy(project.WorkerRegistry, escrow_address, governance)
     progress("VerificationOracle")

@@ -29,6 +29,9 @@ abstract contract PoolRounds is PoolStaking {
         uint56 fee; // up to 7.2e16 token units
         uint40 drawBy; // after this an undrawn round lapses (see executeRuling)
         uint8 panelSize;
+        uint16 commitMinutes; // the phase lengths the round opened with; governance cannot change them
+        uint16 revealMinutes;
+        uint16 appealMinutes;
         uint8[3] votes;
         uint40 commitEnd; // 0 until drawn
         uint40 revealEnd;
@@ -41,6 +44,12 @@ abstract contract PoolRounds is PoolStaking {
     uint8 public constant FIRST_PANEL = 3;
     /// @inheritdoc IArbitrationPool
     uint40 public constant DRAW_TIMEOUT = 1 days;
+    /// @inheritdoc IArbitrationPool
+    uint8 public constant MAX_ROUNDS = 4;
+    /// @inheritdoc IArbitrationPool
+    uint16 public constant MIN_PHASE_MINUTES = 10;
+    /// @inheritdoc IArbitrationPool
+    uint16 public constant MAX_PHASE_MINUTES = 2 days / 1 minutes;
 
     uint256 internal constant CHOICES = 2;
     // A vote slot holds 0 (not drawn), DRAWN, a commitment, or REVEALED + choice.
@@ -52,6 +61,8 @@ abstract contract PoolRounds is PoolStaking {
     IRandomnessSource public immutable randomness;
     /// @inheritdoc IArbitrationPool
     uint8 public immutable maxRounds;
+    /// @inheritdoc IArbitrationPool
+    address public immutable reserveArbitrable;
 
     /// @inheritdoc IArbitrationPool
     Parameters public parameters;
@@ -63,9 +74,16 @@ abstract contract PoolRounds is PoolStaking {
     mapping(uint256 disputeId => mapping(uint256 round => Round)) internal _rounds;
     mapping(uint256 disputeId => mapping(uint256 round => mapping(address arbitrator => uint256))) internal _votes;
 
-    constructor(IRandomnessSource randomness_, uint8 maxRounds_, Parameters memory parameters_) {
+    constructor(
+        IRandomnessSource randomness_,
+        uint8 maxRounds_,
+        Parameters memory parameters_,
+        address reserveArbitrable_
+    ) {
+        if (maxRounds_ == 0 || maxRounds_ > MAX_ROUNDS) revert RoundsOutOfBounds(maxRounds_, MAX_ROUNDS);
         randomness = randomness_;
         maxRounds = maxRounds_;
+        reserveArbitrable = reserveArbitrable_;
         _setParameters(parameters_);
     }
 
@@ -81,8 +99,11 @@ abstract contract PoolRounds is PoolStaking {
         disputeId = ++_disputeCount;
         _disputes[disputeId].arbitrable = msg.sender;
         emit DisputeCreation(disputeId, IArbitrableV2(msg.sender));
-        uint256 reserve = rewardReserve;
-        rewardReserve = 0;
+        uint256 reserve = 0;
+        if (msg.sender == reserveArbitrable) {
+            reserve = rewardReserve;
+            rewardReserve = 0;
+        }
         _openRound(disputeId, 0, FIRST_PANEL, feeAmount + reserve);
         token.safeTransferFrom(msg.sender, address(this), feeAmount);
     }
@@ -125,9 +146,8 @@ abstract contract PoolRounds is PoolStaking {
         uint256 needed = r.panelSize;
         (address[] memory seated, uint256 drawn) = _sortition(seed, disputeId, round, needed);
         if (drawn < needed) revert NotEnoughArbitrators(disputeId, drawn, needed);
-        Parameters memory p = parameters;
-        uint40 commitEnd = uint40(block.timestamp) + uint40(p.commitMinutes) * 60;
-        uint40 revealEnd = commitEnd + uint40(p.revealMinutes) * 60;
+        uint40 commitEnd = uint40(block.timestamp) + uint40(r.commitMinutes) * 60;
+        uint40 revealEnd = commitEnd + uint40(r.revealMinutes) * 60;
         r.commitEnd = commitEnd;
         r.revealEnd = revealEnd;
         r.panel = seated; // all `needed` seats; writes the length once instead of a push per seat
@@ -193,6 +213,8 @@ abstract contract PoolRounds is PoolStaking {
         r.fee = SafeCast.toUint56(fee);
         r.drawBy = uint40(block.timestamp) + DRAW_TIMEOUT;
         r.panelSize = uint8(panelSize);
+        Parameters memory p = parameters;
+        (r.commitMinutes, r.revealMinutes, r.appealMinutes) = (p.commitMinutes, p.revealMinutes, p.appealMinutes);
         // The randomness source is immutable; its id is only known from the call.
         // slither-disable-next-line reentrancy-no-eth
         uint256 request = randomness.request();
@@ -201,8 +223,16 @@ abstract contract PoolRounds is PoolStaking {
     }
 
     function _setParameters(Parameters memory p) private {
+        _requirePhaseLength(p.commitMinutes);
+        _requirePhaseLength(p.revealMinutes);
+        _requirePhaseLength(p.appealMinutes);
         parameters = p;
         emit ParametersChanged(p.feePerArbitrator, p.commitMinutes, p.revealMinutes, p.appealMinutes);
     }
 
+    function _requirePhaseLength(uint16 minutes_) private pure {
+        if (minutes_ < MIN_PHASE_MINUTES || minutes_ > MAX_PHASE_MINUTES) {
+            revert PhaseLengthOutOfBounds(minutes_, MIN_PHASE_MINUTES, MAX_PHASE_MINUTES);
+        }
+    }
 }

@@ -47,7 +47,6 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     mapping(address arbitrator => Arbitrator) private _arbitrators;
     mapping(uint256 slot => address) private _slotOwner;
     mapping(address arbitrator => Unstaking) private _unstaking;
-    mapping(address account => uint256) private _governanceRewards; // rewards nobody on a panel earned
 
     constructor(
         IERC20 token_,
@@ -57,7 +56,7 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
         uint96 lockPerDraw_,
         uint40 unstakeDelay_
     ) Ownable(governance) {
-        if (maxStake_ > type(uint64).max || minStake_ < lockPerDraw_ || lockPerDraw_ == 0) {
+        if (maxStake_ > type(uint64).max || minStake_ > maxStake_ || minStake_ < lockPerDraw_ || lockPerDraw_ == 0) {
             revert StakeOutOfBounds(address(0), lockPerDraw_, minStake_, maxStake_);
         }
         token = token_;
@@ -88,13 +87,14 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     function requestUnstake(uint256 amount) external nonReentrant {
         Arbitrator storage a = _arbitrators[msg.sender];
         if (a.locked != 0) revert StakeLockedInDispute(msg.sender, a.locked);
+        Unstaking storage u = _unstaking[msg.sender];
+        if (u.amount != 0) revert UnstakePending(msg.sender, u.amount, u.unlockAt);
         if (amount == 0 || amount > a.stake) revert StakeOutOfBounds(msg.sender, amount, 1, a.stake);
         uint256 left = a.stake - amount;
         if (left != 0 && left < minStake) revert StakeOutOfBounds(msg.sender, left, minStake, maxStake);
         a.stake = uint96(left);
         _tree.sub(a.slot, amount);
-        Unstaking storage u = _unstaking[msg.sender];
-        u.amount += uint96(amount);
+        u.amount = uint96(amount);
         u.unlockAt = uint40(block.timestamp) + unstakeDelay;
         emit StakeChanged(msg.sender, left);
         emit UnstakeRequested(msg.sender, amount, u.unlockAt);
@@ -104,9 +104,8 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     function withdraw() external nonReentrant returns (uint256 amount) {
         Unstaking memory u = _unstaking[msg.sender];
         Arbitrator storage a = _arbitrators[msg.sender];
-        amount = a.rewards + _governanceRewards[msg.sender];
+        amount = a.rewards;
         a.rewards = 0;
-        _governanceRewards[msg.sender] = 0;
         if (u.amount != 0 && block.timestamp >= u.unlockAt) {
             amount += u.amount;
             delete _unstaking[msg.sender];
@@ -124,7 +123,7 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     {
         Arbitrator memory a = _arbitrators[arbitrator];
         Unstaking memory u = _unstaking[arbitrator];
-        return (a.stake, a.locked, u.amount, u.unlockAt, a.rewards + _governanceRewards[arbitrator]);
+        return (a.stake, a.locked, u.amount, u.unlockAt, a.rewards);
     }
 
     /// @inheritdoc IArbitrationPool
@@ -187,10 +186,5 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     /// @dev Credits `amount` of panel rewards to `arbitrator`, withdrawn with its stake.
     function _reward(address arbitrator, uint256 amount) internal {
         _arbitrators[arbitrator].rewards += uint72(amount);
-    }
-
-    /// @dev Credits rewards nobody on a panel earned to `account` (governance).
-    function _rewardUnearned(address account, uint256 amount) internal {
-        _governanceRewards[account] += amount;
     }
 }

@@ -48,7 +48,7 @@ abstract contract PoolVotes is PoolRounds {
         d.ruling = ruling;
         d.tied = tied;
         bool last = d.round + 1 >= maxRounds;
-        uint40 appealEnd = uint40(block.timestamp) + (last ? 0 : uint40(parameters.appealMinutes) * 60);
+        uint40 appealEnd = uint40(block.timestamp) + (last ? 0 : uint40(r.appealMinutes) * 60);
         r.appealEnd = appealEnd;
         emit Tallied(disputeId, d.round, ruling, tied, appealEnd);
     }
@@ -93,7 +93,7 @@ abstract contract PoolVotes is PoolRounds {
 
     /// @dev A round nobody could be drawn for: an appeal falls back to the ruling it appealed, and
     /// its fee joins the previous round's; a first round rules 0 and, with no panel, its fee goes to
-    /// governance in `_payRound`.
+    /// the reward reserve in `_payRound`.
     function _lapse(uint256 disputeId, Dispute storage d, Round storage r) private {
         if (d.round == 0) {
             d.ruling = 0;
@@ -107,7 +107,8 @@ abstract contract PoolVotes is PoolRounds {
     }
 
     /// @dev Voters with the final ruling share the round's fee and the stake lost by the others;
-    /// the first of them takes the rounding dust. With none, governance receives it all.
+    /// the first of them takes the rounding dust. With none, it all goes to the reward reserve, for
+    /// the next panel: nobody, governance included, gains from a panel that could not vote.
     function _payRound(uint256 disputeId, uint256 round, uint256 ruling, bool tied) private {
         Round storage r = _rounds[disputeId][round];
         address[] storage panel = r.panel;
@@ -127,9 +128,8 @@ abstract contract PoolVotes is PoolRounds {
             }
         }
         if (coherent == 0) {
-            address governance = owner();
-            _rewardUnearned(governance, pot);
-            emit Rewarded(disputeId, governance, pot);
+            rewardReserve += pot;
+            emit RewardsFunded(address(this), pot);
             return;
         }
         uint256 share = pot / coherent;

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IJobEscrow} from "../interfaces/IJobEscrow.sol";
 import {EscrowBase} from "./EscrowBase.sol";
 
@@ -60,7 +61,7 @@ abstract contract EscrowAccounts is EscrowBase {
 
     /// @inheritdoc IJobEscrow
     function quote(uint96 reward) public view returns (uint64, uint64) {
-        return (oracleFee, uint64((uint256(reward) * protocolFeeBps) / 10_000));
+        return (oracleFee, SafeCast.toUint64((uint256(reward) * protocolFeeBps) / 10_000));
     }
 
     /// @dev The oracle fee goes to the operators who attested the verdict; the first takes the dust.

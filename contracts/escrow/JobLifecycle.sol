@@ -177,7 +177,13 @@ abstract contract JobLifecycle is EscrowAccounts {
         job.status = JobStatus.Open;
         job.deadline = terms.acceptBy;
         emit JobPosted(jobId, msg.sender, terms.offeredTo, terms);
-        token.safeTransferFrom(msg.sender, address(this), _total(terms));
+        // The token is immutable; the balance is read around the transfer to refuse a token that
+        // delivers less than the job books (a fee-on-transfer token would make agents pay for others).
+        uint256 total = _total(terms);
+        uint256 held = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), total);
+        uint256 received = token.balanceOf(address(this)) - held;
+        if (received != total) revert AmountNotReceived(total, received);
     }
 
     function _payWorker(bytes32 jobId, JobState storage job, JobTerms calldata terms) private {

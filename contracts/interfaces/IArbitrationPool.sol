@@ -31,7 +31,8 @@ struct RoundView {
 /// @title Bonded pool of human arbitrators: stake-weighted random panels, commit and reveal votes,
 /// appeals to larger panels, rewards for voting with the final ruling.
 interface IArbitrationPool is IArbitratorV2 {
-    /// @notice What governance sets for rounds opened from now on.
+    /// @notice What governance sets for rounds opened from now on; a round keeps the values it
+    /// opened with. Each phase lasts MIN_PHASE_MINUTES to MAX_PHASE_MINUTES.
     struct Parameters {
         uint96 feePerArbitrator; // token units per seat of a panel
         uint16 commitMinutes; // length of the commit phase, from the draw
@@ -79,14 +80,23 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Emitted when the arbitrable contract's `rule` reverted; anyone may `deliverRuling` again.
     event RulingDeliveryFailed(uint256 indexed disputeId);
 
-    /// @notice Emitted when `funder` adds `amount` to the reserve that tops up the next panel's fee.
+    /// @notice Emitted when `funder` adds `amount` to the reserve that tops up the next panel's fee;
+    /// the funder is the pool itself when a round's pot found nobody who voted with the final ruling.
     event RewardsFunded(address indexed funder, uint256 amount);
 
     /// @notice Emitted when governance changes fees or phase durations.
     event ParametersChanged(uint96 feePerArbitrator, uint16 commitMinutes, uint16 revealMinutes, uint16 appealMinutes);
 
-    /// @notice Thrown when a stake would leave `arbitrator` outside [min, max] (0 is allowed: leaving).
+    /// @notice Thrown when a stake would leave `arbitrator` outside [min, max] (0 is allowed: leaving);
+    /// at deployment (`arbitrator` 0), when min > max, min < lockPerDraw or lockPerDraw is 0.
     error StakeOutOfBounds(address arbitrator, uint256 stake, uint256 min, uint256 max);
+
+    /// @notice Thrown when `account` starts unstaking while `pending` is still unstaking (until
+    /// `unlockAt`, or withdrawable since): a new request would restart the delay of that amount.
+    error UnstakePending(address account, uint256 pending, uint40 unlockAt);
+
+    /// @notice Thrown when a pool would have `maxRounds` rounds, outside 1 to `limit`.
+    error RoundsOutOfBounds(uint256 maxRounds, uint256 limit);
 
     /// @notice Thrown when unstaking while drawn in a live dispute (`locked` > 0).
     error StakeLockedInDispute(address arbitrator, uint256 locked);
@@ -124,6 +134,9 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Thrown for a fee token other than the pool's, or a fee below the cost.
     error FeeNotAccepted(address feeToken, uint256 feeAmount, uint256 cost);
 
+    /// @notice Thrown when a phase would last `minutes_`, outside [min, max] minutes.
+    error PhaseLengthOutOfBounds(uint256 minutes_, uint256 min, uint256 max);
+
     /// @notice Thrown for a number of choices other than 2.
     error UnsupportedChoices(uint256 choices);
 
@@ -134,14 +147,16 @@ interface IArbitrationPool is IArbitratorV2 {
     function stake(uint256 amount) external;
 
     /// @notice Takes `amount` out of the caller's stake at once (not drawable); withdrawable after
-    /// the delay. Reverts while the caller is drawn in a live dispute.
+    /// the delay. Reverts while the caller is drawn in a live dispute, and while an earlier amount
+    /// is still unstaking or not withdrawn (`UnstakePending`), so that no delay ever restarts.
     function requestUnstake(uint256 amount) external;
 
     /// @notice Withdraws unstaked tokens whose delay has passed, and any rewards.
     function withdraw() external returns (uint256 amount);
 
-    /// @notice Pulls `amount` into the reward reserve, paid to the next dispute's first panel (for
-    /// example the pool's share of a forfeited dispute bond).
+    /// @notice Pulls `amount` into the reward reserve, paid to the first panel of the next dispute
+    /// `reserveArbitrable` opens (for example the pool's share of a forfeited dispute bond). Anyone
+    /// may fund it; nobody can take it out except by a dispute of `reserveArbitrable`.
     function fundRewards(uint256 amount) external;
 
     /// @notice Draws the current round's panel from the committed randomness and starts its commit
@@ -178,7 +193,9 @@ interface IArbitrationPool is IArbitratorV2 {
         returns (bytes32);
 
     /// @notice Sets the fee per seat and the phase durations of rounds opened from now on (a round
-    /// keeps the fee it was opened with). Governance only.
+    /// keeps the fee and the phase durations it was opened with). Each phase lasts
+    /// MIN_PHASE_MINUTES to MAX_PHASE_MINUTES, so that a drawn panel always has time to vote.
+    /// Governance only.
     function setParameters(Parameters calldata parameters_) external;
 
     /// @notice The fee per seat and phase durations of new rounds (governance).
@@ -187,7 +204,11 @@ interface IArbitrationPool is IArbitratorV2 {
         view
         returns (uint96 feePerArbitrator, uint16 commitMinutes, uint16 revealMinutes, uint16 appealMinutes);
 
-    /// @notice Funds waiting to top up the next dispute's first panel.
+    /// @notice The protocol's escrow: the only arbitrable whose disputes draw on the reward reserve,
+    /// so that nobody can open a dispute directly on the pool to sweep the reserve to a panel.
+    function reserveArbitrable() external view returns (address);
+
+    /// @notice Funds waiting to top up the first panel of `reserveArbitrable`'s next dispute.
     function rewardReserve() external view returns (uint256);
 
     /// @notice `arbitrator`'s drawable stake and the part of it locked by draws, its stake being
@@ -218,11 +239,23 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Seconds between `requestUnstake` and the withdrawal of the unstaked tokens.
     function unstakeDelay() external view returns (uint40);
 
-    /// @notice Rounds a dispute may have; the last round's ruling is final at once.
+    /// @notice Most rounds a pool may be deployed with (panels of 3, 7, 15, 31), so that a panel
+    /// size always fits its uint8 and a last panel can still be drawn.
+    function MAX_ROUNDS() external view returns (uint8);
+
+    /// @notice Rounds a dispute may have (1 to MAX_ROUNDS); the last round's ruling is final at once.
     function maxRounds() external view returns (uint8);
 
     /// @notice Size of the first panel; each appeal draws 2n + 1.
     function FIRST_PANEL() external view returns (uint8);
+
+    /// @notice Shortest commit, reveal or appeal phase governance may set, in minutes.
+    function MIN_PHASE_MINUTES() external view returns (uint16);
+
+    /// @notice Longest commit, reveal or appeal phase governance may set, in minutes. With
+    /// DRAW_TIMEOUT and MAX_ROUNDS it bounds a dispute: MAX_ROUNDS x (DRAW_TIMEOUT + 3 x this) is
+    /// 28 days, inside the escrow's 30-day DISPUTE_TIMEOUT, so appealing late cannot outlast it.
+    function MAX_PHASE_MINUTES() external view returns (uint16);
 
     /// @notice Gas given to the arbitrable's `rule`, so that a callback that burns gas cannot jam execution.
     function RULE_CALLBACK_GAS() external view returns (uint256);

@@ -138,6 +138,10 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice Thrown when posting terms are invalid; `field` names the first bad one.
     error InvalidTerms(string field);
 
+    /// @notice Thrown when posting moved `received` into the escrow instead of the `expected` total
+    /// (a fee-on-transfer token): the escrow never books more than it holds.
+    error AmountNotReceived(uint256 expected, uint256 received);
+
     /// @notice Thrown when the posted fees differ from `quote(reward)`.
     error FeeMismatch(uint64 expectedOracleFee, uint64 expectedProtocolFee);
 
@@ -168,7 +172,8 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice Thrown when a constructor argument is zero or the wiring does not point back.
     error BadWiring(string what);
 
-    /// @notice Posts a job; pulls reward + fees from `terms.agent`, who must be the caller.
+    /// @notice Posts a job; pulls reward + fees from `terms.agent`, who must be the caller, and
+    /// reverts (`AmountNotReceived`) unless the escrow's balance grew by exactly that total.
     /// @return jobId keccak256(abi.encode(terms))
     function postJob(JobTerms calldata terms) external returns (bytes32 jobId);
 
@@ -220,7 +225,8 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice Pays the caller's credit to `to` (another address when the caller cannot receive).
     function withdraw(address to) external returns (uint256 amount);
 
-    /// @notice The fees a job with `reward` must carry now.
+    /// @notice The fees a job with `reward` must carry now; reverts (SafeCast) when the protocol
+    /// fee would not fit in 64 bits, rather than quoting a truncated fee.
     function quote(uint96 reward) external view returns (uint64 jobOracleFee, uint64 jobProtocolFee);
 
     /// @notice The stored status, worker and current deadline of `jobId` (see docs/protocol.md).

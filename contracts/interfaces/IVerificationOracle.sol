@@ -72,6 +72,14 @@ interface IVerificationOracle {
     /// @notice Thrown when aggregated signatures do not make a quorum (`valid` of `quorum`).
     error QuorumNotReached(bytes32 jobId, uint256 valid, uint256 quorum);
 
+    /// @notice Thrown when `attestWithSignatures` carries no signature: a verdict needs at least one
+    /// attestation made under the current operator set and quorum (`setNonce`).
+    error NoCurrentAttestation(bytes32 jobId, uint64 setNonce);
+
+    /// @notice Thrown when `operator` starts unstaking while `pending` is still unstaking (until
+    /// `unstakeAt`, or withdrawable since): a new request would restart the delay of that amount.
+    error UnstakePending(address operator, uint256 pending, uint40 unstakeAt);
+
     /// @notice Thrown when governance adds more operators than the masks hold.
     error OperatorSetFull(uint256 max);
 
@@ -99,7 +107,8 @@ interface IVerificationOracle {
     /// @notice Adds `amount` of the token to the caller's stake.
     function stake(uint256 amount) external;
 
-    /// @notice Starts the delayed withdrawal of `amount` of the caller's stake.
+    /// @notice Starts the delayed withdrawal of `amount` of the caller's stake; reverts while an
+    /// earlier amount is unstaking or not yet withdrawn (`UnstakePending`).
     function requestUnstake(uint256 amount) external;
 
     /// @notice Withdraws the caller's unstaked tokens once the delay has passed.
@@ -112,7 +121,9 @@ interface IVerificationOracle {
 
     /// @notice Finalizes a verdict from the quorum's EIP-712 signatures in one transaction; anyone
     /// may submit. Signatures are bound to the chain, this contract and the operator-set nonce, and
-    /// given in the compact EIP-2098 form (r, yParityAndS).
+    /// given in the compact EIP-2098 form (r, yParityAndS). Earlier attestations on the same side
+    /// count toward the quorum, but at least one signature is needed: after governance lowers the
+    /// quorum, attestations already made never finalize a verdict without a current operator's say.
     function attestWithSignatures(
         bytes32 jobId,
         bytes32 evidenceHash,

@@ -20,6 +20,7 @@ LOCK = PARAMS.lock_per_draw
 MIN_STAKE, MAX_STAKE = PARAMS.arbitrator_min_stake, PARAMS.arbitrator_max_stake
 DISPUTE_TIMEOUT = 30 * DAY  # JobEscrow.DISPUTE_TIMEOUT
 DRAW_TIMEOUT = DAY  # ArbitrationPool.DRAW_TIMEOUT
+MIN_PHASE_MINUTES, MAX_PHASE_MINUTES = 10, 2 * 24 * 60  # ArbitrationPool's bounds on a phase
 BLOCKHASH_WINDOW = 256
 # Uneven stakes: the smallest can sit 5 seats at once and drop below the minimum when penalized.
 ARBITRATOR_STAKES = [s * USDC for s in (50, 50, 60, 80, 100, 120, 150, 200, 300, 500)]
@@ -174,6 +175,7 @@ class DisputeModel:
     phase: int = Phase.DRAWING  # as the chain last reported it
     rounds: list[Any] = field(default_factory=list)  # RoundView of rounds 0..round, while not Final
     votes: dict[tuple[int, str], Vote] = field(default_factory=dict)  # (round, arbitrator)
+    phases: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # minutes each round opened with
     reads: Any = None  # positions of its views in the current batch
 
     @property

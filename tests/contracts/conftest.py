@@ -47,6 +47,7 @@ def fresh_pool(project, deployer, usdc, system):
         p.unstake_delay,
         p.max_rounds,
         (p.fee_per_arbitrator, p.commit_minutes, p.reveal_minutes, p.appeal_minutes),
+        system.escrow.address,
     )
 
 

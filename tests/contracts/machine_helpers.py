@@ -82,6 +82,7 @@ class Model:
     oracle_fee: int
     protocol_fee_bps: int
     set_nonce: int  # the oracle's; signed into every attestation
+    quorum: int  # the oracle's; governance may change it, which bumps `set_nonce`
     protocol_fees: int = 0
     paused: bool = False
     jobs: list[Job] = field(default_factory=list)

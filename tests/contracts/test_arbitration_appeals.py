@@ -117,14 +117,12 @@ def test_appeal_panel_of_seven_decides_and_every_round_is_paid_by_the_final_ruli
     stakes_before = {a: pool.arbitratorOf(a).staked for a in arbitrators}
     tx = pool.executeRuling(dispute_id, sender=agent)
 
-    # Round 0 voted PayWorker against the final RefundAgent: all penalized, governance gets the pot.
+    # Round 0 voted PayWorker against the final RefundAgent: all penalized, the pot funds the reserve.
     rewards, penalized = payouts(second, 7 * FEE, Ruling.REFUND_AGENT)
     assert penalized == []
     assert tx.events.filter(pool.Penalized) == [pool.Penalized(dispute_id, a, LOCK) for a in round0_panel]
-    assert tx.events.filter(pool.Rewarded) == [
-        pool.Rewarded(dispute_id, deployer, FIRST_FEE + 3 * LOCK),
-        *(pool.Rewarded(dispute_id, a, r) for a, r in rewards.items()),
-    ]
+    assert tx.events.filter(pool.Rewarded) == [pool.Rewarded(dispute_id, a, r) for a, r in rewards.items()]
+    assert tx.events.filter(pool.RewardsFunded) == [pool.RewardsFunded(pool, FIRST_FEE + 3 * LOCK)]
     for address in arbitrators:
         lost = LOCK if address in round0_panel else 0
         assert pool.arbitratorOf(address)[:2] == (stakes_before[address] - lost, 0)
@@ -215,3 +213,33 @@ def test_earlier_panels_can_unstake_after_an_appeal_panel_cannot_be_drawn(
     drawn_one = arbitrators[first.panel[0]]
     pool.requestUnstake(LOCK, sender=drawn_one)
     assert pool.arbitratorOf(drawn_one).locked == 0
+
+
+def test_the_losing_side_cannot_outlast_the_escrows_dispute_timeout(
+    chain, escrow, pool, deployer, arbitrators, jobs, agent, worker
+):
+    """Appealing at the last second of every window, with the longest phases governance may set and
+    every draw as late as allowed, still ends inside DISPUTE_TIMEOUT: the escrow settles by the
+    ruling, never by a split forced by waiting."""
+    week = 7 * 24 * 60
+    with reverts(pool.PhaseLengthOutOfBounds, minutes_=week, min=10, max=2 * 24 * 60):
+        pool.setParameters((FEE, week, week, week), sender=deployer)
+    longest = pool.MAX_PHASE_MINUTES()
+    worst_round = pool.DRAW_TIMEOUT() + 3 * longest * 60
+    assert pool.MAX_ROUNDS() * worst_round <= escrow.DISPUTE_TIMEOUT()
+    pool.setParameters((FEE, longest, longest, longest), sender=deployer)
+    terms, _ = jobs.verdict(approve=True)
+    dispute_id, _ = jobs.dispute(terms, agent)
+    deadline = escrow.jobState(terms.digest())[2]
+
+    for index in range(PARAMS.max_rounds):
+        chain.mine(timestamp=pool.roundOf(dispute_id, index).drawBy - 10)  # the latest draw
+        vote_round(pool, chain, dispute_id, arbitrators, everyone(Ruling.PAY_WORKER))
+        if index + 1 < PARAMS.max_rounds:
+            chain.pending_timestamp = pool.roundOf(dispute_id, index).appealEnd
+            escrow.appeal(terms.as_abi(), sender=agent)
+    tx = pool.executeRuling(dispute_id, sender=worker)
+
+    assert chain.blocks[tx.block_number].timestamp <= deadline
+    record = escrow.disputeOf(terms.digest())
+    assert (record[5], record[6]) == (True, Ruling.PAY_WORKER)  # ruled, by the panels

@@ -35,7 +35,9 @@ from tests.contracts.arbitration_machine_helpers import (
     DISPUTE_TIMEOUT,
     FEE,
     LOCK,
+    MAX_PHASE_MINUTES,
     MAX_STAKE,
+    MIN_PHASE_MINUTES,
     MIN_STAKE,
     Batch,
     DisputeModel,
@@ -127,6 +129,8 @@ class People(RuleBasedStateMachine):
         self.blacklisted: set[str] = set()
         self.serial = 0
         self.late_keepers = False
+        # The pool's phase lengths for rounds opened from now on (commit, reveal, appeal minutes).
+        self.phases = (PARAMS.commit_minutes, PARAMS.reveal_minutes, PARAMS.appeal_minutes)
         # Swarm testing (a random part of the rules disabled per example) leaves most of ten
         # examples unable to move their disputes; here every rule is enabled and the
         # preconditions alone decide.
@@ -352,6 +356,7 @@ class People(RuleBasedStateMachine):
         assert disputed == w.escrow.JobDisputed(job.id, disputer, disputed.disputeId, FEE, bond, from_reward)
         (requested,) = tx.events.filter(w.pool.RandomnessRequested)
         dispute = DisputeModel(disputed.disputeId, job, request=requested.requestId)
+        dispute.phases[0] = self.phases
         job.disputed_from, job.status, job.dispute = job.status, JobStatus.DISPUTED, dispute
         self.disputes.append(dispute)
         event(f"dispute of {JobStatus(job.disputed_from).name}, fromReward={from_reward}")
@@ -394,7 +399,11 @@ class People(RuleBasedStateMachine):
             event("too few arbitrators")
             return
         self.send(w.pool.draw, dispute.id, sender=w.anyone)
-        panel = [str(a) for a in w.pool.roundOf(dispute.id, dispute.round).panel]
+        drawn = w.pool.roundOf(dispute.id, dispute.round)
+        commit, reveal, _ = dispute.phases[dispute.round]  # as the round opened, whatever came since
+        ends = (self.now + commit * 60, self.now + (commit + reveal) * 60)
+        assert (drawn.commitEnd, drawn.revealEnd) == ends, f"round phases {drawn} against {ends}"
+        panel = [str(a) for a in drawn.panel]
         assert len(panel) == needed == len(set(panel)), f"panel {panel} of {needed} seats"
         assert set(panel) <= eligible, f"drawn without free stake: {set(panel) - eligible}"
         event(f"drawn round {dispute.round}")
@@ -465,7 +474,7 @@ class People(RuleBasedStateMachine):
         tx = self.send(w.pool.tally, dispute.id, sender=w.anyone)
         ruling, tied = dispute.plurality()
         last = dispute.round + 1 >= MAX_ROUNDS
-        appeal_end = self.now + (0 if last else PARAMS.appeal_minutes * 60)
+        appeal_end = self.now + (0 if last else dispute.phases[dispute.round][2] * 60)
         assert tx.events.filter(w.pool.Tallied) == [
             w.pool.Tallied(dispute.id, dispute.round, ruling, tied, appeal_end)
         ]
@@ -522,7 +531,25 @@ class People(RuleBasedStateMachine):
         (requested,) = tx.events.filter(w.pool.RandomnessRequested)
         dispute.round += 1
         dispute.request = requested.requestId
+        dispute.phases[dispute.round] = self.phases
         event(f"appeal to round {dispute.round}")
+
+    @rule(phases=st.tuples(*[st.sampled_from([0, 9, 10, 30, 90, 2880, 2881])] * 3))
+    def governance_sets_phases(self, phases):
+        """Governance changes the phase lengths: only within the bounds, and only for rounds
+        opened afterwards; one nobody could vote in (0 minutes) is refused."""
+        w = self.world
+        params = (PARAMS.fee_per_arbitrator, *phases)
+        bad = [m for m in phases if not MIN_PHASE_MINUTES <= m <= MAX_PHASE_MINUTES]
+        if bad:
+            with reverts(
+                w.pool.PhaseLengthOutOfBounds, minutes_=bad[0], min=MIN_PHASE_MINUTES, max=MAX_PHASE_MINUTES
+            ):
+                self.send(w.pool.setParameters, params, sender=w.governance)
+            return
+        self.send(w.pool.setParameters, params, sender=w.governance)
+        self.phases = phases
+        event("phases changed")
 
     def executable(self, dispute: DisputeModel) -> bool:
         if dispute.phase == Phase.DRAWING:
@@ -656,6 +683,11 @@ class People(RuleBasedStateMachine):
             if a.locked:
                 with reverts(w.pool.StakeLockedInDispute, arbitrator=address, locked=a.locked):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
+            elif a.unstaking:  # an amount still unstaking keeps its own delay
+                with reverts(
+                    w.pool.UnstakePending, account=address, pending=a.unstaking, unlockAt=a.unlockAt
+                ):
+                    self.send(w.pool.requestUnstake, amount, sender=arbitrator)
             elif amount == 0 or amount > a.staked:
                 with reverts(w.pool.StakeOutOfBounds, arbitrator=address, stake=amount, min=1, max=a.staked):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
@@ -692,6 +724,12 @@ class People(RuleBasedStateMachine):
             if amount == 0 or amount > op.stake:
                 with reverts(
                     w.oracle.StakeLocked, operator=operator, requested=amount, available=op.stake, unstakeAt=0
+                ):
+                    self.send(w.oracle.requestUnstake, amount, sender=operator)
+                return
+            if op.unstaking:  # an amount still unstaking keeps its own delay
+                with reverts(
+                    w.oracle.UnstakePending, operator=operator, pending=op.unstaking, unstakeAt=op.unstakeAt
                 ):
                     self.send(w.oracle.requestUnstake, amount, sender=operator)
                 return
@@ -824,6 +862,8 @@ class People(RuleBasedStateMachine):
                 f"{address} locks {a.locked} for {seats[address]} live seats"
             )
         assert in_pool == owed, f"the pool holds {in_pool}, owes {owed}"
+        governance = self.arbs[self.who(w.governance)]
+        assert governance.rewards == 0, f"governance earned {governance.rewards} from panels"
 
         # The oracle: stakes and stake being unstaked.
         staked = 0

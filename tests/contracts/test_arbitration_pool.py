@@ -440,7 +440,7 @@ def test_execute_ruling_pays_coherent_voters_and_penalizes_the_others(
     assert usdc.balanceOf(pool) == pool_owes(pool, [*arbitrators, deployer])
 
 
-def test_execute_ruling_with_nobody_coherent_pays_governance(
+def test_execute_ruling_with_nobody_coherent_funds_the_reserve_not_governance(
     chain, usdc, deployer, escrow, pool, arbitrators, escrow_dispute
 ):
     dispute_id, _ = escrow_dispute
@@ -450,15 +450,15 @@ def test_execute_ruling_with_nobody_coherent_pays_governance(
     pot = FIRST_FEE + 3 * LOCK
     assert tx.events == [
         *(pool.Penalized(dispute_id, a, LOCK) for a in result.panel),
-        pool.Rewarded(dispute_id, deployer, pot),
+        pool.RewardsFunded(pool, pot),
         pool.Ruling(escrow, dispute_id, 0),
         escrow.Ruling(pool, dispute_id, 0),
         pool.RulingDelivered(dispute_id),
     ]
-    assert pool.arbitratorOf(deployer).rewards == pot
-    before = usdc.balanceOf(deployer)
-    pool.withdraw(sender=deployer)
-    assert usdc.balanceOf(deployer) == before + pot
+    assert pool.rewardReserve() == pot
+    assert pool.arbitratorOf(deployer).rewards == 0
+    with reverts(pool.NothingToWithdraw, account=deployer, unlockAt=0):
+        pool.withdraw(sender=deployer)
     assert usdc.balanceOf(pool) == pool_owes(pool, [*arbitrators, deployer])
 
 
@@ -625,7 +625,7 @@ def test_gas_burning_arbitrable_cannot_block_execution_and_delivery_is_retried(
         pool.deliverRuling(dispute_id, sender=stranger)
 
 
-def test_first_round_nobody_can_draw_lapses_to_ruling_zero_and_pays_governance(
+def test_first_round_nobody_can_draw_lapses_to_ruling_zero_and_funds_the_reserve(
     chain, usdc, deployer, fresh_pool, claimant
 ):
     dispute_id, _ = open_dispute(fresh_pool, usdc, claimant)
@@ -643,5 +643,55 @@ def test_first_round_nobody_can_draw_lapses_to_ruling_zero_and_pays_governance(
     tx = fresh_pool.executeRuling(dispute_id, sender=claimant)
 
     assert fresh_pool.currentRuling(dispute_id) == (0, True, False)
-    assert tx.events.filter(fresh_pool.Rewarded) == [fresh_pool.Rewarded(dispute_id, deployer, FIRST_FEE)]
+    assert tx.events.filter(fresh_pool.Rewarded) == []
+    assert tx.events.filter(fresh_pool.RewardsFunded) == [fresh_pool.RewardsFunded(fresh_pool, FIRST_FEE)]
+    assert fresh_pool.rewardReserve() == FIRST_FEE
     assert fresh_pool.phase(dispute_id) == Phase.FINAL
+
+
+# Governance: phase lengths are bounded and a round keeps the ones it opened with
+
+
+@pytest.mark.parametrize(
+    "commit, reveal, appeal, bad", [(0, 0, 60, 0), (30, 0, 60, 0), (30, 30, 9, 9), (30, 2881, 60, 2881)]
+)
+def test_set_parameters_refuses_phases_nobody_could_vote_in(pool, deployer, commit, reveal, appeal, bad):
+    assert (pool.MIN_PHASE_MINUTES(), pool.MAX_PHASE_MINUTES()) == (10, 2880)
+    with reverts(pool.PhaseLengthOutOfBounds, minutes_=bad, min=10, max=2880):
+        pool.setParameters((PARAMS.fee_per_arbitrator, commit, reveal, appeal), sender=deployer)
+
+
+def test_a_round_keeps_the_phase_lengths_it_opened_with(chain, pool, deployer, arbitrators, escrow_dispute):
+    dispute_id, _ = escrow_dispute
+    pool.setParameters((PARAMS.fee_per_arbitrator, 10, 10, 10), sender=deployer)
+
+    _, tx = draw(pool, chain, dispute_id, deployer)
+
+    view = pool.roundOf(dispute_id, 0)
+    drawn_at = chain.blocks[tx.block_number].timestamp
+    assert view.commitEnd == drawn_at + PARAMS.commit_minutes * 60
+    assert view.revealEnd == view.commitEnd + PARAMS.reveal_minutes * 60
+    chain.mine(timestamp=view.revealEnd + 1)
+    tallied = pool.tally(dispute_id, sender=deployer)
+    tallied_at = chain.blocks[tallied.block_number].timestamp
+    assert pool.roundOf(dispute_id, 0).appealEnd == tallied_at + PARAMS.appeal_minutes * 60
+
+
+# The reward reserve belongs to the protocol's escrow
+
+
+def test_a_dispute_opened_directly_on_the_pool_does_not_draw_on_the_reserve(
+    usdc, pool, claimant, escrow, jobs, agent
+):
+    usdc.approve(pool, 5 * USDC, sender=claimant)
+    pool.fundRewards(5 * USDC, sender=claimant)
+
+    dispute_id, _ = open_dispute(pool, usdc, claimant)
+
+    assert pool.roundOf(dispute_id, 0).fee == FIRST_FEE
+    assert pool.rewardReserve() == 5 * USDC
+    assert pool.reserveArbitrable() == escrow.address
+    terms, _ = jobs.verdict(approve=True)
+    escrow_dispute_id, _ = jobs.dispute(terms, agent)
+    assert pool.roundOf(escrow_dispute_id, 0).fee == FIRST_FEE + 5 * USDC
+    assert pool.rewardReserve() == 0

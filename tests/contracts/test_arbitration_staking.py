@@ -1,9 +1,11 @@
 """Arbitrator staking: bounds, the unstaking delay, and stake locked while drawn in a live dispute."""
 
+import ape
 import pytest
 
 from devtools.reverts import reverts
 from devtools.system import PARAMS
+from protocol_core.terms import ZERO_ADDRESS
 from tests.contracts.arbitration_helpers import (
     LOCK,
     USDC,
@@ -139,3 +141,51 @@ def test_request_unstake_reverts_while_drawn_and_works_after_execute_ruling(
     assert pool.arbitratorOf(drawn_one).locked == 0
     assert pool.arbitratorOf(drawn_one).unstaking == LOCK
     assert usdc.balanceOf(pool) == pool_owes(pool, [*arbitrators, deployer])
+
+
+def test_request_unstake_never_restarts_the_delay_of_an_amount_already_unstaking(
+    chain, usdc, fresh_pool, newcomer
+):
+    fresh_pool.stake(2 * MIN, sender=newcomer)
+    fresh_pool.requestUnstake(MIN, sender=newcomer)
+    unlock_at = fresh_pool.arbitratorOf(newcomer).unlockAt
+
+    chain.pending_timestamp = unlock_at - 1
+    with reverts(fresh_pool.UnstakePending, account=newcomer, pending=MIN, unlockAt=unlock_at):
+        fresh_pool.requestUnstake(MIN, sender=newcomer)
+    assert fresh_pool.arbitratorOf(newcomer) == (MIN, 0, MIN, unlock_at, 0)
+    chain.pending_timestamp = unlock_at
+    fresh_pool.withdraw(sender=newcomer)  # the first amount keeps its own delay
+    fresh_pool.requestUnstake(MIN, sender=newcomer)
+    assert fresh_pool.arbitratorOf(newcomer).unstaking == MIN
+
+
+def _deploy_pool(project, deployer, usdc, system, min_stake=MIN, max_stake=MAX, max_rounds=PARAMS.max_rounds):
+    p = PARAMS
+    return deployer.deploy(
+        project.ArbitrationPool,
+        usdc.address,
+        system.randomness.address,
+        deployer.address,
+        min_stake,
+        max_stake,
+        p.lock_per_draw,
+        p.unstake_delay,
+        max_rounds,
+        (p.fee_per_arbitrator, p.commit_minutes, p.reveal_minutes, p.appeal_minutes),
+        system.escrow.address,
+    )
+
+
+def test_constructor_refuses_a_minimum_stake_above_the_maximum(project, deployer, usdc, system):
+    with ape.reverts(
+        project.ArbitrationPool.StakeOutOfBounds, arbitrator=ZERO_ADDRESS, stake=LOCK, min=MAX + 1, max=MAX
+    ):
+        _deploy_pool(project, deployer, usdc, system, min_stake=MAX + 1)
+
+
+@pytest.mark.parametrize("max_rounds", [0, 5, 7, 8])
+def test_constructor_refuses_rounds_whose_panels_would_not_fit(project, deployer, usdc, system, max_rounds):
+    with ape.reverts(project.ArbitrationPool.RoundsOutOfBounds, maxRounds=max_rounds, limit=4):
+        _deploy_pool(project, deployer, usdc, system, max_rounds=max_rounds)
+    assert _deploy_pool(project, deployer, usdc, system, max_rounds=4).MAX_ROUNDS() == 4

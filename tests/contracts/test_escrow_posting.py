@@ -1,10 +1,13 @@
 """Posting: what a new job pulls, the terms it commits to, and the governance knobs around it."""
 
+import ape
 import pytest
-from eth_utils import is_address, to_checksum_address
+from eth_abi import encode
+from eth_utils import is_address, keccak, to_checksum_address
 
 from devtools.reverts import reverts
 from devtools.system import PARAMS, REWARD
+from protocol_core.deployment import deploy_system
 from protocol_core.enums import JobStatus, RefundReason
 from protocol_core.terms import ZERO_ADDRESS
 
@@ -315,3 +318,24 @@ def test_reverts_helper_fails_on_wrong_error_inputs_or_no_revert(escrow, agent, 
         escrow.postJob(terms.as_abi(), sender=agent)
     with pytest.raises(AssertionError, match="did not revert"), reverts(escrow.JobExists):
         escrow.postJob(make_terms().as_abi(), sender=agent)
+
+
+def test_quote_refuses_a_protocol_fee_beyond_64_bits_instead_of_truncating_it(escrow, deployer):
+    escrow.setFees(1_000, PARAMS.oracle_fee, sender=deployer)
+    fee = (2**96 - 1) * 1_000 // 10_000
+    with ape.reverts() as info:  # a view: the revert data is SafeCast's error, not in the escrow's ABI
+        escrow.quote(2**96 - 1)
+    selector = keccak(text="SafeCastOverflowedUintDowncast(uint8,uint256)")[:4].hex()
+    assert f"0x{selector}: {encode(['uint8', 'uint256'], [64, fee]).hex()}" in str(info.value)
+
+
+def test_post_refuses_a_token_that_delivers_less_than_the_job_books(project, deployer, agent, make_terms):
+    token = deployer.deploy(project.TestFeeToken)  # burns 1 % of every transfer
+    escrow = deploy_system(project, deployer, token, PARAMS).escrow
+    terms = make_terms()
+    token.mint(agent, 10 * REWARD, sender=agent)
+    token.approve(escrow, 2**256 - 1, sender=agent)
+    total = terms.reward + terms.oracle_fee + terms.protocol_fee
+
+    with reverts(escrow.AmountNotReceived, expected=total, received=total - total // 100):
+        escrow.postJob(terms.as_abi(), sender=agent)

@@ -243,6 +243,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             oracle_fee=PARAMS.oracle_fee,
             protocol_fee_bps=PARAMS.protocol_fee_bps,
             set_nonce=values[-1][0],
+            quorum=w.oracle.quorum(),
         )
         self.clock = latest  # timestamp of the latest block; the next transaction gets clock + 1
         self.highest: dict[bytes, int] = {}  # highest status seen on chain, per job
@@ -523,7 +524,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         if who in job.approvals + job.rejections:
             return self.refused(o.AlreadyAttested, o.attest, *args, sender=sender, operator=op.address)
         side = job.approvals if approve else job.rejections
-        final = len(side) + 1 >= PARAMS.quorum
+        final = len(side) + 1 >= self.m.quorum
         if final and not honest:
             return self.refused(
                 o.TermsNotForJob, o.attest, *args, sender=sender, jobId=job.id, termsId=terms.digest()
@@ -537,7 +538,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         index=pick,
         any_job=stray,
         signers=st.permutations([0, 1, 2]),
-        count=st.integers(1, 3),
+        count=st.sampled_from([1, 1, 2, 2, 3, 0]),
         fresh=st.sampled_from([True, True, True, False]),
         honest=st.sampled_from([True] * 7 + [False]),
     )
@@ -546,6 +547,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         """Anyone submits operators' EIP-712 approvals, which add to approvals already attested.
 
         `fresh`: only operators who have not attested the job yet sign, as an aggregator would pick.
+        `count=0`: a stranger tries to finalize with earlier attestations alone (say after the
+        quorum was lowered), which needs at least one current signature.
         """
         job, o, e, keeper = self._job(index, any_job, _submitted), self.o, self.e, self.world.keeper
         seen = set(job.approvals + job.rejections)
@@ -554,6 +557,11 @@ class ProtocolMachine(RuleBasedStateMachine):
         signatures = [self._sign(i, job.id, evidence) for i in signers]
         terms = job.terms if honest else self._other_terms(job)
         args = (job.id, evidence, True, 0, terms.as_abi(), signatures)
+        if not signers:
+            return self.refused(
+                o.NoCurrentAttestation, o.attestWithSignatures, *args, sender=keeper,
+                jobId=job.id, setNonce=self.m.set_nonce,
+            )  # fmt: skip
         for i in signers:
             op = self.m.operators[i]
             if not self._can_attest(op):
@@ -566,14 +574,14 @@ class ProtocolMachine(RuleBasedStateMachine):
                 )
             seen.add(i)
         valid = len(job.approvals) + len(signers)
-        if valid < PARAMS.quorum:
+        if valid < self.m.quorum:
             return self.refused(
                 o.QuorumNotReached,
                 o.attestWithSignatures,
                 *args,
                 sender=keeper,
                 valid=valid,
-                quorum=PARAMS.quorum,
+                quorum=self.m.quorum,
             )
         if not honest:
             return self.refused(
@@ -626,10 +634,15 @@ class ProtocolMachine(RuleBasedStateMachine):
                     o.StakeLocked, o.requestUnstake, value, sender=sender,
                     operator=op.address, requested=value, available=op.stake, unstakeAt=0,
                 )  # fmt: skip
+            if op.unstaking:  # an amount still unstaking keeps its own delay
+                return self.refused(
+                    o.UnstakePending, o.requestUnstake, value, sender=sender,
+                    operator=op.address, pending=op.unstaking, unstakeAt=op.unstake_at,
+                )  # fmt: skip
             at = self.now
             self.send(o.requestUnstake, value, sender=sender)
             op.stake -= value
-            op.unstaking += value
+            op.unstaking = value
             op.unstake_at = at + PARAMS.unstake_delay
         elif action == "withdraw":
             if op.unstaking == 0 or self.now < op.unstake_at:
@@ -654,7 +667,7 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     @rule(
         action=st.sampled_from(
-            ["fees", "fees", "pause", "unpause", "unpause", "add operator", "remove operator"]
+            ["fees", "fees", "pause", "unpause", "unpause", "add operator", "remove operator", "quorum"]
         ),
         bps=st.sampled_from([100, 0, 250, MAX_PROTOCOL_FEE_BPS, MAX_PROTOCOL_FEE_BPS + 1]),
         fee=st.sampled_from(
@@ -670,6 +683,8 @@ class ProtocolMachine(RuleBasedStateMachine):
             call, args = e.setFees, (bps, fee)
         elif action.endswith("pause"):
             call, args = e.setPaused, (action == "pause",)
+        elif action == "quorum":  # 1 to 3: a lower quorum may meet a split tally already on chain
+            call, args = o.setQuorum, (who + 1,)
         else:
             call = o.addOperator if action == "add operator" else o.removeOperator
             args = (operator.address,)
@@ -688,6 +703,9 @@ class ProtocolMachine(RuleBasedStateMachine):
             self.m.protocol_fee_bps, self.m.oracle_fee = bps, fee
         elif action.endswith("pause"):
             self.m.paused = action == "pause"
+        elif action == "quorum":
+            self.m.quorum = who + 1
+            self.m.set_nonce += 1
         else:
             operator.active = action == "add operator"
             self.m.set_nonce += 1

@@ -259,3 +259,20 @@ def test_attest_with_signatures_reverts_when_terms_are_another_jobs(
 
     assert escrow.jobState(unverified_id)[0] == JobStatus.SUBMITTED
     assert usdc.balanceOf(worker) == worker_before
+
+
+def test_attest_with_signatures_needs_a_current_attestation_after_a_quorum_change(
+    escrow, oracle, deployer, worker, operators, stranger, flow, make_terms
+):
+    terms = make_terms()
+    job_id, evidence_hash = flow.submitted(terms, worker)
+    oracle.attest(job_id, evidence_hash, True, 0, terms.as_abi(), sender=operators[0])
+    oracle.attest(job_id, evidence_hash, False, 9, terms.as_abi(), sender=operators[1])
+    oracle.setQuorum(1, sender=deployer)
+
+    with reverts(oracle.NoCurrentAttestation, jobId=job_id, setNonce=oracle.setNonce()):
+        oracle.attestWithSignatures(job_id, evidence_hash, True, 0, terms.as_abi(), [], sender=stranger)
+    assert escrow.jobState(job_id)[0] == JobStatus.SUBMITTED
+
+    final = oracle.attest(job_id, evidence_hash, True, 0, terms.as_abi(), sender=operators[2])
+    assert oracle.VerdictReached(job_id, evidence_hash, True, 0, 0b101) in final.events

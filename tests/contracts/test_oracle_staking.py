@@ -238,3 +238,15 @@ def test_add_operator_reverts_when_set_full(oracle, deployer, operators, account
         oracle.addOperator(accounts.generate_test_account(), sender=deployer)
     oracle.addOperator(operators[0], sender=deployer)  # a former operator gets its own bit back
     assert oracle.operatorOf(operators[0]).index == 1
+
+
+def test_request_unstake_never_restarts_the_delay_of_an_amount_already_unstaking(chain, oracle, operators):
+    op = operators[0]
+    unstake_at = oracle.requestUnstake(PARAMS.min_stake // 2, sender=op).timestamp + PARAMS.unstake_delay
+
+    with reverts(oracle.UnstakePending, operator=op, pending=PARAMS.min_stake // 2, unstakeAt=unstake_at):
+        oracle.requestUnstake(1, sender=op)
+    assert oracle.operatorOf(op).unstakeAt == unstake_at
+    chain.pending_timestamp = unstake_at
+    oracle.withdrawStake(sender=op)
+    oracle.requestUnstake(1, sender=op)
