@@ -1,7 +1,7 @@
 """Checks of what a person typed (addresses, amounts, bits, URLs) before anything is sent to a chain."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from urllib.parse import urlparse
 
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
@@ -46,7 +46,9 @@ def token_amount(value: str, what: str, decimals: int = USDC_DECIMALS) -> int:
         raise InvalidInput(f"{what}: {value!r} is not a number (write e.g. 100 or 0.5)") from None
     if not amount.is_finite() or amount < 0:
         raise InvalidInput(f"{what}: {value!r} must be a positive amount")
-    units = amount.scaleb(decimals)
+    with localcontext() as exact:  # the default 28 digits would round large amounts silently
+        exact.prec = 100
+        units = amount.scaleb(decimals)
     if units != units.to_integral_value():
         raise InvalidInput(f"{what}: {value!r} has more than {decimals} decimals")
     return int(units)
@@ -54,8 +56,9 @@ def token_amount(value: str, what: str, decimals: int = USDC_DECIMALS) -> int:
 
 def format_amount(units: int, decimals: int = USDC_DECIMALS) -> str:
     """Token units as a decimal amount without trailing zeros ("20", "0.5")."""
-    text = f"{Decimal(units).scaleb(-decimals):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    whole, fraction = divmod(units, 10**decimals)
+    digits = f"{fraction:0{decimals}d}".rstrip("0") if decimals else ""
+    return f"{whole}.{digits}" if digits else str(whole)
 
 
 def bounded(value: int, what: str, low: int, high: int) -> int:
