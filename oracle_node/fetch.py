@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import httpx
 
 from oracle_node.errors import EvidenceTooLarge, EvidenceUnavailable, TransientFetchError, UnsupportedUri
+from runtime.errors import ConfigError
 
 MAX_REDIRECTS = 3
 _CID = re.compile(r"[A-Za-z0-9]+")
@@ -31,6 +32,8 @@ class EvidenceFetcher:
     ) -> None:
         self._max_bytes = max_bytes
         self._timeout = timeout
+        if file_root is not None and not file_root.is_dir():  # else every file:// bundle is UNREACHABLE
+            raise ConfigError(f"file_root {file_root} is not a folder: create it, or unset file_root")
         self._file_root = file_root.resolve() if file_root is not None else None
         self._gateway = ipfs_gateway.rstrip("/") + "/" if ipfs_gateway else ""
         self._allow_private = allow_private_hosts

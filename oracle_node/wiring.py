@@ -9,7 +9,7 @@ from runtime.daemon import Daemon
 from runtime.errors import ChainUnavailable, ConfigError
 from runtime.health import HealthServer
 from runtime.keystore import unlock
-from runtime.network import confirmations, network_key, rpc_url
+from runtime.network import confirmations, network_key, rpc_url, shown_url
 from runtime.sender import FeePolicy, Sender
 from runtime.tracking import Tracker
 
@@ -32,13 +32,17 @@ ENV = "ORACLE_NODE_"  # the settings' environment prefix, named in messages
 
 def build(settings: NodeSettings) -> Daemon:
     """Checks the settings against the world and builds the node; raises DaemonError with what to fix."""
+    # What is on this machine is checked before the RPC is asked anything.
     depth = confirmations(settings.network, settings.confirmations)  # also refuses an unknown network first
+    url = rpc_url(settings.network, settings.rpc_url, f"{ENV}RPC_URL")
     addresses = _deployment(settings)
     account = unlock(settings.account, settings.passphrase, f"{ENV}PASSPHRASE")
-    chain = Chain.over_http(rpc_url(settings.network, settings.rpc_url, f"{ENV}RPC_URL"))
+    verifiers = _verifiers(settings)
+    engine = connect(settings.database_url)
+    log.info("using RPC %s", shown_url(url), extra={"network": settings.network})
+    chain = Chain.over_http(url)
     contracts = OracleContracts(chain, addresses.escrow, addresses.oracle)
     _check_contracts(contracts, addresses)
-    engine = connect(settings.database_url)
     metrics = NodeMetrics()
     fees = FeePolicy(
         bump_blocks=settings.gas_bump_blocks,
@@ -51,7 +55,7 @@ def build(settings: NodeSettings) -> Daemon:
         contracts,
         engine,
         sender,
-        _verifiers(settings),
+        verifiers,
         metrics,
         in_flight=settings.verify_concurrency * 4,
         retry_backoff=max(settings.fetch_backoff, 0.1),
