@@ -24,6 +24,7 @@ class NodeSettings(LayeredSettings):
     start_block: int = 0  # first block scanned on an empty database
     poll_interval: float = 0.25  # seconds between passes when nothing happened
     log_chunk: int = 2_000  # most blocks per eth_getLogs request
+    startup_timeout: float = 20.0  # seconds an RPC failing at start is retried before the node gives up
     # state
     database_url: str = "sqlite:///oracle-node.db"  # SQLAlchemy URL; postgresql+psycopg://... works too
     # evidence

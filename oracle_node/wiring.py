@@ -10,6 +10,7 @@ from runtime.errors import ChainUnavailable, ConfigError
 from runtime.health import HealthServer
 from runtime.keystore import unlock
 from runtime.network import confirmations, network_key, rpc_url, shown_url
+from runtime.rpc import patiently
 from runtime.sender import FeePolicy, Sender
 from runtime.tracking import Tracker
 
@@ -22,6 +23,7 @@ from .metrics import NodeMetrics
 from .node import OracleNode
 from .pipeline import Pipeline
 from .settings import NodeSettings
+from .standing import StandingWatch
 from .store import connect
 from .verify import Verifier
 
@@ -42,7 +44,9 @@ def build(settings: NodeSettings) -> Daemon:
     log.info("using RPC %s", shown_url(url), extra={"network": settings.network})
     chain = Chain.over_http(url)
     contracts = OracleContracts(chain, addresses.escrow, addresses.oracle)
-    _check_contracts(contracts, addresses)
+    patiently(
+        lambda: _check_contracts(contracts, addresses), settings.startup_timeout, "checking the deployment"
+    )
     metrics = NodeMetrics()
     fees = FeePolicy(
         bump_blocks=settings.gas_bump_blocks,
@@ -51,6 +55,7 @@ def build(settings: NodeSettings) -> Daemon:
         watch_blocks=max(64 if depth == "finalized" else depth, 12),
     )
     sender = Sender(chain, engine, account, metrics, fees)
+    standing = StandingWatch(contracts, sender.address, metrics)
     pipeline = Pipeline(
         contracts,
         engine,
@@ -60,6 +65,7 @@ def build(settings: NodeSettings) -> Daemon:
         in_flight=settings.verify_concurrency * 4,
         retry_backoff=max(settings.fetch_backoff, 0.1),
         gas_margin=GAS_MARGIN,
+        standing=standing,
     )
     escrow_logs = LogFilter((contracts.escrow,), (JOB_POSTED, EVIDENCE_SUBMITTED))
     node = OracleNode(
@@ -72,6 +78,7 @@ def build(settings: NodeSettings) -> Daemon:
         pipeline=pipeline,
         metrics=metrics,
         confirmations=depth,
+        standing=standing,
     )
     health = HealthServer(settings.metrics_host, settings.metrics_port, metrics)
     return Daemon(node, health, poll_interval=settings.poll_interval)
