@@ -3,11 +3,13 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
+from eth_account import Account
 
-from devtools.accounts import OPERATORS, key_of, write_keystore
+from devtools.accounts import OPERATORS, PASSPHRASE, key_of, write_keystore
 from devtools.oracle_nodes import OracleNode
 
 pytestmark = pytest.mark.usefixtures("redis_server", "postgres_url")  # see test_oracle_node.py
@@ -71,3 +73,28 @@ def test_rpc_failing_at_start_is_retried_and_the_node_gets_ready(tmp_path, deplo
             assert "retrying" in node.log()
         finally:
             node.kill()
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set (VmHWM), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+PEAK_LIMIT_MB = 300  # the node runs at ~180 MB; scrypt's 256 MiB must not land on top of it
+
+
+def test_decrypting_a_full_cost_keystore_keeps_the_peak_under_the_limit(tmp_path, deployed_anvil):
+    keyfile = Account.encrypt(key_of(OPERATORS[0]), PASSPHRASE)  # scrypt n=2**18, as `ape accounts import`
+    (tmp_path / "ape" / "accounts").mkdir(parents=True)
+    (tmp_path / "ape" / "accounts" / "op.json").write_text(json.dumps(keyfile))
+    node = OracleNode(tmp_path, deployed_anvil.url, tmp_path / "deployments.json", "op")
+    try:
+        node.start("/readyz")
+        assert node.process is not None
+        peak = _peak_rss_mb(node.process.pid)
+        print(f"oracle-node peak RSS with a full-cost keystore: {peak:.0f} MB")
+        assert peak < PEAK_LIMIT_MB
+    finally:
+        node.kill()
