@@ -29,7 +29,8 @@ class NodeSettings(LayeredSettings):
     database_url: str = "sqlite:///oracle-node.db"  # SQLAlchemy URL; postgresql+psycopg://... works too
     # evidence
     evidence_max_bytes: int = 256 * 1024  # larger bundles are rejected as OVERSIZED
-    evidence_timeout: float = 5.0  # seconds per fetch attempt
+    evidence_timeout: float = 5.0  # seconds per fetch attempt, wall clock, headers and redirects included
+    fetch_per_host: int = 2  # fetches in flight to one host; more wait in the queue, not in a thread
     fetch_attempts: int = 3  # attempts before a bundle counts as UNREACHABLE
     fetch_backoff: float = 0.5  # seconds before the second attempt, doubled after each
     file_root: Path | None = None  # file:// URIs are served only from inside this folder; None: refused
