@@ -35,6 +35,8 @@ class OracleNode(Daemon):
         self.alias = alias
         self.database = workdir / f"{alias}.db"
         self.database_url = database_url or f"sqlite:///{self.database}"
+        # the node refuses a missing file_root
+        (evidence or workdir / "evidence").mkdir(parents=True, exist_ok=True)
         env = {
             "APE_DATA_FOLDER": str(workdir / "ape"),
             "ORACLE_NODE_PASSPHRASE": PASSPHRASE,

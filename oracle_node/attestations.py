@@ -75,11 +75,16 @@ class AttestationHooks:
             db.execute(update(attestations).where(attestations.c.nonce == nonce).values(state="confirmed"))
 
     def abandoned(self, db: Connection, nonce: int, detail: str) -> None:
-        """Its nonce went to another transaction: the evidence is reconsidered later."""
+        """Its nonce went to another transaction: reconsidered at once and re-signed at a fresh nonce
+        (not the attestation's failure, so it does not count toward MAX_ATTEMPTS)."""
         current = _move(db, nonce, "reverted")
-        log.error("attestation abandoned: %s", detail, extra={"job_id": _job(current), "nonce": nonce})
+        log.warning("attestation re-signed: %s", detail, extra={"job_id": _job(current), "nonce": nonce})
         if current is not None:
-            _back_to_reconciler(db, current, detail)
+            db.execute(
+                evidence_row(current.job_id, current.evidence_hash).values(
+                    state=EvidenceState.SEEN, retry_at=0.0, detail=detail
+                )
+            )
 
 
 def attestation_row(job_id: str, evidence_hash: str) -> Update:

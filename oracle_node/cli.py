@@ -47,6 +47,8 @@ def run(config_file: Path | None, **options: Any) -> None:
         settings = NodeSettings.load(config_file, **overrides)
     except ValidationError as error:
         _fail(f"invalid settings: {first_problem(error)}")
+    except DaemonError as error:
+        _fail(str(error))
     configure_logging(settings.log_level)
     try:
         from .wiring import build

@@ -14,6 +14,9 @@ from runtime.chain import Chain
 VERIFICATION_CONTEXT = function_selector(abi("JobEscrow"), "verificationContext")
 ATTEST = function_selector(abi("VerificationOracle"), "attest")
 ORACLE_ESCROW = function_selector(abi("VerificationOracle"), "escrow")
+OPERATOR_OF = function_selector(abi("VerificationOracle"), "operatorOf")
+MIN_STAKE = function_selector(abi("VerificationOracle"), "minStake")
+OPERATOR = ["uint96", "uint96", "uint40", "uint8", "bool"]  # stake, unstaking, unstakeAt, index, active
 ERRORS = error_names(abi("VerificationOracle") + abi("JobEscrow"))
 
 
@@ -24,6 +27,30 @@ class VerificationContext:
     status: int
     evidence_hash: str
     verify_by: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The oracle's record of one operator."""
+
+    operator: str
+    in_set: bool  # in the operator set (governance adds and removes)
+    stake: int  # counts toward minStake; lowered by a slash or an unstake request
+    min_stake: int
+
+    def problem(self) -> str | None:
+        """Why this operator cannot attest, with what to do; None when it can."""
+        if not self.in_set:
+            return (
+                f"{self.operator} is not in the oracle's operator set (never added, or removed by "
+                "governance): ask governance to add it, or run the node with an operator's --account"
+            )
+        if self.stake < self.min_stake:
+            return (
+                f"{self.operator} has {self.stake} staked, below minStake {self.min_stake} (slashed or "
+                f"unstaking): stake at least {self.min_stake - self.stake} more to attest again"
+            )
+        return None
 
 
 class OracleContracts:
@@ -37,6 +64,15 @@ class OracleContracts:
         """The escrow the oracle reports its verdicts to."""
         (escrow,) = decode(["address"], self.chain.call(self.oracle, ORACLE_ESCROW))
         return to_checksum_address(escrow)
+
+    def standing(self, operator: str) -> Standing:
+        """The oracle's record of `operator` and its minStake, in one batch request."""
+        record, min_stake = self.chain.calls(
+            [(self.oracle, OPERATOR_OF + encode(["address"], [operator])), (self.oracle, MIN_STAKE)]
+        )
+        stake, _unstaking, _unstake_at, _index, active = decode(OPERATOR, record)
+        (minimum,) = decode(["uint256"], min_stake)
+        return Standing(operator, bool(active), int(stake), int(minimum))
 
     def verification_contexts(self, job_ids: list[str]) -> list[VerificationContext]:
         """The escrow's status, evidence hash and verify-by of each job, in one batch request."""

@@ -31,5 +31,6 @@ class LocalVerification:
         return self._pool.submit(self._verifier.verify, request)
 
     def close(self) -> None:
-        """Waits for running verifications and stops the threads."""
+        """Cancels the fetches in flight (their evidence is verified again at the next start) and stops."""
+        self._verifier.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)

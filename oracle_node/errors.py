@@ -27,6 +27,10 @@ class TransientFetchError(NodeError):
     """A fetch failed in a way that may pass (timeout, connection error, 5xx, 429); retry later."""
 
 
+class HostBusy(NodeError):
+    """The evidence's host already has `fetch_per_host` fetches in flight; the job is retried later."""
+
+
 class TransientVerificationError(NodeError):
     """A verification could not finish for a reason on the node's side; retry the job later."""
 

@@ -3,13 +3,23 @@
 import ipaddress
 import re
 import socket
-import time
+import threading
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import httpx
 
-from oracle_node.errors import EvidenceTooLarge, EvidenceUnavailable, TransientFetchError, UnsupportedUri
+from oracle_node.errors import (
+    EvidenceTooLarge,
+    EvidenceUnavailable,
+    HostBusy,
+    TransientFetchError,
+    UnsupportedUri,
+)
+from runtime.errors import ConfigError
+
+from .fetch_limits import ACCEPT_ENCODING, Deadline, inflate
 
 MAX_REDIRECTS = 3
 _CID = re.compile(r"[A-Za-z0-9]+")
@@ -24,6 +34,7 @@ class EvidenceFetcher:
         *,
         max_bytes: int,
         timeout: float,
+        per_host: int = 2,
         file_root: Path | None = None,
         ipfs_gateway: str = "",
         allow_private_hosts: bool = False,
@@ -31,11 +42,19 @@ class EvidenceFetcher:
     ) -> None:
         self._max_bytes = max_bytes
         self._timeout = timeout
+        if file_root is not None and not file_root.is_dir():  # else every file:// bundle is UNREACHABLE
+            raise ConfigError(f"file_root {file_root} is not a folder: create it, or unset file_root")
         self._file_root = file_root.resolve() if file_root is not None else None
         self._gateway = ipfs_gateway.rstrip("/") + "/" if ipfs_gateway else ""
         self._allow_private = allow_private_hosts
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(follow_redirects=False)
+        self._lock = threading.Lock()
+        self._active: set[Deadline] = set()
+        self._per_host, self._hosts = per_host, Counter[str]()
+        self._cancelled = False
+        # No kept-alive connections: every fetch connects anew, so its Deadline knows its socket.
+        no_reuse = httpx.Limits(max_keepalive_connections=0)
+        self._client = client if client is not None else httpx.Client(follow_redirects=False, limits=no_reuse)
 
     def fetch(self, uri: str) -> bytes:
         """The bytes at `uri`, or one of the fetch errors in oracle_node.errors."""
@@ -95,38 +114,74 @@ class EvidenceFetcher:
         return self._gateway + "/".join([parts.netloc, *(quote(segment, safe="") for segment in segments)])
 
     def _http(self, url: str, trusted: bool = False) -> bytes:
+        deadline = Deadline(self._timeout)  # one wall clock for the fetch, redirects included
+        host = str(urlsplit(url).hostname).lower()
+        with self._lock:
+            if self._cancelled:
+                raise TransientFetchError(f"{url}: the node is stopping")
+            # A stalling host holds at most per_host threads; the operator's own IPFS gateway is exempt.
+            if not trusted and self._hosts[host] >= self._per_host:
+                raise HostBusy(f"{host} has {self._per_host} fetches in flight; retried later")
+            self._hosts[host] += 1
+            self._active.add(deadline)
+        with deadline:
+            try:
+                return self._http_within(url, trusted, deadline)
+            except httpx.TransportError as exc:  # timeouts, refused connections, broken responses
+                if deadline.expired:
+                    raise TransientFetchError(f"{url} took longer than {self._timeout}s; will retry") from exc
+                raise TransientFetchError(f"{url}: {type(exc).__name__} {exc}; will retry") from exc
+            finally:
+                with self._lock:
+                    self._active.discard(deadline)
+                    self._hosts[host] -= 1
+
+    def cancel(self) -> None:
+        """Ends every fetch in flight at once and refuses new ones (the node is stopping)."""
+        with self._lock:
+            self._cancelled = True
+            active = list(self._active)
+        for deadline in active:
+            deadline.expire()
+
+    def _http_within(self, url: str, trusted: bool, deadline: Deadline) -> bytes:
         for _ in range(MAX_REDIRECTS + 1):
             if not trusted:
                 self._check_host(url)
             trusted = False
             try:
                 with self._client.stream(
-                    "GET", url, timeout=self._timeout, follow_redirects=False
+                    "GET",
+                    url,
+                    timeout=deadline.remaining(),
+                    follow_redirects=False,
+                    headers={"Accept-Encoding": ACCEPT_ENCODING},
+                    extensions={"trace": deadline.trace},
                 ) as response:
                     if response.is_redirect:
                         url = _redirect_target(url, response)
                         continue
                     _check_status(url, response)
-                    return self._read(url, response)
+                    return self._read(url, response, deadline)
             except httpx.InvalidURL as exc:
                 raise UnsupportedUri(f"{url!r} is not a valid URL ({exc})") from exc
-            except httpx.TransportError as exc:  # timeouts, refused connections, broken responses
-                raise TransientFetchError(f"{url}: {type(exc).__name__} {exc}; will retry") from exc
+            except httpx.TransportError:
+                raise
             except httpx.HTTPError as exc:  # undecodable content and the like: the server's fault, for good
                 raise EvidenceUnavailable(f"{url}: {type(exc).__name__} {exc}") from exc
         raise EvidenceUnavailable(f"{url}: more than {MAX_REDIRECTS} redirects; link the bundle directly")
 
-    def _read(self, url: str, response: httpx.Response) -> bytes:
+    def _read(self, url: str, response: httpx.Response, deadline: Deadline) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
             raise EvidenceTooLarge(f"{url} declares {declared} bytes, over the limit of {self._max_bytes}")
-        deadline = time.monotonic() + self._timeout
         body = bytearray()
-        for chunk in response.iter_bytes():
+        encoding = response.headers.get("content-encoding", "")
+        for chunk in inflate(url, encoding, response.iter_raw(), self._max_bytes):
             body += chunk
             if len(body) > self._max_bytes:
                 raise EvidenceTooLarge(f"{url} sent more than the limit of {self._max_bytes} bytes")
-            if time.monotonic() > deadline:
+            if deadline.expired:
                 raise TransientFetchError(f"{url} took longer than {self._timeout}s to send the bundle")
         return bytes(body)
 

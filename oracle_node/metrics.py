@@ -20,3 +20,8 @@ class NodeMetrics(RuntimeMetrics):
             LATENCY_BUCKETS,
         )
         self.verification_retries = self.counter("verification_retries", "Verifications retried after errors")
+        self.operator_stake = self.gauge("operator_stake", "The operator's stake on the oracle (token units)")
+        self.operator_in_set = self.gauge("operator_in_set", "1 when the operator is in the operator set")
+        self.operator_can_attest = self.gauge(
+            "operator_can_attest", "1 when the operator is in the set with at least minStake staked"
+        )

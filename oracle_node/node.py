@@ -17,6 +17,7 @@ from runtime.tracking import Tracker
 from .events import EscrowEvent
 from .metrics import NodeMetrics
 from .pipeline import Pipeline
+from .standing import StandingWatch
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,11 @@ class OracleNode:
         pipeline: Pipeline,
         metrics: NodeMetrics,
         confirmations: Confirmations,  # depth before acting on evidence, or the `finalized` tag
+        standing: StandingWatch,
     ) -> None:
         self._chain, self._cursor, self._sender, self._tracker = chain, cursor, sender, tracker
         self._pipeline, self._metrics, self._confirmations = pipeline, metrics, confirmations
+        self._standing = standing
 
     def start(self) -> None:
         """Checks that the database is this deployment's and resumes where the last run stopped."""
@@ -50,13 +53,17 @@ class OracleNode:
         head = self._chain.head()
         self._pipeline.new_pass()  # block hashes are cached for one pass only
         new = self._cursor.poll(head)
-        started = self._pipeline.dispatch(self._safe_head(head))
+        cannot_attest = self._standing.check()
+        # Evidence waits while the key cannot attest; it is verified once a top-up lands.
+        started = 0 if cannot_attest else self._pipeline.dispatch(self._safe_head(head))
         decided = self._pipeline.collect(head)
         mined = self._tracker.tick(head)
         for done in mined:
             if done.succeeded:
                 self._metrics.attestation_latency_seconds.observe(done.seconds_since_seen)
         ready, detail = self._metrics.position(head, self._cursor.position())
+        if cannot_attest:
+            ready, detail = False, f"cannot attest: {cannot_attest}"
         return Progress(busy=bool(new or started or decided or mined), ready=ready, detail=detail)
 
     def idle(self, stop: threading.Event, seconds: float) -> None:

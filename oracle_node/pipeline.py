@@ -18,11 +18,13 @@ from .contracts import OracleContracts, VerificationContext, attest_call
 from .dispatch import VerificationBackend
 from .errors import TransientVerificationError
 from .metrics import NodeMetrics
+from .standing import StandingWatch
 from .store import EvidenceState
 from .verdicts import Verdict, VerificationRequest
 from .work_items import Decided, WorkItems
 
 log = logging.getLogger(__name__)
+NOT_OPERATOR = "NotActiveOperator"  # out of the operator set, or below minStake
 ALREADY_DONE = ("AlreadyAttested",)  # dry-run reverts meaning our attestation is on chain
 NOTHING_TO_DO = ("NotAwaitingVerification", "EvidenceMismatch", "VerificationClosed", "TermsNotForJob")
 
@@ -40,7 +42,9 @@ class Pipeline:
         in_flight: int,  # most verifications running at once
         retry_backoff: float,  # first wait after a transient verification failure; doubles, capped
         gas_margin: int,  # added to the dry run's estimate: the attestation may end up final
+        standing: StandingWatch,
     ) -> None:
+        self._standing = standing
         self._contracts, self._sender, self._verifiers, self._metrics = contracts, sender, verifiers, metrics
         self._chain: Chain = contracts.chain
         self._items = WorkItems(engine, metrics, retry_backoff)
@@ -162,7 +166,10 @@ class Pipeline:
         """A failed dry run: done, nothing left to do, or (the RPC, our stake) worth another try."""
         detail = f"dry run: {revert}"
         log.info("not attesting now: %s", revert, extra={"job_id": item.job_id})
-        if revert in ALREADY_DONE:
+        if revert == NOT_OPERATOR:  # no backoff: the verdict is sent once the standing is restored
+            self._standing.doubt()
+            self._items.set_pair(item.job_id, item.evidence_hash, state=EvidenceState.SEEN, detail=detail)
+        elif revert in ALREADY_DONE:
             self._items.set_pair(item.job_id, item.evidence_hash, state=EvidenceState.DONE, detail=detail)
         elif revert in NOTHING_TO_DO:
             self._items.set_pair(item.job_id, item.evidence_hash, state=EvidenceState.SKIPPED, detail=detail)

@@ -24,11 +24,13 @@ class NodeSettings(LayeredSettings):
     start_block: int = 0  # first block scanned on an empty database
     poll_interval: float = 0.25  # seconds between passes when nothing happened
     log_chunk: int = 2_000  # most blocks per eth_getLogs request
+    startup_timeout: float = 20.0  # seconds an RPC failing at start is retried before the node gives up
     # state
     database_url: str = "sqlite:///oracle-node.db"  # SQLAlchemy URL; postgresql+psycopg://... works too
     # evidence
     evidence_max_bytes: int = 256 * 1024  # larger bundles are rejected as OVERSIZED
-    evidence_timeout: float = 5.0  # seconds per fetch attempt
+    evidence_timeout: float = 5.0  # seconds per fetch attempt, wall clock, headers and redirects included
+    fetch_per_host: int = 2  # fetches in flight to one host; more wait in the queue, not in a thread
     fetch_attempts: int = 3  # attempts before a bundle counts as UNREACHABLE
     fetch_backoff: float = 0.5  # seconds before the second attempt, doubled after each
     file_root: Path | None = None  # file:// URIs are served only from inside this folder; None: refused

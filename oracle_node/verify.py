@@ -1,7 +1,7 @@
 """Verification of one evidence bundle: the pure check of its bytes, and the fetch-and-ask around it."""
 
 import logging
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -11,6 +11,7 @@ from eth_utils import keccak, to_checksum_address
 from oracle_node.errors import (
     EvidenceTooLarge,
     EvidenceUnavailable,
+    HostBusy,
     TransientFetchError,
     TransientVerificationError,
     UnsupportedUri,
@@ -97,13 +98,14 @@ class Verifier:
         helpdesk: HelpdeskCheck | None = None,
         attempts: int = 3,
         backoff: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,  # None: a wait that cancel() cuts short
     ) -> None:
         self._fetcher = fetcher
         self._helpdesk = helpdesk
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._sleep = sleep
+        self._stopping = threading.Event()
 
     @classmethod
     def from_settings(cls, settings: NodeSettings) -> "Verifier":
@@ -111,6 +113,7 @@ class Verifier:
         fetcher = EvidenceFetcher(
             max_bytes=settings.evidence_max_bytes,
             timeout=settings.evidence_timeout,
+            per_host=settings.fetch_per_host,
             file_root=settings.file_root,
             ipfs_gateway=settings.ipfs_gateway,
             allow_private_hosts=settings.allow_private_hosts,
@@ -132,6 +135,8 @@ class Verifier:
         """The verdict on `request`; raises only TransientVerificationError and configuration errors."""
         try:
             raw = self._retrying(lambda: self._fetcher.fetch(request.uri))
+        except HostBusy as exc:  # the thread goes to other jobs; this one waits in the queue
+            raise TransientVerificationError(str(exc)) from exc
         except EvidenceTooLarge as exc:
             return Verdict.reject(Reason.OVERSIZED, str(exc))
         except UnsupportedUri as exc:
@@ -155,15 +160,22 @@ class Verifier:
             return Verdict(approve=True, reason=Reason.CONFIRMED, detail="confirmed by the helpdesk")
         return check.verdict
 
+    def cancel(self) -> None:
+        """Ends the fetches and waits in flight; their verifications raise TransientVerificationError."""
+        self._stopping.set()
+        self._fetcher.cancel()
+
     def _retrying(self, call: Callable[[], T]) -> T:
         """`call()`, retried on TransientFetchError with doubling backoff; the last error is raised."""
         delay = self._backoff
         for attempt in range(1, self._attempts + 1):
             try:
                 return call()
-            except TransientFetchError:
+            except TransientFetchError as exc:
+                if self._stopping.is_set():  # not the worker's fault: the evidence is verified again
+                    raise TransientVerificationError("the node is stopping; verified again at start") from exc
                 if attempt == self._attempts:
                     raise
-                self._sleep(delay)
+                (self._sleep or self._stopping.wait)(delay)
                 delay *= 2
         raise AssertionError("unreachable: the loop returns or raises")

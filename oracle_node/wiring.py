@@ -9,7 +9,8 @@ from runtime.daemon import Daemon
 from runtime.errors import ChainUnavailable, ConfigError
 from runtime.health import HealthServer
 from runtime.keystore import unlock
-from runtime.network import confirmations, network_key, rpc_url
+from runtime.network import confirmations, network_key, rpc_url, shown_url
+from runtime.rpc import patiently
 from runtime.sender import FeePolicy, Sender
 from runtime.tracking import Tracker
 
@@ -22,6 +23,7 @@ from .metrics import NodeMetrics
 from .node import OracleNode
 from .pipeline import Pipeline
 from .settings import NodeSettings
+from .standing import StandingWatch
 from .store import connect
 from .verify import Verifier
 
@@ -32,13 +34,19 @@ ENV = "ORACLE_NODE_"  # the settings' environment prefix, named in messages
 
 def build(settings: NodeSettings) -> Daemon:
     """Checks the settings against the world and builds the node; raises DaemonError with what to fix."""
+    # What is on this machine is checked before the RPC is asked anything.
     depth = confirmations(settings.network, settings.confirmations)  # also refuses an unknown network first
+    url = rpc_url(settings.network, settings.rpc_url, f"{ENV}RPC_URL")
     addresses = _deployment(settings)
     account = unlock(settings.account, settings.passphrase, f"{ENV}PASSPHRASE")
-    chain = Chain.over_http(rpc_url(settings.network, settings.rpc_url, f"{ENV}RPC_URL"))
-    contracts = OracleContracts(chain, addresses.escrow, addresses.oracle)
-    _check_contracts(contracts, addresses)
+    verifiers = _verifiers(settings)
     engine = connect(settings.database_url)
+    log.info("using RPC %s", shown_url(url), extra={"network": settings.network})
+    chain = Chain.over_http(url)
+    contracts = OracleContracts(chain, addresses.escrow, addresses.oracle)
+    patiently(
+        lambda: _check_contracts(contracts, addresses), settings.startup_timeout, "checking the deployment"
+    )
     metrics = NodeMetrics()
     fees = FeePolicy(
         bump_blocks=settings.gas_bump_blocks,
@@ -47,15 +55,17 @@ def build(settings: NodeSettings) -> Daemon:
         watch_blocks=max(64 if depth == "finalized" else depth, 12),
     )
     sender = Sender(chain, engine, account, metrics, fees)
+    standing = StandingWatch(contracts, sender.address, metrics)
     pipeline = Pipeline(
         contracts,
         engine,
         sender,
-        _verifiers(settings),
+        verifiers,
         metrics,
         in_flight=settings.verify_concurrency * 4,
         retry_backoff=max(settings.fetch_backoff, 0.1),
         gas_margin=GAS_MARGIN,
+        standing=standing,
     )
     escrow_logs = LogFilter((contracts.escrow,), (JOB_POSTED, EVIDENCE_SUBMITTED))
     node = OracleNode(
@@ -68,6 +78,7 @@ def build(settings: NodeSettings) -> Daemon:
         pipeline=pipeline,
         metrics=metrics,
         confirmations=depth,
+        standing=standing,
     )
     health = HealthServer(settings.metrics_host, settings.metrics_port, metrics)
     return Daemon(node, health, poll_interval=settings.poll_interval)

@@ -10,17 +10,43 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from .errors import ConfigError
 from .tables import metadata
+
+CONNECT_TIMEOUT = 10  # seconds to reach a PostgreSQL server
 
 
 def connect(url: str, *schemas: MetaData) -> Engine:
-    """The engine for `url`, with the runtime's tables and those of each of `schemas` created."""
-    engine = create_engine(url, future=True)
+    """The engine for `url`, with the runtime's tables and those of each of `schemas` created.
+
+    A URL that cannot work (unknown scheme, a server that is down, a folder that does not exist)
+    raises ConfigError naming it.
+    """
+    try:
+        parsed = make_url(url)
+        postgres = parsed.get_backend_name() == "postgresql"
+        engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT} if postgres else {})
+    except (ArgumentError, NoSuchModuleError) as error:
+        scheme = url.partition("://")[0]
+        raise ConfigError(
+            f"unknown database URL scheme {scheme!r}: use sqlite:///path/node.db or "
+            "postgresql+psycopg://user@host/db"
+        ) from error
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    for schema in (metadata, *schemas):
-        schema.create_all(engine)
+    try:
+        for schema in (metadata, *schemas):
+            schema.create_all(engine)
+    except OperationalError as error:
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise ConfigError(
+            f"cannot open the database {parsed.render_as_string(hide_password=True)} ({reason}): "
+            "check that the server is up or that the file's folder exists"
+        ) from error
     return engine
 
 

@@ -1,5 +1,6 @@
 """HTTP liveness, readiness and metrics of a daemon: /healthz, /readyz and /metrics on one port."""
 
+import errno
 import logging
 import threading
 import time
@@ -9,6 +10,7 @@ from typing import Any
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from .errors import ConfigError
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,17 @@ class HealthServer:
         """Binds the socket and serves from a daemon thread."""
         if self._httpd is not None:
             raise RuntimeError("HealthServer is already started")
-        self._httpd = _Server((self.host, self._requested_port), self)
+        try:
+            self._httpd = _Server((self.host, self._requested_port), self)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {self._requested_port} on {self.host} is in use: stop what holds it, or pass "
+                    "another --metrics-port (0 picks a free one)"
+                ) from error
+            raise ConfigError(
+                f"cannot serve health on {self.host}:{self._requested_port} ({error.strerror})"
+            ) from error
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name=f"health:{self.port}", daemon=True
         )

@@ -45,6 +45,9 @@ class RuntimeMetrics(Metrics):
             "transactions_sent", "Transactions broadcast, replacements included"
         )
         self.gas_bumps = self.counter("gas_bumps", "Fee bumps of stuck transactions")
+        self.foreign_nonces = self.counter(
+            "foreign_nonces", "Nonces of the key used by transactions the daemon did not sign"
+        )
 
     def position(self, head: int, cursor: int) -> tuple[bool, str]:
         """Records the head and the cursor; whether that is caught up, and how far behind, for /readyz."""

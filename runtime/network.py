@@ -1,6 +1,7 @@
 """What ape's configuration says about a network: its RPC URL and how deep a block must be to act on it."""
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -23,9 +24,18 @@ def confirmations(choice: str, override: Confirmations | None) -> Confirmations:
 
 
 def rpc_url(choice: str, override: str | None, variable: str) -> str:
-    """`override`, else the HTTP(S) URI ape has configured for the network; `variable` sets it too."""
+    """`override`, else the HTTP(S) URI ape has configured for a local network; `variable` sets it too.
+
+    A live network needs the operator's own endpoint: ape's list of public ones is never used.
+    """
     if override:
         return override
+    key = network_key(choice)
+    if not _on_this_machine(key):
+        raise ConfigError(
+            f"{key} is a live network: pass --rpc-url ({variable}) with your own endpoint; "
+            "the node does not fall back to public RPCs"
+        )
     from ape import networks  # ape is imported only here: it is slow to load and reads ~/.ape
     from ape.exceptions import ApeException
 
@@ -40,6 +50,11 @@ def rpc_url(choice: str, override: str | None, variable: str) -> str:
     return str(uri)
 
 
+def _on_this_machine(key: str) -> bool:
+    network = key.partition(":")[2]  # polygon:local, or a fork such as polygon:amoy-fork
+    return network == "local" or network.endswith("-fork")
+
+
 def _configured_depth(choice: str, key: str) -> int:
     from ape import networks
     from ape.exceptions import ApeException
@@ -49,3 +64,11 @@ def _configured_depth(choice: str, key: str) -> int:
         return int(networks.get_ecosystem(ecosystem).get_network(network).required_confirmations)
     except ApeException as error:
         raise ConfigError(f"unknown network {choice!r}: see `ape networks list`") from error
+
+
+def shown_url(url: str) -> str:
+    """`url` for a log line: scheme, host and port; a path or query (often an API key) is elided."""
+    parts = urlsplit(url)
+    hidden = (parts.path not in ("", "/")) or parts.query or parts.username
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}" + ("/…" if hidden else "")

@@ -1,12 +1,17 @@
 """JSON-RPC through web3.py's provider, one request or a batch; an endpoint that is down raises."""
 
-from typing import Any
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import requests
 from web3 import Web3
 
 from .errors import ChainUnavailable, RpcError
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 Request = tuple[str, list[Any]]  # method and params of one JSON-RPC request
 _CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout, OSError)
 
@@ -60,3 +65,22 @@ class JsonRpc:
 def unreachable(error: Exception) -> ChainUnavailable:
     """The error raised when the endpoint cannot be reached at all."""
     return ChainUnavailable(f"RPC unreachable ({type(error).__name__}): check that the node is up")
+
+
+def patiently(
+    action: Callable[[], T], seconds: float, what: str, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """`action()`, tried again after ChainUnavailable with a growing pause until `seconds` have passed.
+
+    One failed request through a flaky RPC must not end a daemon's start; an RPC that stays down does.
+    """
+    deadline, pause = time.monotonic() + seconds, 0.5
+    while True:
+        try:
+            return action()
+        except ChainUnavailable as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("%s failed, retrying in %.1fs: %s", what, pause, error)
+            sleep(pause)
+            pause = min(pause * 2, 5.0)

@@ -87,6 +87,14 @@ class Sender:
         for tx in pending:
             self.broadcast(tx.raw, tx.nonce)
 
+    def observe_nonce(self, used: int) -> None:
+        """The chain has used the key's nonces below `used`: the next one signed is at least that."""
+        if used > self._next_nonce:
+            log.warning(
+                "the key's nonce moved to %d outside this daemon", used, extra={"was": self._next_nonce}
+            )
+            self._next_nonce = used
+
     def send(self, calls: Sequence[Call[P]], head: int, claim: Claim[P] | None = None) -> list[Sent[P]]:
         """Claims, signs and persists every call in one database transaction, then broadcasts them in
         one batch. A call whose claim refuses it takes no nonce and is not sent."""

@@ -1,5 +1,6 @@
 """Settings in layers: defaults, then a TOML file, then environment variables, then the command line."""
 
+import tomllib
 from pathlib import Path
 from typing import Any, Self
 
@@ -9,6 +10,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     TomlConfigSettingsSource,
 )
+
+from .errors import ConfigError
 
 
 class LayeredSettings(BaseSettings):
@@ -22,7 +25,12 @@ class LayeredSettings(BaseSettings):
         configured = type(
             f"File{cls.__name__}", (cls,), {"model_config": {**cls.model_config, "toml_file": config_file}}
         )
-        return cls.model_validate(configured(**overrides).model_dump())
+        try:
+            return cls.model_validate(configured(**overrides).model_dump())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"--config {config_file}: not valid TOML ({error}); fix the file") from error
+        except OSError as error:
+            raise ConfigError(f"--config {config_file}: cannot read it ({error.strerror})") from error
 
     @classmethod
     def settings_customise_sources(

@@ -79,6 +79,8 @@ class Tracker:
         canonical = dict(zip(mined_blocks, self._chain.block_hashes(mined_blocks), strict=True))
         unanswered = [tx for tx in waiting if not any(h in found for h in tx.hashes.split(","))]
         used = self._chain.nonce(self._sender.address, "latest") if unanswered else 0
+        self._sender.observe_nonce(used)
+        foreign = self._foreign(unanswered, used)
         for tx in open_txs:
             if tx.state == "mined":
                 self._follow_mined(tx, head, canonical[tx.mined_block])
@@ -86,7 +88,7 @@ class Tracker:
             receipt = next((found[h] for h in tx.hashes.split(",") if h in found), None)
             if receipt is not None:
                 mined.append(self._record_receipt(tx, receipt))
-            elif tx.nonce < used and head - tx.broadcast_block >= self._fees.watch_blocks:
+            elif tx.nonce in foreign:
                 self._give_up(tx, "its nonce was used by a transaction this daemon did not sign")
             elif head - tx.broadcast_block >= self._fees.bump_blocks:
                 self._bump(tx, head)
@@ -94,6 +96,29 @@ class Tracker:
                 self._sender.broadcast(tx.raw, tx.nonce)
         self._metrics.pending_transactions.set(sum(tx.state == "pending" for tx in open_txs) - len(mined))
         return mined
+
+    def _foreign(self, unanswered: list[Row[Any]], used: int) -> set[int]:
+        """Nonces of ours the chain has used for a transaction without any of our hashes.
+
+        The receipts are asked again after the nonce was read, so one of ours mined in between is
+        not mistaken for a foreign one.
+        """
+        below = [tx for tx in unanswered if tx.nonce < used]
+        if not below:
+            return set()
+        hashes = [h for tx in below for h in tx.hashes.split(",")]
+        found = {h for h, r in zip(hashes, self._chain.receipts(hashes), strict=True) if r is not None}
+        foreign = {tx.nonce for tx in below if not any(h in found for h in tx.hashes.split(","))}
+        if foreign:
+            self._metrics.foreign_nonces.inc(len(foreign))
+            log.error(
+                "nonces %s of %s were used by transactions this daemon did not sign: another process "
+                "(a second node, a wallet) signs with this key; run one daemon per key and send top-ups "
+                "from it only while it is stopped, or accept re-signed attestations",
+                sorted(foreign),
+                self._sender.address,
+            )
+        return foreign
 
     def _record_receipt(self, tx: Row[Any], receipt: dict[str, Any]) -> Mined:
         succeeded = int(receipt["status"], 16) == 1

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 
 import pytest
@@ -103,3 +104,54 @@ def test_invalid_setting_value_is_named(setup):
     tmp_path, _ = setup
     result = _run(tmp_path, "--account", "op3", "--confirmations", "soon")
     _one_line_error(result, "invalid settings: confirmations")
+
+
+def test_config_file_with_a_toml_syntax_error_names_the_file(setup):
+    tmp_path, _ = setup
+    config = tmp_path / "node.toml"
+    config.write_text('rpc_url = "http://127.0.0.1:8545\n')
+    result = _run(tmp_path, "--account", "op3", "--config", str(config))
+    _one_line_error(result, f"--config {config}: not valid TOML")
+
+
+def test_missing_file_root_folder_is_refused(setup, anvil):
+    tmp_path, deployments = setup
+    config = tmp_path / "node.toml"
+    config.write_text(f'file_root = "{tmp_path / "no-such-folder"}"\n')
+    args = ("--config", str(config), "--rpc-url", anvil.url, "--deployments-file", str(deployments))
+    result = _run(tmp_path, "--account", "op3", *args)
+    _one_line_error(result, f"file_root {tmp_path / 'no-such-folder'} is not a folder")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysqlx://nobody@127.0.0.1/db", "unknown database URL scheme 'mysqlx'"),
+        ("sqlite:////no/such/folder/node.db", "cannot open the database"),
+        (f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/db", "cannot open the database"),
+    ],
+)
+def test_unusable_database_url_is_named(setup, anvil, url, expected):
+    tmp_path, deployments = setup
+    args = ("--database-url", url, "--rpc-url", anvil.url, "--deployments-file", str(deployments))
+    result = _run(tmp_path, "--account", "op3", *args)
+    _one_line_error(result, expected)
+
+
+def test_live_network_needs_an_explicit_rpc_url(setup):
+    tmp_path, deployments = setup
+    result = _run(tmp_path, "--network", "polygon:amoy", "--account", "op3", "--deployments-file",
+                  str(deployments))  # fmt: skip
+    _one_line_error(result, "polygon:amoy is a live network: pass --rpc-url")
+
+
+def test_metrics_port_in_use_is_named_and_the_rpc_is_logged(setup, deployed_state, deployed_anvil):
+    tmp_path, _ = setup
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ("--rpc-url", deployed_anvil.url, "--deployments-file", str(deployed_state.deployments))
+        result = _run(tmp_path, "--account", "op3", "--metrics-port", str(port), *args)
+    _one_line_error(result, f"port {port} on 127.0.0.1 is in use")
+    assert f"using RPC {deployed_anvil.url}" in result.stderr

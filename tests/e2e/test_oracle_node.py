@@ -13,6 +13,8 @@ from devtools.protocol import Protocol
 from devtools.servers import TaskiqWorkers
 from protocol_core.enums import JobStatus, Reason
 
+from .cli_helpers import nonce
+
 # The session's servers start before the first test, so ape's chain isolation is not rebased.
 pytestmark = pytest.mark.usefixtures("redis_server", "postgres_url")
 PAID, REFUNDED = JobStatus.PAID, JobStatus.REFUNDED
@@ -73,7 +75,9 @@ def test_three_nodes_reach_quorum_on_a_batch_and_reject_a_forged_confirmation(wo
 
 
 def test_node_killed_mid_batch_restarts_without_missing_or_repeating(world):
-    _anvil, protocol, aliases, node = world
+    anvil, protocol, aliases, node = world
+    operator = protocol.account(OPERATORS[0])
+    sent_before = nonce(anvil.url, operator)
     first, second = node(aliases[0]), node(aliases[1])
     first.start()
     second.start()
@@ -90,9 +94,12 @@ def test_node_killed_mid_batch_restarts_without_missing_or_repeating(world):
 
     assert all(protocol.status(job) == PAID for job in jobs)
     per_pair = _assert_once_per_operator(protocol)
-    operator = protocol.account(OPERATORS[0])
     assert sum(1 for (_, op) in per_pair if op == operator) == len(jobs)  # it missed none of them
     assert first.scalar("SELECT count(*) FROM attestations") == len(jobs)
+    # Never repeats: the contract and the unique key refuse a second attestation, so count what the
+    # key sent; a repeat that reverted would still have used a nonce.
+    assert nonce(anvil.url, operator) - sent_before == len(jobs)
+    assert first.scalar("SELECT count(DISTINCT nonce) FROM transactions") == len(jobs)
 
 
 def test_reorg_removing_the_evidence_prevents_attestation_until_it_is_submitted_again(world):

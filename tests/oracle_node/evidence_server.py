@@ -59,6 +59,7 @@ class Route:
     content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
     delay: float = 0.0  # seconds to hold the answer (released early when the server stops)
     require: dict[str, str] = field(default_factory=dict)  # request headers without which it answers 401
+    trickle: float = 0.0  # seconds between the bytes of the status line and headers (a slowloris)
 
 
 class EvidenceServer:
@@ -109,6 +110,9 @@ def _handler(server: EvidenceServer) -> type[BaseHTTPRequestHandler]:
                 route = Route(b"unauthorized", status=401)
             if route.delay:
                 server._stopping.wait(route.delay)
+            if route.trickle:
+                self._trickle(route)
+                return
             self.send_response(route.status)
             for name, value in route.headers.items():
                 self.send_header(name, value)
@@ -120,6 +124,17 @@ def _handler(server: EvidenceServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(route.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up first (a timeout test)
+
+        def _trickle(self, route: Route) -> None:
+            head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"." * 10_000 + b"\r\n\r\n"
+            try:
+                for byte in head:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    if server._stopping.wait(route.trickle):
+                        return
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up
 
         def log_message(self, format: str, *args: object) -> None:
             pass
