@@ -103,6 +103,8 @@ class Court:
         assert self.usdc.balanceOf(self.escrow) == 0
 
 
+# Fixtures named in the signature (not fetched with request.getfixturevalue): pytest then sets the
+# session-scoped ones up before the per-test snapshot, so the snapshot's revert never undoes them.
 @pytest.fixture
 def court(
     chain,
@@ -118,7 +120,7 @@ def court(
     stranger,
     arbitrators,
     jobs,
-):
+) -> Court:
     return Court(
         chain,
         usdc,

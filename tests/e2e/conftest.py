@@ -45,3 +45,12 @@ def deployed_anvil(tmp_path, deployed_state):
     anvil.start()
     yield anvil
     anvil.kill()
+
+
+@pytest.fixture(scope="module")
+def anvil(tmp_path_factory):
+    """One bare standalone anvil per module, for tests that deploy once or send nothing."""
+    started = Anvil(tmp_path_factory.mktemp("anvil"))
+    started.start()
+    yield started
+    started.kill()

@@ -12,15 +12,6 @@ from protocol_core.deployment import load_deployments
 from .cli_helpers import keystore_env, nonce, one_line_error
 
 
-@pytest.fixture(scope="module")
-def anvil(tmp_path_factory):
-    """One standalone anvil for the module: every test here sends nothing (or deploys once)."""
-    started = Anvil(tmp_path_factory.mktemp("anvil"))
-    started.start()
-    yield started
-    started.kill()
-
-
 @pytest.fixture
 def deployments(tmp_path):
     return tmp_path / "deployments.json"

@@ -8,19 +8,11 @@ import subprocess
 import pytest
 
 from devtools.accounts import PASSPHRASE, write_keystores
-from devtools.chain import Anvil, free_port
+from devtools.chain import free_port
 from devtools.protocol import BIN
 from protocol_core.deployment import Addresses, save_deployment
 
 NOWHERE = "0x000000000000000000000000000000000000dEaD"
-
-
-@pytest.fixture(scope="module")
-def anvil(tmp_path_factory):
-    started = Anvil(tmp_path_factory.mktemp("anvil"))
-    started.start()
-    yield started
-    started.kill()
 
 
 @pytest.fixture
