@@ -68,7 +68,7 @@ def iban_ok(iban: str) -> bool:
 
 
 def redact(text: str, region: str | None = None, kinds: Iterable[str] = KINDS) -> tuple[str, RedactionReport]:
-    """The text with personal data of `kinds` replaced by [EMAIL], [PHONE], [CARD], [IBAN], [ID], [ADDRESS]."""
+    """The text with personal data of `kinds` replaced by [EMAIL], [PHONE], [CARD], [IBAN], [ID]..."""
     wanted = set(kinds)
     if wanted - set(KINDS):
         raise ValueError(f"unknown redaction kinds {sorted(wanted - set(KINDS))}: choose from {KINDS}")
