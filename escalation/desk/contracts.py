@@ -1,7 +1,10 @@
 """The desk's view of the deployed contracts: typed bindings, the token's permit reads, dry runs."""
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
+import requests
 from eth_utils import to_checksum_address
 
 from protocol_core.abi import abi
@@ -9,9 +12,12 @@ from protocol_core.bindings import Escrow, Pool, Registry
 from protocol_core.deployment import Addresses
 from runtime.abi import error_names
 from runtime.chain import Chain
+from runtime.errors import ChainUnavailable
 
 from .errors import WouldRevert
 
+P = ParamSpec("P")
+R = TypeVar("R")
 GAS_MARGIN = 1.25  # the estimate is multiplied by this: a job's first post writes fresh slots
 _ERRORS = {
     **error_names(abi("JobEscrow")),
@@ -45,3 +51,16 @@ class DeskContracts:
         if isinstance(result, str):
             raise WouldRevert(f"{what} would revert ({result}); nothing was sent")
         return int(result * GAS_MARGIN)
+
+
+def needs_chain(method: Callable[P, R]) -> Callable[P, R]:
+    """Turns an unreachable RPC met through web3's contract calls into ChainUnavailable."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise ChainUnavailable(f"the RPC does not answer ({type(error).__name__}); try again later") from error
+
+    return call

@@ -23,7 +23,7 @@ from runtime.db import transaction
 from runtime.sender import Call, Sender
 
 from .bundle import build_context
-from .contracts import DeskContracts
+from .contracts import DeskContracts, needs_chain
 from .errors import InsufficientFunds, NotAllowedNow, UnknownJob
 from .policy import SpendPolicy, Verdict, usdc
 from .requests import DeskStatus, EscalationRequest, JobView, SealView
@@ -60,6 +60,7 @@ class Desk:
         self.engine, self.contracts, self.sender = engine, contracts, sender
         self.agent, self.confirmer, self.config, self.chain_id = agent, confirmer, config, chain_id
 
+    @needs_chain
     def escalate(self, request: EscalationRequest, approved: bool = False) -> JobView:
         """Builds the context and the terms, checks policy and funds, and posts (or waits for approval)."""
         bundle, report = build_context(request, self.config.redact_kinds)
@@ -81,6 +82,7 @@ class Desk:
             return self.view(desk_id)
         return self._post(desk_id)
 
+    @needs_chain
     def approve(self, ref: str) -> JobView:
         """A person at the company approves an escalation over the threshold: it is posted now."""
         row = self._row(ref)
@@ -165,6 +167,7 @@ class Desk:
             deadline=int(time.time()) + PERMIT_TTL, version=self.config.permit_version,
         )  # fmt: skip
 
+    @needs_chain
     def cancel(self, ref: str) -> JobView:
         """Withdraws an escalation: not yet posted, it is dropped; open, the job is cancelled on chain."""
         row = self._row(ref)
@@ -177,6 +180,7 @@ class Desk:
         call = self.contracts.escrow.cancel_job(JobTerms.model_validate_json(row.terms))
         return self._simple(row.desk_id, call, "cancel")
 
+    @needs_chain
     def dispute(self, ref: str, reason: str, evidence_uri: str | None = None) -> JobView:
         """Disputes the verdict on the customer's word; pays fee and bond from the agent's funds."""
         row = self._row(ref)
@@ -193,6 +197,7 @@ class Desk:
                      "statement", dry_run=False)  # fmt: skip
         return view
 
+    @needs_chain
     def appeal(self, ref: str) -> JobView:
         """Appeals the current ruling of the job's dispute."""
         row = self._row(ref)
@@ -202,6 +207,7 @@ class Desk:
             row.desk_id, self.contracts.escrow.appeal(JobTerms.model_validate_json(row.terms)), "appeal"
         )
 
+    @needs_chain
     def withdraw(self) -> int:
         """Withdraws the agent's credited refunds to itself; returns the amount (0: nothing sent)."""
         credit = self.contracts.escrow.credit_of(self.agent.address)

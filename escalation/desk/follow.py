@@ -21,6 +21,7 @@ from runtime.db import transaction
 from runtime.sender import Call
 from runtime.tracking import Tracker
 
+from .contracts import needs_chain
 from .desk import Desk
 from .errors import DeskError
 from .handoff import Handoff
@@ -107,6 +108,7 @@ class Follower:
     def engine(self) -> Engine:
         return self.desk.engine
 
+    @needs_chain
     def run_once(self) -> int:
         """Does one pass; returns how many jobs changed. ChainUnavailable propagates (retry later)."""
         head = self.desk.contracts.chain.head()
