@@ -61,6 +61,8 @@ def needs_chain(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
-            raise ChainUnavailable(f"the RPC does not answer ({type(error).__name__}); try again later") from error
+            raise ChainUnavailable(
+                f"the RPC does not answer ({type(error).__name__}); try again later"
+            ) from error
 
     return call

@@ -257,7 +257,8 @@ class Desk:
     def _row(self, ref: str) -> Any:
         with self.engine.connect() as db:
             row = db.execute(
-                select(jobs).where((jobs.c.desk_id == ref) | (jobs.c.job_id == ref.lower()) | (jobs.c.ticket_ref == ref))
+                select(jobs)
+                .where((jobs.c.desk_id == ref) | (jobs.c.job_id == ref.lower()) | (jobs.c.ticket_ref == ref))
                 .order_by(jobs.c.created_at.desc())
             ).first()  # fmt: skip
         if row is None:

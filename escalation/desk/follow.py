@@ -132,7 +132,8 @@ class Follower:
             with transaction(self.engine) as db:
                 db.execute(
                     update(jobs).where(jobs.c.desk_id == row.desk_id)
-                    .values(status=status, worker=worker, deadline=state.deadline, dispute_id=dispute_id, dirty=False)
+                    .values(status=status, worker=worker, deadline=state.deadline, dispute_id=dispute_id,
+                            dirty=False)
                 )  # fmt: skip
                 if status != row.status:
                     self.notifier.record(db, row.desk_id, status)

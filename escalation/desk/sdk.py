@@ -1,4 +1,4 @@
-"""The typed Python client an agent calls: escalate, status, wait, cancel, dispute, over the desk's HTTP API."""
+"""The typed Python client an agent calls over the desk's HTTP API: escalate, status, wait, cancel..."""
 
 import time
 
@@ -21,11 +21,15 @@ class DeskClient:
     """A desk reached at `base_url` with the company's API key."""
 
     def __init__(self, base_url: str, api_key: str, timeout: float = 30.0) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers={API_KEY_HEADER: api_key}, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers={API_KEY_HEADER: api_key}, timeout=timeout
+        )
 
     def escalate(self, request: EscalationRequest) -> JobView:
         """Hands the ticket to a human; the job is posted, or waits for approval."""
-        return JobView.model_validate(self._call("POST", "/v1/escalations", json=request.model_dump(mode="json")))
+        return JobView.model_validate(
+            self._call("POST", "/v1/escalations", json=request.model_dump(mode="json"))
+        )
 
     def status(self, ref: str) -> JobView:
         """Where the escalation is (by desk id, job id or ticket ref)."""
@@ -40,8 +44,10 @@ class DeskClient:
         body = {"reason": reason, "evidence_uri": evidence_uri}
         return JobView.model_validate(self._call("POST", f"/v1/jobs/{ref}/dispute", json=body))
 
-    def wait(self, ref: str, until: set[DeskStatus] | None = None, timeout: float = 600, poll: float = 1.0) -> JobView:
-        """Polls until the escalation reaches one of `until` (a final status by default); TimeoutError after."""
+    def wait(
+        self, ref: str, until: set[DeskStatus] | None = None, timeout: float = 600, poll: float = 1.0
+    ) -> JobView:
+        """Polls until the job reaches one of `until` (a final status by default); TimeoutError after."""
         deadline = time.monotonic() + timeout
         while True:
             view = self.status(ref)

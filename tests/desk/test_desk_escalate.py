@@ -75,7 +75,9 @@ def test_policy_refusals_send_nothing(make_desk):
 def test_daily_budget_counts_what_was_committed(make_desk):
     from escalation.desk.policy import SpendPolicy
 
-    service = make_desk(policy=SpendPolicy(max_reward=100 * USDC, daily_budget=50 * USDC, approval_threshold=100 * USDC))
+    service = make_desk(
+        policy=SpendPolicy(max_reward=100 * USDC, daily_budget=50 * USDC, approval_threshold=100 * USDC)
+    )
     service.desk.escalate(request(reward=30 * USDC))
     with pytest.raises(PolicyRefusal, match="over the daily budget of 50 USDC"):
         service.desk.escalate(request(reward=30 * USDC))
@@ -87,7 +89,7 @@ def test_insufficient_usdc_or_allowance_is_refused_before_sending(make_desk, sys
 
     poor = Account.create()
     service = make_desk(agent=poor)
-    with pytest.raises(InsufficientFunds, match="holds 0 USDC; this needs 20.7 USDC"):
+    with pytest.raises(InsufficientFunds, match=r"holds 0 USDC; this needs 20\.7 USDC"):
         service.desk.escalate(request())
     system.token.mint(poor.address, 100 * USDC, sender=deployer)
     no_permit = make_desk(agent=poor, use_permit=False, database_url=None)

@@ -64,12 +64,16 @@ def test_dispute_needs_a_verdict_to_dispute(make_desk):
         service.desk.dispute(view.desk_id, "the customer says nothing was refunded")
 
 
-def test_helpdesk_confirmation_is_checked_and_signed_by_the_confirmer(make_desk, system, sealed_worker, chain):
+def test_helpdesk_confirmation_is_checked_and_signed_by_the_confirmer(
+    make_desk, system, sealed_worker, chain
+):
     worker, _ = sealed_worker
     service = make_desk()
     view = service.desk.escalate(request())
     service.follower.run_once()
-    body = json.dumps({"ticket_ref": view.ticket_ref, "outcome": "resolved", "confirmed_at": 1_750_000_000}).encode()
+    body = json.dumps(
+        {"ticket_ref": view.ticket_ref, "outcome": "resolved", "confirmed_at": 1_750_000_000}
+    ).encode()
     with pytest.raises(BadWebhook, match="not signed with the shared secret"):
         verify_webhook("hook-secret", body, "00" * 32)
     event = verify_webhook("hook-secret", body, hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest())
@@ -79,8 +83,9 @@ def test_helpdesk_confirmation_is_checked_and_signed_by_the_confirmer(make_desk,
     service.follower.run_once()
     record = service.confirmations.confirm(event)
     signer = recover(
-        confirmation_message(chain_id=chain.chain_id, escrow=str(system.escrow.address), job_id=bytes.fromhex(view.job_id[2:]),
-                             ticket_ref=view.ticket_ref, outcome=1, confirmed_at=1_750_000_000),
+        confirmation_message(chain_id=chain.chain_id, escrow=str(system.escrow.address),
+                             job_id=bytes.fromhex(view.job_id[2:]), ticket_ref=view.ticket_ref, outcome=1,
+                             confirmed_at=1_750_000_000),
         bytes.fromhex(str(record["confirmation"])[2:]),
     )  # fmt: skip
     assert signer == terms_of(service, view.desk_id).confirmer
