@@ -7,6 +7,7 @@ import pytest
 from eth_account import Account
 from nacl.public import PrivateKey
 
+from devtools.chain import wait_for
 from devtools.system import USDC
 from escalation.desk.desk import DeskConfig
 from escalation.desk.policy import SpendPolicy
@@ -18,6 +19,12 @@ from protocol_core.context import Message
 
 POLICY = SpendPolicy(max_reward=100 * USDC, daily_budget=500 * USDC, approval_threshold=50 * USDC)
 SECRET = "callback-secret"
+
+
+def follow(service, desk_id: str, status: str) -> None:
+    """Runs the desk's passes until the job is in `status`: anvil may answer a send before it mines it."""
+    wait_for(lambda: service.follower.run_once() >= 0 and service.desk.view(desk_id).status == status,
+             timeout=20, what=f"{desk_id} to be {status}")  # fmt: skip
 
 
 def request(**over) -> EscalationRequest:

@@ -15,7 +15,7 @@ from escalation.desk.errors import DeskError, NotAllowedNow, PolicyRefusal, Unkn
 from escalation.desk.requests import DeskStatus
 from escalation.desk.sdk import DeskClient, DeskUnavailable
 from escalation.desk.serving import ServerThread
-from tests.desk.conftest import request
+from tests.desk.conftest import follow, request
 
 API_KEY, HOOK_SECRET = "desk-key", "hook-secret"
 
@@ -33,7 +33,7 @@ def test_sdk_escalates_and_follows_over_http(api):
     client = DeskClient(server.url, API_KEY)
     view = client.escalate(request())
     assert view.status == DeskStatus.POSTING
-    service.follower.run_once()
+    follow(service, view.desk_id, "open")
     assert client.wait(view.desk_id, until={DeskStatus.OPEN}, timeout=10).status == DeskStatus.OPEN
     assert client.cancel(view.desk_id).desk_id == view.desk_id
     with pytest.raises(NotAllowedNow, match="the agent disputes"):

@@ -14,7 +14,7 @@ from protocol_core.content import FolderStore
 from protocol_core.enums import JobStatus
 from protocol_core.sealing import WrongKey, open_context
 from runtime.tables import transactions
-from tests.desk.conftest import request
+from tests.desk.conftest import follow, request
 
 
 def sent(service) -> int:
@@ -28,7 +28,7 @@ def test_escalate_posts_with_permit_and_follows_the_job(make_desk, system, desk_
     assert view.status == DeskStatus.POSTING
     assert view.redactions == {"card": 1, "email": 1}
     assert system.token.allowance(desk_agent.address, system.escrow.address) == 0  # the permit did it
-    service.follower.run_once()
+    follow(service, view.desk_id, "open")
     view = service.desk.view(view.desk_id)
     assert view.status == DeskStatus.OPEN
     assert JobStatus(system.escrow.jobState(view.job_id)[0]) == JobStatus.OPEN
@@ -40,7 +40,7 @@ def test_worker_who_accepts_gets_the_sealed_context(make_desk, system, desk_agen
     worker, key = sealed_worker
     service = make_desk()
     view = service.desk.escalate(request())
-    service.follower.run_once()
+    follow(service, view.desk_id, "open")
     from protocol_core.terms import JobTerms
 
     with service.desk.engine.connect() as db:

@@ -21,7 +21,7 @@ from escalation.desk.tables import jobs
 from protocol_core.eip712 import confirmation_message, recover
 from protocol_core.terms import JobTerms
 from runtime.errors import ChainUnavailable
-from tests.desk.conftest import SECRET, request
+from tests.desk.conftest import SECRET, follow, request
 
 
 def terms_of(service, desk_id) -> JobTerms:
@@ -33,12 +33,11 @@ def terms_of(service, desk_id) -> JobTerms:
 def test_expired_job_is_settled_and_refunded(make_desk, system, desk_agent, chain):
     service = make_desk()
     view = service.desk.escalate(request(accept_within_s=60))
-    service.follower.run_once()
+    follow(service, view.desk_id, "open")
     assert service.desk.view(view.desk_id).status == DeskStatus.OPEN
     chain.pending_timestamp += 120
     chain.mine()
-    service.follower.run_once()  # sends settle
-    service.follower.run_once()  # sees the refund
+    follow(service, view.desk_id, "refunded")  # settles, then sees the refund
     assert service.desk.view(view.desk_id).status == DeskStatus.REFUNDED
     assert system.token.balanceOf(desk_agent.address) == 1_000 * USDC
 
@@ -46,10 +45,9 @@ def test_expired_job_is_settled_and_refunded(make_desk, system, desk_agent, chai
 def test_cancel_an_open_job_and_refuse_to_cancel_twice(make_desk, system, desk_agent):
     service = make_desk()
     view = service.desk.escalate(request())
-    service.follower.run_once()
+    follow(service, view.desk_id, "open")
     service.desk.cancel(view.desk_id)
-    service.follower.run_once()
-    service.follower.run_once()
+    follow(service, view.desk_id, "refunded")
     assert service.desk.view(view.desk_id).status == DeskStatus.REFUNDED
     assert system.token.balanceOf(desk_agent.address) == 1_000 * USDC
     with pytest.raises(NotAllowedNow, match="only an open job can be cancelled"):
@@ -59,7 +57,7 @@ def test_cancel_an_open_job_and_refuse_to_cancel_twice(make_desk, system, desk_a
 def test_dispute_needs_a_verdict_to_dispute(make_desk):
     service = make_desk()
     view = service.desk.escalate(request())
-    service.follower.run_once()
+    follow(service, view.desk_id, "open")
     with pytest.raises(NotAllowedNow, match="is open: the agent disputes"):
         service.desk.dispute(view.desk_id, "the customer says nothing was refunded")
 
@@ -70,7 +68,7 @@ def test_helpdesk_confirmation_is_checked_and_signed_by_the_confirmer(
     worker, _ = sealed_worker
     service = make_desk()
     view = service.desk.escalate(request())
-    service.follower.run_once()
+    follow(service, view.desk_id, "open")
     body = json.dumps(
         {"ticket_ref": view.ticket_ref, "outcome": "resolved", "confirmed_at": 1_750_000_000}
     ).encode()
@@ -109,7 +107,7 @@ def test_callbacks_tell_the_agent_each_status_signed(make_desk):
     try:
         service = make_desk()
         view = service.desk.escalate(request(callback_url=f"{server.url}/hook"))
-        service.follower.run_once()
+        follow(service, view.desk_id, "open")
         assert arrived.wait(10)
     finally:
         server.stop()
@@ -122,7 +120,7 @@ def test_chain_going_away_keeps_state_and_catches_up(make_desk, rpc_url, system,
     with proxy:
         service = make_desk(url=proxy.url)
         view = service.desk.escalate(request())
-        service.follower.run_once()
+        follow(service, view.desk_id, "open")
     # The RPC is gone: the desk refuses to act, keeps what it knows, and the job moves on without it.
     with pytest.raises(ChainUnavailable):
         service.follower.run_once()
