@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/oracle.py
 	$(BIN)/python bench/escalation.py
+	$(BIN)/python bench/desk.py
 
 lint: setup
 	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools

@@ -1,5 +1,6 @@
 """Personal-data redaction for exported training data."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,3 +33,18 @@ def test_street_addresses() -> None:
 def test_redaction_is_idempotent(text: str) -> None:
     once, _ = redact(text)
     assert redact(once)[0] == once
+
+
+def test_national_ids_only_with_a_valid_checksum() -> None:
+    text = "NIR 2 69 05 49 588 157 80, NIE X1234567L, CF RSSMRA85T10A562S"
+    assert redact(text)[0] == "NIR [ID], NIE [ID], CF [ID]"
+    assert redact("NIR 2 69 05 49 588 157 81, NIE X1234567A")[0] == "NIR 2 69 05 49 588 157 81, NIE X1234567A"
+
+
+def test_kinds_are_configurable() -> None:
+    text = "jane@example.com or +1 415 555 0132"
+    redacted, report = redact(text, kinds=["email"])
+    assert redacted == "[EMAIL] or +1 415 555 0132"
+    assert report.counts == {"email": 1}
+    with pytest.raises(ValueError, match="unknown redaction kinds"):
+        redact(text, kinds=["emails"])

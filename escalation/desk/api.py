@@ -1,0 +1,120 @@
+"""The desk's HTTP API (FastAPI, OpenAPI at /docs and /openapi.json): every call but the helpdesk
+webhook needs the company's API key; the webhook is checked by its HMAC instead."""
+
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from pydantic import BaseModel
+
+from runtime.errors import ChainUnavailable
+
+from .confirm import SIGNATURE_HEADER as HELPDESK_SIGNATURE
+from .confirm import verify_webhook
+from .errors import (
+    BadWebhook,
+    DeskError,
+    InsufficientFunds,
+    NotAllowedNow,
+    PolicyRefusal,
+    UnknownJob,
+    WouldRevert,
+)
+from .requests import EscalationRequest, JobView
+from .wiring import DeskService
+
+API_KEY_HEADER = "X-Api-Key"
+STATUS = {UnknownJob: 404, PolicyRefusal: 422, InsufficientFunds: 402, NotAllowedNow: 409, WouldRevert: 409,
+          BadWebhook: 401}  # fmt: skip
+
+
+class Dispute(BaseModel):
+    """The customer's word against the verdict."""
+
+    reason: str
+    evidence_uri: str | None = None
+
+
+class Budget(BaseModel):
+    """Today's spend against the policy."""
+
+    day: str
+    committed: int
+    daily_budget: int
+    max_reward: int
+    approval_threshold: int
+
+
+def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAPI:
+    """The API over `service`."""
+    if not api_key:
+        raise ValueError("the desk's API needs an API key")
+    app = FastAPI(title="Escalation desk", version="1")
+    desk = service.desk
+
+    def authorised(key: str = Header(default="", alias=API_KEY_HEADER)) -> None:
+        if not hmac.compare_digest(key, api_key):
+            raise HTTPException(401, f"wrong or missing {API_KEY_HEADER}")
+
+    guard = [Depends(authorised)]
+
+    def run(action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except ChainUnavailable as error:
+            raise HTTPException(503, str(error)) from error
+        except DeskError as error:
+            raise HTTPException(STATUS.get(type(error), 400), str(error)) from error
+
+    @app.post("/v1/escalations", response_model=JobView, status_code=201, dependencies=guard)
+    def escalate(request: EscalationRequest) -> JobView:
+        """Escalates a ticket: posted now, or waiting for approval above the threshold."""
+        return run(lambda: desk.escalate(request))  # type: ignore[no-any-return]
+
+    @app.get("/v1/jobs", response_model=list[JobView], dependencies=guard)
+    def jobs(limit: int = 100) -> list[JobView]:
+        """The newest escalations."""
+        return run(lambda: desk.list(limit))  # type: ignore[no-any-return]
+
+    @app.get("/v1/jobs/{ref}", response_model=JobView, dependencies=guard)
+    def status(ref: str) -> JobView:
+        """One escalation by desk id, job id or ticket ref."""
+        return run(lambda: desk.view(ref))  # type: ignore[no-any-return]
+
+    @app.post("/v1/jobs/{ref}/approve", response_model=JobView, dependencies=guard)
+    def approve(ref: str) -> JobView:
+        """A person approves an escalation over the threshold."""
+        return run(lambda: desk.approve(ref))  # type: ignore[no-any-return]
+
+    @app.post("/v1/jobs/{ref}/cancel", response_model=JobView, dependencies=guard)
+    def cancel(ref: str) -> JobView:
+        """Cancels an escalation not yet accepted."""
+        return run(lambda: desk.cancel(ref))  # type: ignore[no-any-return]
+
+    @app.post("/v1/jobs/{ref}/dispute", response_model=JobView, dependencies=guard)
+    def dispute(ref: str, body: Dispute) -> JobView:
+        """Disputes the verdict on the customer's word."""
+        return run(lambda: desk.dispute(ref, body.reason, body.evidence_uri))  # type: ignore[no-any-return]
+
+    @app.get("/v1/budget", response_model=Budget, dependencies=guard)
+    def budget() -> Budget:
+        """Today's committed spend and the policy."""
+        from datetime import UTC, datetime
+
+        day = datetime.now(UTC).date().isoformat()
+        policy = desk.config.policy
+        return Budget(day=day, committed=desk.committed(day), daily_budget=policy.daily_budget,
+                      max_reward=policy.max_reward, approval_threshold=policy.approval_threshold)  # fmt: skip
+
+    @app.post("/v1/helpdesk/confirm")
+    async def confirm(request: Request) -> dict[str, str | int]:
+        """The helpdesk's webhook: the customer confirmed (or not); signed with the shared secret."""
+        body = await request.body()
+        try:
+            event = verify_webhook(helpdesk_secret, body, request.headers.get(HELPDESK_SIGNATURE))
+        except BadWebhook as error:
+            raise HTTPException(401, str(error)) from error
+        return run(lambda: service.confirmations.confirm(event))  # type: ignore[no-any-return]
+
+    return app

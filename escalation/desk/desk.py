@@ -1,0 +1,288 @@
+"""The desk's commands: escalate a ticket, approve, cancel, dispute, appeal, withdraw, and its status views.
+
+Every command checks everything it can before it sends (policy, funds, a dry run) and records what
+it sent in the desk's database in the same transaction as the signed bytes (runtime.sender), so a
+restarted desk knows what is in flight.
+"""
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Connection, Engine, func, select, update
+
+from protocol_core.context import ContextBundle
+from protocol_core.eip712 import sign_permit
+from protocol_core.languages import language_index
+from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
+from runtime.db import transaction
+from runtime.sender import Call, Sender
+
+from .bundle import build_context
+from .contracts import DeskContracts, needs_chain
+from .errors import InsufficientFunds, NotAllowedNow, UnknownJob
+from .policy import SpendPolicy, Verdict, usdc
+from .requests import DeskStatus, EscalationRequest, JobView, SealView
+from .tables import calls, jobs, permits, seals
+
+PERMIT_TTL = 3_600  # seconds a post's permit stays valid
+CANCELLABLE = (DeskStatus.AWAITING_APPROVAL, DeskStatus.OPEN)
+DISPUTABLE = (DeskStatus.SUBMITTED, DeskStatus.APPROVED)
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """What the company decides once for every escalation."""
+
+    policy: SpendPolicy
+    redact_kinds: tuple[str, ...]  # kinds of personal data removed before sealing
+    use_permit: bool = True  # post with an EIP-2612 permit (else from a standing allowance)
+    permit_version: str = "1"  # the token's EIP-712 domain version (Circle's USDC: "2")
+
+
+class Desk:
+    """Escalations in, jobs on chain out; the desk's database is the memory of every job."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        contracts: DeskContracts,
+        sender: Sender,
+        agent: LocalAccount,
+        confirmer: LocalAccount,
+        config: DeskConfig,
+        chain_id: int,
+    ) -> None:
+        self.engine, self.contracts, self.sender = engine, contracts, sender
+        self.agent, self.confirmer, self.config, self.chain_id = agent, confirmer, config, chain_id
+
+    @needs_chain
+    def escalate(self, request: EscalationRequest, approved: bool = False) -> JobView:
+        """Builds the context and the terms, checks policy and funds, and posts (or waits for approval)."""
+        bundle, report = build_context(request, self.config.redact_kinds)
+        oracle_fee, protocol_fee = self.contracts.escrow.quote(request.reward)
+        total = request.reward + oracle_fee + protocol_fee
+        day = datetime.now(UTC).date().isoformat()
+        verdict = self.config.policy.check(request.reward, total, self.committed(day), approved)
+        desk_id = "esc-" + secrets.token_hex(8)
+        with transaction(self.engine) as db:
+            db.execute(
+                jobs.insert().values(
+                    desk_id=desk_id, ticket_ref=request.ticket_ref, request=request.model_dump_json(),
+                    context=bundle.canonical(), redactions=json.dumps(report.counts), total=total, day=day,
+                    status=DeskStatus.AWAITING_APPROVAL, dirty=False, callback_url=request.callback_url,
+                    created_at=time.time(),
+                )
+            )  # fmt: skip
+        if verdict is Verdict.NEEDS_APPROVAL:
+            return self.view(desk_id)
+        return self._post(desk_id)
+
+    @needs_chain
+    def approve(self, ref: str) -> JobView:
+        """A person at the company approves an escalation over the threshold: it is posted now."""
+        row = self._row(ref)
+        if row.status != DeskStatus.AWAITING_APPROVAL:
+            raise NotAllowedNow(f"{row.desk_id} is {row.status}, not awaiting approval")
+        request = EscalationRequest.model_validate_json(row.request)
+        self.config.policy.check(request.reward, row.total, self.committed(row.day) - row.total, True)
+        return self._post(row.desk_id)
+
+    def _post(self, desk_id: str) -> JobView:
+        row = self._row(desk_id)
+        request = EscalationRequest.model_validate_json(row.request)
+        bundle = ContextBundle.parse(row.context)
+        terms = self._terms(request, bundle.spec_hash())
+        self._check_funds(terms.total)
+        if self.config.use_permit:
+            permit = self._permit(terms.total)
+            call = self.contracts.escrow.post_job_with_permit(terms, permit)
+        else:
+            call = self.contracts.escrow.post_job(terms)
+        gas = self.contracts.gas(self.agent.address, call.to, call.data, f"posting {desk_id}")
+        job_id = "0x" + terms.digest().hex()
+
+        def claim(db: Connection, purpose: tuple[str, str], nonce: int) -> bool:
+            db.execute(calls.insert().values(nonce=nonce, desk_id=purpose[0], action=purpose[1]))
+            db.execute(
+                update(jobs).where(jobs.c.desk_id == desk_id)
+                .values(job_id=job_id, terms=terms.model_dump_json(), status=DeskStatus.POSTING,
+                        total=terms.total, deadline=terms.accept_by)
+            )  # fmt: skip
+            return True
+
+        self._send(Call(call.to, call.data, gas, (desk_id, "post")), claim)
+        return self.view(desk_id)
+
+    def _terms(self, request: EscalationRequest, spec_hash: bytes) -> JobTerms:
+        oracle_fee, protocol_fee = self.contracts.escrow.quote(request.reward)
+        now = int(time.time())
+        latest = self.contracts.chain.block("latest")
+        now = max(now, latest.timestamp if latest is not None else 0)
+        return JobTerms(
+            agent=self.agent.address, reward=request.reward, confirmer=self.confirmer.address,
+            oracle_fee=oracle_fee, protocol_fee=protocol_fee,
+            offered_to=request.offered_to or ZERO_ADDRESS, accept_by=now + request.accept_within_s,
+            resolve_by=now + request.accept_within_s + request.resolve_within_s,
+            challenge_window=request.challenge_window_s, spec_hash=spec_hash,
+            requirements=Requirements(language=language_index(request.language),
+                                      expertise=request.expertise, certifications=request.certifications),
+        )  # fmt: skip
+
+    def _check_funds(self, amount: int) -> None:
+        balance = int(self.contracts.token_view("balanceOf", self.agent.address))
+        if balance < amount:
+            raise InsufficientFunds(
+                f"the agent {self.agent.address} holds {usdc(balance)} USDC; this needs {usdc(amount)} "
+                "USDC (reward + fees): fund it, nothing was posted"
+            )
+        if not self.config.use_permit:
+            allowance = int(
+                self.contracts.token_view("allowance", self.agent.address, self.contracts.escrow.address)
+            )
+            if allowance < amount:
+                raise InsufficientFunds(
+                    f"the escrow may pull {usdc(allowance)} USDC from the agent, this needs {usdc(amount)}: "
+                    "approve the escrow or turn use_permit on; nothing was posted"
+                )
+
+    def _permit(self, value: int) -> Any:
+        """A permit at the next nonce no post in flight uses (posts are mined in nonce order)."""
+        chain_nonce = int(self.contracts.token_view("nonces", self.agent.address))
+        with transaction(self.engine) as db:
+            row = db.execute(select(permits.c.next_nonce)).first()
+            nonce = max(chain_nonce, row.next_nonce if row is not None else 0)
+            if row is None:
+                db.execute(permits.insert().values(id=1, next_nonce=nonce + 1))
+            else:
+                db.execute(update(permits).values(next_nonce=nonce + 1))
+        return sign_permit(
+            self.agent.key, token_name=self.contracts.token_view("name"), chain_id=self.chain_id,
+            token=self.contracts.token.address, owner=self.agent.address,
+            spender=self.contracts.escrow.address, value=value, nonce=nonce,
+            deadline=int(time.time()) + PERMIT_TTL, version=self.config.permit_version,
+        )  # fmt: skip
+
+    @needs_chain
+    def cancel(self, ref: str) -> JobView:
+        """Withdraws an escalation: not yet posted, it is dropped; open, the job is cancelled on chain."""
+        row = self._row(ref)
+        if row.status == DeskStatus.AWAITING_APPROVAL:
+            with transaction(self.engine) as db:
+                db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(status=DeskStatus.FAILED))
+            return self.view(row.desk_id)
+        if row.status != DeskStatus.OPEN:
+            raise NotAllowedNow(f"{row.desk_id} is {row.status}: only an open job can be cancelled")
+        call = self.contracts.escrow.cancel_job(JobTerms.model_validate_json(row.terms))
+        return self._simple(row.desk_id, call, "cancel")
+
+    @needs_chain
+    def dispute(self, ref: str, reason: str, evidence_uri: str | None = None) -> JobView:
+        """Disputes the verdict on the customer's word; pays fee and bond from the agent's funds."""
+        row = self._row(ref)
+        if row.status not in DISPUTABLE:
+            raise NotAllowedNow(
+                f"{row.desk_id} is {row.status}: the agent disputes an approval or a late verdict"
+            )
+        terms = JobTerms.model_validate_json(row.terms)
+        fee, bond = self.contracts.escrow.dispute_cost(terms.reward)
+        self._ensure_allowance(row.desk_id, fee + bond)
+        view = self._simple(row.desk_id, self.contracts.escrow.dispute(terms), "dispute")
+        statement = evidence_uri or "data:text/plain," + reason
+        self._simple(row.desk_id, self.contracts.escrow.submit_dispute_evidence(terms.digest(), statement),
+                     "statement", dry_run=False)  # fmt: skip
+        return view
+
+    @needs_chain
+    def appeal(self, ref: str) -> JobView:
+        """Appeals the current ruling of the job's dispute."""
+        row = self._row(ref)
+        if row.status != DeskStatus.DISPUTED:
+            raise NotAllowedNow(f"{row.desk_id} is {row.status}: only a disputed job can be appealed")
+        return self._simple(
+            row.desk_id, self.contracts.escrow.appeal(JobTerms.model_validate_json(row.terms)), "appeal"
+        )
+
+    @needs_chain
+    def withdraw(self) -> int:
+        """Withdraws the agent's credited refunds to itself; returns the amount (0: nothing sent)."""
+        credit = self.contracts.escrow.credit_of(self.agent.address)
+        if credit:
+            call = self.contracts.escrow.withdraw(self.agent.address)
+            gas = self.contracts.gas(self.agent.address, call.to, call.data, "withdrawing")
+            self._send(Call(call.to, call.data, gas, ("-", "withdraw")))
+        return credit
+
+    def _ensure_allowance(self, desk_id: str, amount: int) -> None:
+        self._check_funds(amount)
+        escrow = self.contracts.escrow.address
+        if int(self.contracts.token_view("allowance", self.agent.address, escrow)) < amount:
+            data = self.contracts.approve_data(escrow, amount)
+            gas = self.contracts.gas(self.agent.address, self.contracts.token.address, data, "approving")
+            self._send(Call(self.contracts.token.address, data, gas, (desk_id, "approve")))
+
+    def _simple(self, desk_id: str, call: Any, action: str, dry_run: bool = True) -> JobView:
+        gas = (
+            self.contracts.gas(self.agent.address, call.to, call.data, f"{action} of {desk_id}")
+            if dry_run
+            else 300_000
+        )
+        self._send(Call(call.to, call.data, gas, (desk_id, action)))
+        return self.view(desk_id)
+
+    def _send(self, call: Call[tuple[str, str]], claim: Any = None) -> None:
+        def record(db: Connection, purpose: tuple[str, str], nonce: int) -> bool:
+            if claim is not None:
+                return bool(claim(db, purpose, nonce))
+            db.execute(calls.insert().values(nonce=nonce, desk_id=purpose[0], action=purpose[1]))
+            return True
+
+        head = self.contracts.chain.head()
+        self.sender.send([call], head, record)
+
+    def committed(self, day: str) -> int:
+        """What escalations of `day` (UTC) committed: posted or waiting, not failed."""
+        with self.engine.connect() as db:
+            total = db.execute(
+                select(func.sum(jobs.c.total))
+                .where(jobs.c.day == day)
+                .where(jobs.c.status != DeskStatus.FAILED)
+            ).scalar()
+        return int(total or 0)
+
+    def _row(self, ref: str) -> Any:
+        with self.engine.connect() as db:
+            row = db.execute(
+                select(jobs)
+                .where((jobs.c.desk_id == ref) | (jobs.c.job_id == ref.lower()) | (jobs.c.ticket_ref == ref))
+                .order_by(jobs.c.created_at.desc())
+            ).first()  # fmt: skip
+        if row is None:
+            raise UnknownJob(f"no escalation {ref!r} at this desk: give its desk id, job id or ticket ref")
+        return row
+
+    def view(self, ref: str) -> JobView:
+        """What the desk knows of one escalation, by desk id, job id or ticket ref."""
+        row = self._row(ref)
+        with self.engine.connect() as db:
+            sealed = db.execute(
+                select(seals).where(seals.c.desk_id == row.desk_id).order_by(seals.c.id)
+            ).all()
+        request = EscalationRequest.model_validate_json(row.request)
+        return JobView(
+            desk_id=row.desk_id, ticket_ref=row.ticket_ref, status=DeskStatus(row.status), job_id=row.job_id,
+            reward=request.reward, total=row.total, worker=row.worker, deadline=row.deadline,
+            dispute_id=row.dispute_id, redactions=json.loads(row.redactions),
+            seals=[SealView(reader=s.reader, role=s.role, uri=s.uri, blob=s.blob) for s in sealed],
+            confirmation=json.loads(row.confirmation) if row.confirmation else None,
+        )  # fmt: skip
+
+    def list(self, limit: int = 100) -> list[JobView]:
+        """The newest escalations first."""
+        with self.engine.connect() as db:
+            ids = db.execute(select(jobs.c.desk_id).order_by(jobs.c.created_at.desc()).limit(limit)).scalars()
+            return [self.view(desk_id) for desk_id in list(ids)]

@@ -1,0 +1,177 @@
+"""Following the desk's jobs to their end: escrow and pool logs mark jobs to re-read, the chain is re-read,
+and what time decides (expiry) is settled; accepted jobs get their sealed context, drawn arbitrators
+their case file, and the agent its notices.
+
+Reorg-safe by the runtime's cursor; restartable because every step starts from the database and
+the chain, never from memory.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, select, update
+
+from protocol_core.abi import abi
+from protocol_core.enums import JobStatus
+from protocol_core.terms import JobTerms
+from runtime.abi import event_topic
+from runtime.chain import Log
+from runtime.cursor import LogCursor
+from runtime.db import transaction
+from runtime.sender import Call
+from runtime.tracking import Tracker
+
+from .contracts import needs_chain
+from .desk import Desk
+from .errors import DeskError
+from .handoff import Handoff
+from .notices import Notifier
+from .requests import DeskStatus
+from .tables import calls, jobs
+
+log = logging.getLogger(__name__)
+ESCROW_EVENTS = ("JobPosted", "JobAccepted", "EvidenceSubmitted", "VerdictRecorded", "WorkerPaid",
+                 "AgentRefunded", "JobDisputed", "DisputeSettled", "JobAppealed")  # fmt: skip
+ESCROW_TOPICS = tuple(event_topic(abi("JobEscrow"), name) for name in ESCROW_EVENTS)
+DRAWN = event_topic(abi("ArbitrationPool"), "Drawn")
+SETTLEABLE = (JobStatus.OPEN, JobStatus.ACCEPTED, JobStatus.SUBMITTED, JobStatus.APPROVED, JobStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class Touched:
+    """A log that concerns a job (by job id) or a dispute's panel (by dispute id and arbitrator)."""
+
+    job_id: str | None
+    dispute_id: int | None = None
+    arbitrator: str | None = None
+
+
+class DeskLogs:
+    """The cursor's handler: marks the desk's jobs an event touched as dirty (a runtime LogHandler)."""
+
+    def decode(self, log: Log) -> Touched:
+        """Which job or dispute the log is about (indexed topics only; nothing else is trusted)."""
+        if log.topics[0] == DRAWN:
+            return Touched(None, int(log.topics[1], 16), "0x" + log.topics[2][-40:])
+        return Touched(log.topics[1].lower())
+
+    def ingest(self, db: Connection, events: list[Touched]) -> int:
+        """Flags the touched jobs of this desk; returns how many were."""
+        touched = 0
+        for event in events:
+            if event.job_id is not None:
+                result = db.execute(update(jobs).where(jobs.c.job_id == event.job_id).values(dirty=True))
+            else:
+                result = db.execute(
+                    update(jobs).where(jobs.c.dispute_id == event.dispute_id).values(dirty=True)
+                )
+            touched += result.rowcount
+        return touched
+
+    def orphaned(self, db: Connection, after: int) -> None:
+        """A reorg: every unfinished job is re-read from the chain."""
+        final = [s.value for s in DeskStatus if s.final]
+        db.execute(update(jobs).where(jobs.c.status.not_in(final)).values(dirty=True))
+
+
+class DeskHooks:
+    """The tracker's hooks: a post that reverts marks its escalation failed."""
+
+    def mined(self, db: Connection, nonce: int, tx_hash: str, succeeded: bool) -> None:
+        row = db.execute(select(calls).where(calls.c.nonce == nonce)).first()
+        db.execute(update(calls).where(calls.c.nonce == nonce).values(succeeded=succeeded))
+        if row is not None and row.action == "post" and not succeeded:
+            db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(status=DeskStatus.FAILED))
+        if row is not None and row.action == "settle" and not succeeded:
+            db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(settle_nonce=None))
+
+    def dropped(self, db: Connection, nonce: int) -> None:
+        db.execute(update(calls).where(calls.c.nonce == nonce).values(succeeded=None))
+
+    def confirmed(self, db: Connection, nonce: int, succeeded: bool) -> None:
+        return None
+
+    def abandoned(self, db: Connection, nonce: int, detail: str) -> None:
+        log.error("desk transaction %d abandoned: %s", nonce, detail)
+
+
+class Follower:
+    """One pass: logs, receipts, re-reads of touched jobs, settlement of expired ones, handoffs, notices."""
+
+    def __init__(
+        self, desk: Desk, cursor: LogCursor[Touched], tracker: Tracker, handoff: Handoff, notifier: Notifier
+    ) -> None:
+        self.desk, self.cursor, self.tracker = desk, cursor, tracker
+        self.handoff, self.notifier = handoff, notifier
+
+    @property
+    def engine(self) -> Engine:
+        return self.desk.engine
+
+    @needs_chain
+    def run_once(self) -> int:
+        """Does one pass; returns how many jobs changed. ChainUnavailable propagates (retry later)."""
+        head = self.desk.contracts.chain.head()
+        self.cursor.poll(head)
+        self.tracker.tick(head)
+        changed = self._refresh()
+        self._settle_expired()
+        self.notifier.deliver()
+        return changed
+
+    def _refresh(self) -> int:
+        with self.engine.connect() as db:
+            rows = db.execute(select(jobs).where(jobs.c.dirty.is_(True))).all()
+        for row in rows:
+            state = self.desk.contracts.escrow.job_state(bytes.fromhex(row.job_id[2:]))
+            status = DeskStatus.of(state.status) if state.status != JobStatus.NONE else DeskStatus(row.status)
+            worker = state.worker if int(state.worker, 16) else row.worker
+            dispute_id = row.dispute_id
+            if status == DeskStatus.DISPUTED and not dispute_id:
+                dispute_id = self.desk.contracts.escrow.dispute_of(bytes.fromhex(row.job_id[2:])).dispute_id
+            with transaction(self.engine) as db:
+                db.execute(
+                    update(jobs).where(jobs.c.desk_id == row.desk_id)
+                    .values(status=status, worker=worker, deadline=state.deadline, dispute_id=dispute_id,
+                            dirty=False)
+                )  # fmt: skip
+                if status != row.status:
+                    self.notifier.record(db, row.desk_id, status)
+            if status in (DeskStatus.ACCEPTED, DeskStatus.SUBMITTED) and worker:
+                self._hand_off(lambda r=row, w=worker: self.handoff.to_worker(r.desk_id, w))
+            if status == DeskStatus.DISPUTED and dispute_id:
+                self._hand_off(lambda r=row, d=dispute_id: self.handoff.to_panel(r.desk_id, d))
+        return len(rows)
+
+    def _hand_off(self, step: object) -> None:
+        try:
+            step()  # type: ignore[operator]
+        except DeskError as error:  # a worker without a usable key, a store down: retried next pass
+            log.warning("handoff not done: %s", error)
+
+    def _settle_expired(self) -> None:
+        """Anyone may settle what time decided; the desk does it for its own jobs (refunds)."""
+        latest = self.desk.contracts.chain.block("latest")
+        if latest is None:
+            return
+        open_statuses = [DeskStatus.of(s) for s in SETTLEABLE]
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(jobs).where(jobs.c.status.in_(open_statuses)).where(jobs.c.deadline < latest.timestamp)
+                .where(jobs.c.settle_nonce.is_(None))
+            ).all()  # fmt: skip
+        for row in rows:
+            call = self.desk.contracts.escrow.settle(JobTerms.model_validate_json(row.terms))
+            (result,) = self.desk.contracts.chain.dry_runs(self.desk.agent.address, call.to, [call.data], {})
+            if isinstance(result, str):
+                continue  # not yet settleable (a challenge window, a verification still due)
+
+            def claim(
+                db: Connection, purpose: tuple[str, str], nonce: int, desk_id: str = row.desk_id
+            ) -> bool:
+                db.execute(calls.insert().values(nonce=nonce, desk_id=desk_id, action="settle"))
+                db.execute(update(jobs).where(jobs.c.desk_id == desk_id).values(settle_nonce=nonce))
+                return True
+
+            self.desk.sender.send([Call(call.to, call.data, int(result * 1.25), (row.desk_id, "settle"))],
+                                  latest.number, claim)  # fmt: skip

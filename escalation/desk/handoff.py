@@ -1,0 +1,100 @@
+"""Handing a job's context over sealed: to the worker who accepted it, and to each drawn arbitrator.
+
+A reader's X25519 key is the one registered in the WorkerRegistry for its address (workers
+register it; an arbitrator who wants to read case files registers one there too: the pool keeps
+no keys). Each sealed copy is stored once and recorded, so a handoff is never repeated.
+"""
+
+import json
+import logging
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine, select
+
+from protocol_core.content import ContentClient, ContentError, content_hash
+from protocol_core.context import canonical_json
+from protocol_core.sealing import Kind, SealError, seal
+from runtime.db import transaction
+
+from .contracts import DeskContracts
+from .errors import DeskError
+from .tables import jobs, seals
+
+log = logging.getLogger(__name__)
+MAX_ROUNDS = 8  # rounds of a dispute looked at for panels (the pool allows at most 4)
+
+
+class Handoff:
+    """Seals and stores the context for each reader of a job, once."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        contracts: DeskContracts,
+        store: ContentClient,
+        agent: LocalAccount,
+        chain_id: int,
+    ) -> None:
+        self.engine, self.contracts, self.store = engine, contracts, store
+        self.agent, self.chain_id = agent, chain_id
+
+    def to_worker(self, desk_id: str, worker: str) -> None:
+        """The job's context sealed to `worker`, unless it has it already."""
+        if not self._has(desk_id, worker):
+            self._seal(desk_id, worker, "worker", "context", self._context(desk_id))
+
+    def to_panel(self, desk_id: str, dispute_id: int) -> int:
+        """The case file (context and the confirmation the desk holds) sealed to every drawn arbitrator."""
+        sealed = 0
+        for round_index in range(MAX_ROUNDS):
+            try:
+                panel = self.contracts.pool.round_of(dispute_id, round_index).panel
+            except Exception:  # the pool reverts past the last round
+                break
+            for arbitrator in panel:
+                if not self._has(desk_id, arbitrator):
+                    self._seal(desk_id, arbitrator, "arbitrator", "case", self._case(desk_id))
+                    sealed += 1
+        return sealed
+
+    def _seal(self, desk_id: str, reader: str, role: str, kind: Kind, payload: bytes) -> None:
+        key = self.contracts.registry.encryption_key(reader)
+        try:
+            envelope = seal(
+                payload, kind=kind, signer=self.agent, sender=self.agent.address, recipient=reader,
+                recipient_key=key, chain_id=self.chain_id, escrow=self.contracts.escrow.address,
+            )  # fmt: skip
+            blob = envelope.canonical()
+            uri = self.store.put(blob)
+        except SealError as error:
+            raise DeskError(f"cannot seal {desk_id} to {role} {reader}: {error}") from error
+        except ContentError as error:
+            raise DeskError(f"cannot store the sealed context of {desk_id}: {error}") from error
+        with transaction(self.engine) as db:
+            db.execute(seals.insert().values(desk_id=desk_id, reader=reader, role=role, uri=uri,
+                                             blob=content_hash(blob)))  # fmt: skip
+        log.info("sealed %s of %s to %s %s", kind, desk_id, role, reader)
+
+    def _has(self, desk_id: str, reader: str) -> bool:
+        with self.engine.connect() as db:
+            found = db.execute(
+                select(seals.c.id).where(seals.c.desk_id == desk_id).where(seals.c.reader == reader)
+            ).first()
+        return found is not None
+
+    def _row(self, desk_id: str) -> Any:
+        with self.engine.connect() as db:
+            return db.execute(select(jobs).where(jobs.c.desk_id == desk_id)).one()
+
+    def _context(self, desk_id: str) -> bytes:
+        return bytes(self._row(desk_id).context)
+
+    def _case(self, desk_id: str) -> bytes:
+        row = self._row(desk_id)
+        case = {
+            "job_id": row.job_id,
+            "context": json.loads(row.context),
+            "confirmation": json.loads(row.confirmation) if row.confirmation else None,
+        }
+        return canonical_json(case)

@@ -1,0 +1,82 @@
+"""What the agent asks of the desk and what it is told back: requests, desk statuses, job views."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from protocol_core.context import DocLink, Message
+from protocol_core.enums import JobStatus
+
+
+class DeskStatus(StrEnum):
+    """A desk job's status: the chain's status once posted, and the desk's own before that."""
+
+    AWAITING_APPROVAL = "awaiting_approval"  # over the approval threshold; nothing posted
+    POSTING = "posting"  # the post is sent, not yet seen on chain
+    FAILED = "failed"  # the post reverted; nothing was spent but gas
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DISPUTED = "disputed"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+    @classmethod
+    def of(cls, status: JobStatus) -> "DeskStatus":
+        """The desk status of a posted job's chain status."""
+        return cls(status.name.lower())
+
+    @property
+    def final(self) -> bool:
+        """Nothing more happens to the job."""
+        return self in (DeskStatus.PAID, DeskStatus.REFUNDED, DeskStatus.FAILED)
+
+
+class EscalationRequest(BaseModel):
+    """A ticket to hand to a human: its context, the reward and what the worker must bring."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_ref: str = Field(min_length=1, max_length=128)
+    language: str = Field(min_length=2, max_length=3)  # ISO 639-1
+    issue: str = Field(max_length=20_000)
+    conversation: tuple[Message, ...] = ()
+    customer: dict[str, str] = Field(default_factory=dict)
+    docs: tuple[DocLink, ...] = ()
+    acceptance_criteria: tuple[str, ...] = Field(min_length=1)
+    reward: int = Field(gt=0, lt=2**96)  # USDC base units (6 decimals)
+    expertise: int = Field(default=0, ge=0, lt=2**64)
+    certifications: int = Field(default=0, ge=0, lt=2**32)
+    accept_within_s: int = Field(default=3_600, ge=60, le=30 * 86_400)
+    resolve_within_s: int = Field(default=86_400, ge=60, le=90 * 86_400)
+    challenge_window_s: int = Field(default=0, ge=0, lt=2**32)
+    offered_to: str | None = None  # a worker address the job is reserved for
+    callback_url: str | None = Field(default=None, max_length=2_000)
+
+
+class SealView(BaseModel):
+    """Where one reader finds its sealed copy."""
+
+    reader: str
+    role: str
+    uri: str
+    blob: str
+
+
+class JobView(BaseModel):
+    """What the desk knows of one escalation."""
+
+    desk_id: str
+    ticket_ref: str
+    status: DeskStatus
+    job_id: str | None
+    reward: int
+    total: int
+    worker: str | None
+    deadline: int | None
+    dispute_id: int | None
+    redactions: dict[str, int]
+    seals: list[SealView]
+    confirmation: dict[str, str | int] | None

@@ -1,0 +1,70 @@
+"""The desk's own tables, beside the runtime's cursor, blocks and transactions."""
+
+from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+# One row per escalation, from the request to the job's end.
+jobs = Table(
+    "desk_jobs",
+    metadata,
+    Column("desk_id", String(40), primary_key=True),  # the desk's id, known before any terms
+    Column("ticket_ref", String(128), nullable=False, index=True),
+    Column("request", Text, nullable=False),  # the EscalationRequest as JSON (redacted context inside)
+    Column("context", LargeBinary, nullable=False),  # the canonical, redacted context bundle
+    Column("redactions", Text, nullable=False),  # JSON counts per kind
+    Column("job_id", String(66), unique=True),  # set when the terms are built
+    Column("terms", Text),  # JobTerms as JSON
+    Column("total", BigInteger, nullable=False),  # reward + fees the post pulls (quoted)
+    Column("day", String(10), nullable=False),  # UTC day the spend counts against
+    Column("status", String(24), nullable=False),  # desk status (see requests.DeskStatus)
+    Column("worker", String(42)),
+    Column("deadline", BigInteger),  # the chain's deadline for the current status
+    Column("dispute_id", BigInteger),
+    Column("dirty", Boolean, nullable=False, default=False),  # an event arrived: re-read the chain
+    Column("settle_nonce", BigInteger),  # the transaction that settles it, once sent
+    Column("confirmation", Text),  # the confirmer's EIP-712 signature, JSON with its fields
+    Column("callback_url", String(2000)),
+    Column("created_at", Float, nullable=False),
+)
+
+# Every call the desk sent, by the sender's nonce, with what it was for.
+calls = Table(
+    "desk_calls",
+    metadata,
+    Column("nonce", BigInteger, primary_key=True),  # references transactions.nonce
+    Column("desk_id", String(40), nullable=False, index=True),
+    Column("action", String(24), nullable=False),  # post, cancel, settle, dispute, approve, withdraw
+    Column("succeeded", Boolean),  # None until mined
+)
+
+# Each sealed copy of a job's context (or a case file) handed to one reader.
+seals = Table(
+    "desk_seals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("desk_id", String(40), nullable=False, index=True),
+    Column("reader", String(42), nullable=False),
+    Column("role", String(16), nullable=False),  # worker, arbitrator
+    Column("uri", String(2000), nullable=False),
+    Column("blob", String(66), nullable=False),  # keccak of the envelope
+)
+
+# What the agent is told: one row per status change, delivered to its callback URL.
+notices = Table(
+    "desk_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("desk_id", String(40), nullable=False, index=True),
+    Column("status", String(24), nullable=False),
+    Column("delivered", Boolean, nullable=False, default=False),
+    Column("attempts", Integer, nullable=False, default=0),
+)
+
+# Permit nonces handed out ahead of the chain (posts in flight each use the next one).
+permits = Table(
+    "desk_permits",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("next_nonce", BigInteger, nullable=False),
+)
