@@ -13,6 +13,41 @@ _RESIDUAL_STEM = 6  # unknown words are cut to this many letters: a crude stemme
 _MIN_COMPOUND = 8  # German-style compounds: a long unknown word may end in a known one
 
 
+def _starts_words(pattern: str) -> bool:
+    """Every top-level alternative of `pattern` begins at a word boundary (or a line start)."""
+    depth, starts, i, in_class = 0, [0], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            starts.append(i + 1)
+        i += 1
+    return all(pattern.startswith((r"\b", "(?m:^)"), start) for start in starts)
+
+
+def one_scan(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One alternation for a group of patterns: a single scan of the text instead of one per pattern.
+
+    Alternatives that begin at a word boundary are tried only where a word begins, which halves the
+    time of a scan (the regex engine otherwise tries every alternative at every character)."""
+    patterns = list(patterns)
+    worded = [p for p in patterns if _starts_words(p)]
+    other = [p for p in patterns if not _starts_words(p)]
+    parts = [f"(?<![a-z0-9_])(?:{'|'.join(f'(?:{p})' for p in worded)})"] if worded else []
+    parts += [f"(?:{p})" for p in other]
+    return re.compile("|".join(parts) or r"(?!)")
+
+
 @lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Lower case, accents removed, ß as ss: the form every pattern and lexicon entry is written in."""

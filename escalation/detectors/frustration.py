@@ -7,7 +7,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from ..config import FrustrationConfig
 from ..models import DetectorResult, Reason, Ticket, Trigger
-from ..text import fold
+from ..text import fold, one_scan
 
 _CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
 _WORD = re.compile(r"\b\w{3,}\b")
@@ -59,12 +59,13 @@ class FrustrationDetector:
         self._stopwords = stopwords
         # one alternation per group: a single scan of the message instead of one per pattern
         self._patterns = {
-            k: re.compile("|".join(f"(?:{p})" for p in v))
+            k: one_scan(v)
             for k, v in config.patterns.items()
             if v and k != "contacts"
         }
-        # each pattern names the count it captures (`n`), so they cannot share one alternation
-        self._contacts = [re.compile(p) for p in config.patterns.get("contacts", [])]
+        # each pattern captures its count as `n`; numbered apart, they share one alternation
+        contacts = config.patterns.get("contacts", [])
+        self._contacts = one_scan(p.replace("(?P<n>", f"(?P<n{i}>") for i, p in enumerate(contacts))
         self._weights = config.weights.model_dump()
 
     def _negated(self, folded: str, start: int) -> bool:
@@ -94,9 +95,9 @@ class FrustrationDetector:
         words = self._config.count_words
         counts = [
             int(n) if n.isdigit() else words.get(n, 0)
-            for pattern in self._contacts
-            for m in pattern.finditer(folded)
-            if (n := m.group("n"))
+            for m in self._contacts.finditer(folded)
+            for n in m.groupdict().values()
+            if n
         ]
         return max((c for c in counts if c >= 2), default=0)
 
