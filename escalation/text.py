@@ -9,6 +9,7 @@ from importlib import resources
 
 _TOKEN = re.compile(r"[a-z0-9_]+")
 _WORD = re.compile(r"[a-z0-9]+")
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # patterns are written with single spaces; lines stay lines
 _RESIDUAL_STEM = 6  # unknown words are cut to this many letters: a crude stemmer for every language
 _MIN_COMPOUND = 8  # German-style compounds: a long unknown word may end in a known one
 
@@ -50,11 +51,11 @@ def one_scan(patterns: Iterable[str]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Lower case, accents removed, ß as ss: the form every pattern and lexicon entry is written in."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """Lower case, accents removed, ß as ss, runs of spaces as one: the form every pattern is written in."""
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", text.lower())
 
 
 class ConceptLexicon:
