@@ -20,9 +20,7 @@ class ComplianceDetector:
         self._config = config
         # one alternation per group: a single scan of the conversation instead of one per pattern
         self._patterns = {
-            group: one_scan(patterns)
-            for group, patterns in config.patterns.items()
-            if patterns
+            group: one_scan(patterns) for group, patterns in config.patterns.items() if patterns
         }
         self._ignore = re.compile("|".join(f"(?:{p})" for p in config.ignore)) if config.ignore else None
 

@@ -58,11 +58,7 @@ class FrustrationDetector:
         self._vader = SentimentIntensityAnalyzer()
         self._stopwords = stopwords
         # one alternation per group: a single scan of the message instead of one per pattern
-        self._patterns = {
-            k: one_scan(v)
-            for k, v in config.patterns.items()
-            if v and k != "contacts"
-        }
+        self._patterns = {k: one_scan(v) for k, v in config.patterns.items() if v and k != "contacts"}
         # each pattern captures its count as `n`; numbered apart, they share one alternation
         contacts = config.patterns.get("contacts", [])
         self._contacts = one_scan(p.replace("(?P<n>", f"(?P<n{i}>") for i, p in enumerate(contacts))

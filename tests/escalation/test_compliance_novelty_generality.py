@@ -61,7 +61,7 @@ def test_compliance_said_without_its_usual_words(language: str, text: str, code:
         ("fr", "Quel article du catalogue est en promotion cette semaine ?"),
     ],
 )
-def test_a_protected_attribute_or_an_article_alone_is_not_a_compliance_matter(language: str, text: str) -> None:
+def test_a_protected_attribute_or_an_article_alone_is_not_compliance(language: str, text: str) -> None:
     assert Trigger.COMPLIANCE_LEGAL not in ENGINE.decide(opening(language, text)).triggers
 
 
@@ -69,11 +69,14 @@ def test_a_protected_attribute_or_an_article_alone_is_not_a_compliance_matter(la
     ("language", "text"),
     [
         ("es", "Pensé que ya lo tenía, pero el enlace para restablecer la contraseña no me llega."),
-        ("de", "Ich dachte eigentlich, es klappt, aber der Link zum Zurücksetzen des Passworts kommt nicht an."),
+        (
+            "de",
+            "Ich dachte eigentlich, es klappt, aber der Link zum Zurücksetzen des Passworts kommt nicht an.",
+        ),
         ("fr", "Je pensais que c'était bon, mais le lien pour réinitialiser le mot de passe n'arrive pas."),
     ],
 )
-def test_a_known_issue_in_another_language_with_everyday_grammar_is_not_novel(language: str, text: str) -> None:
+def test_a_known_issue_in_another_language_with_plain_grammar_is_not_novel(language: str, text: str) -> None:
     decision = ENGINE.decide(opening(language, text))
     assert Trigger.NOVEL not in decision.triggers
     neighbour = ENGINE.known_issues.nearest(text)
@@ -96,8 +99,34 @@ def test_an_unexpected_marker_separates_a_new_problem_from_its_known_look_alike(
 
 
 GROUPS = {**CONFIG.frustration.patterns, **CONFIG.compliance.patterns}
-WORDS = ["not", "manager", "speak", "to", "your", "gdpr", "lawyer", "de", "la", "y", "!", "?", ":)", "haha",
-         "art.", "15", "wutend", "furieux", "because", "of", "you", "lost", "my", "\n", "consent", "ico"]  # fmt: skip
+WORDS = [
+    "not",
+    "manager",
+    "speak",
+    "to",
+    "your",
+    "gdpr",
+    "lawyer",
+    "de",
+    "la",
+    "y",
+    "!",
+    "?",
+    ":)",
+    "haha",
+    "art.",
+    "15",
+    "wutend",
+    "furieux",
+    "because",
+    "of",
+    "you",
+    "lost",
+    "my",
+    "consent",
+    "ico",
+    "\n",
+]
 
 
 @given(st.sampled_from(sorted(GROUPS)), st.lists(st.sampled_from(WORDS), max_size=12))
