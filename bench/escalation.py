@@ -23,7 +23,9 @@ OUT = Path(__file__).resolve().parent / "out" / "escalation.json"
 MIX_SIZE = 4000
 MIX_ESCALATION_SHARE = 0.05  # the business case: about 5 % of tickets need a human
 DAY = 86_400
-FOUND_ON = (0,) * 10 + (1, 2, 4, 6, 9, 12, 16, 21)  # the day each new problem first shows up
+# the day each new problem first shows up: 18 of the corpus's 26 `nv` families, the first 18 of a
+# seeded shuffle, so the stream's load stays what it was when the corpus had 18
+FOUND_ON = (0,) * 10 + (1, 2, 4, 6, 9, 12, 16, 21)
 START = 1_767_571_200  # Monday 2026-01-05: four whole ISO weeks
 
 
@@ -64,7 +66,7 @@ def replay(rows: list[LabelledTicket], rng: random.Random, learn: bool = True) -
     learned: list[int] = []
     problem_tickets: dict[int, list[int]] = {}  # day -> [new-problem tickets, of them escalated]
     for day in range(28):
-        live = [f for f, found in zip(families, FOUND_ON, strict=False) if found <= day]
+        live = [f for f, found in zip(families, FOUND_ON, strict=False) if found <= day]  # 18 of 26
         for n in range(150):
             ts = START + day * DAY + n * (DAY // 150)
             while pending and pending[0][0] <= ts:

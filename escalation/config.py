@@ -35,6 +35,11 @@ class FrustrationWeights(BaseModel):
     outrage: float
     exasperation: float
     exclamations: float
+    sarcasm: float
+    escalation_request: float
+    disappointment: float
+    consequence: float
+    waiting: float
 
 
 class FrustrationConfig(BaseModel):
@@ -48,8 +53,10 @@ class FrustrationConfig(BaseModel):
     caps_min_ratio: float
     follow_up_min: int
     recency_weight: float
+    negation_words: int = Field(ge=0)
+    count_words: dict[str, int]  # number words of stated contacts ("five calls", "third time")
     weights: FrustrationWeights
-    patterns: dict[str, list[str]]  # threat, profanity, the charged categories, calm, follow_up
+    patterns: dict[str, list[str]]  # threat, profanity, the charged categories, calm, follow_up, ...
 
 
 class ComplianceConfig(BaseModel):

@@ -12,7 +12,7 @@ from .errors import KnownIssuesError
 from .text import ConceptLexicon
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-_MIN_SENTENCE_TOKENS = 3  # a sentence with fewer topic words says too little to match on its own
+_MIN_SENTENCE_TOKENS = 2  # a sentence with fewer topic words says too little to match on its own
 
 
 @dataclass(frozen=True)

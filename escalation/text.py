@@ -9,17 +9,53 @@ from importlib import resources
 
 _TOKEN = re.compile(r"[a-z0-9_]+")
 _WORD = re.compile(r"[a-z0-9]+")
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # patterns are written with single spaces; lines stay lines
 _RESIDUAL_STEM = 6  # unknown words are cut to this many letters: a crude stemmer for every language
 _MIN_COMPOUND = 8  # German-style compounds: a long unknown word may end in a known one
 
 
+def _starts_words(pattern: str) -> bool:
+    """Every top-level alternative of `pattern` begins at a word boundary (or a line start)."""
+    depth, starts, i, in_class = 0, [0], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            starts.append(i + 1)
+        i += 1
+    return all(pattern.startswith((r"\b", "(?m:^)"), start) for start in starts)
+
+
+def one_scan(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One alternation for a group of patterns: a single scan of the text instead of one per pattern.
+
+    Alternatives that begin at a word boundary are tried only where a word begins, which halves the
+    time of a scan (the regex engine otherwise tries every alternative at every character)."""
+    patterns = list(patterns)
+    worded = [p for p in patterns if _starts_words(p)]
+    other = [p for p in patterns if not _starts_words(p)]
+    parts = [f"(?<![a-z0-9_])(?:{'|'.join(f'(?:{p})' for p in worded)})"] if worded else []
+    parts += [f"(?:{p})" for p in other]
+    return re.compile("|".join(parts) or r"(?!)")
+
+
 @lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Lower case, accents removed, ß as ss: the form every pattern and lexicon entry is written in."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """Lower case, accents removed, ß as ss, runs of spaces as one: the form every pattern is written in."""
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", text.lower())
 
 
 class ConceptLexicon:

@@ -182,6 +182,10 @@ def main() -> None:
         more = read_fragments(language, f"{language}.more")
         rng = random.Random(2500 + number)
         rows += Builder(language, read_fragments(language), rng, openings=more, prefix="m").build()
+    for number, language in enumerate(LANGUAGES):  # the third batch, appended the same way
+        third = read_fragments(language, f"{language}.third")
+        rng = random.Random(3500 + number)
+        rows += Builder(language, read_fragments(language), rng, openings=third, prefix="t").build()
     with (HERE / "conversations.jsonl").open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

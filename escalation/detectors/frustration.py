@@ -7,13 +7,20 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from ..config import FrustrationConfig
 from ..models import DetectorResult, Reason, Ticket, Trigger
-from ..text import fold
+from ..text import fold, one_scan
 
 _CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
 _WORD = re.compile(r"\b\w{3,}\b")
 _EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}")
-_CHARGED = ("accusation", "insult", "outrage", "exasperation", "charged")
+_CLAUSE = re.compile(r"[.,;:!?()\"\n]|\b(?:but|pero|aber|mais|sondern|though)\b")
+_SENTENCE_END = re.compile(r"[.!?\n]")
+# single words that a friendly message can use lightly ("the icon looks ridiculous, haha")
+_WORDY = ("accusation", "insult", "outrage", "exasperation", "charged")
+# constructions: how a message is built, not one word in it, so friendliness does not soften them
+_BUILT = ("sarcasm", "escalation_request", "disappointment", "consequence", "waiting")
+_CHARGED = _WORDY + _BUILT
 _LOUD = ("caps", "profanity", "threat")
+_ASKED = ("accusation", "charged")  # "was that a scam?" asks; it does not accuse
 _WORDS = {
     "negative": "strongly negative sentiment",
     "caps": "shouting in capitals",
@@ -24,6 +31,11 @@ _WORDS = {
     "insult": "insults to the staff or the company",
     "outrage": "moral outrage at how the customer is treated",
     "exasperation": "the customer has run out of patience",
+    "sarcasm": "sarcastic praise of a failure",
+    "escalation_request": "asks for a manager or someone who can decide",
+    "disappointment": "deep disappointment or feeling ignored",
+    "consequence": "blames the company for a loss it caused",
+    "waiting": "a long wait",
     "exclamations": "repeated exclamation marks",
     "follow_ups": "repeated follow-ups about the same problem",
     "rising": "the temperature rises over the conversation",
@@ -35,6 +47,7 @@ class _Signals:
     names: tuple[str, ...]
     evidence: dict[str, str]
     score: float
+    stated_contacts: int  # how many times the customer says they have already got in touch
 
 
 class FrustrationDetector:
@@ -45,15 +58,44 @@ class FrustrationDetector:
         self._vader = SentimentIntensityAnalyzer()
         self._stopwords = stopwords
         # one alternation per group: a single scan of the message instead of one per pattern
-        self._patterns = {
-            k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in config.patterns.items() if v
-        }
+        self._patterns = {k: one_scan(v) for k, v in config.patterns.items() if v and k != "contacts"}
+        # each pattern captures its count as `n`; numbered apart, they share one alternation
+        contacts = config.patterns.get("contacts", [])
+        self._contacts = one_scan(p.replace("(?P<n>", f"(?P<n{i}>") for i, p in enumerate(contacts))
         self._weights = config.weights.model_dump()
+
+    def _negated(self, folded: str, start: int) -> bool:
+        """A negation among the few words before `start`, inside the same clause ("not upset")."""
+        negation = self._patterns.get("negation")
+        if negation is None or self._config.negation_words == 0:
+            return False
+        clause = _CLAUSE.split(folded[:start])[-1]
+        window = " ".join(re.findall(r"\w+", clause)[-self._config.negation_words :])
+        return bool(negation.search(window))
 
     def _match(self, group: str, folded: str) -> str | None:
         pattern = self._patterns.get(group)
-        match = pattern.search(folded) if pattern else None
-        return match.group(0)[:60] if match else None
+        if pattern is None:
+            return None
+        for match in pattern.finditer(folded):
+            if group != "follow_up" and self._negated(folded, match.start()):
+                continue
+            if group in _ASKED:
+                end = _SENTENCE_END.search(folded, match.end())
+                if end and end.group() == "?":
+                    continue
+            return match.group(0)[:60]
+        return None
+
+    def _stated_contacts(self, folded: str) -> int:
+        words = self._config.count_words
+        counts = [
+            int(n) if n.isdigit() else words.get(n, 0)
+            for m in self._contacts.finditer(folded)
+            for n in m.groupdict().values()
+            if n
+        ]
+        return max((c for c in counts if c >= 2), default=0)
 
     def _shouting(self, text: str) -> str | None:
         caps = _CAPS_WORD.findall(text)
@@ -68,6 +110,15 @@ class FrustrationDetector:
         # VADER's lexicon is English; on other languages it reads noise, and it is the slowest step
         return self._vader.polarity_scores(text)["compound"] if language == "en" else 0.0
 
+    def _constructions(self, folded: str, evidence: dict[str, str]) -> None:
+        praise = self._match("praise", folded)
+        complaint = self._match("complaint", folded) if praise else None
+        if praise and complaint:
+            evidence["sarcasm"] = f"{praise} ... {complaint}"
+        request = self._match("escalation_request", folded)
+        if request and not self._match("courteous", folded):
+            evidence["escalation_request"] = request
+
     def _message(self, text: str, language: str) -> _Signals:
         folded = fold(text)
         evidence: dict[str, str] = {}
@@ -78,18 +129,20 @@ class FrustrationDetector:
             evidence["caps"] = shout
         if bangs := _EXCLAIM.findall(text):
             evidence["exclamations"] = bangs[0]
-        for group in ("threat", "profanity", *_CHARGED):
+        for group in ("threat", "profanity", *_WORDY, "disappointment", "consequence", "waiting"):
             if found := self._match(group, folded):
                 evidence[group] = found
+        self._constructions(folded, evidence)
         weights = self._weights
-        charged = max((weights[name] for name in _CHARGED if name in evidence), default=0.0)
+        wordy = max((weights[name] for name in _WORDY if name in evidence), default=0.0)
         calm = self._match("calm", folded) and not any(n in evidence for n in _LOUD)
         if compound >= 0.5 or calm:
-            charged /= 2  # a friendly message uses the words lightly ("ridiculous icon, haha")
+            wordy /= 2  # a friendly message uses the words lightly ("ridiculous icon, haha")
+        built = max((weights[name] for name in _BUILT if name in evidence), default=0.0)
         # the strongest charged category counts once; the others add what they add
         other = sum(weights[name] for name in evidence if name not in _CHARGED)
-        score = min(1.0, other + charged)
-        return _Signals(tuple(evidence), evidence, score)
+        score = min(1.0, other + max(wordy, built))
+        return _Signals(tuple(evidence), evidence, score, self._stated_contacts(folded))
 
     def detect(self, ticket: Ticket) -> DetectorResult:
         """Fires when the conversation's frustration score reaches the threshold."""
@@ -103,9 +156,13 @@ class FrustrationDetector:
         peak = max(range(n), key=lambda i: weighted[i])
         rest = sum(weighted) - weighted[peak]
         follow_ups = [found for text in texts if (found := self._match("follow_up", fold(text)))]
-        repeats = len(follow_ups) + max(0, n - 1)
+        # what the customer says of their history counts like the history this ticket shows
+        stated = max(s.stated_contacts for s in signals)
+        repeats = max(len(follow_ups) + max(0, n - 1), stated)
         follow_score = (
-            config.weights.follow_ups * min(1.0, repeats / config.follow_up_min) if follow_ups else 0.0
+            config.weights.follow_ups * min(1.0, repeats / config.follow_up_min)
+            if follow_ups or stated
+            else 0.0
         )
         score = min(1.0, weighted[peak] + 0.25 * rest + follow_score)
         evidence: dict[str, str] = {}
@@ -113,7 +170,8 @@ class FrustrationDetector:
             for name in s.names:
                 evidence.setdefault(name, s.evidence[name])
         if follow_score >= config.weights.follow_ups * 0.99:
-            evidence["follow_ups"] = f"{n} customer messages; {follow_ups[0]}"
+            said = f"says {stated} contacts" if stated >= repeats else (follow_ups or ["?"])[0]
+            evidence["follow_ups"] = f"{n} customer messages; {said}"
         if n >= 2 and signals[-1].score >= signals[0].score + 0.3:
             evidence["rising"] = f"{signals[0].score:.2f} -> {signals[-1].score:.2f}"
         fired = score >= config.threshold

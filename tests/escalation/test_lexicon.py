@@ -31,7 +31,8 @@ def reference_phrases(folded: str) -> str:
 
 def old_fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^\S\n]+", " ", folded)
 
 
 @given(st.lists(st.sampled_from(WORDS), max_size=14), st.sampled_from([" ", " ", "-", "'", ", "]))
