@@ -2,6 +2,9 @@
 
 Measured with TestFiatToken behind its ERC-1967 proxy, which costs what Polygon's native USDC
 costs per transfer; `--token test-usdc` measures with the cheaper TestUSDC, for comparison only.
+`paid_ticket_total` is the relayed happy path (post + relayed acceptance + `submitAndAttest` with a
+2-of-3 quorum and the payout); the fallbacks (the worker's own transactions, relayed evidence on
+its own, one transaction per attestation) are measured beside it.
 """
 
 import argparse
@@ -19,8 +22,9 @@ from rich.table import Table
 
 from devtools.arbitration import run_round
 from devtools.system import deploy_fiat_usdc, deploy_local
-from protocol_core.eip712 import sign_attestation
+from protocol_core.eip712 import sign_attestation, sign_permit
 from protocol_core.enums import RulingOption
+from protocol_core.relayed import sign_acceptance, sign_evidence
 from protocol_core.terms import JobTerms, Requirements
 
 OUT = Path(__file__).parent / "out" / "gas.json"
@@ -61,11 +65,12 @@ def main() -> None:
 
 def measure(console: Console, deploy_token: Callable[[Any], Any]) -> dict[str, int]:
     test_accounts = accounts.test_accounts
-    deployer, agent, worker, treasury = (
+    deployer, agent, worker, treasury, relayer = (
         test_accounts[0],
         test_accounts[1],
         test_accounts[2],
         test_accounts[3],
+        test_accounts[4],
     )
     operators = [test_accounts.generate_test_account() for _ in range(3)]
     signer_keys = {}
@@ -128,13 +133,70 @@ def measure(console: Console, deploy_token: Callable[[Any], Any]) -> dict[str, i
         chain.mine(timestamp=chain.pending_timestamp + terms.challenge_window + 1)
         return escrow.settle(terms.as_abi(), sender=treasury).gas_used
 
+    def relayed_acceptance(terms: JobTerms) -> int:
+        """The worker's signed acceptance of a posted job, sent by a relayer."""
+        signed = sign_acceptance(
+            worker.private_key, chain_id=chain.chain_id, escrow=str(escrow.address), job_id=terms.digest(),
+            worker=str(worker.address), deadline=chain.pending_timestamp + 600,
+        )  # fmt: skip
+        return escrow.acceptJobFor(
+            terms.as_abi(), worker, signed.deadline, list(signed.signature), sender=relayer
+        ).gas_used
+
+    def worker_evidence(terms: JobTerms) -> Any:
+        return sign_evidence(
+            worker.private_key, chain_id=chain.chain_id, escrow=str(escrow.address), job_id=terms.digest(),
+            evidence_hash=keccak(os.urandom(32)), uri="ipfs://bafy-evidence-bundle",
+            deadline=chain.pending_timestamp + 600,
+        )  # fmt: skip
+
+    def relayed(terms: JobTerms) -> list[int]:
+        """The three transactions of a paid ticket: post, relayed acceptance, submitAndAttest."""
+        post = escrow.postJob(terms.as_abi(), sender=agent).gas_used
+        accept = relayed_acceptance(terms)
+        evidence = worker_evidence(terms)
+        signatures = [sign(oracle, signer_keys[str(op.address)], terms.digest(), evidence.evidence_hash)
+                      for op in operators[:2]]  # fmt: skip
+        tx = oracle.submitAndAttest(
+            terms.as_abi(), evidence.as_abi(), True, 0, signatures, sender=operators[0]
+        )
+        return [post, accept, tx.gas_used]
+
+    def relayed_evidence_alone(terms: JobTerms) -> int:
+        """The fallback when operators cannot combine: the worker's signed evidence, relayed alone."""
+        escrow.postJob(terms.as_abi(), sender=agent)
+        relayed_acceptance(terms)
+        return escrow.submitEvidenceFor(
+            terms.digest(), worker_evidence(terms).as_abi(), sender=relayer
+        ).gas_used
+
+    def post_with_permit(terms: JobTerms) -> int:
+        """`postJobWithPermit` by an agent whose allowance the previous job used up."""
+        usdc.approve(escrow, 0, sender=agent)
+        total = terms.reward + terms.oracle_fee + terms.protocol_fee
+        permit = sign_permit(
+            agent.private_key, token_name=usdc.name(), chain_id=chain.chain_id, token=str(usdc.address),
+            owner=str(agent.address), spender=str(escrow.address), value=total, nonce=usdc.nonces(agent),
+            deadline=chain.pending_timestamp + 600, version=usdc.version(),
+        )  # fmt: skip
+        tx = escrow.postJobWithPermit(
+            terms.as_abi(), permit.deadline, permit.v, permit.r, permit.s, sender=agent
+        )
+        usdc.approve(escrow, 2**256 - 1, sender=agent)
+        return tx.gas_used
+
     for _ in range(WARMUP_JOBS):
         separate(new_terms())
         aggregated(new_terms())
         settled_after_window(new_terms(challenge_window=600))
+        relayed(new_terms())
+        relayed_evidence_alone(new_terms())
     post, accept, submit, attest_first, attest_final = separate(new_terms())
     *_, aggregated_final = aggregated(new_terms())
     settle = settled_after_window(new_terms(challenge_window=600))
+    relayed_post, accept_for, submit_and_attest = relayed(new_terms())
+    submit_for = relayed_evidence_alone(new_terms())
+    permit_post = post_with_permit(new_terms())
     base = post + accept + submit
 
     pool = system.arbitrator
@@ -177,15 +239,29 @@ def measure(console: Console, deploy_token: Callable[[Any], Any]) -> dict[str, i
     dispute_total = max(dispute_runs)
     appeal_total = appeal_round(new_terms(challenge_window=600))
     return {
+        "paid_ticket_total": relayed_post + accept_for + submit_and_attest,
         "post": post,
+        "accept_relayed": accept_for,
+        "submit_and_attest_2of3_with_payout": submit_and_attest,
+        "post_with_permit": permit_post,
         "accept": accept,
         "submit": submit,
+        "submit_relayed": submit_for,
         "attest": attest_first,
         "attest_final_with_payout": attest_final,
         "settle": settle,
         "attest_aggregated_2of3_with_payout": aggregated_final,
         "happy_path_total": base + aggregated_final,
         "happy_path_total_separate_attestations": base + attest_first + attest_final,
+        "paid_ticket_total_relayed_evidence_then_aggregated": post
+        + accept_for
+        + submit_for
+        + aggregated_final,
+        "paid_ticket_total_relayed_evidence_then_separate": post
+        + accept_for
+        + submit_for
+        + attest_first
+        + attest_final,
         "dispute_path_total": dispute_total,
         "dispute_path_mean": sum(dispute_runs) // len(dispute_runs),
         "appeal_round_total": appeal_total,

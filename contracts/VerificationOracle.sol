@@ -8,6 +8,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IEscrowRelay, SignedEvidence} from "./interfaces/IEscrowRelay.sol";
 import {IJobEscrow, JobStatus, JobTerms} from "./interfaces/IJobEscrow.sol";
 import {IVerificationOracle, Operator} from "./interfaces/IVerificationOracle.sol";
 
@@ -165,29 +166,39 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         bytes32[2][] calldata signatures
     ) external nonReentrant {
         if (signatures.length == 0) revert NoCurrentAttestation(jobId, setNonce);
-        bytes32 digest = attestationDigest(jobId, evidenceHash, approve, reason);
         Tally memory votes = _tallies[jobId];
-        uint128 seen = votes.approvals | votes.rejections;
-        uint128 side = approve ? votes.approvals : votes.rejections;
-        uint256 earlier = _popcount(side);
-        address[] memory attesters = new address[](earlier + signatures.length);
-        for (uint256 i = 0; i < signatures.length; ++i) {
-            address signer = ECDSA.recover(digest, signatures[i][0], signatures[i][1]);
-            uint128 bit = _operatorBit(signer);
-            if (seen & bit != 0) revert AlreadyAttested(jobId, signer);
-            seen |= bit;
-            side |= bit;
-            attesters[earlier + i] = signer;
-        }
-        if (attesters.length < quorum) revert QuorumNotReached(jobId, attesters.length, quorum);
+        uint128 earlierSide = approve ? votes.approvals : votes.rejections;
+        uint256 earlier = _popcount(earlierSide);
+        (uint128 side, address[] memory attesters) = _signers(
+            jobId, attestationDigest(jobId, evidenceHash, approve, reason), signatures, votes.approvals | votes.rejections, earlier
+        );
+        side |= earlierSide;
         if (earlier != 0) {
-            address[] memory before = _members(approve ? votes.approvals : votes.rejections, 0, address(0));
+            address[] memory before = _members(earlierSide, 0, address(0));
             for (uint256 i = 0; i < earlier; ++i) {
                 attesters[i] = before[i];
             }
         }
         if (votes.approvals | votes.rejections != 0) delete _tallies[jobId];
         _finalize(jobId, evidenceHash, approve, reason, side, attesters, terms);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    /// @dev No tally is read: the escrow accepts this only for a job still `Accepted`, and nobody
+    /// can attest a job before its evidence is on chain.
+    function submitAndAttest(
+        JobTerms calldata terms,
+        SignedEvidence calldata evidence,
+        bool approve,
+        uint8 reason,
+        bytes32[2][] calldata signatures
+    ) external nonReentrant {
+        bytes32 jobId = keccak256(abi.encode(terms));
+        bytes32 evidenceHash = evidence.evidenceHash;
+        (uint128 side, address[] memory attesters) =
+            _signers(jobId, attestationDigest(jobId, evidenceHash, approve, reason), signatures, 0, 0);
+        _reachVerdict(jobId, evidenceHash, approve, reason, side, terms);
+        IEscrowRelay(escrow).recordEvidenceAndVerdict(terms, evidence, approve, attesters);
     }
 
     /// @inheritdoc IVerificationOracle
@@ -241,9 +252,40 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         // The quorum attested `jobId`; the escrow acts on the job the terms hash to.
         bytes32 termsId = keccak256(abi.encode(terms));
         if (termsId != jobId) revert TermsNotForJob(jobId, termsId);
+        _reachVerdict(jobId, evidenceHash, approve, reason, side, terms);
+        IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, attesters);
+    }
+
+    /// @dev What every path to a final verdict records before the escrow acts on it.
+    function _reachVerdict(
+        bytes32 jobId,
+        bytes32 evidenceHash,
+        bool approve,
+        uint8 reason,
+        uint128 side,
+        JobTerms calldata terms
+    ) private {
         if (terms.challengeWindow != 0) _verdictAttesters[jobId] = side;
         emit VerdictReached(jobId, evidenceHash, approve, reason, side);
-        IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, attesters);
+    }
+
+    /// @dev The distinct current operators who signed `digest`, after `earlier` slots left for
+    /// attestations already on chain (`seen` holds their bits); they must make the quorum.
+    function _signers(bytes32 jobId, bytes32 digest, bytes32[2][] calldata signatures, uint128 seen, uint256 earlier)
+        private
+        view
+        returns (uint128 side, address[] memory attesters)
+    {
+        attesters = new address[](earlier + signatures.length);
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            address signer = ECDSA.recover(digest, signatures[i][0], signatures[i][1]);
+            uint128 bit = _operatorBit(signer);
+            if (seen & bit != 0) revert AlreadyAttested(jobId, signer);
+            seen |= bit;
+            side |= bit;
+            attesters[earlier + i] = signer;
+        }
+        if (attesters.length < quorum) revert QuorumNotReached(jobId, attesters.length, quorum);
     }
 
     /// @dev Takes from the stake first, then from stake being unstaked, which stays slashable.

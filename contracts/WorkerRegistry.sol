@@ -2,15 +2,26 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {
     IWorkerRegistry, Ineligibility, Requirements, WorkOutcome, WorkerProfile
 } from "./interfaces/IWorkerRegistry.sol";
 
 /// @title WorkerRegistry
-/// @notice Profiles of the human specialists; see {IWorkerRegistry}.
-contract WorkerRegistry is IWorkerRegistry, AccessControl {
+/// @notice Profiles of the human specialists; see {IWorkerRegistry}. A worker's own changes can be
+/// signed by the worker and sent by anyone (`registerFor`, `setAvailabilityFor`).
+contract WorkerRegistry is IWorkerRegistry, AccessControl, EIP712, Nonces {
     /// @notice Role that grants and revokes certification bits.
     bytes32 public constant CERTIFIER_ROLE = keccak256("CERTIFIER_ROLE");
+
+    bytes32 private constant REGISTRATION_TYPEHASH = keccak256(
+        "Registration(address worker,uint64 languages,uint64 expertise,uint8 maxConcurrent,bytes32 encryptionKey,"
+        "string profileURI,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 private constant AVAILABILITY_TYPEHASH =
+        keccak256("Availability(address worker,bool available,uint256 nonce,uint256 deadline)");
 
     /// @inheritdoc IWorkerRegistry
     address public immutable escrow;
@@ -23,7 +34,7 @@ contract WorkerRegistry is IWorkerRegistry, AccessControl {
         _;
     }
 
-    constructor(address escrow_, address admin) {
+    constructor(address escrow_, address admin) EIP712("EscalationWorkerRegistry", "1") {
         if (escrow_ == address(0) || admin == address(0)) revert InvalidWiring(escrow_, admin);
         escrow = escrow_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -37,25 +48,50 @@ contract WorkerRegistry is IWorkerRegistry, AccessControl {
         bytes32 encryptionKey_,
         string calldata profileURI
     ) external {
-        if (languages == 0 || maxConcurrent == 0 || encryptionKey_ == bytes32(0)) {
-            revert InvalidProfile(languages, maxConcurrent, encryptionKey_);
-        }
-        WorkerProfile storage p = _profiles[msg.sender];
-        bool isNew = p.maxConcurrent == 0;
-        p.languages = languages;
-        p.expertise = expertise;
-        p.maxConcurrent = maxConcurrent;
-        if (isNew) p.available = true;
-        _encryptionKeys[msg.sender] = encryptionKey_;
-        emit WorkerRegistered(msg.sender, languages, expertise, maxConcurrent, encryptionKey_, profileURI);
-        if (isNew) emit AvailabilityChanged(msg.sender, true);
+        _register(msg.sender, languages, expertise, maxConcurrent, encryptionKey_, profileURI);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function registerFor(
+        address worker,
+        uint64 languages,
+        uint64 expertise,
+        uint8 maxConcurrent,
+        bytes32 encryptionKey_,
+        string calldata profileURI,
+        uint256 deadline,
+        bytes32[2] calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                REGISTRATION_TYPEHASH,
+                worker,
+                languages,
+                expertise,
+                maxConcurrent,
+                encryptionKey_,
+                keccak256(bytes(profileURI)),
+                _useNonce(worker),
+                deadline
+            )
+        );
+        _requireSigner(worker, structHash, deadline, signature);
+        _register(worker, languages, expertise, maxConcurrent, encryptionKey_, profileURI);
     }
 
     /// @inheritdoc IWorkerRegistry
     function setAvailability(bool available) external {
-        WorkerProfile storage p = _requireRegistered(msg.sender);
-        p.available = available;
-        emit AvailabilityChanged(msg.sender, available);
+        _setAvailability(msg.sender, available);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function setAvailabilityFor(address worker, bool available, uint256 deadline, bytes32[2] calldata signature)
+        external
+    {
+        bytes32 structHash =
+            keccak256(abi.encode(AVAILABILITY_TYPEHASH, worker, available, _useNonce(worker), deadline));
+        _requireSigner(worker, structHash, deadline, signature);
+        _setAvailability(worker, available);
     }
 
     /// @inheritdoc IWorkerRegistry
@@ -118,6 +154,55 @@ contract WorkerRegistry is IWorkerRegistry, AccessControl {
     /// @inheritdoc IWorkerRegistry
     function eligibility(address worker, Requirements calldata req) external view returns (Ineligibility) {
         return _eligibility(_profiles[worker], req);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function nonces(address worker) public view override(IWorkerRegistry, Nonces) returns (uint256) {
+        return super.nonces(worker);
+    }
+
+    /// @inheritdoc IWorkerRegistry
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    function _register(
+        address worker,
+        uint64 languages,
+        uint64 expertise,
+        uint8 maxConcurrent,
+        bytes32 encryptionKey_,
+        string calldata profileURI
+    ) private {
+        if (languages == 0 || maxConcurrent == 0 || encryptionKey_ == bytes32(0)) {
+            revert InvalidProfile(languages, maxConcurrent, encryptionKey_);
+        }
+        WorkerProfile storage p = _profiles[worker];
+        bool isNew = p.maxConcurrent == 0;
+        p.languages = languages;
+        p.expertise = expertise;
+        p.maxConcurrent = maxConcurrent;
+        if (isNew) p.available = true;
+        _encryptionKeys[worker] = encryptionKey_;
+        emit WorkerRegistered(worker, languages, expertise, maxConcurrent, encryptionKey_, profileURI);
+        if (isNew) emit AvailabilityChanged(worker, true);
+    }
+
+    function _setAvailability(address worker, bool available) private {
+        WorkerProfile storage p = _requireRegistered(worker);
+        p.available = available;
+        emit AvailabilityChanged(worker, available);
+    }
+
+    /// @dev `worker` signed `structHash` under this registry's domain and `deadline` has not passed.
+    /// OpenZeppelin's ECDSA refuses malleable (high-s) signatures and those recovering no one.
+    function _requireSigner(address worker, bytes32 structHash, uint256 deadline, bytes32[2] calldata signature)
+        private
+        view
+    {
+        if (block.timestamp > deadline) revert SignatureExpired(worker, deadline);
+        address signer = ECDSA.recover(_hashTypedDataV4(structHash), signature[0], signature[1]);
+        if (signer != worker) revert InvalidSigner(worker, signer);
     }
 
     function _eligibility(WorkerProfile storage p, Requirements calldata req)

@@ -15,6 +15,7 @@ from .abi import abi
 from .eip712 import Permit
 from .enums import Ineligibility, JobStatus, RoundPhase, RulingOption
 from .records import DisputeInfo, JobState, OperatorInfo, Round, VerificationContext, WorkerProfile
+from .relayed import SignedAcceptance, SignedEvidence, SignedRegistration
 from .terms import JobTerms, Requirements
 
 
@@ -98,6 +99,15 @@ class Escrow(_Binding):
         """Submits the evidence bundle's hash and where it can be fetched."""
         return self._call("submitEvidence", job_id, evidence_hash, uri)
 
+    def accept_job_for(self, terms: JobTerms, acceptance: SignedAcceptance) -> Call:
+        """Relays a worker's signed acceptance (`relayed.sign_acceptance`); anyone may send it."""
+        a = acceptance
+        return self._call("acceptJobFor", terms.as_abi(), a.worker, a.deadline, list(a.signature))
+
+    def submit_evidence_for(self, job_id: bytes, evidence: SignedEvidence) -> Call:
+        """Relays the worker's signed evidence on its own (the fallback of `submitAndAttest`)."""
+        return self._call("submitEvidenceFor", job_id, evidence.as_abi())
+
     def dispute(self, terms: JobTerms, from_reward: bool = False) -> Call:
         """Disputes the verdict (or a missed verification) of the job."""
         return self._call("dispute", terms.as_abi(), from_reward)
@@ -161,6 +171,19 @@ class Oracle(_Binding):
             "attestWithSignatures", job_id, evidence_hash, approve, int(reason), terms.as_abi(), signatures
         )
 
+    def submit_and_attest(
+        self,
+        terms: JobTerms,
+        evidence: SignedEvidence,
+        approve: bool,
+        reason: int,
+        signatures: list[list[bytes]],
+    ) -> Call:
+        """The worker's signed evidence and the quorum's signatures, verdict and payout in one call."""
+        return self._call(
+            "submitAndAttest", terms.as_abi(), evidence.as_abi(), approve, int(reason), signatures
+        )
+
     def stake(self, amount: int) -> Call:
         """Adds `amount` to the sender's stake (after an allowance)."""
         return self._call("stake", amount)
@@ -198,6 +221,21 @@ class Registry(_Binding):
     def set_availability(self, available: bool) -> Call:
         """Turns the sender's availability on or off."""
         return self._call("setAvailability", available)
+
+    def nonce(self, worker: str) -> int:
+        """The nonce `worker`'s next signed registration or availability change carries."""
+        return int(self._view("nonces", to_checksum_address(worker)))
+
+    def register_for(self, registration: SignedRegistration) -> Call:
+        """Relays a worker's signed registration (`relayed.sign_registration`); anyone may send it."""
+        return self._call("registerFor", *registration.as_abi())
+
+    def set_availability_for(
+        self, worker: str, available: bool, deadline: int, signature: tuple[bytes, bytes]
+    ) -> Call:
+        """Relays a worker's signed availability switch (`relayed.sign_availability`)."""
+        worker = to_checksum_address(worker)
+        return self._call("setAvailabilityFor", worker, available, deadline, list(signature))
 
 
 class Pool(_Binding):

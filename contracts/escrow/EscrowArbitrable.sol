@@ -128,7 +128,7 @@ abstract contract EscrowArbitrable is JobLifecycle {
         bool overturned = RulingMath.overturned(r);
         // Decided on what the worker really receives, so that Paid always comes with WorkerPaid.
         job.status = toWorker != 0 ? JobStatus.Paid : JobStatus.Refunded;
-        delete _evidenceHashes[jobId];
+        if (r.disputed == JobStatus.Submitted) delete _evidenceHashes[jobId]; // stored while Submitted only
         protocolFeesAccrued += uint96(protocolFee);
         if (toWorker != 0) emit WorkerPaid(jobId, worker, toWorker, protocolFee);
         if (toAgent != 0) emit AgentRefunded(jobId, terms.agent, toAgent, RefundReason.Ruling);

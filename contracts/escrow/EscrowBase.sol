@@ -81,9 +81,11 @@ abstract contract EscrowBase is IJobEscrow, Ownable2Step, ReentrancyGuardTransie
     /// @inheritdoc IJobEscrow
     uint96 public protocolFeesAccrued; // shares a slot with `treasury`
 
+    // slither-disable-next-line uninitialized-state (written through `JobState storage job` pointers)
     mapping(bytes32 jobId => JobState) internal _states; // kept after settlement: an id is used once
-    mapping(bytes32 jobId => bytes32) internal _evidenceHashes; // cleared once the job settles
+    mapping(bytes32 jobId => bytes32) internal _evidenceHashes; // stored while Submitted only
     mapping(address account => uint256) internal _credits;
+    // slither-disable-next-line uninitialized-state (written through `Dispute storage record` pointers)
     mapping(bytes32 jobId => RulingMath.Dispute) internal _disputes; // one slot each
     mapping(uint256 disputeId => bytes32) internal _jobOfDispute;
 

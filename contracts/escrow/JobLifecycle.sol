@@ -55,16 +55,7 @@ abstract contract JobLifecycle is EscrowAccounts {
 
     /// @inheritdoc IJobEscrow
     function acceptJob(JobTerms calldata terms) external {
-        bytes32 jobId = _id(terms);
-        JobState storage job = _states[jobId];
-        _requireStatus(jobId, job.status, JobStatus.Open);
-        if (block.timestamp > terms.acceptBy) revert DeadlinePassed(jobId, terms.acceptBy);
-        if (terms.offeredTo != address(0) && terms.offeredTo != msg.sender) revert Unauthorized(jobId, msg.sender);
-        job.status = JobStatus.Accepted;
-        job.worker = msg.sender;
-        job.deadline = terms.resolveBy;
-        emit JobAccepted(jobId, msg.sender);
-        registry.startJob(msg.sender, terms.requirements);
+        _accept(_id(terms), terms, msg.sender);
     }
 
     /// @inheritdoc IJobEscrow
@@ -72,12 +63,7 @@ abstract contract JobLifecycle is EscrowAccounts {
         JobState storage job = _states[jobId];
         _requireStatus(jobId, job.status, JobStatus.Accepted);
         if (msg.sender != job.worker) revert Unauthorized(jobId, msg.sender);
-        if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
-        if (evidenceHash == bytes32(0) || bytes(uri).length == 0) revert EmptyEvidence(jobId);
-        job.status = JobStatus.Submitted;
-        job.deadline = uint40(block.timestamp) + verificationWindow;
-        _evidenceHashes[jobId] = evidenceHash;
-        emit EvidenceSubmitted(jobId, msg.sender, evidenceHash, uri);
+        _submit(jobId, job, msg.sender, evidenceHash, uri);
     }
 
     /// @inheritdoc IJobEscrow
@@ -92,21 +78,8 @@ abstract contract JobLifecycle is EscrowAccounts {
         if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
         bytes32 submitted = _evidenceHashes[jobId];
         if (submitted != evidenceHash) revert EvidenceMismatch(jobId, submitted, evidenceHash);
-        _shareOracleFee(terms.oracleFee, attesters);
-        address worker = job.worker;
-        if (terms.challengeWindow != 0) {
-            uint40 challengeEndsAt = uint40(block.timestamp) + terms.challengeWindow;
-            job.status = approved ? JobStatus.Approved : JobStatus.Rejected;
-            job.deadline = challengeEndsAt;
-            emit VerdictRecorded(jobId, approved, challengeEndsAt);
-            registry.finishJob(worker, WorkOutcome.Released);
-        } else if (approved) {
-            _payWorker(jobId, job, terms);
-            registry.finishJob(worker, WorkOutcome.Completed);
-        } else {
-            _refund(jobId, job, terms, _rejectionRefund(terms), RefundReason.Rejected);
-            registry.finishJob(worker, WorkOutcome.Released);
-        }
+        delete _evidenceHashes[jobId];
+        _applyVerdict(jobId, job, terms, approved, attesters);
     }
 
     /// @inheritdoc IJobEscrow
@@ -135,6 +108,7 @@ abstract contract JobLifecycle is EscrowAccounts {
             _refund(jobId, job, terms, _total(terms), RefundReason.ResolveDeadlineMissed);
             registry.finishJob(worker, WorkOutcome.MissedDeadline);
         } else {
+            delete _evidenceHashes[jobId];
             _refund(jobId, job, terms, _total(terms), RefundReason.VerificationMissed);
             registry.finishJob(worker, WorkOutcome.Released);
         }
@@ -159,6 +133,65 @@ abstract contract JobLifecycle is EscrowAccounts {
 
     /// @dev Moves the money of a disputed job once its ruling has arrived or its timeout has passed.
     function _settleDispute(bytes32 jobId, JobState storage job, JobTerms calldata terms) internal virtual;
+
+    /// @dev `worker` takes the job: the checks of `acceptJob`, whoever sent the transaction.
+    function _accept(bytes32 jobId, JobTerms calldata terms, address worker) internal {
+        JobState storage job = _states[jobId];
+        _requireStatus(jobId, job.status, JobStatus.Open);
+        if (block.timestamp > terms.acceptBy) revert DeadlinePassed(jobId, terms.acceptBy);
+        if (terms.offeredTo != address(0) && terms.offeredTo != worker) revert Unauthorized(jobId, worker);
+        job.status = JobStatus.Accepted;
+        job.worker = worker;
+        job.deadline = terms.resolveBy;
+        emit JobAccepted(jobId, worker);
+        registry.startJob(worker, terms.requirements);
+    }
+
+    /// @dev Records the evidence of an accepted job whose worker is `worker` (checked by the caller).
+    function _submit(bytes32 jobId, JobState storage job, address worker, bytes32 evidenceHash, string calldata uri)
+        internal
+    {
+        _requireEvidence(jobId, job.deadline, evidenceHash, uri);
+        job.status = JobStatus.Submitted;
+        job.deadline = uint40(block.timestamp) + verificationWindow;
+        _evidenceHashes[jobId] = evidenceHash;
+        emit EvidenceSubmitted(jobId, worker, evidenceHash, uri);
+    }
+
+    /// @dev Evidence must come by resolve-by (`resolveBy`) and name a hash and a URI.
+    function _requireEvidence(bytes32 jobId, uint40 resolveBy, bytes32 evidenceHash, string calldata uri)
+        internal
+        view
+    {
+        if (block.timestamp > resolveBy) revert DeadlinePassed(jobId, resolveBy);
+        if (evidenceHash == bytes32(0) || bytes(uri).length == 0) revert EmptyEvidence(jobId);
+    }
+
+    /// @dev The final verdict on checked evidence: fees to the attesters, then the money moves now
+    /// (no challenge window) or waits for the window.
+    function _applyVerdict(
+        bytes32 jobId,
+        JobState storage job,
+        JobTerms calldata terms,
+        bool approved,
+        address[] calldata attesters
+    ) internal {
+        _shareOracleFee(terms.oracleFee, attesters);
+        address worker = job.worker;
+        if (terms.challengeWindow != 0) {
+            uint40 challengeEndsAt = uint40(block.timestamp) + terms.challengeWindow;
+            job.status = approved ? JobStatus.Approved : JobStatus.Rejected;
+            job.deadline = challengeEndsAt;
+            emit VerdictRecorded(jobId, approved, challengeEndsAt);
+            registry.finishJob(worker, WorkOutcome.Released);
+        } else if (approved) {
+            _payWorker(jobId, job, terms);
+            registry.finishJob(worker, WorkOutcome.Completed);
+        } else {
+            _refund(jobId, job, terms, _rejectionRefund(terms), RefundReason.Rejected);
+            registry.finishJob(worker, WorkOutcome.Released);
+        }
+    }
 
     function _post(JobTerms calldata terms) private returns (bytes32 jobId) {
         if (terms.agent != msg.sender) revert InvalidTerms("agent");
@@ -189,7 +222,6 @@ abstract contract JobLifecycle is EscrowAccounts {
     function _payWorker(bytes32 jobId, JobState storage job, JobTerms calldata terms) private {
         address worker = job.worker;
         job.status = JobStatus.Paid;
-        delete _evidenceHashes[jobId];
         protocolFeesAccrued += terms.protocolFee;
         emit WorkerPaid(jobId, worker, terms.reward, terms.protocolFee);
         _push(worker, terms.reward);
@@ -199,7 +231,6 @@ abstract contract JobLifecycle is EscrowAccounts {
         private
     {
         job.status = JobStatus.Refunded;
-        delete _evidenceHashes[jobId];
         emit AgentRefunded(jobId, terms.agent, amount, why);
         _push(terms.agent, amount);
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {SignedEvidence} from "./IEscrowRelay.sol";
 import {JobStatus, JobTerms} from "./IJobEscrow.sol";
 
 /// @notice One staked operator of the verification oracle.
@@ -130,6 +131,20 @@ interface IVerificationOracle {
         bool approve,
         uint8 reason,
         JobTerms calldata terms,
+        bytes32[2][] calldata signatures
+    ) external;
+
+    /// @notice The worker's signed evidence and the quorum's verdict on it in one transaction; anyone
+    /// may submit (normally one operator). The escrow checks the evidence as `submitEvidenceFor` does
+    /// (the job must still be `Accepted`: evidence already on chain goes through `attest` or
+    /// `attestWithSignatures` instead), then records the verdict and moves the money. Operators sign
+    /// the same `Attestation` as for `attestWithSignatures`; at least `quorum` distinct current
+    /// operators must have signed, and they share the oracle fee.
+    function submitAndAttest(
+        JobTerms calldata terms,
+        SignedEvidence calldata evidence,
+        bool approve,
+        uint8 reason,
         bytes32[2][] calldata signatures
     ) external;
 

@@ -81,6 +81,13 @@ interface IWorkerRegistry {
     /// @notice Thrown when someone other than the escrow writes capacity or reputation.
     error CallerNotEscrow(address caller);
 
+    /// @notice Thrown when `worker`'s signature is used after its `deadline`.
+    error SignatureExpired(address worker, uint256 deadline);
+
+    /// @notice Thrown when a signature for `worker`'s profile recovers `signer` instead (a wrong key,
+    /// another message, or a nonce already used).
+    error InvalidSigner(address worker, address signer);
+
     /// @notice Registers the caller, or updates its profile; certifications and reputation are kept.
     function register(
         uint64 languages,
@@ -90,8 +97,30 @@ interface IWorkerRegistry {
         string calldata profileURI
     ) external;
 
+    /// @notice `register` for `worker`, sent by anyone (whoever onboards it), so that a worker can
+    /// start with an empty wallet. `worker` signs, under this registry's EIP-712 domain (name
+    /// "EscalationWorkerRegistry", version "1", the chain id and this address),
+    /// `Registration(address worker,uint64 languages,uint64 expertise,uint8 maxConcurrent,
+    /// bytes32 encryptionKey,string profileURI,uint256 nonce,uint256 deadline)` with its current
+    /// `nonces(worker)`, which this call uses up.
+    function registerFor(
+        address worker,
+        uint64 languages,
+        uint64 expertise,
+        uint8 maxConcurrent,
+        bytes32 encryptionKey_,
+        string calldata profileURI,
+        uint256 deadline,
+        bytes32[2] calldata signature
+    ) external;
+
     /// @notice Turns the caller's availability for new jobs on or off.
     function setAvailability(bool available) external;
+
+    /// @notice `setAvailability` for `worker`, sent by anyone, by the worker's signature of
+    /// `Availability(address worker,bool available,uint256 nonce,uint256 deadline)` (see `registerFor`).
+    function setAvailabilityFor(address worker, bool available, uint256 deadline, bytes32[2] calldata signature)
+        external;
 
     /// @notice Adds certification `bits` to `worker`. Certifier role only.
     function grantCertifications(address worker, uint32 bits) external;
@@ -117,6 +146,12 @@ interface IWorkerRegistry {
 
     /// @notice `worker`'s profile; all zero when unregistered.
     function profile(address worker) external view returns (WorkerProfile memory);
+
+    /// @notice The nonce `worker`'s next signed registration or availability change must carry.
+    function nonces(address worker) external view returns (uint256);
+
+    /// @notice The EIP-712 domain separator of this registry (chain id and address included).
+    function domainSeparator() external view returns (bytes32);
 
     /// @notice The X25519 key ticket context for `worker` is sealed to.
     function encryptionKey(address worker) external view returns (bytes32);

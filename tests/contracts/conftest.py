@@ -18,6 +18,7 @@ from tests.contracts.arbitration_helpers import (
     rule,
     stake_new,
 )
+from tests.contracts.relay_helpers import Relay
 
 
 @pytest.fixture(scope="session")
@@ -136,3 +137,9 @@ def court(
         arbitrators,
         jobs,
     )
+
+
+@pytest.fixture
+def relay(chain, escrow, oracle, registry) -> Relay:
+    """Signs acceptances, evidence, attestations and registrations off chain, as the SDK's users do."""
+    return Relay(chain, escrow, oracle, registry)
