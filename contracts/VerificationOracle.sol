@@ -50,6 +50,9 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     mapping(uint8 index => address) private _operatorAt;
     mapping(bytes32 jobId => Tally) private _tallies; // deleted once the verdict is final
     mapping(bytes32 jobId => uint128) private _verdictAttesters; // jobs with a challenge window only
+    // Held by the escrow from a dispute of a verdict the operator attested until the dispute settles;
+    // touched on the dispute path only, so attesting and paying never pay for it.
+    mapping(address operator => uint256) private _disputedVerdicts;
 
     constructor(
         IERC20 token_,
@@ -129,6 +132,8 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         Operator storage op = _operators[msg.sender];
         amount = op.unstaking;
         if (amount == 0 || block.timestamp < op.unstakeAt) revert StakeLocked(msg.sender, amount, 0, op.unstakeAt);
+        uint256 disputed = _disputedVerdicts[msg.sender];
+        if (disputed != 0) revert StakeHeldByDisputes(msg.sender, disputed);
         op.unstaking = 0;
         emit StakeWithdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
@@ -191,20 +196,38 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     }
 
     /// @inheritdoc IVerificationOracle
-    function slashVerdict(bytes32 jobId) external nonReentrant returns (uint256 slashed) {
+    function holdVerdict(bytes32 jobId) external {
         if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
-        uint128 mask = _verdictAttesters[jobId];
-        delete _verdictAttesters[jobId];
+        uint128 attesters = _verdictAttesters[jobId];
+        uint128 mask = attesters;
         for (uint8 index = 1; mask != 0; ++index) {
-            if (mask & 1 != 0) slashed += _slash(jobId, _operatorAt[index]);
+            if (mask & 1 != 0) ++_disputedVerdicts[_operatorAt[index]];
             mask >>= 1;
         }
+        emit VerdictHeld(jobId, attesters);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function releaseVerdict(bytes32 jobId) external {
+        if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
+        _release(jobId, false);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function slashVerdict(bytes32 jobId) external nonReentrant returns (uint256 slashed) {
+        if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
+        slashed = _release(jobId, true);
         if (slashed != 0) token.safeTransfer(escrow, slashed);
     }
 
     /// @inheritdoc IVerificationOracle
     function verdictAttesters(bytes32 jobId) external view returns (uint128) {
         return _verdictAttesters[jobId];
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function disputedVerdicts(address operator) external view returns (uint256) {
+        return _disputedVerdicts[operator];
     }
 
     /// @inheritdoc IVerificationOracle
@@ -244,6 +267,23 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         if (terms.challengeWindow != 0) _verdictAttesters[jobId] = side;
         emit VerdictReached(jobId, evidenceHash, approve, reason, side);
         IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, attesters);
+    }
+
+    /// @dev Ends the hold `holdVerdict` put on the verdict's attesters (the escrow calls it for every
+    /// disputed verdict, once, when the dispute settles) and slashes them when `slash`.
+    function _release(bytes32 jobId, bool slash) private returns (uint256 slashed) {
+        uint128 attesters = _verdictAttesters[jobId];
+        delete _verdictAttesters[jobId];
+        uint128 mask = attesters;
+        for (uint8 index = 1; mask != 0; ++index) {
+            if (mask & 1 != 0) {
+                address operator = _operatorAt[index];
+                --_disputedVerdicts[operator];
+                if (slash) slashed += _slash(jobId, operator);
+            }
+            mask >>= 1;
+        }
+        emit VerdictReleased(jobId, attesters, slash);
     }
 
     /// @dev Takes from the stake first, then from stake being unstaked, which stays slashable.
