@@ -2,9 +2,12 @@
 
 import ape
 import pytest
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector
 
 from devtools.reverts import reverts
 from devtools.system import PARAMS
+from scripts._reverts import decode_revert, explain
 from tests.contracts.arbitration_helpers import Ruling, everyone, rule
 
 SLASH = PARAMS.oracle_slash
@@ -237,3 +240,19 @@ def test_an_overturned_rejection_holds_and_slashes_its_attesters(court):
 def test_only_the_escrow_holds_releases_or_slashes(oracle, stranger, function):
     with reverts(oracle.CallerNotEscrow, caller=stranger):
         getattr(oracle, function)(b"\x01" * 32, sender=stranger)
+
+
+def test_ops_explains_a_held_withdrawal_in_one_line(oracle, operators):
+    """`ape run ops operator withdraw` decodes the revert with the shipped ABI and says what to do."""
+    data = function_signature_to_4byte_selector("StakeHeldByDisputes(address,uint256)") + encode(
+        ["address", "uint256"], [str(operators[0].address), 2]
+    )
+
+    line = explain(decode_revert(data))
+
+    assert line == (
+        f"{operators[0].address} attested 2 verdict(s) still under dispute: its stake stays slashable until "
+        "they settle (`ape run ops job settle JOB`, by anyone, after the ruling or the escrow's 30-day "
+        "dispute timeout); withdraw then"
+    )
+    assert "\n" not in line
