@@ -111,6 +111,6 @@ def _show(s: Session, who: str) -> None:
         when = datetime.fromtimestamp(info.unstake_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         click.echo(f"  unstaking   {format_amount(info.unstaking)} USDC, withdrawable from {when}")
     if held := s.oracle.disputed_verdicts(who):
-        click.echo(f"  held        by {held} disputed verdict(s) it attested: no withdrawal until they settle")
+        click.echo(f"  held        by {held} disputed verdict(s) it attested: withdraw once they settle")
     click.echo(f"  fees earned {format_amount(s.escrow.credit_of(who))} USDC (`ape run ops credit withdraw`)")
     click.echo(f"  can attest  {'yes' if attests else 'no'}")

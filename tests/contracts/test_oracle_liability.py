@@ -85,11 +85,13 @@ def test_escrow_refuses_an_oracle_whose_unstake_delay_ends_within_a_challenge_wi
     registry = deployer.deploy(project.WorkerRegistry, escrow_address, deployer)
     too_short = MAX_CHALLENGE_WINDOW + p.verification_window
     oracle = deployer.deploy(
-        project.VerificationOracle, usdc, escrow_address, deployer, p.quorum, p.min_stake, too_short, p.oracle_slash
-    )
+        project.VerificationOracle,
+        usdc, escrow_address, deployer, p.quorum, p.min_stake, too_short, p.oracle_slash,
+    )  # fmt: skip
     config = (
-        usdc, registry, oracle, system.arbitrator, deployer, deployer, p.verification_window, p.max_oracle_fee,
-        p.dispute_bond_min, p.dispute_bond_bps, p.bond_pool_share_bps, p.wronged_share_bps, p.meta_evidence_uri,
+        usdc, registry, oracle, system.arbitrator, deployer, deployer,
+        p.verification_window, p.max_oracle_fee, p.dispute_bond_min, p.dispute_bond_bps,
+        p.bond_pool_share_bps, p.wronged_share_bps, p.meta_evidence_uri,
     )  # fmt: skip
 
     with ape.reverts(project.JobEscrow.BadWiring, what="oracle.unstakeDelay"):  # no contract to check yet

@@ -242,7 +242,8 @@ def test_add_operator_reverts_when_set_full(oracle, deployer, operators, account
 
 def test_request_unstake_never_restarts_the_delay_of_an_amount_already_unstaking(chain, oracle, operators):
     op = operators[0]
-    unstake_at = oracle.requestUnstake(PARAMS.min_stake // 2, sender=op).timestamp + PARAMS.oracle_unstake_delay
+    requested = oracle.requestUnstake(PARAMS.min_stake // 2, sender=op)
+    unstake_at = requested.timestamp + PARAMS.oracle_unstake_delay
 
     with reverts(oracle.UnstakePending, operator=op, pending=PARAMS.min_stake // 2, unstakeAt=unstake_at):
         oracle.requestUnstake(1, sender=op)
