@@ -1,44 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IEscrowRelay, SignedEvidence} from "./interfaces/IEscrowRelay.sol";
 import {IJobEscrow, JobStatus, JobTerms} from "./interfaces/IJobEscrow.sol";
-import {IVerificationOracle, Operator} from "./interfaces/IVerificationOracle.sol";
+import {IVerificationOracle} from "./interfaces/IVerificationOracle.sol";
+import {OracleOperators} from "./oracle/OracleOperators.sol";
 
 /// @title VerificationOracle
 /// @notice Staked k-of-n quorum that turns checked evidence into a verdict; see {IVerificationOracle}.
-contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
-
-    /// @notice Operators ever added; each keeps its mask bit for life.
-    uint256 public constant MAX_OPERATORS = 128;
-
+/// The operator set, stakes and liability are `oracle/OracleOperators`; this layer tallies
+/// attestations (one by one, aggregated, or with the worker's evidence) and hands verdicts to the escrow.
+contract VerificationOracle is OracleOperators, EIP712 {
     bytes32 private constant ATTESTATION_TYPEHASH =
         keccak256("Attestation(bytes32 jobId,bytes32 evidenceHash,bool approve,uint8 reason,uint64 setNonce)");
-
-    /// @notice The staking token (the escrow's settlement token).
-    IERC20 public immutable token;
-    /// @inheritdoc IVerificationOracle
-    address public immutable escrow;
-    /// @inheritdoc IVerificationOracle
-    uint256 public immutable minStake;
-    /// @inheritdoc IVerificationOracle
-    uint40 public immutable unstakeDelay;
-    /// @inheritdoc IVerificationOracle
-    uint96 public immutable slashPerOperator;
-
-    /// @inheritdoc IVerificationOracle
-    uint8 public quorum;
-    /// @inheritdoc IVerificationOracle
-    uint64 public setNonce;
-    uint8 private _indicesUsed;
 
     /// @dev Bit i of a mask is the operator with index i + 1; the two sides never share a bit.
     struct Tally {
@@ -46,11 +23,7 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         uint128 rejections;
     }
 
-    // slither-disable-next-line uninitialized-state (written through `Operator storage op` pointers)
-    mapping(address operator => Operator) private _operators;
-    mapping(uint8 index => address) private _operatorAt;
     mapping(bytes32 jobId => Tally) private _tallies; // deleted once the verdict is final
-    mapping(bytes32 jobId => uint128) private _verdictAttesters; // jobs with a challenge window only
 
     constructor(
         IERC20 token_,
@@ -60,80 +33,10 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         uint256 minStake_,
         uint40 delay,
         uint96 slashPerOperator_
-    ) Ownable(governance) EIP712("EscalationVerificationOracle", "1") {
-        if (address(token_) == address(0)) revert BadWiring("token");
-        if (escrow_ == address(0)) revert BadWiring("escrow");
-        if (quorum_ == 0) revert InvalidQuorum(quorum_);
-        token = token_;
-        escrow = escrow_;
-        minStake = minStake_;
-        unstakeDelay = delay;
-        slashPerOperator = slashPerOperator_;
-        quorum = quorum_;
-        emit QuorumChanged(quorum_, 0);
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function addOperator(address operator) external onlyOwner {
-        Operator storage op = _operators[operator];
-        if (op.active) revert OperatorStateUnchanged(operator, true);
-        uint8 index = op.index;
-        if (index == 0) {
-            if (_indicesUsed == MAX_OPERATORS) revert OperatorSetFull(MAX_OPERATORS);
-            index = ++_indicesUsed;
-            op.index = index;
-            _operatorAt[index] = operator;
-        }
-        op.active = true;
-        emit OperatorAdded(operator, index, ++setNonce);
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function removeOperator(address operator) external onlyOwner {
-        Operator storage op = _operators[operator];
-        if (!op.active) revert OperatorStateUnchanged(operator, false);
-        op.active = false;
-        emit OperatorRemoved(operator, ++setNonce);
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function setQuorum(uint8 quorum_) external onlyOwner {
-        if (quorum_ == 0) revert InvalidQuorum(quorum_);
-        quorum = quorum_;
-        emit QuorumChanged(quorum_, ++setNonce);
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function stake(uint256 amount) external nonReentrant {
-        Operator storage op = _operators[msg.sender];
-        if (op.index == 0) revert NotActiveOperator(msg.sender);
-        uint96 staked = op.stake + SafeCast.toUint96(amount);
-        op.stake = staked;
-        emit Staked(msg.sender, amount, staked);
-        token.safeTransferFrom(msg.sender, address(this), amount);
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function requestUnstake(uint256 amount) external {
-        Operator storage op = _operators[msg.sender];
-        if (amount == 0 || amount > op.stake) revert StakeLocked(msg.sender, amount, op.stake, 0);
-        if (op.unstaking != 0) revert UnstakePending(msg.sender, op.unstaking, op.unstakeAt);
-        uint40 unstakeAt = uint40(block.timestamp) + unstakeDelay;
-        op.stake -= uint96(amount);
-        op.unstaking = uint96(amount);
-        op.unstakeAt = unstakeAt;
-        emit UnstakeRequested(msg.sender, amount, unstakeAt);
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function withdrawStake() external nonReentrant returns (uint256 amount) {
-        Operator storage op = _operators[msg.sender];
-        amount = op.unstaking;
-        if (amount == 0 || block.timestamp < op.unstakeAt) revert StakeLocked(msg.sender, amount, 0, op.unstakeAt);
-        op.unstaking = 0;
-        emit StakeWithdrawn(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
-    }
+    )
+        OracleOperators(token_, escrow_, governance, quorum_, minStake_, delay, slashPerOperator_)
+        EIP712("EscalationVerificationOracle", "1")
+    {}
 
     /// @inheritdoc IVerificationOracle
     function attest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason, JobTerms calldata terms)
@@ -202,23 +105,6 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
     }
 
     /// @inheritdoc IVerificationOracle
-    function slashVerdict(bytes32 jobId) external nonReentrant returns (uint256 slashed) {
-        if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
-        uint128 mask = _verdictAttesters[jobId];
-        delete _verdictAttesters[jobId];
-        for (uint8 index = 1; mask != 0; ++index) {
-            if (mask & 1 != 0) slashed += _slash(jobId, _operatorAt[index]);
-            mask >>= 1;
-        }
-        if (slashed != 0) token.safeTransfer(escrow, slashed);
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function verdictAttesters(bytes32 jobId) external view returns (uint128) {
-        return _verdictAttesters[jobId];
-    }
-
-    /// @inheritdoc IVerificationOracle
     function attestationDigest(bytes32 jobId, bytes32 evidenceHash, bool approve, uint8 reason)
         public
         view
@@ -227,11 +113,6 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         return _hashTypedDataV4(
             keccak256(abi.encode(ATTESTATION_TYPEHASH, jobId, evidenceHash, approve, reason, setNonce))
         );
-    }
-
-    /// @inheritdoc IVerificationOracle
-    function operatorOf(address operator) external view returns (Operator memory) {
-        return _operators[operator];
     }
 
     /// @inheritdoc IVerificationOracle
@@ -288,47 +169,10 @@ contract VerificationOracle is IVerificationOracle, Ownable2Step, EIP712, Reentr
         if (attesters.length < quorum) revert QuorumNotReached(jobId, attesters.length, quorum);
     }
 
-    /// @dev Takes from the stake first, then from stake being unstaked, which stays slashable.
-    function _slash(bytes32 jobId, address operator) private returns (uint256 amount) {
-        Operator storage op = _operators[operator];
-        uint96 want = slashPerOperator;
-        uint96 fromStake = op.stake < want ? op.stake : want;
-        uint96 fromUnstaking = op.unstaking < want - fromStake ? op.unstaking : want - fromStake;
-        op.stake -= fromStake;
-        op.unstaking -= fromUnstaking;
-        amount = uint256(fromStake) + fromUnstaking;
-        emit Slashed(jobId, operator, amount);
-    }
-
     function _requireAwaiting(bytes32 jobId, bytes32 evidenceHash) private view {
         (JobStatus status, bytes32 current, uint40 verifyBy) = IJobEscrow(escrow).verificationContext(jobId);
         if (status != JobStatus.Submitted) revert NotAwaitingVerification(jobId, status);
         if (current != evidenceHash) revert EvidenceMismatch(jobId, current, evidenceHash);
         if (block.timestamp > verifyBy) revert VerificationClosed(jobId, verifyBy);
-    }
-
-    function _operatorBit(address account) private view returns (uint128) {
-        Operator memory op = _operators[account];
-        if (!op.active || op.stake < minStake) revert NotActiveOperator(account);
-        return uint128(1) << (op.index - 1);
-    }
-
-    /// @dev The operators in `mask`; `knownBit` belongs to `known`, which saves its lookup.
-    function _members(uint128 mask, uint128 knownBit, address known) private view returns (address[] memory members) {
-        members = new address[](_popcount(mask));
-        uint256 n = 0;
-        for (uint8 index = 1; mask != 0; ++index) {
-            if (mask & 1 != 0) {
-                members[n++] = (uint128(1) << (index - 1)) == knownBit ? known : _operatorAt[index];
-            }
-            mask >>= 1;
-        }
-    }
-
-    function _popcount(uint128 mask) private pure returns (uint256 count) {
-        while (mask != 0) {
-            mask &= mask - 1;
-            ++count;
-        }
     }
 }

@@ -139,6 +139,10 @@ class Oracle(_Binding):
         stake, unstaking, unstake_at, index, active = self._view("operatorOf", to_checksum_address(operator))
         return OperatorInfo(int(stake), int(unstaking), int(unstake_at), int(index), bool(active))
 
+    def disputed_verdicts(self, operator: str) -> int:
+        """Disputed, unsettled verdicts `operator` attested: its stake cannot be withdrawn before 0."""
+        return int(self._view("disputedVerdicts", to_checksum_address(operator)))
+
     def quorum(self) -> int:
         """Matching attestations a verdict needs."""
         return int(self._view("quorum"))

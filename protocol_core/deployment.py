@@ -30,7 +30,10 @@ class SystemParams:
     protocol_fee_bps: int = 100  # 1 % of the reward, to the treasury on payout
     quorum: int = 2  # matching attestations for a final verdict
     min_stake: int = 100_000_000  # 100 USDC per oracle operator
-    unstake_delay: int = 7 * 24 * 3600  # seconds stake stays slashable after unstaking starts
+    unstake_delay: int = 7 * 24 * 3600  # seconds an arbitrator's unstaking waits in the pool
+    # seconds an operator's unstaking waits: longer than the escrow's MAX_CHALLENGE_WINDOW (30 days)
+    # + verification_window, which the escrow checks; a dispute holds the stake until it settles
+    oracle_unstake_delay: int = 31 * 24 * 3600
     oracle_slash: int = 20_000_000  # most an operator loses per overturned verdict (20 USDC)
     dispute_bond_min: int = 5_000_000  # least dispute bond (5 USDC)
     dispute_bond_bps: int = 1_000  # dispute bond as a share of the reward (10 %)
@@ -209,7 +212,7 @@ def deploy_system(
         governance,
         params.quorum,
         params.min_stake,
-        params.unstake_delay,
+        params.oracle_unstake_delay,
         params.oracle_slash,
     )
     progress("JobEscrow")

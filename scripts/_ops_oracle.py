@@ -55,7 +55,8 @@ def stake(amount: str, chain: ChainOptions) -> None:
 @chain_options(signs=True)
 @click.argument("amount")
 def unstake(amount: str, chain: ChainOptions) -> None:
-    """The operator starts unstaking AMOUNT USDC; `operator withdraw` pays it after the delay."""
+    """The operator starts unstaking AMOUNT USDC; `operator withdraw` pays it after the delay, once no
+    disputed verdict it attested is unsettled."""
     units = token_amount(amount, "AMOUNT")
     with open_session(chain, signs=True) as s:
         s.send(s.oracle.request_unstake(units), f"unstake {format_amount(units)} USDC")
@@ -65,7 +66,7 @@ def unstake(amount: str, chain: ChainOptions) -> None:
 @operator.command("withdraw")
 @chain_options(signs=True)
 def withdraw(chain: ChainOptions) -> None:
-    """The operator withdraws stake whose unstaking delay has passed."""
+    """The operator withdraws stake whose unstaking delay has passed and no dispute holds."""
     with open_session(chain, signs=True) as s:
         s.send(s.oracle.withdraw_stake(), "withdraw unstaked USDC")
         _show(s, s.sender)
@@ -109,5 +110,7 @@ def _show(s: Session, who: str) -> None:
     if info.unstaking:
         when = datetime.fromtimestamp(info.unstake_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         click.echo(f"  unstaking   {format_amount(info.unstaking)} USDC, withdrawable from {when}")
+    if held := s.oracle.disputed_verdicts(who):
+        click.echo(f"  held        by {held} disputed verdict(s) it attested: withdraw once they settle")
     click.echo(f"  fees earned {format_amount(s.escrow.credit_of(who))} USDC (`ape run ops credit withdraw`)")
     click.echo(f"  can attest  {'yes' if attests else 'no'}")

@@ -93,6 +93,11 @@ HINTS: dict[str, Hint] = {
         f"{a['operator']} asked for {a['requested']} but {a['available']} is free to unstake or withdraw "
         f"(unstaking ends {a['unstakeAt']})"
     ),
+    "StakeHeldByDisputes": lambda a: (
+        f"{a['operator']} attested {a['disputedVerdicts']} verdict(s) still under dispute: its stake stays "
+        "slashable until they settle (`ape run ops job settle JOB`, by anyone, after the ruling or the "
+        "escrow's 30-day dispute timeout); withdraw then"
+    ),
     "NotActiveOperator": lambda a: f"{a['account']} is not an active operator with the minimum stake",
     "ERC20InsufficientBalance": lambda a: (
         f"{a['sender']} holds {a['balance']} but needs {a['needed']}: fund it first"

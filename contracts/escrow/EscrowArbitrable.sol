@@ -44,7 +44,9 @@ abstract contract EscrowArbitrable is JobLifecycle {
         record.disputed = status;
         record.byWorker = byWorker;
         record.fromReward = fromReward;
+        // A verdict's attesters stay slashable until this dispute settles (`_settleDispute` releases them).
         if (status == JobStatus.Submitted) registry.finishJob(worker, WorkOutcome.Released);
+        else IVerificationOracle(oracle).holdVerdict(jobId);
         if (!fromReward) token.safeTransferFrom(msg.sender, address(this), fee + bond);
         token.forceApprove(address(arbitrator), fee);
         // The arbitrator is immutable and trusted, and this function is nonReentrant; its id is only
@@ -114,7 +116,7 @@ abstract contract EscrowArbitrable is JobLifecycle {
     }
 
     /// @dev Moves the money of a ruled dispute as {RulingMath-shares} divides it, slashing an
-    /// overturned oracle verdict last.
+    /// overturned oracle verdict last; a verdict upheld (or split) only has its attesters' hold released.
     function _settleDispute(bytes32 jobId, JobState storage job, JobTerms calldata terms) internal override {
         RulingMath.Dispute memory r = _disputes[jobId];
         address worker = job.worker;
@@ -140,6 +142,7 @@ abstract contract EscrowArbitrable is JobLifecycle {
         // slither-disable-next-line reentrancy-no-eth
         _fundPool(toPool);
         if (overturned) _slashOracle(jobId, r.fee, r.byWorker ? worker : terms.agent);
+        else if (r.disputed != JobStatus.Submitted) IVerificationOracle(oracle).releaseVerdict(jobId);
     }
 
     /// @dev Who may dispute when: the agent against an approval and the worker against a rejection,

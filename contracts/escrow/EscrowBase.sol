@@ -97,6 +97,10 @@ abstract contract EscrowBase is IJobEscrow, Ownable2Step, ReentrancyGuardTransie
         if (config.bondPoolShareBps > 10_000 || config.wrongedShareBps > 10_000) revert BadWiring("shareBps");
         if (config.registry.escrow() != address(this)) revert BadWiring("registry.escrow");
         if (IVerificationOracle(config.oracle).escrow() != address(this)) revert BadWiring("oracle.escrow");
+        // Stake present at an attestation must outlast the verdict's challenge window (the verdict
+        // comes at most `verificationWindow` after it); a dispute then holds it until it settles.
+        uint256 attestToWindowEnd = uint256(config.verificationWindow) + MAX_CHALLENGE_WINDOW;
+        if (IVerificationOracle(config.oracle).unstakeDelay() <= attestToWindowEnd) revert BadWiring("oracle.unstakeDelay");
         token = config.token;
         registry = config.registry;
         oracle = config.oracle;

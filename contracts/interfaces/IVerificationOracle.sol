@@ -7,8 +7,8 @@ import {JobStatus, JobTerms} from "./IJobEscrow.sol";
 /// @notice One staked operator of the verification oracle.
 struct Operator {
     uint96 stake; // counts toward the minimum; slashable
-    uint96 unstaking; // requested out, still slashable until `unstakeAt`
-    uint40 unstakeAt; // unix seconds when `unstaking` may be withdrawn
+    uint96 unstaking; // requested out, still slashable until withdrawn
+    uint40 unstakeAt; // unix seconds from when `unstaking` may be withdrawn, unless a dispute holds it
     uint8 index; // 1-based bit in attestation masks; kept for life, never reused
     bool active; // in the operator set (governance)
 }
@@ -20,7 +20,8 @@ interface IVerificationOracle {
     /// @notice Emitted when governance adds `operator` with mask bit `index`.
     event OperatorAdded(address indexed operator, uint8 index, uint64 setNonce);
 
-    /// @notice Emitted when governance removes `operator`; its stake stays withdrawable.
+    /// @notice Emitted when governance removes `operator`; its stake is withdrawn as any other's
+    /// (after the delay, and not while a disputed verdict it attested is unsettled).
     event OperatorRemoved(address indexed operator, uint64 setNonce);
 
     /// @notice Emitted when governance sets the quorum; `setNonce` voids older signatures.
@@ -43,6 +44,14 @@ interface IVerificationOracle {
     /// @param reason the reason code of the final attestation (or of the aggregated signatures)
     /// @param attesters mask of the operators who attested it: bit i is the operator with index i + 1
     event VerdictReached(bytes32 indexed jobId, bytes32 evidenceHash, bool approved, uint8 reason, uint128 attesters);
+
+    /// @notice Emitted when a dispute of the verdict on `jobId` opens: until it settles, the
+    /// operators in `attesters` (mask, bit i = index i + 1) cannot withdraw stake.
+    event VerdictHeld(bytes32 indexed jobId, uint128 attesters);
+
+    /// @notice Emitted when the dispute of the verdict on `jobId` settles and its hold on the
+    /// `attesters` ends; `slashed` when the ruling overturned the verdict.
+    event VerdictReleased(bytes32 indexed jobId, uint128 attesters, bool slashed);
 
     /// @notice Emitted when `operator` loses `amount` of stake for a verdict on `jobId` that
     /// arbitration overturned.
@@ -81,6 +90,10 @@ interface IVerificationOracle {
     /// `unstakeAt`, or withdrawable since): a new request would restart the delay of that amount.
     error UnstakePending(address operator, uint256 pending, uint40 unstakeAt);
 
+    /// @notice Thrown when `operator` withdraws while `disputedVerdicts` verdicts it attested are
+    /// disputed and not yet settled: its stake stays slashable until the rulings are carried out.
+    error StakeHeldByDisputes(address operator, uint256 disputedVerdicts);
+
     /// @notice Thrown when governance adds more operators than the masks hold.
     error OperatorSetFull(uint256 max);
 
@@ -99,7 +112,8 @@ interface IVerificationOracle {
     /// @notice Adds `operator` to the set. Governance only.
     function addOperator(address operator) external;
 
-    /// @notice Removes `operator` from the set; attestations it already made still count.
+    /// @notice Removes `operator` from the set; attestations it already made still count, and its
+    /// liability for them is unchanged: removal never shortens the delay nor lifts a dispute's hold.
     function removeOperator(address operator) external;
 
     /// @notice Sets how many matching attestations make a verdict final. Governance only.
@@ -109,10 +123,16 @@ interface IVerificationOracle {
     function stake(uint256 amount) external;
 
     /// @notice Starts the delayed withdrawal of `amount` of the caller's stake; reverts while an
-    /// earlier amount is unstaking or not yet withdrawn (`UnstakePending`).
+    /// earlier amount is unstaking or not yet withdrawn (`UnstakePending`). The amount stops counting
+    /// toward `minStake` at once and stays slashable until it is withdrawn.
     function requestUnstake(uint256 amount) external;
 
-    /// @notice Withdraws the caller's unstaked tokens once the delay has passed.
+    /// @notice Withdraws the caller's unstaking amount once `unstakeDelay` has passed since the
+    /// request (`StakeLocked` before) and no disputed verdict the caller attested is still unsettled
+    /// (`StakeHeldByDisputes`): stake that attested a verdict stays slashable until the verdict can
+    /// no longer be overturned. The delay outlasts the longest time from an attestation to the end
+    /// of its verdict's challenge window; a dispute opened within the window holds the stake until
+    /// the escrow settles it (anyone may, after the ruling or the escrow's `DISPUTE_TIMEOUT`).
     function withdrawStake() external returns (uint256 amount);
 
     /// @notice The caller attests `approve` (with `reason`) on `evidenceHash` for `jobId`.
@@ -148,9 +168,19 @@ interface IVerificationOracle {
         bytes32[2][] calldata signatures
     ) external;
 
+    /// @notice Holds the stake of every operator who attested the verdict on `jobId`, which is now
+    /// disputed: none of them may withdraw until the escrow settles the dispute. Escrow only, when a
+    /// verdict is disputed; once per job.
+    function holdVerdict(bytes32 jobId) external;
+
+    /// @notice Ends the hold on the attesters of the verdict on `jobId`: its dispute settled without
+    /// overturning it. Escrow only; once per job.
+    function releaseVerdict(bytes32 jobId) external;
+
     /// @notice Slashes every operator who attested the final verdict on `jobId` by up to
-    /// `slashPerOperator` (stake first, then stake being unstaked) and sends the total to the
-    /// escrow. Escrow only; once per job.
+    /// `slashPerOperator` (stake first, then stake being unstaked, all of it while held), ends the
+    /// hold and sends the total to the escrow. Escrow only, when a ruling overturned the verdict;
+    /// once per job.
     function slashVerdict(bytes32 jobId) external returns (uint256 slashed);
 
     /// @notice The EIP-712 digest an operator signs for `attestWithSignatures`.
@@ -166,8 +196,11 @@ interface IVerificationOracle {
     function tally(bytes32 jobId) external view returns (address[] memory approvers, address[] memory rejecters);
 
     /// @notice The operators (mask) who attested the final verdict on a job with a challenge window,
-    /// so that a ruling against the verdict can slash them; cleared by `slashVerdict`.
+    /// so that a ruling against the verdict can slash them; cleared when its dispute settles.
     function verdictAttesters(bytes32 jobId) external view returns (uint128);
+
+    /// @notice How many disputed, unsettled verdicts `operator` attested; it may withdraw only at 0.
+    function disputedVerdicts(address operator) external view returns (uint256);
 
     /// @notice Most stake one operator loses for one overturned verdict.
     function slashPerOperator() external view returns (uint96);
@@ -181,7 +214,9 @@ interface IVerificationOracle {
     /// @notice Minimum stake an operator needs to attest.
     function minStake() external view returns (uint256);
 
-    /// @notice Delay between `requestUnstake` and `withdrawStake`.
+    /// @notice Delay between `requestUnstake` and `withdrawStake`. The escrow refuses an oracle whose
+    /// delay is not longer than its `MAX_CHALLENGE_WINDOW` + `verificationWindow`: stake present at an
+    /// attestation is then still there when the verdict's challenge window closes.
     function unstakeDelay() external view returns (uint40);
 
     /// @notice The escrow whose jobs this oracle verifies.

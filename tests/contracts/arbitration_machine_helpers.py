@@ -213,6 +213,7 @@ class JobModel:
     deadline: int = 0
     evidence: bytes = b""
     attested: dict[str, bool] = field(default_factory=dict)  # operator -> approve, until the verdict
+    verdict_by: set[str] = field(default_factory=set)  # operators who attested the verdict
     disputed_from: int | None = None  # the status a dispute took the job from
     dispute: DisputeModel | None = None
     record: Any = None  # escrow.disputeOf

@@ -12,6 +12,7 @@ from protocol_core.terms import JobTerms
 ESCROW = "escrow"  # key of the escrow's own token balance in `Model.balances`
 ORACLE = "oracle"  # key of the oracle's own token balance
 FINAL = {JobStatus.PAID, JobStatus.REFUNDED}
+ANY_REVERT = object()  # a revert raised by another contract than the one called (the token)
 WORKING = {JobStatus.ACCEPTED, JobStatus.SUBMITTED}  # the states that hold a registry capacity slot
 
 
@@ -28,6 +29,10 @@ class Job:
     verdict_recorded: bool = False  # the oracle fee has left the job's funds
     approvals: list[int] = field(default_factory=list)  # operator positions, oracle tally
     rejections: list[int] = field(default_factory=list)
+    # position -> (its stake, all it had been slashed) when it attested: what stays liable
+    liable: dict[int, tuple[int, int]] = field(default_factory=dict)
+    verdict_by: list[int] = field(default_factory=list)  # positions that attested the verdict
+    dispute: "Dispute | None" = None
 
     @property
     def held(self) -> int:
@@ -35,7 +40,8 @@ class Job:
         if self.status in FINAL:
             return 0
         t = self.terms
-        return t.total - (t.oracle_fee if self.verdict_recorded else 0)
+        bond = self.dispute.bond if self.dispute and self.status == JobStatus.DISPUTED else 0
+        return t.total - (t.oracle_fee if self.verdict_recorded else 0) + bond
 
     def not_before(self) -> int:
         """When `settle` may act: strictly after this time."""
@@ -44,7 +50,19 @@ class Job:
 
     def settleable(self, now: int) -> bool:
         """Whether `settle` moves this job at `now`."""
+        if self.status == JobStatus.DISPUTED:
+            return self.dispute is not None and (self.dispute.ruling is not None or now > self.deadline)
         return JobStatus.OPEN <= self.status <= JobStatus.REJECTED and now > self.not_before()
+
+
+@dataclass
+class Dispute:
+    """The agent's dispute of an approval: what it paid and what the arbitrator ruled."""
+
+    id: int
+    fee: int
+    bond: int
+    ruling: int | None = None  # None until `rule` arrives
 
 
 @dataclass
@@ -69,6 +87,7 @@ class Operator:
     active: bool = True
     unstaking: int = 0
     unstake_at: int = 0
+    slashed: int = 0  # all it has been slashed
 
 
 @dataclass

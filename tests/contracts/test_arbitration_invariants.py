@@ -299,6 +299,7 @@ class People(RuleBasedStateMachine):
                     assert verdicts == [], "a verdict below the quorum"
                     continue
                 assert [v.approved for v in verdicts] == [approve]
+                job.verdict_by = {a for a, v in job.attested.items() if v == approve}
                 job.attested.clear()
                 if job.terms.challenge_window:
                     job.status = JobStatus.APPROVED if approve else JobStatus.REJECTED
@@ -748,6 +749,16 @@ class People(RuleBasedStateMachine):
                 available=0,
                 unstakeAt=op.unstakeAt,
             ):
+                self.send(w.oracle.withdrawStake, sender=operator)
+            return
+        # A disputed verdict it attested holds its stake until the dispute settles.
+        held = sum(
+            1
+            for j in self.jobs_in(JobStatus.DISPUTED)
+            if j.disputed_from != JobStatus.SUBMITTED and self.who(operator) in j.verdict_by
+        )
+        if held:
+            with reverts(w.oracle.StakeHeldByDisputes, operator=operator, disputedVerdicts=held):
                 self.send(w.oracle.withdrawStake, sender=operator)
             return
         before = w.token.balanceOf(operator)

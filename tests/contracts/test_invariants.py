@@ -26,7 +26,7 @@ import ape_ethereum.trace
 import pytest
 from ape import chain
 from eth_utils import keccak, to_checksum_address
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -42,7 +42,9 @@ from protocol_core.deployment import deploy_system
 from protocol_core.eip712 import sign_attestation
 from protocol_core.enums import Ineligibility, JobStatus
 from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
+from tests.contracts.dispute_rules import DisputeRules
 from tests.contracts.machine_helpers import (
+    ANY_REVERT,
     ESCROW,
     FINAL,
     ORACLE,
@@ -61,7 +63,6 @@ AGENT_FUNDS = 10**15
 OPERATOR_FUNDS = 3 * PARAMS.min_stake  # one stake staked at deployment, two to top up with
 EVIDENCE = [keccak(b"bundle-a"), keccak(b"bundle-b")]
 PROFILES = [(0b11, 0b1, 2), (0b10, 0b1, 1), (0b01, 0b0, 3)]  # (languages, expertise, maxConcurrent)
-ANY_REVERT = object()  # a revert raised by another contract than the one called (the token)
 
 settings.register_profile(
     "invariants",
@@ -90,6 +91,7 @@ class World:
     recovery: Any  # where a blacklisted account withdraws to
     keeper: Any
     reentrant: bool
+    arbitrator: Any  # the pool's address, impersonated: its rulings arrive whenever the machine says
 
     def people(self) -> list[Any]:
         """Everyone whose token balance and credit the model tracks."""
@@ -112,7 +114,9 @@ def _deploy(project: Any, accounts: Any, token: Any, reentrant: bool) -> World:
         recovery=accounts[9],
         keeper=accounts[10],
         reentrant=reentrant,
+        arbitrator=accounts.impersonate_account(system.arbitrator.address),
     )
+    w.arbitrator.balance = 10**20
     for op in w.operators:
         w.oracle.addOperator(op, sender=governance)
         token.mint(op, OPERATOR_FUNDS, sender=op)
@@ -219,8 +223,9 @@ STAGES: dict[str, tuple[bool, ...] | None] = {
 }
 
 
-class ProtocolMachine(RuleBasedStateMachine):
-    """The agent, three workers, three operators (quorum 2), governance, a keeper and the clock."""
+class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
+    """The agent, three workers, three operators (quorum 2), governance, a keeper, the arbitrator
+    and the clock."""
 
     world: World  # set by the test that runs the machine
 
@@ -531,7 +536,9 @@ class ProtocolMachine(RuleBasedStateMachine):
             )
         self.send(o.attest, *args, sender=sender)
         side.append(who)
+        job.liable[who] = (op.stake, op.slashed)
         if final:
+            job.verdict_by = sorted(side)
             self.m.record_verdict(job, approve, [self.m.operators[i].address for i in sorted(side)], at)
 
     @rule(
@@ -603,6 +610,8 @@ class ProtocolMachine(RuleBasedStateMachine):
             )
         at = self.now
         self.send(o.attestWithSignatures, *args, sender=keeper)
+        job.liable.update({i: (self.m.operators[i].stake, self.m.operators[i].slashed) for i in signers})
+        job.verdict_by = sorted([*job.approvals, *signers])
         attesters = [self.m.operators[i].address for i in [*sorted(job.approvals), *signers]]
         self.m.record_verdict(job, True, attesters, at)
 
@@ -643,12 +652,18 @@ class ProtocolMachine(RuleBasedStateMachine):
             self.send(o.requestUnstake, value, sender=sender)
             op.stake -= value
             op.unstaking = value
-            op.unstake_at = at + PARAMS.unstake_delay
+            op.unstake_at = at + PARAMS.oracle_unstake_delay
         elif action == "withdraw":
             if op.unstaking == 0 or self.now < op.unstake_at:
                 return self.refused(
                     o.StakeLocked, o.withdrawStake, sender=sender,
                     operator=op.address, requested=op.unstaking, available=0, unstakeAt=op.unstake_at,
+                )  # fmt: skip
+            if held := self.disputed_verdicts(who):
+                event("withdrawal held by a disputed verdict")
+                return self.refused(
+                    o.StakeHeldByDisputes, o.withdrawStake, sender=sender,
+                    operator=op.address, disputedVerdicts=held,
                 )  # fmt: skip
             self._reenter_outside_escrow()
             self.send(o.withdrawStake, sender=sender)
@@ -723,6 +738,8 @@ class ProtocolMachine(RuleBasedStateMachine):
                 self.e.NothingToSettle, self.e.settle, job.terms.as_abi(), sender=self.world.keeper,
                 jobId=job.id, status=job.status, notBefore=job.not_before(),
             )  # fmt: skip
+        if job.status == JobStatus.DISPUTED:
+            return self.settle_dispute(job)
         self.send(self.e.settle, job.terms.as_abi(), sender=self.world.keeper)
         self.m.settle(job)
 

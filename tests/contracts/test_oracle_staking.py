@@ -114,7 +114,7 @@ def test_request_unstake_moves_stake_to_unstaking(oracle, usdc, operators):
 
     tx = oracle.requestUnstake(PARAMS.min_stake // 2, sender=op)
 
-    unstake_at = tx.timestamp + PARAMS.unstake_delay
+    unstake_at = tx.timestamp + PARAMS.oracle_unstake_delay
     assert tx.events == [oracle.UnstakeRequested(op, PARAMS.min_stake // 2, unstake_at)]
     record = oracle.operatorOf(op)
     assert (record.stake, record.unstaking, record.unstakeAt) == (
@@ -139,7 +139,7 @@ def test_request_unstake_reverts_when_amount_zero_or_above_stake(oracle, operato
 
 def test_withdraw_stake_reverts_before_delay_and_pays_after(chain, oracle, usdc, operators):
     op = operators[0]
-    unstake_at = oracle.requestUnstake(PARAMS.min_stake, sender=op).timestamp + PARAMS.unstake_delay
+    unstake_at = oracle.requestUnstake(PARAMS.min_stake, sender=op).timestamp + PARAMS.oracle_unstake_delay
 
     chain.pending_timestamp = unstake_at - 1
     with reverts(
@@ -169,7 +169,7 @@ def test_withdraw_stake_reverts_when_nothing_unstaking(oracle, operators):
 def test_removed_operator_can_still_unstake_and_withdraw(chain, oracle, usdc, deployer, operators):
     op = operators[2]
     oracle.removeOperator(op, sender=deployer)
-    unstake_at = oracle.requestUnstake(PARAMS.min_stake, sender=op).timestamp + PARAMS.unstake_delay
+    unstake_at = oracle.requestUnstake(PARAMS.min_stake, sender=op).timestamp + PARAMS.oracle_unstake_delay
     before = usdc.balanceOf(op)
 
     chain.pending_timestamp = unstake_at
@@ -242,7 +242,8 @@ def test_add_operator_reverts_when_set_full(oracle, deployer, operators, account
 
 def test_request_unstake_never_restarts_the_delay_of_an_amount_already_unstaking(chain, oracle, operators):
     op = operators[0]
-    unstake_at = oracle.requestUnstake(PARAMS.min_stake // 2, sender=op).timestamp + PARAMS.unstake_delay
+    requested = oracle.requestUnstake(PARAMS.min_stake // 2, sender=op)
+    unstake_at = requested.timestamp + PARAMS.oracle_unstake_delay
 
     with reverts(oracle.UnstakePending, operator=op, pending=PARAMS.min_stake // 2, unstakeAt=unstake_at):
         oracle.requestUnstake(1, sender=op)
