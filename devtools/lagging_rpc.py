@@ -18,8 +18,13 @@ from typing import Any
 from .chain import free_port
 
 TAGS = ("latest", "pending", "safe", "finalized")
-STATE_READS = {"eth_call": 1, "eth_estimateGas": 1, "eth_getTransactionCount": 1, "eth_getCode": 1,
-               "eth_getBalance": 1}  # fmt: skip  (method: index of its block parameter)
+STATE_READS = {
+    "eth_call": 1,
+    "eth_estimateGas": 1,
+    "eth_getTransactionCount": 1,
+    "eth_getCode": 1,
+    "eth_getBalance": 1,
+}  # fmt: skip  (method: index of its block parameter)
 UNKNOWN_BLOCK = {"code": -32000, "message": "header not found"}
 
 
