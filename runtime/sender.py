@@ -33,7 +33,7 @@ class FeePolicy:
     cap_wei: int  # fees never go above this
     watch_blocks: int  # blocks a mined transaction is watched for being dropped by a reorg
     bump_seconds: float = 0.0  # and seconds: with a block per transaction, blocks alone come too fast
-    stuck_bumps: int = 10  # a nonce re-signed this often is stuck: the daemon is not ready
+    stuck_bumps: int = 10  # a nonce re-signed more often than this is stuck: the daemon is not ready
     signer_alarm: float = 600.0  # seconds a second signer on the key keeps the daemon not ready
 
 

@@ -69,7 +69,7 @@ class Tracker:
         self._waiting_since: dict[int, float] = {}  # nonce -> when it was last signed (or first seen)
         self._reported: set[int] = set()  # nonces reported mined and not yet confirmed: reported once
         self._second_signer: tuple[float, list[int]] | None = None  # when, and which nonces
-        self._stuck: dict[int, int] = {}  # pending nonce -> versions signed, when over the limit
+        self._stuck: dict[int, int] = {}  # pending nonce -> its fee bumps, when over the limit
 
     def tick(self, head: int, pin: BlockRef | None = None) -> list[Mined]:
         """Follows every unsettled transaction: records receipts, bumps the stuck, re-sends the dropped.
@@ -117,9 +117,9 @@ class Tracker:
     def problem(self) -> str | None:
         """Why the sender is not healthy (a nonce re-signed too often, a second signer lately), or None."""
         if self._stuck:
-            nonce, versions = min(self._stuck.items())
+            nonce, bumps = min(self._stuck.items())
             return (
-                f"nonce {nonce} re-signed {versions} times without being mined (limit "
+                f"nonce {nonce} re-signed {bumps} times without being mined (limit "
                 f"{self._fees.stuck_bumps}): fees below the market at max_fee_cap_gwei, or the RPC drops it"
             )
         if self._second_signer is not None:
@@ -133,14 +133,15 @@ class Tracker:
         return None
 
     def _note_stuck(self) -> None:
-        """Counts pending transactions and notes those re-signed beyond the limit (bumps never reset it)."""
+        """Counts pending transactions and notes those re-signed beyond the limit (every signed version
+        is kept, so nothing resets the count)."""
         with self._engine.connect() as db:
             pending = db.execute(
                 select(transactions.c.nonce, transactions.c.hashes).where(transactions.c.state == "pending")
             ).all()
         self._metrics.pending_transactions.set(len(pending))
-        versions = {row.nonce: row.hashes.count(",") + 1 for row in pending}
-        self._stuck = {n: v for n, v in versions.items() if v > self._fees.stuck_bumps}
+        bumps = {row.nonce: row.hashes.count(",") for row in pending}
+        self._stuck = {n: b for n, b in bumps.items() if b > self._fees.stuck_bumps}
 
     def _foreign(self, unanswered: list[Row[Any]], pin: BlockRef | None) -> set[int]:
         """Nonces of ours the chain has used for a transaction without any of our hashes.
