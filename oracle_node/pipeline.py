@@ -1,6 +1,7 @@
 """The work-item pipeline: evidence to verifiers once the chain agrees, verdicts to dry-run attestations."""
 
 import logging
+import secrets
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
@@ -50,6 +51,8 @@ class Pipeline:
         self._items = WorkItems(engine, metrics, retry_backoff)
         self._max_in_flight, self._gas_margin = in_flight, gas_margin
         self._chain_id = 0
+        # Two processes on one key never sign identical bytes: the chain then shows which lost a nonce.
+        self._gas_salt = secrets.randbelow(1_000)
         self._in_flight: dict[int, tuple[Future[Verdict], str, str]] = {}
         self._hashes: dict[int, str | None] = {}
 
@@ -192,7 +195,7 @@ class Pipeline:
             if isinstance(gas, str):
                 refused.append((call.purpose, gas))
             else:
-                passing.append(replace(call, gas=gas + self._gas_margin))
+                passing.append(replace(call, gas=gas + self._gas_margin + self._gas_salt))
         self._refused(refused, rows_of, seen)
         for sent in self._sender.send(passing, head, claim):
             log.info(
@@ -214,10 +217,16 @@ class Pipeline:
         for item, revert in refused:
             row_id, detail = rows_of[(item.job_id, item.evidence_hash)], f"dry run: {revert}"
             log.info("not attesting now: %s", revert, extra={"job_id": item.job_id})
-            if revert == NOT_OPERATOR:  # no backoff: the verdict is sent once the standing is restored
+            if revert == NOT_OPERATOR:  # waits (no backoff) while the standing check says so
                 self._standing.doubt()
-                self._items.set(row_id, state=EvidenceState.DECIDED, retry_at=0.0, detail=detail)
+                self._items.later([row_id], EvidenceState.DECIDED, BEHIND_RETRY, detail)
             elif revert in ALREADY_DONE:
+                if not self._items.attested_here(item.job_id, item.evidence_hash):
+                    log.error(
+                        "the key attested this job, but this node did not: another process signs with "
+                        "this key (a second node?); run one node per key",
+                        extra={"job_id": item.job_id, "operator": self._sender.address},
+                    )
                 self._items.set(row_id, state=EvidenceState.DONE, detail=detail)
             elif revert in NOTHING_TO_DO:
                 context = context_of.get((item.job_id, item.evidence_hash))

@@ -10,7 +10,7 @@ from protocol_core.terms import JobTerms
 from runtime.db import transaction
 
 from .metrics import NodeMetrics
-from .store import EvidenceState, evidence, jobs
+from .store import EvidenceState, attestations, evidence, jobs
 from .verdicts import Reason, Verdict
 
 Decided = tuple[int, str, str, Verdict]  # evidence row id, job id, evidence hash, verdict
@@ -121,6 +121,18 @@ class WorkItems:
                 ).all()
             )
         return rows, terms
+
+    def attested_here(self, job_id: str, evidence_hash: str) -> bool:
+        """Whether this node's database holds an attestation of (job, evidence hash)."""
+        with self._engine.connect() as db:
+            return (
+                db.execute(
+                    select(attestations.c.nonce)
+                    .where(attestations.c.job_id == job_id)
+                    .where(attestations.c.evidence_hash == evidence_hash)
+                ).first()
+                is not None
+            )
 
     def set(self, row_id: int, **values: object) -> None:
         """Updates one row by id."""

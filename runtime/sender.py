@@ -93,8 +93,12 @@ class Sender:
     def observe_nonce(self, used: int) -> None:
         """The chain has used the key's nonces below `used`: the next one signed is at least that."""
         if used > self._next_nonce:
-            log.warning(
-                "the key's nonce moved to %d outside this daemon", used, extra={"was": self._next_nonce}
+            self._metrics.foreign_nonces.inc(used - self._next_nonce)
+            log.error(
+                "the key's nonce moved to %d outside this daemon: another process signs with this key "
+                "(a wallet's top-up, a second node); its nonces are skipped over. Run one daemon per key",
+                used,
+                extra={"was": self._next_nonce},
             )
             self._next_nonce = used
 
@@ -103,6 +107,9 @@ class Sender:
         one batch. A call whose claim refuses it takes no nonce and is not sent."""
         if not calls:
             return []
+        # Transactions the key sent elsewhere (a wallet's top-up) are skipped over rather than collided
+        # with; a lagging RPC's lower count changes nothing.
+        self.observe_nonce(self._chain.nonce(self.address, "pending"))
         max_fee, priority = self.current_fees(head)
         signed: list[tuple[bytes, Sent[P]]] = []
         with transaction(self._engine) as db:

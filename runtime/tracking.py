@@ -171,7 +171,7 @@ class Tracker:
             self._metrics.foreign_nonces.inc(len(foreign))
             log.error(
                 "nonces %s of %s were used by transactions this daemon did not sign: another process "
-                "(a second node, a wallet) signs with this key; run one daemon per key and send top-ups "
+                "signs with this key (a second node, a wallet); run one daemon per key and send top-ups "
                 "from it only while it is stopped, or accept re-signed attestations",
                 sorted(foreign),
                 self._sender.address,
