@@ -2,6 +2,8 @@
 
 import sqlite3
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,25 @@ class OracleNode(Daemon):
         """The first value of the first row, or `default` when there is none (yet)."""
         rows = self.query(sql, *params)
         return rows[0][0] if rows else default
+
+    def readyz(self) -> tuple[int, str]:
+        """The status and body of /readyz."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5) as answer:
+                return int(answer.status), answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return int(error.code), error.read().decode()
+
+    def metric(self, name: str) -> float:
+        """The sum of every sample of `oracle_node_<name>` on /metrics (all label values), 0 when none."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+        full = f"oracle_node_{name}"
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.split("{", 1)[0].split(" ", 1)[0] == full
+        )
 
     def cursor(self) -> int:
         """The last block the node has processed; -1 before the first pass."""

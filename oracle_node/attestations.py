@@ -75,14 +75,14 @@ class AttestationHooks:
             db.execute(update(attestations).where(attestations.c.nonce == nonce).values(state="confirmed"))
 
     def abandoned(self, db: Connection, nonce: int, detail: str) -> None:
-        """Its nonce went to another transaction: reconsidered at once and re-signed at a fresh nonce
-        (not the attestation's failure, so it does not count toward MAX_ATTEMPTS)."""
+        """Its nonce went to another transaction: the stored verdict is re-signed at a fresh nonce at
+        once, without verifying again (not the attestation's failure: no count toward MAX_ATTEMPTS)."""
         current = _move(db, nonce, "reverted")
         log.warning("attestation re-signed: %s", detail, extra={"job_id": _job(current), "nonce": nonce})
         if current is not None:
             db.execute(
                 evidence_row(current.job_id, current.evidence_hash).values(
-                    state=EvidenceState.SEEN, retry_at=0.0, detail=detail
+                    state=EvidenceState.DECIDED, retry_at=0.0, detail=detail
                 )
             )
 

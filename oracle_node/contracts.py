@@ -7,9 +7,10 @@ from eth_abi import decode, encode
 from eth_utils import to_checksum_address
 
 from protocol_core.abi import abi
+from protocol_core.enums import JobStatus
 from protocol_core.terms import TERMS_ABI, JobTerms
 from runtime.abi import error_names, function_selector
-from runtime.chain import Chain
+from runtime.chain import BlockRef, Chain
 
 VERIFICATION_CONTEXT = function_selector(abi("JobEscrow"), "verificationContext")
 ATTEST = function_selector(abi("VerificationOracle"), "attest")
@@ -22,11 +23,18 @@ ERRORS = error_names(abi("VerificationOracle") + abi("JobEscrow"))
 
 @dataclass(frozen=True)
 class VerificationContext:
-    """What the escrow says about a job's evidence right now."""
+    """What the escrow says about a job's evidence at some block."""
 
     status: int
     evidence_hash: str
     verify_by: int
+
+    def behind(self, evidence_hash: str) -> bool:
+        """Whether this is older than the submission of `evidence_hash` the node has seen: the job not
+        yet Submitted, or Submitted with this very hash (while a dry run said otherwise)."""
+        return self.status < JobStatus.SUBMITTED or (
+            self.status == JobStatus.SUBMITTED and self.evidence_hash == evidence_hash
+        )
 
 
 @dataclass(frozen=True)
@@ -74,18 +82,23 @@ class OracleContracts:
         (minimum,) = decode(["uint256"], min_stake)
         return Standing(operator, bool(active), int(stake), int(minimum))
 
-    def verification_contexts(self, job_ids: list[str]) -> list[VerificationContext]:
-        """The escrow's status, evidence hash and verify-by of each job, in one batch request."""
+    def verification_contexts(self, job_ids: list[str], at: BlockRef) -> list[VerificationContext] | None:
+        """The escrow's status, evidence hash and verify-by of each job at block `at`, in one batch
+        request; None when the RPC does not have that block yet."""
         calls = [(self.escrow, VERIFICATION_CONTEXT + bytes.fromhex(job_id[2:])) for job_id in job_ids]
+        results = self.chain.calls_at(calls, at)
+        if results is None:
+            return None
         contexts = []
-        for result in self.chain.calls(calls):
+        for result in results:
             status, evidence_hash, verify_by = decode(["uint8", "bytes32", "uint40"], result)
             contexts.append(VerificationContext(status, "0x" + evidence_hash.hex(), verify_by))
         return contexts
 
-    def dry_runs(self, sender: str, calls: Sequence[bytes]) -> list[int | str]:
-        """Gas each `attest` calldata needs, or the name of the custom error it would revert with."""
-        return self.chain.dry_runs(sender, self.oracle, calls, ERRORS)
+    def dry_runs(self, sender: str, calls: Sequence[bytes], at: BlockRef) -> list[int | str]:
+        """Gas each `attest` calldata needs at block `at`, or the name of the custom error it would
+        revert with (or the RPC's refusal, as when it does not have that block yet)."""
+        return self.chain.dry_runs(sender, self.oracle, calls, ERRORS, at)
 
 
 def attest_call(job_id: str, evidence_hash: str, approve: bool, reason: int, terms: JobTerms) -> bytes:

@@ -34,8 +34,8 @@ class EscrowLogs:
                 if "0x" + entry.terms.digest().hex() == entry.job_id:  # the id is the terms' hash
                     insert_ignore(db, jobs, job_id=entry.job_id, terms=entry.terms.model_dump_json())
                 continue
-            self._metrics.events_seen.labels(event="EvidenceSubmitted").inc()
-            _record_submission(db, entry, now)
+            if _record_submission(db, entry, now):  # one submission counted once, however often re-read
+                self._metrics.events_seen.labels(event="EvidenceSubmitted").inc()
             submitted += 1
         return submitted
 
@@ -44,13 +44,13 @@ class EscrowLogs:
         db.execute(
             update(evidence)
             .where(evidence.c.block_number > after)
-            .where(evidence.c.state.in_([EvidenceState.SEEN, EvidenceState.VERIFYING]))
+            .where(evidence.c.state.in_([EvidenceState.SEEN, EvidenceState.VERIFYING, EvidenceState.DECIDED]))
             .values(state=EvidenceState.ORPHANED)
         )
 
 
-def _record_submission(db: Connection, entry: Submitted, now: float) -> None:
-    """A new work item, or the same (job, hash) seen again in another block (a re-submission)."""
+def _record_submission(db: Connection, entry: Submitted, now: float) -> bool:
+    """A new work item (True), or the same (job, hash) seen again in another block (a re-submission)."""
     existing = db.execute(
         select(evidence.c.id, evidence.c.state)
         .where(evidence.c.job_id == entry.job_id)
@@ -69,7 +69,7 @@ def _record_submission(db: Connection, entry: Submitted, now: float) -> None:
                 **placed,
             )
         )
-        return
+        return True
     state = (
         EvidenceState.SEEN
         if existing.state in (EvidenceState.ORPHANED, EvidenceState.SKIPPED)
@@ -77,3 +77,4 @@ def _record_submission(db: Connection, entry: Submitted, now: float) -> None:
     )
     db.execute(update(evidence).where(evidence.c.id == existing.id).values(state=state, **placed))
     log.info("evidence seen again", extra={"job_id": entry.job_id, "block": entry.block_number})
+    return False

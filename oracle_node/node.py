@@ -50,18 +50,23 @@ class OracleNode:
 
     def run_once(self) -> Progress:
         """One pass; busy when anything happened (the loop then goes again without waiting)."""
-        head = self._chain.head()
+        # A backend behind the cursor answers an older head: the node never goes back on what it saw.
+        head = max(self._chain.head(), self._cursor.position())
         self._pipeline.new_pass()  # block hashes are cached for one pass only
         new = self._cursor.poll(head)
+        seen = self._cursor.anchor()  # reads are pinned to it (EIP-1898)
         cannot_attest = self._standing.check()
         # Evidence waits while the key cannot attest; it is verified once a top-up lands.
-        started = 0 if cannot_attest else self._pipeline.dispatch(self._safe_head(head))
-        decided = self._pipeline.collect(head)
-        mined = self._tracker.tick(head)
+        started = 0 if cannot_attest else self._pipeline.dispatch(self._safe_head(head), seen)
+        decided = self._pipeline.collect(head, seen, attesting=not cannot_attest)
+        mined = self._tracker.tick(head, seen)
         for done in mined:
             if done.succeeded:
                 self._metrics.attestation_latency_seconds.observe(done.seconds_since_seen)
         ready, detail = self._metrics.position(head, self._cursor.position())
+        sender_problem = self._tracker.problem()
+        if sender_problem:
+            ready, detail = False, f"sender stuck: {sender_problem}"
         if cannot_attest:
             ready, detail = False, f"cannot attest: {cannot_attest}"
         return Progress(busy=bool(new or started or decided or mined), ready=ready, detail=detail)

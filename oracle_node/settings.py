@@ -44,6 +44,9 @@ class NodeSettings(LayeredSettings):
     helpdesk_solved: list[str] = Field(default=["solved", "closed"])  # statuses that count as solved
     # sending
     gas_bump_blocks: int = 3  # blocks a transaction may wait before its fees are bumped
+    gas_bump_seconds: float = 15.0  # and seconds (both must pass): a busy chain's blocks come too fast
+    stuck_after_bumps: int = 10  # a nonce re-signed more often than this makes /readyz say stuck
+    second_signer_alarm: float = 600.0  # seconds /readyz says stuck after another signer used the key
     gas_bump_percent: int = 20  # fee increase per bump (nodes need at least 10)
     max_fee_cap_gwei: float = 1_000.0  # fees are never bumped above this
     # operating

@@ -68,6 +68,7 @@ class EvidenceState:
 
     SEEN = "seen"  # ingested; waits for its confirmations
     VERIFYING = "verifying"  # handed to the verifiers
+    DECIDED = "decided"  # verdict stored; its attestation waits for an RPC that is not behind
     ATTESTING = "attesting"  # decided; the attestation is signed and persisted
     DONE = "done"  # our attestation is on chain
     SKIPPED = "skipped"  # nothing to do (verdict reached, deadline passed, evidence replaced)

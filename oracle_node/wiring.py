@@ -53,6 +53,9 @@ def build(settings: NodeSettings) -> Daemon:
         bump_percent=max(settings.gas_bump_percent, 10),
         cap_wei=int(settings.max_fee_cap_gwei * 10**9),
         watch_blocks=max(64 if depth == "finalized" else depth, 12),
+        bump_seconds=max(settings.gas_bump_seconds, 0.0),
+        stuck_bumps=max(settings.stuck_after_bumps, 1),
+        signer_alarm=max(settings.second_signer_alarm, 0.0),
     )
     sender = Sender(chain, engine, account, metrics, fees)
     standing = StandingWatch(contracts, sender.address, metrics)

@@ -10,8 +10,8 @@ from protocol_core.terms import JobTerms
 from runtime.db import transaction
 
 from .metrics import NodeMetrics
-from .store import EvidenceState, evidence, jobs
-from .verdicts import Verdict
+from .store import EvidenceState, attestations, evidence, jobs
+from .verdicts import Reason, Verdict
 
 Decided = tuple[int, str, str, Verdict]  # evidence row id, job id, evidence hash, verdict
 
@@ -60,6 +60,48 @@ class WorkItems:
             stored = db.execute(select(jobs.c.terms).where(jobs.c.job_id == job_id)).scalar()
         return None if stored is None else JobTerms.model_validate_json(stored)
 
+    def take_decided(self, room: int) -> list[Decided]:
+        """Up to `room` rows whose stored verdict waits to be attested and is due, oldest first."""
+        with self._engine.connect() as db:
+            rows = db.execute(
+                select(evidence)
+                .where(evidence.c.state == EvidenceState.DECIDED)
+                .where(evidence.c.retry_at <= time.time())
+                .order_by(evidence.c.id)
+                .limit(room)
+            ).all()
+        return [
+            (
+                row.id,
+                row.job_id,
+                row.evidence_hash,
+                Verdict(bool(row.approve), Reason(row.reason), row.detail or ""),
+            )
+            for row in rows
+        ]
+
+    def later(self, row_ids: Sequence[int], state: str, seconds: float, detail: str) -> None:
+        """Puts rows back in `state` to be taken again after `seconds`, without counting an attempt:
+        the RPC was behind, which is no fault of the evidence."""
+        with transaction(self._engine) as db:
+            db.execute(
+                update(evidence)
+                .where(evidence.c.id.in_(list(row_ids)))
+                .values(state=state, retry_at=time.time() + seconds, detail=detail)
+            )
+
+    def first_verdicts(self, decided: list[Decided]) -> set[int]:
+        """The rows among `decided` that have no verdict stored yet (a verdict is counted once per row)."""
+        ids = [row_id for row_id, _, _, _ in decided]
+        with self._engine.connect() as db:
+            return set(
+                db.execute(
+                    select(evidence.c.id).where(evidence.c.id.in_(ids)).where(evidence.c.reason.is_(None))
+                )
+                .scalars()
+                .all()
+            )
+
     def record_verdicts(self, decided: list[Decided]) -> tuple[dict[int, Row[Any]], dict[str, str]]:
         """Stores each verdict on its row; returns the rows and their jobs' terms (JSON), read alike."""
         ids = [row_id for row_id, _, _, _ in decided]
@@ -80,6 +122,18 @@ class WorkItems:
             )
         return rows, terms
 
+    def attested_here(self, job_id: str, evidence_hash: str) -> bool:
+        """Whether this node's database holds an attestation of (job, evidence hash)."""
+        with self._engine.connect() as db:
+            return (
+                db.execute(
+                    select(attestations.c.nonce)
+                    .where(attestations.c.job_id == job_id)
+                    .where(attestations.c.evidence_hash == evidence_hash)
+                ).first()
+                is not None
+            )
+
     def set(self, row_id: int, **values: object) -> None:
         """Updates one row by id."""
         with transaction(self._engine) as db:
@@ -94,16 +148,6 @@ class WorkItems:
                 .where(evidence.c.evidence_hash == evidence_hash)
                 .values(**values)
             )
-
-    def retry_pair_later(self, job_id: str, evidence_hash: str, detail: str) -> None:
-        """Puts the row of one (job, evidence hash) back in the queue after a backoff."""
-        with self._engine.connect() as db:
-            row_id = db.execute(
-                select(evidence.c.id)
-                .where(evidence.c.job_id == job_id)
-                .where(evidence.c.evidence_hash == evidence_hash)
-            ).scalar_one()
-        self.retry_later(row_id, detail)
 
     def retry_later(self, row_id: int, detail: str) -> None:
         """Puts a row back in the queue after a backoff that doubles with each attempt, capped."""

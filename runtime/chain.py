@@ -4,7 +4,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .rpc import JsonRpc
+from .errors import ChainUnavailable, RpcError
+from .rpc import JsonRpc, Request
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,27 @@ class Block:
     hash: str
     parent_hash: str
     timestamp: int
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    """A block the daemon has seen, by number and hash: reads pinned to it never answer from before it."""
+
+    number: int
+    hash: str
+
+    def param(self) -> dict[str, str]:
+        """The EIP-1898 block parameter that pins a read to this block (refused by an RPC behind it)."""
+        return {"blockHash": self.hash}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range read in one batch: its first and last block (None where the RPC has none) and its logs."""
+
+    first: Block | None
+    last: Block | None
+    logs: list["Log"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +72,7 @@ class Chain:
     def block(self, tag: int | str) -> Block | None:
         """The block at a number or tag ("finalized"), or None when it does not exist (yet)."""
         raw = self.rpc.result("eth_getBlockByNumber", hex(tag) if isinstance(tag, int) else tag, False)
-        if raw is None:
-            return None
-        return Block(int(raw["number"], 16), raw["hash"], raw["parentHash"], int(raw["timestamp"], 16))
+        return _block(raw)
 
     def block_hashes(self, numbers: list[int]) -> list[str | None]:
         """The canonical hash at each block number (None past the head), in one batch request."""
@@ -65,23 +85,26 @@ class Chain:
 
     def logs(self, addresses: Sequence[str], topics: Sequence[str], first: int, last: int) -> list[Log]:
         """Logs of `addresses` whose first topic is one of `topics`, in [first, last], in chain order."""
-        query = {
-            "address": addresses[0] if len(addresses) == 1 else list(addresses),
-            "fromBlock": hex(first),
-            "toBlock": hex(last),
-            "topics": [list(topics)],
-        }
-        return [
-            Log(
-                log["address"],
-                log["topics"],
-                _hex_bytes(log["data"]),
-                int(log["blockNumber"], 16),
-                log["blockHash"],
-            )
-            for log in self.rpc.result("eth_getLogs", query)
-            if not log.get("removed")
-        ]
+        return _logs(self.rpc.result("eth_getLogs", _log_query(addresses, topics, first, last)))
+
+    def span(self, addresses: Sequence[str], topics: Sequence[str], first: int, last: int) -> Span:
+        """Blocks `first` and `last` and the logs between them, in one batch request.
+
+        A backend answers a batch from one view of the chain: when it has block `last`, it had every
+        log up to it (a backend behind it answers with fewer logs and no block `last`). A refused log
+        range raises RpcError.
+        """
+        query = _log_query(addresses, topics, first, last)
+        start, tip, found = self.rpc.batch_raw(
+            [("eth_getBlockByNumber", [hex(first), False]), ("eth_getBlockByNumber", [hex(last), False]),
+             ("eth_getLogs", [query])]
+        )  # fmt: skip
+        if "error" in found:
+            raise RpcError(f"eth_getLogs failed: {found['error']}")
+        for answer in (start, tip):
+            if "error" in answer:
+                raise ChainUnavailable(f"eth_getBlockByNumber failed: {answer['error']}")
+        return Span(_block(start["result"]), _block(tip["result"]), _logs(found["result"]))
 
     def call(self, to: str, data: bytes) -> bytes:
         """What a call of `to` with `data` returns at the latest block."""
@@ -92,13 +115,27 @@ class Chain:
         batch = [("eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"]) for to, data in requests]
         return [_hex_bytes(result) for result in self.rpc.batch(batch)]
 
+    def calls_at(self, requests: Sequence[tuple[str, bytes]], at: BlockRef) -> list[bytes] | None:
+        """What each (to, data) call returns at block `at` (EIP-1898), in one batch request; None when
+        the RPC does not have that block (a backend behind it): ask again later."""
+        batch = [("eth_call", [{"to": to, "data": "0x" + data.hex()}, at.param()]) for to, data in requests]
+        answers = self.rpc.batch_raw(batch)
+        if any("error" in answer for answer in answers):
+            return None
+        return [_hex_bytes(answer["result"]) for answer in answers]
+
     def dry_runs(
-        self, sender: str, to: str, calls: Sequence[bytes], errors: Mapping[str, str]
+        self,
+        sender: str,
+        to: str,
+        calls: Sequence[bytes],
+        errors: Mapping[str, str],
+        at: BlockRef | None = None,
     ) -> list[int | str]:
-        """Gas each calldata needs, or the name in `errors` (by selector) of the custom error it would
-        revert with, or the RPC's refusal; one batch request."""
-        tx = {"from": sender, "to": to}
-        batch = [("eth_estimateGas", [tx | {"data": "0x" + data.hex()}]) for data in calls]
+        """Gas each calldata needs at block `at` (default: the latest), or the name in `errors` (by
+        selector) of the custom error it would revert with, or the RPC's refusal; one batch request."""
+        tx, block = {"from": sender, "to": to}, [at.param()] if at is not None else []
+        batch = [("eth_estimateGas", [tx | {"data": "0x" + data.hex()}, *block]) for data in calls]
         return [_gas_or_revert(response, errors) for response in self.rpc.batch_raw(batch)]
 
     def fees(self) -> tuple[int, int]:
@@ -125,6 +162,17 @@ class Chain:
         """Whether the node knows `tx_hash` (pending or mined)."""
         return self.rpc.result("eth_getTransactionByHash", tx_hash) is not None
 
+    def nonce_and_receipts(
+        self, address: str, at: BlockRef, tx_hashes: list[str]
+    ) -> tuple[int, list[dict[str, Any] | None]] | None:
+        """The nonces of `address` used at block `at`, and the receipts of `tx_hashes`, from one view of
+        the chain (one batch); None when the RPC does not have block `at` yet."""
+        batch: list[Request] = [("eth_getTransactionCount", [address, at.param()])]
+        answers = self.rpc.batch_raw(batch + [("eth_getTransactionReceipt", [h]) for h in tx_hashes])
+        if any("error" in answer for answer in answers):
+            return None
+        return int(answers[0]["result"], 16), [answer["result"] for answer in answers[1:]]
+
     def nonce(self, address: str, tag: str = "pending") -> int:
         """The next nonce of `address`, counting its pending transactions (or, with "latest", mined ones)."""
         return int(self.rpc.result("eth_getTransactionCount", address, tag), 16)
@@ -139,6 +187,35 @@ def _gas_or_revert(response: dict[str, Any], errors: Mapping[str, str]) -> int |
     if isinstance(revert, str) and revert[2:10] in errors:
         return errors[revert[2:10]]
     return f"rejected by the RPC: {error}"
+
+
+def _block(raw: dict[str, Any] | None) -> Block | None:
+    if raw is None:
+        return None
+    return Block(int(raw["number"], 16), raw["hash"], raw["parentHash"], int(raw["timestamp"], 16))
+
+
+def _log_query(addresses: Sequence[str], topics: Sequence[str], first: int, last: int) -> dict[str, Any]:
+    return {
+        "address": addresses[0] if len(addresses) == 1 else list(addresses),
+        "fromBlock": hex(first),
+        "toBlock": hex(last),
+        "topics": [list(topics)],
+    }
+
+
+def _logs(raw: list[dict[str, Any]]) -> list[Log]:
+    return [
+        Log(
+            log["address"],
+            log["topics"],
+            _hex_bytes(log["data"]),
+            int(log["blockNumber"], 16),
+            log["blockHash"],
+        )
+        for log in raw
+        if not log.get("removed")
+    ]
 
 
 def _hex_bytes(value: str) -> bytes:

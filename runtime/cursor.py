@@ -10,9 +10,9 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from .chain import Block, Chain, Log
+from .chain import Block, BlockRef, Chain, Log
 from .db import transaction, upsert
-from .errors import ChainUnavailable, RpcError, WrongDeployment
+from .errors import RpcError, WrongDeployment
 from .metrics import RuntimeMetrics
 from .tables import blocks, cursor
 
@@ -83,14 +83,24 @@ class LogCursor(Generic[E]):
             row = db.execute(select(cursor.c.number)).first()
         return row.number if row is not None else self._start_block - 1
 
+    def anchor(self) -> BlockRef | None:
+        """The last block whose logs are in the store, by number and hash: what the daemon has seen of
+        the chain, to pin reads to. None before the first range is ingested."""
+        with self._engine.connect() as db:
+            row = db.execute(select(cursor.c.number, cursor.c.hash)).first()
+        return BlockRef(row.number, row.hash) if row is not None and row.hash else None
+
     def poll(self, head: int) -> int:
         """Ingests logs up to `head`, at most CHUNKS_PER_PASS ranges, after rewinding past any reorg.
 
-        Each range must continue the stored cursor (its first block's parent is the cursor's block)
-        and its last block must be unchanged after the logs are read; otherwise the pass stops and
-        the next one rewinds. Returns how many events the handler counted as new.
+        Each range is read in one batch with its first and last block, must continue the stored
+        cursor (its first block's parent is the cursor's block), and its last block must be unchanged
+        after the logs are read; otherwise the pass stops and the next one rewinds. An RPC without
+        the cursor's block or a range's last block is behind (a lagging backend of a load-balanced
+        RPC): nothing is read from it this pass. Returns how many events the handler counted as new.
         """
-        self._rewind_if_reorged()
+        if not self._rewind_if_reorged():
+            return 0
         with self._engine.connect() as db:
             row = db.execute(select(cursor.c.number, cursor.c.hash)).first()
         first, parent = (row.number + 1, row.hash) if row is not None else (self._start_block, "")
@@ -99,17 +109,17 @@ class LogCursor(Generic[E]):
             if first > head:
                 break
             last = min(head, first + self._chunk - 1)
-            start, tip = self._chain.block(first), self._chain.block(last)
-            if start is None or tip is None or (parent and start.parent_hash != parent):
-                break  # the chain moved under us; the next pass finds out how
             try:
-                logs = self._chain.logs(self._source.addresses, self._source.topics, first, last)
+                span = self._chain.span(self._source.addresses, self._source.topics, first, last)
             except RpcError as error:
                 if self._chunk == 1:
                     raise
                 self._chunk = max(1, self._chunk // 2)  # the RPC refuses ranges this wide
                 log.warning("log range refused (%s); now %d blocks per request", error, self._chunk)
                 break
+            start, tip, logs = span.first, span.last, span.logs
+            if start is None or tip is None or (parent and start.parent_hash != parent):
+                break  # behind, or the chain moved under us; the next pass finds out which
             again = self._chain.block(last)
             if again is None or again.hash != tip.hash:
                 break
@@ -132,21 +142,25 @@ class LogCursor(Generic[E]):
             db.execute(delete(blocks).where(blocks.c.number < tip.number - KEPT_BLOCKS))
         return new
 
-    def _rewind_if_reorged(self) -> None:
+    def _rewind_if_reorged(self) -> bool:
+        """Rewinds to the common ancestor after a reorg; False when the RPC is behind the cursor."""
         with self._engine.connect() as db:
             row = db.execute(select(cursor)).first()
         if row is None or not row.hash:  # nothing ingested yet, or rewound past every known block
-            return
+            return True
         canonical = self._chain.block(row.number)
-        if canonical is None:
-            raise ChainUnavailable(f"the RPC has no block {row.number} (the cursor's): is it behind?")
+        if canonical is None:  # a backend behind the cursor, not a reorg: ask again next pass
+            log.info("the RPC has no block %s (the cursor's) yet: behind", row.number)
+            return False
         if canonical.hash == row.hash:
-            return
+            return True
         with self._engine.connect() as db:
             known = db.execute(
                 select(blocks).where(blocks.c.number < row.number).order_by(blocks.c.number.desc())
             ).all()
         hashes = self._chain.block_hashes([b.number for b in known])
+        if None in hashes:  # a block we hold is missing, not replaced: behind, and no ancestor to trust
+            return False
         ancestor = next((b for b, now in zip(known, hashes, strict=True) if now == b.hash), None)
         back_to = ancestor.number if ancestor is not None else self._start_block - 1
         back_hash = ancestor.hash if ancestor is not None else ""
@@ -158,6 +172,7 @@ class LogCursor(Generic[E]):
             db.execute(delete(blocks).where(blocks.c.number > back_to))
             db.execute(update(cursor).values(number=back_to, hash=back_hash))
             self._handler.orphaned(db, back_to)
+        return True
 
 
 def _remember_block(db: Connection, number: int, block_hash: str) -> None:

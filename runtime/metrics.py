@@ -45,6 +45,9 @@ class RuntimeMetrics(Metrics):
             "transactions_sent", "Transactions broadcast, replacements included"
         )
         self.gas_bumps = self.counter("gas_bumps", "Fee bumps of stuck transactions")
+        self.stale_reads = self.counter(
+            "stale_reads", "Answers from an RPC behind what the daemon has seen, asked again later"
+        )
         self.foreign_nonces = self.counter(
             "foreign_nonces", "Nonces of the key used by transactions the daemon did not sign"
         )

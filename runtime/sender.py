@@ -32,6 +32,9 @@ class FeePolicy:
     bump_percent: int  # increase per bump (at least the 10 % nodes require)
     cap_wei: int  # fees never go above this
     watch_blocks: int  # blocks a mined transaction is watched for being dropped by a reorg
+    bump_seconds: float = 0.0  # and seconds: with a block per transaction, blocks alone come too fast
+    stuck_bumps: int = 10  # a nonce re-signed more often than this is stuck: the daemon is not ready
+    signer_alarm: float = 600.0  # seconds a second signer on the key keeps the daemon not ready
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,12 @@ class Sender:
     def observe_nonce(self, used: int) -> None:
         """The chain has used the key's nonces below `used`: the next one signed is at least that."""
         if used > self._next_nonce:
-            log.warning(
-                "the key's nonce moved to %d outside this daemon", used, extra={"was": self._next_nonce}
+            self._metrics.foreign_nonces.inc(used - self._next_nonce)
+            log.error(
+                "the key's nonce moved to %d outside this daemon: another process signs with this key "
+                "(a wallet's top-up, a second node); its nonces are skipped over. Run one daemon per key",
+                used,
+                extra={"was": self._next_nonce},
             )
             self._next_nonce = used
 
@@ -100,6 +107,9 @@ class Sender:
         one batch. A call whose claim refuses it takes no nonce and is not sent."""
         if not calls:
             return []
+        # Transactions the key sent elsewhere (a wallet's top-up) are skipped over rather than collided
+        # with; a lagging RPC's lower count changes nothing.
+        self.observe_nonce(self._chain.nonce(self.address, "pending"))
         max_fee, priority = self.current_fees(head)
         signed: list[tuple[bytes, Sent[P]]] = []
         with transaction(self._engine) as db:

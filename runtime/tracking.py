@@ -6,12 +6,13 @@ as the change to the transaction's row.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Row, Update, select, update
 
-from .chain import Chain
+from .chain import BlockRef, Chain
 from .db import transaction
 from .metrics import RuntimeMetrics
 from .sender import FeePolicy, Sender
@@ -61,12 +62,20 @@ class Tracker:
         metrics: RuntimeMetrics,
         fees: FeePolicy,
         hooks: TxHooks,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sender, self._chain, self._engine = sender, chain, engine
-        self._metrics, self._fees, self._hooks = metrics, fees, hooks
+        self._metrics, self._fees, self._hooks, self._clock = metrics, fees, hooks, clock
+        self._waiting_since: dict[int, float] = {}  # nonce -> when it was last signed (or first seen)
+        self._reported: set[int] = set()  # nonces reported mined and not yet confirmed: reported once
+        self._second_signer: tuple[float, list[int]] | None = None  # when, and which nonces
+        self._stuck: dict[int, int] = {}  # pending nonce -> its fee bumps, when over the limit
 
-    def tick(self, head: int) -> list[Mined]:
-        """Follows every unsettled transaction: records receipts, bumps the stuck, re-sends the dropped."""
+    def tick(self, head: int, pin: BlockRef | None = None) -> list[Mined]:
+        """Follows every unsettled transaction: records receipts, bumps the stuck, re-sends the dropped.
+
+        `pin` is a block the daemon has seen: foreign nonces are judged only by an RPC that has it.
+        """
         with self._engine.connect() as db:
             open_txs = db.execute(
                 select(transactions).where(transactions.c.state.in_(["pending", "mined"]))
@@ -78,42 +87,91 @@ class Tracker:
         mined_blocks = sorted({tx.mined_block for tx in open_txs if tx.state == "mined"})
         canonical = dict(zip(mined_blocks, self._chain.block_hashes(mined_blocks), strict=True))
         unanswered = [tx for tx in waiting if not any(h in found for h in tx.hashes.split(","))]
-        used = self._chain.nonce(self._sender.address, "latest") if unanswered else 0
-        self._sender.observe_nonce(used)
-        foreign = self._foreign(unanswered, used)
+        foreign = self._foreign(unanswered, pin) if unanswered else set()
+        now = self._clock()
+        for nonce in set(self._waiting_since) - {tx.nonce for tx in waiting}:
+            del self._waiting_since[nonce]
         for tx in open_txs:
             if tx.state == "mined":
                 self._follow_mined(tx, head, canonical[tx.mined_block])
                 continue
+            since = self._waiting_since.setdefault(tx.nonce, now)  # a restart waits a full interval
             receipt = next((found[h] for h in tx.hashes.split(",") if h in found), None)
             if receipt is not None:
-                mined.append(self._record_receipt(tx, receipt))
+                done = self._record_receipt(tx, receipt)
+                if done.nonce not in self._reported:  # mined again after a reorg: counted once
+                    self._reported.add(done.nonce)
+                    mined.append(done)
             elif tx.nonce in foreign:
                 self._give_up(tx, "its nonce was used by a transaction this daemon did not sign")
-            elif head - tx.broadcast_block >= self._fees.bump_blocks:
+            elif (
+                head - tx.broadcast_block >= self._fees.bump_blocks and now - since >= self._fees.bump_seconds
+            ):
                 self._bump(tx, head)
+                self._waiting_since[tx.nonce] = now
             elif not self._chain.known(tx.tx_hash):  # never arrived, or evicted: send the same bytes again
                 self._sender.broadcast(tx.raw, tx.nonce)
-        self._metrics.pending_transactions.set(sum(tx.state == "pending" for tx in open_txs) - len(mined))
+        self._note_stuck()
         return mined
 
-    def _foreign(self, unanswered: list[Row[Any]], used: int) -> set[int]:
+    def problem(self) -> str | None:
+        """Why the sender is not healthy (a nonce re-signed too often, a second signer lately), or None."""
+        if self._stuck:
+            nonce, bumps = min(self._stuck.items())
+            return (
+                f"nonce {nonce} re-signed {bumps} times without being mined (limit "
+                f"{self._fees.stuck_bumps}): fees below the market at max_fee_cap_gwei, or the RPC drops it"
+            )
+        if self._second_signer is not None:
+            seen, nonces = self._second_signer
+            ago = self._clock() - seen
+            if ago < self._fees.signer_alarm:
+                return (
+                    f"a second signer used nonces {nonces} of {self._sender.address} {ago:.0f}s ago: run "
+                    "one daemon per key, and send from the key only while the daemon is stopped"
+                )
+        return None
+
+    def _note_stuck(self) -> None:
+        """Counts pending transactions and notes those re-signed beyond the limit (every signed version
+        is kept, so nothing resets the count)."""
+        with self._engine.connect() as db:
+            pending = db.execute(
+                select(transactions.c.nonce, transactions.c.hashes).where(transactions.c.state == "pending")
+            ).all()
+        self._metrics.pending_transactions.set(len(pending))
+        bumps = {row.nonce: row.hashes.count(",") for row in pending}
+        self._stuck = {n: b for n, b in bumps.items() if b > self._fees.stuck_bumps}
+
+    def _foreign(self, unanswered: list[Row[Any]], pin: BlockRef | None) -> set[int]:
         """Nonces of ours the chain has used for a transaction without any of our hashes.
 
-        The receipts are asked again after the nonce was read, so one of ours mined in between is
-        not mistaken for a foreign one.
+        With `pin`, the key's nonce at that block and the receipts come from one view of the chain (one
+        batch): an RPC behind the pin is not asked to judge, and a lagging backend's missing receipt is
+        not taken for someone else's transaction. Without it, the receipts are asked again after the
+        nonce was read, so one of ours mined in between is not mistaken for a foreign one.
         """
+        if pin is None:
+            used = self._chain.nonce(self._sender.address, "latest")
+            unanswered = [tx for tx in unanswered if tx.nonce < used]
+            hashes = [h for tx in unanswered for h in tx.hashes.split(",")]
+            receipts = self._chain.receipts(hashes) if hashes else []
+        else:
+            hashes = [h for tx in unanswered for h in tx.hashes.split(",")]
+            answer = self._chain.nonce_and_receipts(self._sender.address, pin, hashes)
+            if answer is None:
+                return set()
+            used, receipts = answer
+        self._sender.observe_nonce(used)
+        found = {h for h, r in zip(hashes, receipts, strict=True) if r is not None}
         below = [tx for tx in unanswered if tx.nonce < used]
-        if not below:
-            return set()
-        hashes = [h for tx in below for h in tx.hashes.split(",")]
-        found = {h for h, r in zip(hashes, self._chain.receipts(hashes), strict=True) if r is not None}
         foreign = {tx.nonce for tx in below if not any(h in found for h in tx.hashes.split(","))}
         if foreign:
+            self._second_signer = (self._clock(), sorted(foreign))
             self._metrics.foreign_nonces.inc(len(foreign))
             log.error(
                 "nonces %s of %s were used by transactions this daemon did not sign: another process "
-                "(a second node, a wallet) signs with this key; run one daemon per key and send top-ups "
+                "signs with this key (a second node, a wallet); run one daemon per key and send top-ups "
                 "from it only while it is stopped, or accept re-signed attestations",
                 sorted(foreign),
                 self._sender.address,
@@ -137,6 +195,8 @@ class Tracker:
         return Mined(tx.nonce, tx_hash, succeeded, time.time() - tx.seen_at)
 
     def _follow_mined(self, tx: Row[Any], head: int, canonical_hash: str | None) -> None:
+        if canonical_hash is None:  # the RPC has no such block yet (a backend behind): not a reorg
+            return
         if canonical_hash != tx.mined_hash:
             log.info("transaction dropped by a reorg; re-sending", extra={"nonce": tx.nonce})
             with transaction(self._engine) as db:
@@ -155,6 +215,7 @@ class Tracker:
             with transaction(self._engine) as db:
                 db.execute(_row(tx).values(state="confirmed"))
                 self._hooks.confirmed(db, tx.nonce, bool(tx.succeeded))
+            self._reported.discard(tx.nonce)
 
     def _give_up(self, tx: Row[Any], detail: str) -> None:
         log.info("transaction abandoned: %s", detail, extra={"nonce": tx.nonce})

@@ -219,7 +219,7 @@ def test_verification_runs_on_two_taskiq_workers(world, redis_server, tmp_path):
 
 def test_stuck_attestation_is_re_signed_with_higher_fees(world):
     _anvil, protocol, aliases, node = world
-    only = node(aliases[0], confirmations=1, gas_bump_blocks=1)
+    only = node(aliases[0], confirmations=1, gas_bump_blocks=1, gas_bump_seconds=0)
     protocol.send("VerificationOracle", "setQuorum", 1, sender=0)
     only.start()
     job = protocol.post(WORKERS[0])

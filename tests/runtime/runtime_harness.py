@@ -63,6 +63,9 @@ def rpc(w3: Web3, method: str, *params: Any) -> Any:
     return response.get("result")
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 class RpcProxy:
     """Forwards JSON-RPC to `upstream`, except eth_getLogs over more than `max_range` blocks: refused."""
 
@@ -74,17 +77,28 @@ class RpcProxy:
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     def answer(self, body: bytes) -> bytes:
-        request = json.loads(body)
-        if isinstance(request, dict) and request.get("method") == "eth_getLogs":
-            query = request["params"][0]
-            if int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1 > self.max_range:
-                self.refused += 1
-                error = {"code": -32005, "message": f"query exceeds {self.max_range} blocks"}
-                return json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}).encode()
-        response = self._client.post(
-            self.upstream, content=body, headers={"Content-Type": "application/json"}
-        )
-        return response.content
+        """Single requests and batches: a wide eth_getLogs is refused in either, the rest forwarded."""
+        asked = json.loads(body)
+        requests = asked if isinstance(asked, list) else [asked]
+        refusals = {r["id"]: self._refusal(r) for r in requests if self._too_wide(r)}
+        if not refusals:
+            return self._client.post(self.upstream, content=body, headers=JSON).content
+        rest = [r for r in requests if r["id"] not in refusals]
+        forwarded = self._client.post(self.upstream, json=rest, headers=JSON).json() if rest else []
+        answers = {a["id"]: a for a in forwarded} | refusals
+        ordered = [answers[r["id"]] for r in requests]
+        return json.dumps(ordered if isinstance(asked, list) else ordered[0]).encode()
+
+    def _too_wide(self, request: dict[str, Any]) -> bool:
+        if request.get("method") != "eth_getLogs":
+            return False
+        query = request["params"][0]
+        return int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1 > self.max_range
+
+    def _refusal(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.refused += 1
+        error = {"code": -32005, "message": f"query exceeds {self.max_range} blocks"}
+        return {"jsonrpc": "2.0", "id": request["id"], "error": error}
 
     @contextmanager
     def serving(self) -> Iterator["RpcProxy"]:
