@@ -23,6 +23,7 @@ abstract contract PoolRounds is PoolStaking {
         bool tied;
         bool isFinal;
         bool delivered;
+        bool paid; // the panels of every round are paid (deferred while a draw is pending)
     }
 
     struct Round {
@@ -36,7 +37,10 @@ abstract contract PoolRounds is PoolStaking {
         uint40 commitEnd; // 0 until drawn
         uint40 revealEnd;
         uint40 appealEnd; // 0 until tallied
+        uint64 next; // key of the round that requested randomness after this one, in the draw queue
+        bool seedRecorded; // `seed` was read within the randomness window and is used whatever happens
         uint256 randomnessRequest;
+        uint256 seed;
         address[] panel;
     }
 
@@ -136,16 +140,17 @@ abstract contract PoolRounds is PoolStaking {
         _requirePhase(disputeId, RoundPhase.Drawing);
         uint256 round = _disputes[disputeId].round;
         Round storage r = _rounds[disputeId][round];
-        (bool ready, bool expired, uint256 seed) = randomness.result(r.randomnessRequest);
-        if (expired) {
-            r.randomnessRequest = randomness.request();
-            emit RandomnessRequested(disputeId, round, r.randomnessRequest);
-            return;
-        }
-        if (!ready) revert RandomnessNotReady(disputeId, r.randomnessRequest);
+        if (block.timestamp > r.drawBy) revert DrawTooLate(disputeId, r.drawBy);
+        _requireTurn(disputeId, round);
+        (bool known, uint256 seed) = _seed(disputeId, round, r);
+        if (!known) return; // expired and asked again; the round keeps its place and the tree stays frozen
         uint256 needed = r.panelSize;
         (address[] memory seated, uint256 drawn) = _sortition(seed, disputeId, round, needed);
         if (drawn < needed) revert NotEnoughArbitrators(disputeId, drawn, needed);
+        DrawQueue memory q = _draws;
+        (q.pending, q.head) = (q.pending - 1, r.next);
+        if (q.head == 0) q.tail = 0;
+        _draws = q;
         uint40 commitEnd = uint40(block.timestamp) + uint40(r.commitMinutes) * 60;
         uint40 revealEnd = commitEnd + uint40(r.revealMinutes) * 60;
         r.commitEnd = commitEnd;
@@ -157,6 +162,18 @@ abstract contract PoolRounds is PoolStaking {
             votes[arbitrator] = DRAWN;
             emit Drawn(disputeId, round, arbitrator, commitEnd, revealEnd);
         }
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function recordSeed(uint256 disputeId) external nonReentrant {
+        _requirePhase(disputeId, RoundPhase.Drawing);
+        uint256 round = _disputes[disputeId].round;
+        Round storage r = _rounds[disputeId][round];
+        if (r.seedRecorded) revert SeedAlreadyRecorded(disputeId, round);
+        (bool known, uint256 seed) = _seed(disputeId, round, r);
+        if (!known) return;
+        (r.seed, r.seedRecorded) = (seed, true);
+        emit SeedRecorded(disputeId, round, r.randomnessRequest);
     }
 
     /// @inheritdoc IArbitrationPool
@@ -208,10 +225,58 @@ abstract contract PoolRounds is PoolStaking {
         if (actual != expected) revert WrongPhase(disputeId, actual, expected);
     }
 
+    /// @dev Reverts unless every round that requested randomness before this one is drawn, final, or
+    /// past its drawBy: draws lock stake, so their order must not be anyone's choice. Moves the head
+    /// of the queue over those it passes.
+    function _requireTurn(uint256 disputeId, uint256 round) private {
+        uint64 key = _key(disputeId, round);
+        uint64 head = _draws.head;
+        while (head != key) {
+            (uint256 id, uint256 n) = (head >> 8, head & 0xff);
+            Round storage h = _rounds[id][n];
+            if (h.commitEnd == 0 && !_disputes[id].isFinal && block.timestamp <= h.drawBy) {
+                revert DrawOutOfOrder(disputeId, id, n);
+            }
+            head = h.next;
+        }
+        _draws.head = head;
+    }
+
+    /// @dev The round's seed: the recorded one, else the source's answer. An expired request is
+    /// announced and asked again (`known` false): only when nobody drew or recorded the seed in time.
+    function _seed(uint256 disputeId, uint256 round, Round storage r) private returns (bool known, uint256 seed) {
+        if (r.seedRecorded) return (true, r.seed);
+        uint256 request = r.randomnessRequest;
+        (bool ready, bool expired, uint256 value) = randomness.result(request);
+        if (expired) {
+            emit RandomnessExpired(disputeId, round, request);
+            // The randomness source is immutable; its id is only known from the call.
+            // slither-disable-next-line reentrancy-no-eth,reentrancy-events
+            request = randomness.request();
+            r.randomnessRequest = request;
+            emit RandomnessRequested(disputeId, round, request);
+            return (false, 0);
+        }
+        if (!ready) revert RandomnessNotReady(disputeId, request);
+        return (true, value);
+    }
+
+    /// @dev A round's place in the draw queue: dispute ids stay far below 2**56.
+    function _key(uint256 disputeId, uint256 round) private pure returns (uint64) {
+        return uint64(disputeId << 8 | round);
+    }
+
     function _openRound(uint256 disputeId, uint256 round, uint256 panelSize, uint256 fee) private {
         Round storage r = _rounds[disputeId][round];
         r.fee = SafeCast.toUint56(fee);
-        r.drawBy = uint40(block.timestamp) + DRAW_TIMEOUT;
+        uint40 drawBy = uint40(block.timestamp) + DRAW_TIMEOUT;
+        r.drawBy = drawBy;
+        uint64 key = _key(disputeId, round);
+        DrawQueue memory q = _draws;
+        if (q.tail == 0) q.head = key;
+        else _rounds[q.tail >> 8][q.tail & 0xff].next = key;
+        (q.tail, q.pending, q.frozenUntil) = (key, q.pending + 1, drawBy);
+        _draws = q;
         r.panelSize = uint8(panelSize);
         Parameters memory p = parameters;
         (r.commitMinutes, r.revealMinutes, r.appealMinutes) = (p.commitMinutes, p.revealMinutes, p.appealMinutes);

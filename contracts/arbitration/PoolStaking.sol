@@ -24,9 +24,20 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
         uint72 rewards; // earned and not yet withdrawn
     }
 
-    struct Unstaking {
-        uint96 amount;
-        uint40 unlockAt;
+    /// @dev One slot: stake leaving the pool, and changes queued while a draw was pending.
+    struct Pending {
+        uint96 unstaking; // leaving the pool; out of the tree unless `unstakeQueued`
+        uint40 unlockAt; // withdrawable from then; 0 while queued
+        bool unstakeQueued; // requested while a draw was pending: still in the tree and drawable
+        uint96 stakeQueued; // staked while a draw was pending: held here, not in the tree yet
+    }
+
+    /// @dev One slot: the rounds waiting for their draw, a FIFO linked through `Round.next`.
+    struct DrawQueue {
+        uint64 pending; // rounds whose randomness is requested and whose panel is not drawn
+        uint64 head; // key (disputeId << 8 | round) of the first round that may still be drawn
+        uint64 tail; // key of the round that requested randomness last; 0 when the queue is empty
+        uint40 frozenUntil; // drawBy of the last round requested: nothing can be drawn after it
     }
 
     uint256 private constant DRAW_ATTEMPTS_PER_SEAT = 8;
@@ -46,7 +57,8 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     SortitionTree.Tree private _tree;
     mapping(address arbitrator => Arbitrator) private _arbitrators;
     mapping(uint256 slot => address) private _slotOwner;
-    mapping(address arbitrator => Unstaking) private _unstaking;
+    mapping(address arbitrator => Pending) private _pending;
+    DrawQueue internal _draws;
 
     constructor(
         IERC20 token_,
@@ -69,48 +81,62 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     /// @inheritdoc IArbitrationPool
     function stake(uint256 amount) external nonReentrant {
         Arbitrator storage a = _arbitrators[msg.sender];
-        uint256 staked = a.stake + amount;
+        Pending storage p = _pending[msg.sender];
+        bool frozen = _frozen();
+        if (!frozen) _applyQueued(msg.sender, a, p);
+        uint256 staked = a.stake + p.stakeQueued + amount;
         if (staked < minStake || staked > maxStake) revert StakeOutOfBounds(msg.sender, staked, minStake, maxStake);
-        uint24 slot = a.slot;
-        if (slot == 0) {
-            slot = ++_slotCount;
-            a.slot = slot;
-            _slotOwner[slot] = msg.sender;
+        if (frozen) {
+            p.stakeQueued += uint96(amount);
+            emit StakeQueued(msg.sender, amount, staked);
+        } else {
+            _addStake(msg.sender, a, amount);
         }
-        a.stake = uint96(staked);
-        _tree.add(slot, amount);
-        emit StakeChanged(msg.sender, staked);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IArbitrationPool
     function requestUnstake(uint256 amount) external nonReentrant {
         Arbitrator storage a = _arbitrators[msg.sender];
+        Pending storage p = _pending[msg.sender];
+        bool frozen = _frozen();
+        if (!frozen) _applyQueued(msg.sender, a, p);
         if (a.locked != 0) revert StakeLockedInDispute(msg.sender, a.locked);
-        Unstaking storage u = _unstaking[msg.sender];
-        if (u.amount != 0) revert UnstakePending(msg.sender, u.amount, u.unlockAt);
+        if (p.unstaking != 0) revert UnstakePending(msg.sender, p.unstaking, p.unlockAt);
         if (amount == 0 || amount > a.stake) revert StakeOutOfBounds(msg.sender, amount, 1, a.stake);
         uint256 left = a.stake - amount;
         if (left != 0 && left < minStake) revert StakeOutOfBounds(msg.sender, left, minStake, maxStake);
-        a.stake = uint96(left);
-        _tree.sub(a.slot, amount);
-        u.amount = uint96(amount);
-        u.unlockAt = uint40(block.timestamp) + unstakeDelay;
-        emit StakeChanged(msg.sender, left);
-        emit UnstakeRequested(msg.sender, amount, u.unlockAt);
+        p.unstaking = uint96(amount);
+        if (frozen) {
+            p.unstakeQueued = true;
+            emit UnstakeQueued(msg.sender, amount);
+            return;
+        }
+        _leave(msg.sender, a, p, amount);
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function applyQueuedStakes(address[] calldata arbitrators) external nonReentrant {
+        _requireNoPendingDraw();
+        for (uint256 i = 0; i < arbitrators.length; ++i) {
+            address arbitrator = arbitrators[i];
+            _applyQueued(arbitrator, _arbitrators[arbitrator], _pending[arbitrator]);
+        }
     }
 
     /// @inheritdoc IArbitrationPool
     function withdraw() external nonReentrant returns (uint256 amount) {
-        Unstaking memory u = _unstaking[msg.sender];
+        Pending storage p = _pending[msg.sender];
         Arbitrator storage a = _arbitrators[msg.sender];
+        if (!_frozen()) _applyQueued(msg.sender, a, p);
         amount = a.rewards;
         a.rewards = 0;
-        if (u.amount != 0 && block.timestamp >= u.unlockAt) {
-            amount += u.amount;
-            delete _unstaking[msg.sender];
+        uint40 unlockAt = p.unlockAt;
+        if (p.unstaking != 0 && !p.unstakeQueued && block.timestamp >= unlockAt) {
+            amount += p.unstaking;
+            (p.unstaking, p.unlockAt) = (0, 0);
         }
-        if (amount == 0) revert NothingToWithdraw(msg.sender, u.unlockAt);
+        if (amount == 0) revert NothingToWithdraw(msg.sender, unlockAt);
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -122,8 +148,19 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
         returns (uint256 staked, uint256 locked, uint256 unstaking, uint40 unlockAt, uint256 rewards)
     {
         Arbitrator memory a = _arbitrators[arbitrator];
-        Unstaking memory u = _unstaking[arbitrator];
-        return (a.stake, a.locked, u.amount, u.unlockAt, a.rewards);
+        Pending memory p = _pending[arbitrator];
+        return (a.stake, a.locked, p.unstakeQueued ? 0 : p.unstaking, p.unlockAt, a.rewards);
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function queuedOf(address arbitrator) external view returns (uint256 stakeIn, uint256 unstakeOut) {
+        Pending memory p = _pending[arbitrator];
+        return (p.stakeQueued, p.unstakeQueued ? p.unstaking : 0);
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function pendingDraws() external view returns (uint256) {
+        return _frozen() ? _draws.pending : 0;
     }
 
     /// @inheritdoc IArbitrationPool
@@ -186,5 +223,58 @@ abstract contract PoolStaking is IArbitrationPool, Ownable2Step, ReentrancyGuard
     /// @dev Credits `amount` of panel rewards to `arbitrator`, withdrawn with its stake.
     function _reward(address arbitrator, uint256 amount) internal {
         _arbitrators[arbitrator].rewards += uint72(amount);
+    }
+
+    /// @dev True while a round whose randomness is requested may still be drawn: the tree and every
+    /// lock stay as they were at the request, so nothing done after it can steer the draw.
+    function _frozen() internal view returns (bool) {
+        DrawQueue memory q = _draws;
+        return q.pending != 0 && block.timestamp <= q.frozenUntil;
+    }
+
+    function _requireNoPendingDraw() internal view {
+        if (_frozen()) revert DrawsPending(_draws.pending);
+    }
+
+    function _addStake(address arbitrator, Arbitrator storage a, uint256 amount) private {
+        uint24 slot = a.slot;
+        if (slot == 0) {
+            slot = ++_slotCount;
+            a.slot = slot;
+            _slotOwner[slot] = arbitrator;
+        }
+        a.stake += uint96(amount);
+        _tree.add(slot, amount);
+        emit StakeChanged(arbitrator, a.stake);
+    }
+
+    function _leave(address arbitrator, Arbitrator storage a, Pending storage p, uint256 amount) private {
+        uint256 left = a.stake - amount;
+        a.stake = uint96(left);
+        _tree.sub(a.slot, amount);
+        uint40 unlockAt = uint40(block.timestamp) + unstakeDelay;
+        (p.unstakeQueued, p.unlockAt) = (false, unlockAt);
+        emit StakeChanged(arbitrator, left);
+        emit UnstakeRequested(arbitrator, amount, unlockAt);
+    }
+
+    /// @dev Applies what `arbitrator` queued while draws were pending: the stake joins the tree, then
+    /// the unstake leaves it, unless a draw has locked the arbitrator since or penalties left too
+    /// little stake for it (then it is cancelled, and may be requested again).
+    function _applyQueued(address arbitrator, Arbitrator storage a, Pending storage p) private {
+        uint256 queued = p.stakeQueued;
+        if (queued != 0) {
+            p.stakeQueued = 0;
+            _addStake(arbitrator, a, queued);
+        }
+        if (!p.unstakeQueued) return;
+        uint256 amount = p.unstaking;
+        uint256 staked = a.stake;
+        if (a.locked != 0 || amount > staked || (staked - amount != 0 && staked - amount < minStake)) {
+            (p.unstaking, p.unstakeQueued) = (0, false);
+            emit UnstakeCancelled(arbitrator, amount, staked, a.locked);
+            return;
+        }
+        _leave(arbitrator, a, p, amount);
     }
 }

@@ -60,18 +60,27 @@ abstract contract PoolVotes is PoolRounds {
         RoundPhase current = phase(disputeId);
         if (current == RoundPhase.Drawing && block.timestamp > r.drawBy) {
             _lapse(disputeId, d, r);
+            _draws.pending -= 1;
         } else if (current != RoundPhase.Appealable) {
             revert WrongPhase(disputeId, current, RoundPhase.Appealable);
         } else if (block.timestamp <= r.appealEnd && d.round + 1 < maxRounds) {
             revert WrongPhase(disputeId, RoundPhase.Appealable, RoundPhase.Final);
         }
         d.isFinal = true;
-        uint256 ruling = d.ruling;
-        for (uint256 round = 0; round <= d.round; ++round) {
-            _payRound(disputeId, round, ruling, d.tied);
-        }
-        emit Ruling(IArbitrableV2(d.arbitrable), disputeId, ruling);
+        // Paying moves locks and stakes, which a pending draw must not see change.
+        if (_frozen()) emit PaymentDeferred(disputeId);
+        else _payRounds(disputeId, d);
+        emit Ruling(IArbitrableV2(d.arbitrable), disputeId, d.ruling);
         _deliver(disputeId, d);
+    }
+
+    /// @inheritdoc IArbitrationPool
+    function payPanels(uint256 disputeId) external nonReentrant {
+        _requirePhase(disputeId, RoundPhase.Final);
+        Dispute storage d = _disputes[disputeId];
+        if (d.paid) revert AlreadyPaid(disputeId);
+        _requireNoPendingDraw();
+        _payRounds(disputeId, d);
     }
 
     /// @inheritdoc IArbitrationPool
@@ -104,6 +113,14 @@ abstract contract PoolVotes is PoolRounds {
         r.fee = 0;
         d.round -= 1;
         _rounds[disputeId][d.round].fee += fee;
+    }
+
+    function _payRounds(uint256 disputeId, Dispute storage d) private {
+        d.paid = true;
+        (uint256 ruling, bool tied) = (d.ruling, d.tied);
+        for (uint256 round = 0; round <= d.round; ++round) {
+            _payRound(disputeId, round, ruling, tied);
+        }
     }
 
     /// @dev Voters with the final ruling share the round's fee and the stake lost by the others;

@@ -46,11 +46,36 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Emitted when `arbitrator` starts unstaking `amount`, withdrawable at `unlockAt`.
     event UnstakeRequested(address indexed arbitrator, uint256 amount, uint40 unlockAt);
 
+    /// @notice Emitted when `arbitrator` stakes `amount` while a draw is pending: the tokens are
+    /// held at once, and the stake becomes drawable (`stake` in all) once `applyQueuedStakes` or the
+    /// arbitrator's next stake, unstake or withdrawal applies it after the pending draws.
+    event StakeQueued(address indexed arbitrator, uint256 amount, uint256 stake);
+
+    /// @notice Emitted when `arbitrator` asks to unstake `amount` while a draw is pending: the stake
+    /// stays drawable until the change is applied after the pending draws; its delay starts then.
+    event UnstakeQueued(address indexed arbitrator, uint256 amount);
+
+    /// @notice Emitted when a queued unstake of `amount` is dropped as it is applied: the arbitrator
+    /// was drawn meanwhile (`locked`), or penalties left `stake` too small for it. Ask again.
+    event UnstakeCancelled(address indexed arbitrator, uint256 amount, uint256 stake, uint256 locked);
+
     /// @notice Emitted when `account` withdraws `amount` (unstaked tokens or rewards).
     event Withdrawn(address indexed account, uint256 amount);
 
     /// @notice Emitted when round `round` of `disputeId` asks the randomness source for `requestId`.
     event RandomnessRequested(uint256 indexed disputeId, uint256 round, uint256 requestId);
+
+    /// @notice Emitted when the randomness `requestId` of round `round` expired unread (nobody drew
+    /// or recorded its seed in time); a new request follows (`RandomnessRequested`).
+    event RandomnessExpired(uint256 indexed disputeId, uint256 round, uint256 requestId);
+
+    /// @notice Emitted when the answer to `requestId` is stored for round `round`: its draw uses it
+    /// whenever it happens, even after the source can no longer answer.
+    event SeedRecorded(uint256 indexed disputeId, uint256 round, uint256 requestId);
+
+    /// @notice Emitted when a ruling becomes final while a draw is pending: its panels are paid (locks
+    /// released, stakes penalized, rewards credited) by `payPanels` once no draw is pending.
+    event PaymentDeferred(uint256 indexed disputeId);
 
     /// @notice Emitted when `arbitrator` is drawn into round `round` of `disputeId`: it commits its
     /// vote until `commitEnd` and reveals it until `revealEnd` (unix seconds, both inclusive).
@@ -107,6 +132,22 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Thrown when `disputeId` is in `actual`, not `expected`.
     error WrongPhase(uint256 disputeId, RoundPhase actual, RoundPhase expected);
 
+    /// @notice Thrown when applying queued stakes or paying panels while `pending` rounds wait for a draw.
+    error DrawsPending(uint256 pending);
+
+    /// @notice Thrown when drawing `disputeId` before round `firstRound` of `firstDisputeId`, which
+    /// requested its randomness earlier and can still be drawn: pending rounds are drawn in order.
+    error DrawOutOfOrder(uint256 disputeId, uint256 firstDisputeId, uint256 firstRound);
+
+    /// @notice Thrown when drawing after `drawBy`: the round lapses at `executeRuling`.
+    error DrawTooLate(uint256 disputeId, uint40 drawBy);
+
+    /// @notice Thrown when recording a seed that is recorded already.
+    error SeedAlreadyRecorded(uint256 disputeId, uint256 round);
+
+    /// @notice Thrown when paying the panels of a dispute whose panels are paid already.
+    error AlreadyPaid(uint256 disputeId);
+
     /// @notice Thrown when the randomness for `disputeId` is not known yet; try again next block.
     error RandomnessNotReady(uint256 disputeId, uint256 requestId);
 
@@ -143,13 +184,23 @@ interface IArbitrationPool is IArbitratorV2 {
     /// @notice Thrown when a ruling is delivered already.
     error AlreadyDelivered(uint256 disputeId);
 
-    /// @notice Adds `amount` to the caller's stake (within min and max).
+    /// @notice Adds `amount` to the caller's stake (the stake, queued stake included, within min and
+    /// max); the tokens are taken at once. While a draw is pending (`pendingDraws` > 0) the stake is
+    /// queued (`StakeQueued`) and drawable only once applied after those draws, so that no stake
+    /// placed after a randomness request can change the panel it draws.
     function stake(uint256 amount) external;
 
-    /// @notice Takes `amount` out of the caller's stake at once (not drawable); withdrawable after
-    /// the delay. Reverts while the caller is drawn in a live dispute, and while an earlier amount
-    /// is still unstaking or not withdrawn (`UnstakePending`), so that no delay ever restarts.
+    /// @notice Takes `amount` out of the caller's stake (not drawable); withdrawable after the delay.
+    /// Reverts while the caller is drawn in a live dispute, and while an earlier amount is still
+    /// unstaking or not withdrawn (`UnstakePending`), so that no delay ever restarts. While a draw
+    /// is pending it is queued (`UnstakeQueued`): the stake stays drawable until applied after those
+    /// draws, the delay starts then, and a draw that seats the caller meanwhile cancels it.
     function requestUnstake(uint256 amount) external;
+
+    /// @notice Applies the stakes and unstakes that `arbitrators` queued while draws were pending;
+    /// anyone may call, once no draw is pending (else `DrawsPending`). Each arbitrator's own next
+    /// stake, unstake or withdrawal applies its queue as well.
+    function applyQueuedStakes(address[] calldata arbitrators) external;
 
     /// @notice Withdraws unstaked tokens whose delay has passed, and any rewards.
     function withdraw() external returns (uint256 amount);
@@ -160,9 +211,19 @@ interface IArbitrationPool is IArbitratorV2 {
     function fundRewards(uint256 amount) external;
 
     /// @notice Draws the current round's panel from the committed randomness and starts its commit
-    /// phase; anyone may call. Each seat is announced by `Drawn`, with the round's deadlines. When the
-    /// randomness can no longer be read, it is requested again instead (`RandomnessRequested`).
+    /// phase; anyone may call, until the round's drawBy. Each seat is announced by `Drawn`, with the
+    /// round's deadlines. Rounds are drawn in the order they requested randomness (`DrawOutOfOrder`);
+    /// from the request to the draw no stake, unstake, penalty or lock release reaches the sortition
+    /// tree, so the panel follows from the seed alone. When the randomness expired unread (see
+    /// `recordSeed`), it is requested again instead (`RandomnessExpired`, `RandomnessRequested`); the
+    /// round keeps its place in the order and the tree stays frozen.
     function draw(uint256 disputeId) external;
+
+    /// @notice Stores the current round's seed once the randomness source answers, so that letting
+    /// the request expire (256 blocks for blockhash randomness) cannot buy a new draw; anyone may
+    /// call. Keepers of either party call it as soon as the seed is known when the draw itself has to
+    /// wait (an earlier round is drawn first).
+    function recordSeed(uint256 disputeId) external;
 
     /// @notice A drawn arbitrator commits keccak256(abi.encode(disputeId, round, arbitrator, choice, salt)).
     function commit(uint256 disputeId, bytes32 commitment) external;
@@ -174,8 +235,13 @@ interface IArbitrationPool is IArbitratorV2 {
     function tally(uint256 disputeId) external;
 
     /// @notice Makes the ruling final once no appeal is possible, pays the panels, and delivers
-    /// the ruling to the arbitrable contract; anyone may call.
+    /// the ruling to the arbitrable contract; anyone may call. While a draw is pending the panels are
+    /// paid later, by `payPanels` (`PaymentDeferred`); the ruling is delivered at once.
     function executeRuling(uint256 disputeId) external;
+
+    /// @notice Pays the panels of a final dispute whose payment was deferred; anyone may call once
+    /// no draw is pending.
+    function payPanels(uint256 disputeId) external;
 
     /// @notice Retries delivery of a final ruling whose callback failed; anyone may call.
     function deliverRuling(uint256 disputeId) external;
@@ -217,6 +283,14 @@ interface IArbitrationPool is IArbitratorV2 {
         external
         view
         returns (uint256 staked, uint256 locked, uint256 unstaking, uint40 unlockAt, uint256 rewards);
+
+    /// @notice What `arbitrator` queued while draws were pending: stake held and not yet drawable,
+    /// and stake still drawable that leaves once applied.
+    function queuedOf(address arbitrator) external view returns (uint256 stakeIn, uint256 unstakeOut);
+
+    /// @notice Rounds whose randomness is requested and whose panel is not drawn yet, while any of
+    /// them may still be drawn; stake changes are queued while this is above 0.
+    function pendingDraws() external view returns (uint256);
 
     /// @notice The sum of all drawable stake.
     function totalStake() external view returns (uint256);

@@ -176,6 +176,9 @@ class DisputeModel:
     rounds: list[Any] = field(default_factory=list)  # RoundView of rounds 0..round, while not Final
     votes: dict[tuple[int, str], Vote] = field(default_factory=dict)  # (round, arbitrator)
     phases: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # minutes each round opened with
+    seeded: bool = False  # the current round's seed is recorded (survives the randomness expiring)
+    paid: bool = False  # final and its panels paid (payment waits while a draw is pending)
+    lapsed_appeal: bool = False  # its last appeal round lapsed undrawn; its fee joined the round before
     reads: Any = None  # positions of its views in the current batch
 
     @property

@@ -49,6 +49,7 @@ from tests.contracts.arbitration_machine_helpers import (
     deploy_world,
     make_terms,
 )
+from tests.contracts.arbitration_machine_payouts import expected_payout, rounds_as_paid
 
 settings.register_profile(
     "arbitration-machine",
@@ -61,6 +62,9 @@ settings.register_profile(
 )
 
 MAX_JOBS = 7
+# What the run reached, over all its examples; asserted at the end of the test.
+REACHED: Counter = Counter()
+MUST_REACH = ("draw", "tally", "appeal", "randomness expired", "stake queued", "panels paid as modelled")
 MAX_ROUNDS = PARAMS.max_rounds
 SETTLED = (JobStatus.PAID, JobStatus.REFUNDED)
 DISPUTE_STAGES = (JobStatus.SUBMITTED, JobStatus.APPROVED, JobStatus.REJECTED, JobStatus.DISPUTED)
@@ -129,6 +133,9 @@ class People(RuleBasedStateMachine):
         self.blacklisted: set[str] = set()
         self.serial = 0
         self.late_keepers = False
+        self.queue: list[tuple[DisputeModel, int]] = []  # rounds in the order they requested randomness
+        self.last_draw_by = 0  # drawBy of the last round opened: the pool is frozen until then at most
+        self.queued: dict[str, Any] = {}  # queuedOf, as read at the last check
         # The pool's phase lengths for rounds opened from now on (commit, reveal, appeal minutes).
         self.phases = (PARAMS.commit_minutes, PARAMS.reveal_minutes, PARAMS.appeal_minutes)
         # Swarm testing (a random part of the rules disabled per example) leaves most of ten
@@ -164,6 +171,34 @@ class People(RuleBasedStateMachine):
 
     def jobs_in(self, *statuses: int) -> list[JobModel]:
         return [j for j in self.jobs if j.status in statuses]
+
+    def frozen(self) -> bool:
+        """A round waits for its draw: stake changes queue and payments wait."""
+        return bool(self.in_phase(Phase.DRAWING)) and self.now <= self.last_draw_by
+
+    def blocker(self, dispute: DisputeModel) -> DisputeModel | None:
+        """The first round that requested randomness before this one and may still be drawn."""
+        for other, index in self.queue:
+            if other is dispute and index == dispute.round:
+                return None
+            if other.phase == Phase.DRAWING and other.round == index and self.now <= other.current.drawBy:
+                return other
+        return None
+
+    def opened_round(self, dispute: DisputeModel) -> None:
+        self.queue.append((dispute, dispute.round))
+        dispute.seeded = False
+        self.last_draw_by = self.now + DAY
+
+    def after_apply(self, address: str) -> tuple[int, int, int]:
+        """(staked, unstaking, unlockAt) once the arbitrator's queue is applied (not while frozen)."""
+        a, (stake_in, out) = self.arbs[address], self.queued.get(address, (0, 0))
+        if self.frozen():
+            return a.staked, a.unstaking or out, a.unlockAt
+        staked, unstaking, unlock_at = a.staked + stake_in, a.unstaking, a.unlockAt
+        if out and not (a.locked or out > staked or 0 < staked - out < MIN_STAKE):
+            staked, unstaking, unlock_at = staked - out, out, self.now + PARAMS.unstake_delay
+        return staked, unstaking, unlock_at
 
     def eligible(self) -> set[str]:
         """Arbitrators with free stake for one more seat."""
@@ -358,10 +393,15 @@ class People(RuleBasedStateMachine):
         (requested,) = tx.events.filter(w.pool.RandomnessRequested)
         dispute = DisputeModel(disputed.disputeId, job, request=requested.requestId)
         dispute.phases[0] = self.phases
+        self.opened_round(dispute)
         job.disputed_from, job.status, job.dispute = job.status, JobStatus.DISPUTED, dispute
         self.disputes.append(dispute)
         event(f"dispute of {JobStatus(job.disputed_from).name}, fromReward={from_reward}")
-        if refused_first == "eager draw":  # the randomness is the hash of a block not mined yet
+        if refused_first == "eager draw" and (blocker := self.blocker(dispute)) is not None:
+            first = {"firstDisputeId": blocker.id, "firstRound": blocker.round}
+            with reverts(w.pool.DrawOutOfOrder, disputeId=dispute.id, **first):
+                self.send(w.pool.draw, dispute.id, sender=w.anyone)
+        elif refused_first == "eager draw":  # the randomness is the hash of a block not mined yet
             with reverts(w.pool.RandomnessNotReady, disputeId=dispute.id, requestId=dispute.request):
                 self.send(w.pool.draw, dispute.id, sender=w.anyone)
 
@@ -385,12 +425,19 @@ class People(RuleBasedStateMachine):
         draw_block = self.chain.blocks.head.number + 1
         needed = dispute.current.panelSize
         eligible = self.eligible()
-        if dispute.request < draw_block - BLOCKHASH_WINDOW:  # the hash is gone: ask again
-            tx = self.send(w.pool.draw, dispute.id, sender=w.anyone)
-            (requested,) = tx.events.filter(w.pool.RandomnessRequested)
-            assert requested.requestId == draw_block + 1
-            dispute.request = requested.requestId
-            event("randomness expired")
+        if self.now > dispute.current.drawBy:
+            with reverts(w.pool.DrawTooLate, disputeId=dispute.id, drawBy=dispute.current.drawBy):
+                self.send(w.pool.draw, dispute.id, sender=w.anyone)
+            event("draw too late")
+            return
+        if (blocker := self.blocker(dispute)) is not None:
+            first = {"firstDisputeId": blocker.id, "firstRound": blocker.round}
+            with reverts(w.pool.DrawOutOfOrder, disputeId=dispute.id, **first):
+                self.send(w.pool.draw, dispute.id, sender=w.anyone)
+            event("draw waits for an earlier round")
+            return
+        if not dispute.seeded and dispute.request < draw_block - BLOCKHASH_WINDOW:
+            self.expire(self.send(w.pool.draw, dispute.id, sender=w.anyone), dispute, draw_block)
             return
         if len(eligible) < needed:
             with reverts(
@@ -408,6 +455,44 @@ class People(RuleBasedStateMachine):
         assert len(panel) == needed == len(set(panel)), f"panel {panel} of {needed} seats"
         assert set(panel) <= eligible, f"drawn without free stake: {set(panel) - eligible}"
         event(f"drawn round {dispute.round}")
+        REACHED["draw"] += 1
+
+    def expire(self, tx: Any, dispute: DisputeModel, block: int) -> None:
+        """The hash is gone and nobody recorded the seed: announced, and asked again."""
+        w = self.world
+        assert tx.events.filter(w.pool.RandomnessExpired) == [
+            w.pool.RandomnessExpired(dispute.id, dispute.round, dispute.request)
+        ]
+        (requested,) = tx.events.filter(w.pool.RandomnessRequested)
+        assert requested.requestId == block + 1
+        dispute.request = requested.requestId
+        event("randomness expired")
+        REACHED["randomness expired"] += 1
+
+    @precondition(lambda self: self.in_phase(Phase.DRAWING))
+    @rule(plan=st.tuples(picks, st.sampled_from(["record", "wait out", "record, wait out"])))
+    def keeper_records_or_randomness_expires(self, plan):
+        """A keeper records a round's seed, or nobody touches it for the blockhash window."""
+        w = self.world
+        pick, how = plan
+        dispute = choose(self.in_phase(Phase.DRAWING), pick)
+        if how.startswith("record"):
+            block = self.chain.blocks.head.number + 1
+            if dispute.seeded:
+                with reverts(w.pool.SeedAlreadyRecorded, disputeId=dispute.id, round=dispute.round):
+                    self.send(w.pool.recordSeed, dispute.id, sender=w.anyone)
+            elif dispute.request < block - BLOCKHASH_WINDOW:
+                self.expire(self.send(w.pool.recordSeed, dispute.id, sender=w.anyone), dispute, block)
+            elif block <= dispute.request:
+                with reverts(w.pool.RandomnessNotReady, disputeId=dispute.id, requestId=dispute.request):
+                    self.send(w.pool.recordSeed, dispute.id, sender=w.anyone)
+            else:
+                tx = self.send(w.pool.recordSeed, dispute.id, sender=w.anyone)
+                assert tx.events == [w.pool.SeedRecorded(dispute.id, dispute.round, dispute.request)]
+                dispute.seeded = True
+                event("seed recorded")
+        if how.endswith("wait out"):
+            self.mine_blocks(BLOCKHASH_WINDOW + 1)
 
     @precondition(lambda self: self.in_phase(Phase.DRAWING))
     @rule(pick=picks)
@@ -479,6 +564,7 @@ class People(RuleBasedStateMachine):
         assert tx.events.filter(w.pool.Tallied) == [
             w.pool.Tallied(dispute.id, dispute.round, ruling, tied, appeal_end)
         ]
+        REACHED["tally"] += 1
 
     @precondition(lambda self: self.in_phase(Phase.TALLY))
     @rule(plan=st.tuples(picks, st.booleans()))  # (dispute, premature)
@@ -533,7 +619,9 @@ class People(RuleBasedStateMachine):
         dispute.round += 1
         dispute.request = requested.requestId
         dispute.phases[dispute.round] = self.phases
+        self.opened_round(dispute)
         event(f"appeal to round {dispute.round}")
+        REACHED["appeal"] += 1
 
     @rule(phases=st.tuples(*[st.sampled_from([0, 9, 10, 30, 90, 2880, 2881])] * 3))
     def governance_sets_phases(self, phases):
@@ -574,11 +662,76 @@ class People(RuleBasedStateMachine):
             with reverts(w.pool.WrongPhase, disputeId=dispute.id, actual=phase, expected=expected):
                 self.send(w.pool.executeRuling, dispute.id, sender=w.anyone)
             return
+        lapsing = phase == Phase.DRAWING
+        dispute.lapsed_appeal = lapsing and dispute.round > 0
+        # Paid at once unless another round still waits for its draw (this one no longer does).
+        waiting = [d for d in self.in_phase(Phase.DRAWING) if d is not dispute]
+        deferred = bool(waiting) and self.now <= self.last_draw_by
         tx = self.send(w.pool.executeRuling, dispute.id, sender=w.anyone)
+        dispute.phase = Phase.FINAL
         assert tx.events.filter(w.pool.RulingDelivered) == [w.pool.RulingDelivered(dispute.id)]
         record = DisputeRecord(*w.escrow.disputeOf(dispute.job.id))
         assert (record.ruled, record.ruling) == (True, ruling), f"the escrow recorded {record}"
         event(f"ruling {Ruling(ruling).name}")
+        if deferred:
+            assert tx.events.filter(w.pool.PaymentDeferred) == [w.pool.PaymentDeferred(dispute.id)]
+            assert tx.events.filter(w.pool.Rewarded) == tx.events.filter(w.pool.Penalized) == []
+            event("payment deferred while a draw is pending")
+            return
+        self.check_payout(tx, dispute, rounds_as_paid(dispute.rounds, dispute.lapsed_appeal))
+
+    def check_payout(self, tx: Any, dispute: DisputeModel, rounds: list[tuple[int, list[str]]]) -> None:
+        """Who is rewarded, penalized and what funds the reserve, by the spec, and the arbitrators'
+        rewards and stakes after it."""
+        w = self.world
+        ruling, tied, _ = w.pool.currentRuling(dispute.id)
+        expected = expected_payout(dispute, rounds, ruling, tied)
+        assert [(e.arbitrator, e.reward) for e in tx.events.filter(w.pool.Rewarded)] == expected.rewarded
+        assert [e.arbitrator for e in tx.events.filter(w.pool.Penalized)] == expected.penalized
+        funded = [e.amount for e in tx.events.filter(w.pool.RewardsFunded) if e.funder == w.pool.address]
+        assert funded == expected.reserve, f"reserve funded {funded}, expected {expected.reserve}"
+        rewards, penalties = expected.by_arbitrator()
+        for address in set(rewards) | set(penalties):
+            before, after = self.arbs[address], w.pool.arbitratorOf(address)
+            assert after.rewards == before.rewards + rewards[address], f"{address} rewards"
+            assert after.staked == before.staked - penalties[address], f"{address} stake"
+        dispute.paid = True
+        REACHED["panels paid as modelled"] += 1
+        if expected.reserve:
+            event("a round nobody earned funds the reserve")
+
+    def unpaid(self) -> list[DisputeModel]:
+        return [d for d in self.disputes if d.phase == Phase.FINAL and not d.paid]
+
+    @precondition(lambda self: self.unpaid())
+    @rule(pick=picks)
+    def anyone_pays_panels(self, pick):
+        """Pays the panels of a ruling executed while a draw was pending, once none is."""
+        w = self.world
+        dispute = choose(self.unpaid(), pick)
+        if self.frozen():
+            with reverts(w.pool.DrawsPending, pending=len(self.in_phase(Phase.DRAWING))):
+                self.send(w.pool.payPanels, dispute.id, sender=w.anyone)
+            return
+        tx = self.send(w.pool.payPanels, dispute.id, sender=w.anyone)
+        views = dispute.rounds[:-1] if dispute.lapsed_appeal else dispute.rounds
+        self.check_payout(tx, dispute, rounds_as_paid(views, False))
+        event("deferred payment made")
+
+    def with_queue(self) -> list[str]:
+        return [a for a, q in self.queued.items() if any(q)]
+
+    @precondition(lambda self: self.with_queue())
+    @rule()
+    def anyone_applies_queued_stakes(self):
+        """Applies the stake changes queued during draws, once no draw is pending."""
+        w = self.world
+        if self.frozen():
+            with reverts(w.pool.DrawsPending, pending=len(self.in_phase(Phase.DRAWING))):
+                self.send(w.pool.applyQueuedStakes, self.with_queue(), sender=w.anyone)
+            return
+        self.send(w.pool.applyQueuedStakes, self.with_queue(), sender=w.anyone)
+        event("queued stakes applied")
 
     @precondition(lambda self: any(self.executable(d) for d in self.disputes))
     @rule(plan=st.tuples(picks, st.booleans()))  # (dispute, premature)
@@ -668,29 +821,40 @@ class People(RuleBasedStateMachine):
             return
         arbitrator = w.arbitrators[address]
         a = self.arbs[address]
+        frozen = self.frozen()
+        stake_in = self.queued[address][0]
+        current, unstaking, unlock_at = self.after_apply(address)
         if act == "stake":
-            amount = {"all": MAX_STAKE - a.staked, "to_min": max(MIN_STAKE - a.staked, 0)}.get(size, size)
-            staked = a.staked + amount
+            held = current + (stake_in if frozen else 0)
+            amount = {"all": MAX_STAKE - held, "to_min": max(MIN_STAKE - held, 0)}.get(size, size)
+            staked = held + amount
             if not MIN_STAKE <= staked <= MAX_STAKE:
                 with reverts(
                     w.pool.StakeOutOfBounds, arbitrator=address, stake=staked, min=MIN_STAKE, max=MAX_STAKE
                 ):
                     self.send(w.pool.stake, amount, sender=arbitrator)
                 return
-            self.send(w.pool.stake, amount, sender=arbitrator)
+            tx = self.send(w.pool.stake, amount, sender=arbitrator)
+            if frozen:
+                assert tx.events.filter(w.pool.StakeQueued) == [w.pool.StakeQueued(address, amount, staked)]
+                assert tx.events.filter(w.pool.StakeChanged) == []
+                REACHED["stake queued"] += 1
         elif act == "unstake":
-            amount = {"all": a.staked, "to_min": max(a.staked - MIN_STAKE, 0)}.get(size, size)
-            left = a.staked - amount
+            amount = {"all": current, "to_min": max(current - MIN_STAKE, 0)}.get(size, size)
+            left = current - amount
             if a.locked:
                 with reverts(w.pool.StakeLockedInDispute, arbitrator=address, locked=a.locked):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
-            elif a.unstaking:  # an amount still unstaking keeps its own delay
+            elif unstaking:  # an amount still unstaking keeps its own delay; a queued one waits
                 with reverts(
-                    w.pool.UnstakePending, account=address, pending=a.unstaking, unlockAt=a.unlockAt
+                    w.pool.UnstakePending,
+                    account=address,
+                    pending=unstaking,
+                    unlockAt=unlock_at if a.unstaking or not frozen else 0,
                 ):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
-            elif amount == 0 or amount > a.staked:
-                with reverts(w.pool.StakeOutOfBounds, arbitrator=address, stake=amount, min=1, max=a.staked):
+            elif amount == 0 or amount > current:
+                with reverts(w.pool.StakeOutOfBounds, arbitrator=address, stake=amount, min=1, max=current):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
             elif 0 < left < MIN_STAKE:
                 with reverts(
@@ -698,16 +862,21 @@ class People(RuleBasedStateMachine):
                 ):
                     self.send(w.pool.requestUnstake, amount, sender=arbitrator)
             else:
-                self.send(w.pool.requestUnstake, amount, sender=arbitrator)
+                tx = self.send(w.pool.requestUnstake, amount, sender=arbitrator)
+                if frozen:
+                    assert tx.events == [w.pool.UnstakeQueued(address, amount)]
+                    event("unstake queued")
         else:
             self.pool_withdraw(arbitrator)
 
     def pool_withdraw(self, account: Any) -> None:
         w = self.world
         a = self.arbs[self.who(account)]
-        amount = a.rewards + (a.unstaking if self.now >= a.unlockAt else 0)
+        queued_out = self.frozen() and self.queued[self.who(account)][1]
+        _, unstaking, unlock_at = self.after_apply(self.who(account))
+        amount = a.rewards + (unstaking if self.now >= unlock_at and not queued_out else 0)
         if amount == 0:
-            with reverts(w.pool.NothingToWithdraw, account=account, unlockAt=a.unlockAt):
+            with reverts(w.pool.NothingToWithdraw, account=account, unlockAt=0 if queued_out else unlock_at):
                 self.send(w.pool.withdraw, sender=account)
             return
         before = w.token.balanceOf(account)
@@ -826,6 +995,8 @@ class People(RuleBasedStateMachine):
             )
         holders = [*w.arbitrators, self.who(w.governance)]
         arbitrator_reads = [ask(v["pool"].functions.arbitratorOf(a)) for a in holders]
+        queued_reads = [ask(v["pool"].functions.queuedOf(a)) for a in holders]
+        pending_read = ask(v["pool"].functions.pendingDraws())
         operator_reads = [ask(v["oracle"].functions.operatorOf(self.who(o))) for o in w.operators]
         credit_reads = [ask(v["escrow"].functions.creditOf(self.who(c))) for c in w.creditors]
         singles = [
@@ -862,12 +1033,15 @@ class People(RuleBasedStateMachine):
             phase = got[phase_read]
             assert dispute.phase != Phase.FINAL or phase == Phase.FINAL, f"dispute {dispute.id} left Final"
             dispute.phase = phase
-            dispute.rounds = [] if phase == Phase.FINAL else [got[i] for i in round_reads]
+            dispute.rounds = [] if dispute.paid else [got[i] for i in round_reads]
             owed += sum(r.fee for r in dispute.rounds)
-        seats = Counter(a for d in self.live() for r in d.rounds for a in r.panel)
-        for address, read in zip(holders, arbitrator_reads, strict=True):
+        seats = Counter(a for d in self.disputes for r in d.rounds for a in r.panel)
+        pending = len(self.in_phase(Phase.DRAWING)) if self.frozen() else 0
+        assert got[pending_read] == pending, f"{got[pending_read]} draws pending, expected {pending}"
+        for address, read, queued in zip(holders, arbitrator_reads, queued_reads, strict=True):
             a = self.arbs[address] = got[read]
-            owed += a.staked + a.unstaking + a.rewards
+            self.queued[address] = got[queued]
+            owed += a.staked + a.unstaking + a.rewards + got[queued][0]
             assert a.locked <= a.staked, f"{address} has {a.locked} locked of a stake of {a.staked}"
             assert a.locked == LOCK * seats[address], (
                 f"{address} locks {a.locked} for {seats[address]} live seats"
@@ -912,6 +1086,12 @@ class People(RuleBasedStateMachine):
             self.to_final(dispute)
         self.advance(max(far, self.now))
         self.books_balance()
+        while self.unpaid():
+            self.anyone_pays_panels(0)
+            self.books_balance()
+        if self.with_queue():
+            self.anyone_applies_queued_stakes()
+        self.books_balance()
         for job in self.jobs:
             if job.status not in SETTLED:
                 self.settle(job)
@@ -933,7 +1113,7 @@ class People(RuleBasedStateMachine):
             if self.ops[self.who(operator)].unstaking:
                 self.oracle_withdraw(operator)
         self.books_balance()
-        stakes = sum(self.arbs[a].staked for a in w.arbitrators)
+        stakes = sum(self.arbs[a].staked + self.arbs[a].unstaking for a in w.arbitrators)
         assert w.token.balanceOf(w.pool) == stakes + w.pool.rewardReserve()
 
     def to_final(self, dispute: DisputeModel) -> None:
@@ -941,11 +1121,22 @@ class People(RuleBasedStateMachine):
         never reveal), tallies and executes; a round nobody can sit lapses after the draw timeout."""
         rng = random.Random(f"{dispute.id} {self.now} {self.serial}")
         side = rng.choice([Ruling.PAY_WORKER, Ruling.REFUND_AGENT])
+        appeals = int(rng.random() < 0.5)
+        w = self.world
         for _ in range(16):
             if dispute.phase == Phase.FINAL:
                 return
             view = dispute.current
-            if dispute.phase == Phase.DRAWING and len(self.eligible()) >= view.panelSize:
+            blocker = self.blocker(dispute) if dispute.phase == Phase.DRAWING else None
+            if dispute.phase == Phase.DRAWING and self.now > view.drawBy:
+                self.execute(dispute)  # lapses
+            elif blocker is not None and len(self.eligible()) >= blocker.current.panelSize:
+                self.draw(blocker)  # an earlier round first
+            elif blocker is not None:
+                self.advance(blocker.current.drawBy + 1)
+            elif dispute.phase == Phase.DRAWING and len(self.eligible()) >= view.panelSize:
+                if not dispute.seeded and rng.random() < 0.5:  # keepers late: the hash expires
+                    self.mine_blocks(BLOCKHASH_WINDOW + 1)
                 self.draw(dispute)  # or the randomness expired and is asked again
             elif dispute.phase == Phase.DRAWING:
                 self.advance(max(self.now, view.drawBy + 1))
@@ -960,6 +1151,12 @@ class People(RuleBasedStateMachine):
                 self.advance(view.revealEnd + 1)
             elif dispute.phase == Phase.TALLY:
                 self.tally(dispute)
+            elif appeals and dispute.round + 1 < MAX_ROUNDS and self.now <= view.appealEnd:
+                appeals -= 1  # the losing side appeals once, at the end
+                ruling = w.pool.currentRuling(dispute.id)[0]
+                self.losing_side_appeals(
+                    (self.in_phase(Phase.APPEALABLE).index(dispute), "agent" if ruling == 1 else "worker")
+                )
             else:
                 if self.now <= view.appealEnd:
                     self.advance(view.appealEnd + 1)
@@ -984,4 +1181,6 @@ def quiet_traces(monkeypatch):
 
 def test_people_keep_the_books_balanced(world, chain, quiet_traces):
     machine = type("People", (People,), {"world": world, "chain": chain})
+    REACHED.clear()
     run_state_machine_as_test(machine, settings=settings.get_profile("arbitration-machine"))
+    assert not [k for k in MUST_REACH if not REACHED[k]], f"never reached: {REACHED}"

@@ -143,12 +143,15 @@ def test_draw_picks_arbitrators_by_stake_weight(chain, accounts, usdc, fresh_poo
 
 
 def test_draw_re_requests_randomness_once_the_request_expired(chain, pool, usdc, arbitrators, claimant):
-    dispute_id, _ = open_dispute(pool, usdc, claimant)
+    dispute_id, opened = open_dispute(pool, usdc, claimant)
     chain.mine(300)  # blockhash only reaches 256 blocks back
 
     tx = pool.draw(dispute_id, sender=claimant)
 
-    assert tx.events == [pool.RandomnessRequested(dispute_id, 0, tx.block_number + 1)]
+    assert tx.events == [
+        pool.RandomnessExpired(dispute_id, 0, _request_of(opened, pool)),
+        pool.RandomnessRequested(dispute_id, 0, tx.block_number + 1),
+    ]
     assert pool.phase(dispute_id) == Phase.DRAWING
     assert pool.roundOf(dispute_id, 0).panel == []
     with reverts(pool.RandomnessNotReady, disputeId=dispute_id, requestId=tx.block_number + 1):
@@ -157,22 +160,31 @@ def test_draw_re_requests_randomness_once_the_request_expired(chain, pool, usdc,
     assert len(panel) == 3
 
 
-def test_draw_reverts_not_enough_arbitrators_until_a_third_stakes(
+def test_draw_reverts_not_enough_arbitrators_and_stakes_placed_meanwhile_wait_for_the_next_round(
     chain, accounts, usdc, fresh_pool, claimant
 ):
     dispute_id, _ = open_dispute(fresh_pool, usdc, claimant)
     chain.mine(2)
     with reverts(fresh_pool.NotEnoughArbitrators, disputeId=dispute_id, drawn=0, needed=3):
         fresh_pool.draw(dispute_id, sender=claimant)
-    two = stake_new(accounts, usdc, fresh_pool, [MIN, MIN])
+    three = stake_new(accounts, usdc, fresh_pool, [MIN, MIN, MIN])
 
-    with reverts(fresh_pool.NotEnoughArbitrators, disputeId=dispute_id, drawn=2, needed=3):
+    # Staked after the request: held, but not drawable for this round.
+    with reverts(fresh_pool.NotEnoughArbitrators, disputeId=dispute_id, drawn=0, needed=3):
         fresh_pool.draw(dispute_id, sender=claimant)
-    assert all(fresh_pool.arbitratorOf(a).locked == 0 for a in two)  # the failed draw locked nobody
-    third = stake_new(accounts, usdc, fresh_pool, [MIN])
-    fresh_pool.draw(dispute_id, sender=claimant)
+    assert fresh_pool.totalStake() == 0
+    assert all(fresh_pool.queuedOf(a) == (MIN, 0) for a in three)
+    assert usdc.balanceOf(fresh_pool) == FIRST_FEE + 3 * MIN
+    chain.pending_timestamp = fresh_pool.roundOf(dispute_id, 0).drawBy + 1
+    fresh_pool.executeRuling(dispute_id, sender=claimant)  # the round lapses
+    applied = fresh_pool.applyQueuedStakes(list(three), sender=claimant)
 
-    assert set(fresh_pool.roundOf(dispute_id, 0).panel) == set(two) | set(third)
+    assert applied.events == [fresh_pool.StakeChanged(a, MIN) for a in three]
+    assert fresh_pool.totalStake() == 3 * MIN
+    second, _ = open_dispute(fresh_pool, usdc, claimant)
+    panel, _ = draw(fresh_pool, chain, second, claimant)
+    assert set(panel) == set(three)
+    assert all(fresh_pool.arbitratorOf(a).locked == LOCK for a in three)
 
 
 def test_draw_seats_three_arbitrators_whatever_their_stakes(chain, accounts, usdc, fresh_pool, claimant):
