@@ -20,6 +20,11 @@ def _unstake_at(oracle, operators):
     return max(oracle.operatorOf(op).unstakeAt for op in operators)
 
 
+def _rule(court, dispute_id, ruling):
+    """The panel is drawn at once (a draw waits at most a day) and its ruling delivered; nobody settles."""
+    rule(court.pool, court.chain, dispute_id, court.arbitrators, everyone(ruling))
+
+
 def _held(court, operators, disputed=1):
     """Each of `operators` is refused its withdrawal because of `disputed` unsettled disputes."""
     for op in operators:
@@ -65,9 +70,10 @@ def test_stake_unstaked_at_the_verdict_outlasts_the_longest_challenge_window(cou
 
     court.chain.pending_timestamp = window_end
     dispute_id, _ = court.jobs.dispute(terms, court.agent)
+    _rule(court, dispute_id, Ruling.REFUND_AGENT)
     court.chain.pending_timestamp = _unstake_at(oracle, attesters)
     _held(court, attesters)
-    tx = court.rule_and_settle(dispute_id, terms, Ruling.REFUND_AGENT)
+    tx = court.escrow.settle(terms.as_abi(), sender=court.stranger)
 
     assert tx.events.filter(oracle.Slashed) == [oracle.Slashed(job_id, op, SLASH) for op in attesters]
 
@@ -144,9 +150,10 @@ def test_each_disputed_verdict_holds_until_its_own_dispute_settles(court):
     assert oracle.disputedVerdicts(op) == 2
 
     court.rule_and_settle(first_dispute, first, Ruling.PAY_WORKER)
+    _rule(court, second_dispute, Ruling.REFUND_AGENT)
     court.chain.pending_timestamp = _unstake_at(oracle, [op])
     _held(court, [op], disputed=1)
-    tx = court.rule_and_settle(second_dispute, second, Ruling.REFUND_AGENT)
+    tx = court.escrow.settle(second.as_abi(), sender=court.stranger)
 
     assert oracle.Slashed(second_id, op, SLASH) in tx.events
     assert oracle.withdrawStake(sender=op).return_value == PARAMS.min_stake - SLASH
@@ -158,10 +165,11 @@ def test_removing_an_operator_keeps_it_liable_for_its_verdicts(court):
     dispute_id, _ = court.jobs.dispute(terms, court.agent)
     oracle.removeOperator(removed, sender=court.deployer)
     oracle.requestUnstake(PARAMS.min_stake, sender=removed)
+    _rule(court, dispute_id, Ruling.REFUND_AGENT)
     court.chain.pending_timestamp = _unstake_at(oracle, [removed])
     _held(court, [removed])
 
-    tx = court.rule_and_settle(dispute_id, terms, Ruling.REFUND_AGENT)
+    tx = court.escrow.settle(terms.as_abi(), sender=court.stranger)
 
     assert oracle.Slashed(job_id, removed, SLASH) in tx.events
     assert oracle.withdrawStake(sender=removed).return_value == PARAMS.min_stake - SLASH
@@ -179,10 +187,11 @@ def test_attestation_made_before_a_lowered_quorum_keeps_its_operator_liable(cour
     final = oracle.attest(job_id, evidence_hash, True, 0, terms.as_abi(), sender=late)
     assert oracle.VerdictReached(job_id, evidence_hash, True, 0, 0b011) in final.events
     dispute_id, _ = court.jobs.dispute(terms, court.agent)
+    _rule(court, dispute_id, Ruling.REFUND_AGENT)
     court.chain.pending_timestamp = _unstake_at(oracle, [early])
     _held(court, [early])
 
-    tx = court.rule_and_settle(dispute_id, terms, Ruling.REFUND_AGENT)
+    tx = court.escrow.settle(terms.as_abi(), sender=court.stranger)
 
     assert tx.events.filter(oracle.Slashed) == [oracle.Slashed(job_id, op, SLASH) for op in (early, late)]
     assert oracle.operatorOf(early).unstaking == PARAMS.min_stake - SLASH
@@ -197,10 +206,11 @@ def test_operator_with_a_pending_unstake_attests_and_its_pending_amount_is_held_
     oracle.requestUnstake(PARAMS.min_stake, sender=op)
     terms, job_id = court.jobs.verdict(approve=True)
     dispute_id, _ = court.jobs.dispute(terms, court.agent)
+    _rule(court, dispute_id, Ruling.REFUND_AGENT)
     court.chain.pending_timestamp = _unstake_at(oracle, [op])
     _held(court, [op])
 
-    tx = court.rule_and_settle(dispute_id, terms, Ruling.REFUND_AGENT)
+    tx = court.escrow.settle(terms.as_abi(), sender=court.stranger)
 
     assert oracle.Slashed(job_id, op, SLASH) in tx.events
     record = oracle.operatorOf(op)
@@ -230,10 +240,11 @@ def test_an_overturned_rejection_holds_and_slashes_its_attesters(court):
     for op in attesters:
         oracle.requestUnstake(PARAMS.min_stake, sender=op)
     dispute_id, _ = court.jobs.dispute(terms, court.worker, from_reward=True)
+    _rule(court, dispute_id, Ruling.PAY_WORKER)
     court.chain.pending_timestamp = _unstake_at(oracle, attesters)
     _held(court, attesters)
 
-    tx = court.rule_and_settle(dispute_id, terms, Ruling.PAY_WORKER)
+    tx = court.escrow.settle(terms.as_abi(), sender=court.stranger)
 
     assert tx.events.filter(oracle.Slashed) == [oracle.Slashed(job_id, op, SLASH) for op in attesters]
 
