@@ -26,7 +26,7 @@ from .bundle import build_context
 from .contracts import DeskContracts, needs_chain
 from .errors import InsufficientFunds, NotAllowedNow, UnknownJob
 from .policy import SpendPolicy, Verdict, usdc
-from .requests import DeskStatus, EscalationRequest, JobView, SealView
+from .requests import Budget, DeskStatus, EscalationRequest, JobView, SealView
 from .tables import calls, jobs, permits, seals
 
 PERMIT_TTL = 3_600  # seconds a post's permit stays valid
@@ -253,6 +253,13 @@ class Desk:
                 .where(jobs.c.status != DeskStatus.FAILED)
             ).scalar()
         return int(total or 0)
+
+    def budget(self) -> Budget:
+        """Today's committed spend (UTC) and the policy's limits."""
+        day = datetime.now(UTC).date().isoformat()
+        policy = self.config.policy
+        return Budget(day=day, committed=self.committed(day), daily_budget=policy.daily_budget,
+                      max_reward=policy.max_reward, approval_threshold=policy.approval_threshold)  # fmt: skip
 
     def _row(self, ref: str) -> Any:
         with self.engine.connect() as db:
