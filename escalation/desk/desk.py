@@ -203,6 +203,7 @@ class Desk:
         row = self._row(ref)
         if row.status != DeskStatus.DISPUTED:
             raise NotAllowedNow(f"{row.desk_id} is {row.status}: only a disputed job can be appealed")
+        self._ensure_allowance(row.desk_id, self.contracts.appeal_cost(row.dispute_id))  # the escrow pulls it
         return self._simple(
             row.desk_id, self.contracts.escrow.appeal(JobTerms.model_validate_json(row.terms)), "appeal"
         )
