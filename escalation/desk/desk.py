@@ -120,9 +120,7 @@ class Desk:
 
     def _terms(self, request: EscalationRequest, spec_hash: bytes) -> JobTerms:
         oracle_fee, protocol_fee = self.contracts.escrow.quote(request.reward)
-        now = int(time.time())
-        latest = self.contracts.chain.block("latest")
-        now = max(now, latest.timestamp if latest is not None else 0)
+        now = self._now()
         return JobTerms(
             agent=self.agent.address, reward=request.reward, confirmer=self.confirmer.address,
             oracle_fee=oracle_fee, protocol_fee=protocol_fee,
@@ -132,6 +130,11 @@ class Desk:
             requirements=Requirements(language=language_index(request.language),
                                       expertise=request.expertise, certifications=request.certifications),
         )  # fmt: skip
+
+    def _now(self) -> int:
+        """The later of the wall clock and the chain's clock: deadlines are checked by the chain."""
+        latest = self.contracts.chain.block("latest")
+        return max(int(time.time()), latest.timestamp if latest is not None else 0)
 
     def _check_funds(self, amount: int) -> None:
         balance = int(self.contracts.token_view("balanceOf", self.agent.address))
@@ -164,7 +167,7 @@ class Desk:
             self.agent.key, token_name=self.contracts.token_view("name"), chain_id=self.chain_id,
             token=self.contracts.token.address, owner=self.agent.address,
             spender=self.contracts.escrow.address, value=value, nonce=nonce,
-            deadline=int(time.time()) + PERMIT_TTL, version=self.config.permit_version,
+            deadline=self._now() + PERMIT_TTL, version=self.config.permit_version,
         )  # fmt: skip
 
     @needs_chain
