@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/oracle.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/desk_posts.py
 
 lint: setup
 	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools

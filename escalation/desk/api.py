@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from pydantic import BaseModel
 
+from escalation.models import Decision, Ticket
 from runtime.errors import ChainUnavailable
 
 from .confirm import SIGNATURE_HEADER as HELPDESK_SIGNATURE
@@ -21,10 +22,9 @@ from .errors import (
     UnknownJob,
     WouldRevert,
 )
-from .requests import EscalationRequest, JobView
+from .requests import API_KEY_HEADER, Budget, EscalationRequest, JobView, Withdrawal
 from .wiring import DeskService
 
-API_KEY_HEADER = "X-Api-Key"
 STATUS = {UnknownJob: 404, PolicyRefusal: 422, InsufficientFunds: 402, NotAllowedNow: 409, WouldRevert: 409,
           BadWebhook: 401}  # fmt: skip
 
@@ -34,16 +34,6 @@ class Dispute(BaseModel):
 
     reason: str
     evidence_uri: str | None = None
-
-
-class Budget(BaseModel):
-    """Today's spend against the policy."""
-
-    day: str
-    committed: int
-    daily_budget: int
-    max_reward: int
-    approval_threshold: int
 
 
 def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAPI:
@@ -59,9 +49,12 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
 
     guard = [Depends(authorised)]
 
-    def run(action: Callable[[], Any]) -> Any:
+    def run(action: Callable[[], Any], sends: bool = True) -> Any:
         try:
-            return action()
+            if not sends:  # reads of the database never wait for a pass
+                return action()
+            with service.lock:  # one sender: commands and the follow loop's passes take turns
+                return action()
         except ChainUnavailable as error:
             raise HTTPException(503, str(error)) from error
         except DeskError as error:
@@ -75,12 +68,12 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
     @app.get("/v1/jobs", response_model=list[JobView], dependencies=guard)
     def jobs(limit: int = 100) -> list[JobView]:
         """The newest escalations."""
-        return run(lambda: desk.list(limit))  # type: ignore[no-any-return]
+        return run(lambda: desk.list(limit), sends=False)  # type: ignore[no-any-return]
 
     @app.get("/v1/jobs/{ref}", response_model=JobView, dependencies=guard)
     def status(ref: str) -> JobView:
         """One escalation by desk id, job id or ticket ref."""
-        return run(lambda: desk.view(ref))  # type: ignore[no-any-return]
+        return run(lambda: desk.view(ref), sends=False)  # type: ignore[no-any-return]
 
     @app.post("/v1/jobs/{ref}/approve", response_model=JobView, dependencies=guard)
     def approve(ref: str) -> JobView:
@@ -100,12 +93,17 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
     @app.get("/v1/budget", response_model=Budget, dependencies=guard)
     def budget() -> Budget:
         """Today's committed spend and the policy."""
-        from datetime import UTC, datetime
+        return desk.budget()
 
-        day = datetime.now(UTC).date().isoformat()
-        policy = desk.config.policy
-        return Budget(day=day, committed=desk.committed(day), daily_budget=policy.daily_budget,
-                      max_reward=policy.max_reward, approval_threshold=policy.approval_threshold)  # fmt: skip
+    @app.post("/v1/withdraw", response_model=Withdrawal, dependencies=guard)
+    def withdraw() -> Withdrawal:
+        """Withdraws the agent's credited refunds to the agent."""
+        return Withdrawal(amount=run(desk.withdraw))
+
+    @app.post("/v1/decide", response_model=Decision, dependencies=guard)
+    def decide(ticket: Ticket) -> Decision:
+        """Should the agent escalate this ticket? The decision with its reasons; nothing is posted."""
+        return service.decider.decide(ticket)
 
     @app.post("/v1/helpdesk/confirm")
     async def confirm(request: Request) -> dict[str, str | int]:

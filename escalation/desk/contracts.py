@@ -36,10 +36,17 @@ class DeskContracts:
         self.registry = Registry(w3, addresses.registry)
         self.pool = Pool(w3, addresses.arbitrator)
         self.token = w3.eth.contract(address=to_checksum_address(addresses.token), abi=abi("TestUSDC"))
+        self._pool = w3.eth.contract(
+            address=to_checksum_address(addresses.arbitrator), abi=abi("ArbitrationPool")
+        )
 
     def token_view(self, function: str, *args: Any) -> Any:
         """A view of the settlement token (balanceOf, allowance, nonces, name)."""
         return getattr(self.token.functions, function)(*args).call()
+
+    def appeal_cost(self, dispute_id: int) -> int:
+        """What the next round of `dispute_id` costs the side that appeals (the pool's appealCost)."""
+        return int(self._pool.functions.appealCost(dispute_id).call())
 
     def approve_data(self, spender: str, amount: int) -> bytes:
         """Calldata of token.approve(spender, amount)."""

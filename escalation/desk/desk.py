@@ -26,7 +26,7 @@ from .bundle import build_context
 from .contracts import DeskContracts, needs_chain
 from .errors import InsufficientFunds, NotAllowedNow, UnknownJob
 from .policy import SpendPolicy, Verdict, usdc
-from .requests import DeskStatus, EscalationRequest, JobView, SealView
+from .requests import Budget, DeskStatus, EscalationRequest, JobView, SealView
 from .tables import calls, jobs, permits, seals
 
 PERMIT_TTL = 3_600  # seconds a post's permit stays valid
@@ -120,9 +120,7 @@ class Desk:
 
     def _terms(self, request: EscalationRequest, spec_hash: bytes) -> JobTerms:
         oracle_fee, protocol_fee = self.contracts.escrow.quote(request.reward)
-        now = int(time.time())
-        latest = self.contracts.chain.block("latest")
-        now = max(now, latest.timestamp if latest is not None else 0)
+        now = self._now()
         return JobTerms(
             agent=self.agent.address, reward=request.reward, confirmer=self.confirmer.address,
             oracle_fee=oracle_fee, protocol_fee=protocol_fee,
@@ -132,6 +130,11 @@ class Desk:
             requirements=Requirements(language=language_index(request.language),
                                       expertise=request.expertise, certifications=request.certifications),
         )  # fmt: skip
+
+    def _now(self) -> int:
+        """The later of the wall clock and the chain's clock: deadlines are checked by the chain."""
+        latest = self.contracts.chain.block("latest")
+        return max(int(time.time()), latest.timestamp if latest is not None else 0)
 
     def _check_funds(self, amount: int) -> None:
         balance = int(self.contracts.token_view("balanceOf", self.agent.address))
@@ -164,7 +167,7 @@ class Desk:
             self.agent.key, token_name=self.contracts.token_view("name"), chain_id=self.chain_id,
             token=self.contracts.token.address, owner=self.agent.address,
             spender=self.contracts.escrow.address, value=value, nonce=nonce,
-            deadline=int(time.time()) + PERMIT_TTL, version=self.config.permit_version,
+            deadline=self._now() + PERMIT_TTL, version=self.config.permit_version,
         )  # fmt: skip
 
     @needs_chain
@@ -203,6 +206,7 @@ class Desk:
         row = self._row(ref)
         if row.status != DeskStatus.DISPUTED:
             raise NotAllowedNow(f"{row.desk_id} is {row.status}: only a disputed job can be appealed")
+        self._ensure_allowance(row.desk_id, self.contracts.appeal_cost(row.dispute_id))  # the escrow pulls it
         return self._simple(
             row.desk_id, self.contracts.escrow.appeal(JobTerms.model_validate_json(row.terms)), "appeal"
         )
@@ -253,6 +257,13 @@ class Desk:
                 .where(jobs.c.status != DeskStatus.FAILED)
             ).scalar()
         return int(total or 0)
+
+    def budget(self) -> Budget:
+        """Today's committed spend (UTC) and the policy's limits."""
+        day = datetime.now(UTC).date().isoformat()
+        policy = self.config.policy
+        return Budget(day=day, committed=self.committed(day), daily_budget=policy.daily_budget,
+                      max_reward=policy.max_reward, approval_threshold=policy.approval_threshold)  # fmt: skip
 
     def _row(self, ref: str) -> Any:
         with self.engine.connect() as db:

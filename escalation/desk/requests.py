@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from protocol_core.context import DocLink, Message
 from protocol_core.enums import JobStatus
 
+API_KEY_HEADER = "X-Api-Key"  # the company's API key on every call to the desk's API
+
 
 class DeskStatus(StrEnum):
     """A desk job's status: the chain's status once posted, and the desk's own before that."""
@@ -80,3 +82,19 @@ class JobView(BaseModel):
     redactions: dict[str, int]
     seals: list[SealView]
     confirmation: dict[str, str | int] | None
+
+
+class Budget(BaseModel):
+    """Today's spend (UTC) against the company's policy, in USDC base units."""
+
+    day: str
+    committed: int
+    daily_budget: int
+    max_reward: int
+    approval_threshold: int
+
+
+class Withdrawal(BaseModel):
+    """What a withdrawal of the agent's credited refunds sent (0: nothing was credited)."""
+
+    amount: int

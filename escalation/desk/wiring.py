@@ -1,15 +1,28 @@
 """The one place that picks concrete classes: chain, database, store and keys in, a desk service out."""
 
-from dataclasses import dataclass
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 
-from protocol_core.content import ContentClient
-from protocol_core.deployment import Addresses
+from escalation.config import load_config
+from escalation.engine import EscalationEngine
+from escalation.evaluate import load_known_issue_rows
+from escalation.known_issues import read_known_issues
+from protocol_core.content import ContentClient, FolderStore
+from protocol_core.deployment import Addresses, load_deployments
 from runtime.chain import Chain
 from runtime.cursor import LogCursor, LogFilter
+from runtime.daemon import Daemon
 from runtime.db import connect
+from runtime.errors import ConfigError, WrongDeployment
+from runtime.health import HealthServer
+from runtime.keystore import unlock
 from runtime.metrics import RuntimeMetrics
+from runtime.network import network_key, rpc_url, shown_url
+from runtime.rpc import patiently
 from runtime.sender import FeePolicy, Sender
 from runtime.tracking import Tracker
 
@@ -19,8 +32,13 @@ from .desk import Desk, DeskConfig
 from .follow import DRAWN, ESCROW_TOPICS, DeskHooks, DeskLogs, Follower
 from .handoff import Handoff
 from .notices import Notifier
+from .policy import SpendPolicy
 from .relay import AcceptanceRelayer
+from .serving import ServerThread
+from .settings import ENV, DeskSettings
 from .tables import metadata
+
+log = logging.getLogger(__name__)
 
 FEES = FeePolicy(bump_blocks=20, bump_percent=15, cap_wei=500 * 10**9, watch_blocks=12)
 
@@ -34,6 +52,10 @@ class DeskService:
     confirmations: Confirmations
     relayer: AcceptanceRelayer
     store: ContentClient
+    decider: EscalationEngine  # "should I escalate this?", offered by the doors
+    metrics: RuntimeMetrics
+    # One key, one nonce sequence: the API's commands and the follow loop's passes take turns.
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 def build(
@@ -48,6 +70,7 @@ def build(
     confirmer: LocalAccount | None = None,
     start_block: int = 0,
     log_chunk: int = 2_000,
+    decider: EscalationEngine | None = None,
 ) -> DeskService:
     """A desk on the chain at `rpc_url`, its state in `database_url`, ready to take requests and passes."""
     chain = Chain.over_http(rpc_url)
@@ -65,4 +88,62 @@ def build(
     handoff = Handoff(engine, contracts, store, agent, chain_id)
     follower = Follower(desk, cursor, tracker, handoff, Notifier(engine, callback_secret))
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
-    return DeskService(desk, follower, confirmations, AcceptanceRelayer(), store)
+    decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
+    return DeskService(desk, follower, confirmations, AcceptanceRelayer(), store, decider, metrics)
+
+
+def daemon(settings: DeskSettings) -> Daemon:
+    """The desk daemon from its settings; raises DaemonError saying what to fix before anything runs."""
+    from .api import desk_app  # the API module imports this one
+    from .loop import DeskLoop
+
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        raise ConfigError(f"the desk's API needs a key: set {ENV}API_KEY")
+    url = rpc_url(settings.network, settings.rpc_url, f"{ENV}RPC_URL")
+    key = network_key(settings.network)
+    known = load_deployments(settings.deployments_file)
+    if key not in known:
+        raise ConfigError(
+            f"no deployment for {key} in {settings.deployments_file}: run "
+            f"`ape run deploy system --network {settings.network}`, or pass the right --deployments-file"
+        )
+    agent = unlock(settings.account, settings.passphrase, f"{ENV}PASSPHRASE")
+    confirmer = (
+        unlock(settings.confirmer_account, settings.confirmer_passphrase, f"{ENV}CONFIRMER_PASSPHRASE")
+        if settings.confirmer_account
+        else None
+    )
+    decider = EscalationEngine(
+        load_config(settings.engine_config),
+        read_known_issues(settings.known_issues) if settings.known_issues else load_known_issue_rows(),
+    )
+    api_key = settings.api_key.get_secret_value()
+    secret = (settings.callback_secret or settings.api_key).get_secret_value()
+    log.info("using RPC %s", shown_url(url), extra={"network": settings.network})
+    service = patiently(
+        lambda: build(
+            rpc_url=url, database_url=settings.database_url, addresses=known[key], agent=agent,
+            config=_config(settings), store=_store(settings), callback_secret=secret, confirmer=confirmer,
+            start_block=settings.start_block, log_chunk=settings.log_chunk, decider=decider,
+        ),
+        settings.startup_timeout,
+        "connecting to the chain",
+    )  # fmt: skip
+    # without a configured secret no one can sign a webhook call: a random one refuses them all
+    hook = settings.helpdesk_secret.get_secret_value() if settings.helpdesk_secret else secrets.token_hex(32)
+    api = ServerThread(desk_app(service, api_key, hook), settings.api_host, settings.api_port)
+    health = HealthServer(settings.metrics_host, settings.metrics_port, service.metrics)
+    fatal = (WrongDeployment, ConfigError)  # a wrong deployment or a port in use is not waited out
+    return Daemon(DeskLoop(service, api), health, settings.poll_interval, fatal)
+
+
+def _config(settings: DeskSettings) -> DeskConfig:
+    policy = SpendPolicy(settings.max_reward, settings.daily_budget, settings.approval_threshold)
+    return DeskConfig(policy, tuple(settings.redact_kinds), settings.use_permit, settings.permit_version)
+
+
+def _store(settings: DeskSettings) -> ContentClient:
+    if settings.content_url:
+        key = settings.content_api_key.get_secret_value() if settings.content_api_key else None
+        return ContentClient(store_url=settings.content_url, api_key=key)
+    return ContentClient(folder=FolderStore(settings.content_folder))

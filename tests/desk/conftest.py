@@ -19,6 +19,18 @@ from protocol_core.context import Message
 
 POLICY = SpendPolicy(max_reward=100 * USDC, daily_budget=500 * USDC, approval_threshold=50 * USDC)
 SECRET = "callback-secret"
+# tickets for the decision door: a data-deletion request with a legal threat, and a routine question
+GDPR = {
+    "id": "T-GDPR", "language": "en", "agent_confidence": 0.95,
+    "messages": [{"role": "customer", "ts": 1, "text": "Under GDPR I request that you delete all personal "
+                  "data you hold about me. My lawyer will follow up if this is ignored."}],
+}  # fmt: skip
+ROUTINE = {
+    "id": "T-PWD", "language": "en", "agent_confidence": 0.93,
+    "messages": [{"role": "customer", "ts": 1, "text": "Hi, I forgot my password and the reset email never "
+                  "shows up in my inbox. Can you help?"}],
+    "proposed_reply": "Here is how to do it: open Settings, then Account, and follow the steps.",
+}  # fmt: skip
 
 
 def follow(service, desk_id: str, status: str) -> None:
