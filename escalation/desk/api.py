@@ -22,6 +22,7 @@ from .errors import (
     UnknownJob,
     WouldRevert,
 )
+from .relay import AcceptanceReceipt, AcceptanceRequest
 from .requests import API_KEY_HEADER, Budget, EscalationRequest, JobView, Withdrawal
 from .wiring import DeskService
 
@@ -89,6 +90,12 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
     def dispute(ref: str, body: Dispute) -> JobView:
         """Disputes the verdict on the customer's word."""
         return run(lambda: desk.dispute(ref, body.reason, body.evidence_uri))  # type: ignore[no-any-return]
+
+    @app.post("/v1/jobs/{job_id}/accept", response_model=AcceptanceReceipt)
+    def accept(job_id: str, body: AcceptanceRequest) -> AcceptanceReceipt:
+        """A worker's signed acceptance, relayed at the desk's cost. No API key: the signature can
+        only make its signer take this job, and the worker is told nothing but the job's status."""
+        return run(lambda: service.relayer.relay(job_id, body))  # type: ignore[no-any-return]
 
     @app.get("/v1/budget", response_model=Budget, dependencies=guard)
     def budget() -> Budget:

@@ -85,7 +85,7 @@ class Desk:
     @needs_chain
     def approve(self, ref: str) -> JobView:
         """A person at the company approves an escalation over the threshold: it is posted now."""
-        row = self._row(ref)
+        row = self.row(ref)
         if row.status != DeskStatus.AWAITING_APPROVAL:
             raise NotAllowedNow(f"{row.desk_id} is {row.status}, not awaiting approval")
         request = EscalationRequest.model_validate_json(row.request)
@@ -93,7 +93,7 @@ class Desk:
         return self._post(row.desk_id)
 
     def _post(self, desk_id: str) -> JobView:
-        row = self._row(desk_id)
+        row = self.row(desk_id)
         request = EscalationRequest.model_validate_json(row.request)
         bundle = ContextBundle.parse(row.context)
         terms = self._terms(request, bundle.spec_hash())
@@ -173,7 +173,7 @@ class Desk:
     @needs_chain
     def cancel(self, ref: str) -> JobView:
         """Withdraws an escalation: not yet posted, it is dropped; open, the job is cancelled on chain."""
-        row = self._row(ref)
+        row = self.row(ref)
         if row.status == DeskStatus.AWAITING_APPROVAL:
             with transaction(self.engine) as db:
                 db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(status=DeskStatus.FAILED))
@@ -181,12 +181,12 @@ class Desk:
         if row.status != DeskStatus.OPEN:
             raise NotAllowedNow(f"{row.desk_id} is {row.status}: only an open job can be cancelled")
         call = self.contracts.escrow.cancel_job(JobTerms.model_validate_json(row.terms))
-        return self._simple(row.desk_id, call, "cancel")
+        return self.send_for(row.desk_id, call, "cancel")
 
     @needs_chain
     def dispute(self, ref: str, reason: str, evidence_uri: str | None = None) -> JobView:
         """Disputes the verdict on the customer's word; pays fee and bond from the agent's funds."""
-        row = self._row(ref)
+        row = self.row(ref)
         if row.status not in DISPUTABLE:
             raise NotAllowedNow(
                 f"{row.desk_id} is {row.status}: the agent disputes an approval or a late verdict"
@@ -194,20 +194,20 @@ class Desk:
         terms = JobTerms.model_validate_json(row.terms)
         fee, bond = self.contracts.escrow.dispute_cost(terms.reward)
         self._ensure_allowance(row.desk_id, fee + bond)
-        view = self._simple(row.desk_id, self.contracts.escrow.dispute(terms), "dispute")
+        view = self.send_for(row.desk_id, self.contracts.escrow.dispute(terms), "dispute")
         statement = evidence_uri or "data:text/plain," + reason
-        self._simple(row.desk_id, self.contracts.escrow.submit_dispute_evidence(terms.digest(), statement),
+        self.send_for(row.desk_id, self.contracts.escrow.submit_dispute_evidence(terms.digest(), statement),
                      "statement", dry_run=False)  # fmt: skip
         return view
 
     @needs_chain
     def appeal(self, ref: str) -> JobView:
         """Appeals the current ruling of the job's dispute."""
-        row = self._row(ref)
+        row = self.row(ref)
         if row.status != DeskStatus.DISPUTED:
             raise NotAllowedNow(f"{row.desk_id} is {row.status}: only a disputed job can be appealed")
         self._ensure_allowance(row.desk_id, self.contracts.appeal_cost(row.dispute_id))  # the escrow pulls it
-        return self._simple(
+        return self.send_for(
             row.desk_id, self.contracts.escrow.appeal(JobTerms.model_validate_json(row.terms)), "appeal"
         )
 
@@ -229,12 +229,10 @@ class Desk:
             gas = self.contracts.gas(self.agent.address, self.contracts.token.address, data, "approving")
             self._send(Call(self.contracts.token.address, data, gas, (desk_id, "approve")))
 
-    def _simple(self, desk_id: str, call: Any, action: str, dry_run: bool = True) -> JobView:
-        gas = (
-            self.contracts.gas(self.agent.address, call.to, call.data, f"{action} of {desk_id}")
-            if dry_run
-            else 300_000
-        )
+    def send_for(self, desk_id: str, call: Any, action: str, dry_run: bool = True) -> JobView:
+        """Sends `call` for the job with the agent's key (dry-run first unless told); its view after."""
+        what = f"{action} of {desk_id}"
+        gas = self.contracts.gas(self.agent.address, call.to, call.data, what) if dry_run else 300_000
         self._send(Call(call.to, call.data, gas, (desk_id, action)))
         return self.view(desk_id)
 
@@ -245,8 +243,7 @@ class Desk:
             db.execute(calls.insert().values(nonce=nonce, desk_id=purpose[0], action=purpose[1]))
             return True
 
-        head = self.contracts.chain.head()
-        self.sender.send([call], head, record)
+        self.sender.send([call], self.contracts.chain.head(), record)
 
     def committed(self, day: str) -> int:
         """What escalations of `day` (UTC) committed: posted or waiting, not failed."""
@@ -265,7 +262,8 @@ class Desk:
         return Budget(day=day, committed=self.committed(day), daily_budget=policy.daily_budget,
                       max_reward=policy.max_reward, approval_threshold=policy.approval_threshold)  # fmt: skip
 
-    def _row(self, ref: str) -> Any:
+    def row(self, ref: str) -> Any:
+        """The desk's row of an escalation, by desk id, job id or ticket ref; UnknownJob if none."""
         with self.engine.connect() as db:
             row = db.execute(
                 select(jobs)
@@ -278,7 +276,7 @@ class Desk:
 
     def view(self, ref: str) -> JobView:
         """What the desk knows of one escalation, by desk id, job id or ticket ref."""
-        row = self._row(ref)
+        row = self.row(ref)
         with self.engine.connect() as db:
             sealed = db.execute(
                 select(seals).where(seals.c.desk_id == row.desk_id).order_by(seals.c.id)

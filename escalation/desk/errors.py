@@ -29,3 +29,7 @@ class NotAllowedNow(DeskError):
 
 class BadWebhook(DeskError):
     """A helpdesk webhook call is not signed with the shared secret, or its body is not valid."""
+
+
+class InvalidRequest(DeskError):
+    """The desk refused the request's shape (a missing field, a value out of range); fix it and resend."""

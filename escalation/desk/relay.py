@@ -1,37 +1,68 @@
-"""The seam for relaying a worker's signed acceptance (issue 10), with today's on-chain fallback.
+"""Relaying a worker's signed acceptance (issue 10): the desk pays the gas because it wants the job taken.
 
-Issue 10 lets a worker accept by an EIP-712 signature that anyone relays; its escrow function and
-message are being built on another branch. Until they land, `relay_acceptance` refuses with a clear
-message and the worker accepts on chain itself (`JobEscrow.acceptJob`), which the desk follows like
-any other acceptance. When they land, `AcceptanceRelayer` is the one class to fill in: build the
-relayed call from the terms and the signature, dry-run it, and send it with the desk's sender.
+The worker signs `Acceptance(jobId, worker, deadline)` under the escrow's EIP-712 domain with the
+key its app holds; the signature names no amount and no recipient, so relaying it can only make that
+worker take that job. The desk checks who signed before paying for a dry run, and the dry run refuses
+anything the escrow would (an ineligible worker, a passed deadline, a job no longer open). A worker
+whose acceptance cannot be relayed can still accept on chain itself (`acceptJob`).
 """
 
-from dataclasses import dataclass
+from eth_utils import is_address, to_checksum_address
+from pydantic import BaseModel, Field
 
-from .errors import DeskError
+from protocol_core.relayed import SignedAcceptance
+from protocol_core.terms import JobTerms
+
+from .contracts import needs_chain
+from .desk import Desk
+from .errors import InvalidRequest, NotAllowedNow
+from .requests import DeskStatus
+
+HEX_SIGNATURE = r"^0x[0-9a-fA-F]{128}$"
 
 
-class RelayUnavailable(DeskError):
-    """This deployment has no relayed acceptance yet; the worker accepts on chain."""
+class AcceptanceRequest(BaseModel):
+    """A worker's signed acceptance as it reaches the desk: the compact (r, yParity|s) signature."""
+
+    worker: str = Field(description="the worker's address")
+    deadline: int = Field(ge=0, description="unix seconds the signature is valid until")
+    signature: str = Field(pattern=HEX_SIGNATURE, description="0x + r (32 bytes) + yParity|s (32 bytes)")
 
 
-@dataclass(frozen=True)
-class SignedAcceptance:
-    """A worker's acceptance of a job as a signature (issue 10's message)."""
+class AcceptanceReceipt(BaseModel):
+    """What the worker is told: the relayed acceptance is sent (the job shows accepted once mined)."""
 
-    job_id: str  # 0x + 64 hex
-    worker: str  # checksummed address
-    deadline: int  # unix seconds the signature is valid until
-    signature: str  # 0x + 130 hex
+    job_id: str
+    status: DeskStatus
 
 
 class AcceptanceRelayer:
-    """Sends a worker's signed acceptance on its behalf, paying the gas (not available yet)."""
+    """Sends a worker's signed acceptance of one of the desk's open jobs, paying the gas."""
 
-    def relay_acceptance(self, acceptance: SignedAcceptance) -> str:
-        """The hash of the relaying transaction; RelayUnavailable until the escrow supports it."""
-        raise RelayUnavailable(
-            f"cannot relay {acceptance.worker}'s acceptance of {acceptance.job_id}: this escrow has no "
-            "relayed acceptance yet (issue 10); the worker accepts on chain with `ape run ops job accept`"
-        )
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    @needs_chain
+    def relay(self, job_id: str, request: AcceptanceRequest) -> AcceptanceReceipt:
+        """Checks and sends the acceptance; the job's status after (accepted once the follow loop sees it)."""
+        row = self.desk.row(job_id)
+        if row.job_id != job_id.lower():
+            raise InvalidRequest("name the job by its job id (0x + 64 hex) to accept it")
+        if row.status != DeskStatus.OPEN:
+            raise NotAllowedNow(f"{row.desk_id} is {row.status}: only an open job can be accepted")
+        if not is_address(request.worker):
+            raise InvalidRequest(f"{request.worker!r} is not an address")
+        raw = bytes.fromhex(request.signature[2:])
+        acceptance = SignedAcceptance(
+            job_id=bytes.fromhex(row.job_id[2:]), worker=to_checksum_address(request.worker),
+            deadline=request.deadline, signature=(raw[:32], raw[32:]),
+        )  # fmt: skip
+        signer = acceptance.signer(chain_id=self.desk.chain_id, escrow=self.desk.contracts.escrow.address)
+        if signer != acceptance.worker:
+            raise InvalidRequest(
+                f"the signature is {signer}'s, not {acceptance.worker}'s: the worker signs the acceptance "
+                "of this job with its own key (its app does); nothing was sent"
+            )
+        call = self.desk.contracts.escrow.accept_job_for(JobTerms.model_validate_json(row.terms), acceptance)
+        view = self.desk.send_for(row.desk_id, call, "relayed acceptance")
+        return AcceptanceReceipt(job_id=row.job_id, status=view.status)

@@ -8,7 +8,7 @@ import httpx
 
 from escalation.models import Decision, Ticket
 
-from .errors import DeskError, InsufficientFunds, NotAllowedNow, PolicyRefusal, UnknownJob
+from .errors import DeskError, InsufficientFunds, InvalidRequest, NotAllowedNow, PolicyRefusal, UnknownJob
 from .requests import API_KEY_HEADER, Budget, DeskStatus, EscalationRequest, JobView, Withdrawal
 
 _ERRORS: dict[int, type[DeskError]] = {
@@ -18,10 +18,6 @@ _ERRORS: dict[int, type[DeskError]] = {
 
 class DeskUnavailable(DeskError):
     """The desk (or its chain) cannot be reached now; try again later."""
-
-
-class InvalidRequest(DeskError):
-    """The desk refused the request's shape (a missing field, a value out of range); fix it and resend."""
 
 
 class DeskDoor(ABC):

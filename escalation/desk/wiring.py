@@ -89,7 +89,7 @@ def build(
     follower = Follower(desk, cursor, tracker, handoff, Notifier(engine, callback_secret))
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
-    return DeskService(desk, follower, confirmations, AcceptanceRelayer(), store, decider, metrics)
+    return DeskService(desk, follower, confirmations, AcceptanceRelayer(desk), store, decider, metrics)
 
 
 def daemon(settings: DeskSettings) -> Daemon:
