@@ -6,16 +6,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = ("protocol_core", "runtime", "oracle_node", "escalation")
+SHIPPED = ("protocol_core", "runtime", "oracle_node", "escalation", "arbitration")
 # package -> top-level modules it must never import
 FORBIDDEN = {
     "protocol_core": {
         "ape", "sqlalchemy", "prometheus_client", "psycopg", "taskiq", "redis",
-        "runtime", "oracle_node", "escalation", "devtools", "tests", "scripts",
+        "runtime", "oracle_node", "escalation", "arbitration", "devtools", "tests", "scripts",
     },
-    "runtime": {"oracle_node", "escalation", "devtools", "tests", "scripts"},
-    "oracle_node": {"escalation", "devtools", "tests", "scripts"},
-    "escalation": {"oracle_node", "devtools", "tests", "scripts"},
+    "runtime": {"oracle_node", "escalation", "arbitration", "devtools", "tests", "scripts"},
+    "oracle_node": {"escalation", "arbitration", "devtools", "tests", "scripts"},
+    "escalation": {"oracle_node", "arbitration", "devtools", "tests", "scripts"},
+    "arbitration": {"oracle_node", "escalation", "devtools", "tests", "scripts"},
     "devtools": {"tests"},
     "bench": {"tests"},
     "scripts": {"tests"},

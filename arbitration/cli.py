@@ -1,0 +1,97 @@
+"""`arbitrator`: options become Settings; each command does one thing and says one line when refused."""
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from pydantic import ValidationError
+
+from protocol_core.errors import ProtocolError
+from runtime.errors import DaemonError
+from runtime.logs import configure_logging
+from runtime.settings import first_problem
+
+from .settings import ArbitratorSettings
+
+COMMON = ("network", "account", "rpc_url", "database_url", "deployments_file")
+
+
+def fail(message: str) -> NoReturn:
+    """Prints the one line and exits 2."""
+    click.echo(f"arbitrator: {message}", err=True)
+    sys.exit(2)
+
+
+def settings_from(config_file: Path | None, options: dict[str, Any]) -> ArbitratorSettings:
+    """Settings from the file, ARBITRATOR_* and the given options."""
+    overrides = {name: value for name, value in options.items() if value is not None}
+    try:
+        return ArbitratorSettings.load(config_file, **overrides)
+    except ValidationError as error:
+        fail(f"invalid settings: {first_problem(error)}")
+    except DaemonError as error:
+        fail(str(error))
+
+
+def with_settings(command: Callable[..., None]) -> Callable[..., None]:
+    """Adds the shared options and hands the command its Settings; errors become one line."""
+
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="TOML file of settings (ARBITRATOR_* variables override it)",
+    )
+    @click.option("--network", help="ape network choice (default polygon:local:foundry)")
+    @click.option("--account", help="ape account alias; passphrase in ARBITRATOR_PASSPHRASE")
+    @click.option("--rpc-url", help="JSON-RPC endpoint (default: the network's uri in ape-config.yaml)")
+    @click.option("--database-url", help="the daemon's database (default sqlite:///arbitrator.db)")
+    @click.option("--deployments-file", type=click.Path(path_type=Path), help="addresses of the deployment")
+    @functools.wraps(command)
+    def wrapper(config_file: Path | None, **options: Any) -> None:
+        shared = {name: options.pop(name) for name in COMMON}
+        settings = settings_from(config_file, shared | options.pop("extra_settings", {}))
+        try:
+            command(settings, **options)
+        except (DaemonError, ProtocolError) as error:
+            fail(str(error).splitlines()[0])
+
+    return wrapper
+
+
+@click.group()
+def cli() -> None:
+    """The arbitrator's client: stake, read cases, vote; `watch` never loses a vote."""
+
+
+@cli.command()
+@click.option("--metrics-port", type=int, help="port of /healthz, /readyz and /metrics (0 = any)")
+@click.option("--keeper/--no-keeper", default=None, help="also draw, tally, execute and pay when due")
+@click.option("--votes-file", type=click.Path(path_type=Path), help="JSON lines of votes to commit")
+@click.option("--webhook-url", help="POSTed a JSON notice when drawn")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--network")
+@click.option("--account")
+@click.option("--rpc-url")
+@click.option("--database-url")
+@click.option("--deployments-file", type=click.Path(path_type=Path))
+def watch(config_file: Path | None, **options: Any) -> None:
+    """Follows the pool: notices draws, commits the votes given, reveals them, keeps (if enabled)."""
+    settings = settings_from(config_file, options)
+    configure_logging(settings.log_level)
+    try:
+        from .wiring import build
+
+        build(settings).serve()
+    except (DaemonError, ProtocolError) as error:
+        fail(str(error))
+
+
+def main() -> None:
+    """Console entry point."""
+    from . import cli_money, cli_votes  # noqa: F401  (they register their commands on `cli`)
+
+    cli()

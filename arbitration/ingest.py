@@ -1,0 +1,88 @@
+"""The pool's logs into the arbitrator's tables, in the cursor's transaction (a runtime LogHandler)."""
+
+import logging
+
+from sqlalchemy import Connection, delete, update
+
+from runtime.chain import Log
+from runtime.db import insert_ignore
+
+from .events import PoolEvent, decode_event
+from .tables import disputes, queued, seats, votes
+
+log = logging.getLogger(__name__)
+
+
+class PoolLogs:
+    """Records disputes, my seats and my votes seen on chain, and what the keeper may have to do."""
+
+    def __init__(self, me: str) -> None:
+        self.me = me
+
+    def decode(self, log: Log) -> PoolEvent:
+        """The followed event in `log`."""
+        return decode_event(log)
+
+    def ingest(self, db: Connection, events: list[PoolEvent]) -> int:
+        """Records `events`; returns how many are new seats of mine."""
+        new = 0
+        for event in events:
+            args, dispute_id = event.args, event.dispute_id
+            mine = args.get("arbitrator") == self.me
+            if event.name == "DisputeCreation":
+                insert_ignore(
+                    db,
+                    disputes,
+                    dispute_id=dispute_id,
+                    block_number=event.block_number,
+                    final=False,
+                    deferred=False,
+                )
+            elif event.name == "Drawn" and mine:
+                insert_ignore(
+                    db,
+                    seats,
+                    dispute_id=dispute_id,
+                    round=int(args["round"]),
+                    commit_end=int(args["commitEnd"]),
+                    reveal_end=int(args["revealEnd"]),
+                    block_number=event.block_number,
+                    notified=False,
+                    committed_seen=False,
+                    revealed_seen=False,
+                    closed=False,
+                )
+                new += 1
+            elif event.name in ("VoteCommitted", "VoteRevealed") and mine:
+                column = "committed_seen" if event.name == "VoteCommitted" else "revealed_seen"
+                db.execute(_seat(dispute_id, int(args["round"])).values({column: True}))
+                step = "commit" if event.name == "VoteCommitted" else "reveal"
+                db.execute(
+                    update(votes)
+                    .where(votes.c.dispute_id == dispute_id)
+                    .where(votes.c.round == int(args["round"]))
+                    .where(votes.c[f"{step}_state"].in_(["waiting", "sent"]))
+                    .values({f"{step}_state": "done"})
+                )
+            elif event.name == "Ruling":
+                db.execute(update(disputes).where(disputes.c.dispute_id == dispute_id).values(final=True))
+            elif event.name == "PaymentDeferred":
+                db.execute(update(disputes).where(disputes.c.dispute_id == dispute_id).values(deferred=True))
+            elif event.name in ("StakeQueued", "UnstakeQueued"):
+                insert_ignore(db, queued, arbitrator=args["arbitrator"], block_number=event.block_number)
+        return new
+
+    def orphaned(self, db: Connection, after: int) -> None:
+        """Forgets what blocks above `after` said; a seat whose vote is in flight stays (the tracker
+        re-sends its transaction, and the pool's answer decides)."""
+        db.execute(delete(disputes).where(disputes.c.block_number > after))
+        db.execute(delete(queued).where(queued.c.block_number > after))
+        db.execute(
+            update(seats)
+            .where(seats.c.block_number > after)
+            .values(committed_seen=False, revealed_seen=False)
+        )
+
+
+def _seat(dispute_id: int, round_index: int):  # type: ignore[no-untyped-def]
+    return update(seats).where(seats.c.dispute_id == dispute_id).where(seats.c.round == round_index)

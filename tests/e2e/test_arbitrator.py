@@ -1,0 +1,145 @@
+"""Three `arbitrator watch` processes drawn into one dispute: two vote (one killed -9 with its commit in
+the mempool, the other with its reveal in the mempool), one stays silent; each vote lands exactly once,
+the keeper daemon draws, tallies and executes, the coherent voters claim, the silent one loses its lock."""
+
+import json
+
+from eth_account import Account
+from eth_utils import keccak
+from web3 import Web3
+
+from devtools.accounts import AGENT, key_of
+from devtools.arbitrators import Arbitrator
+from devtools.chain import rpc_call, wait_for
+from devtools.protocol import Protocol
+from protocol_core.abi import abi
+
+STAKE = 100_000_000
+
+
+def _mine(url, timestamp=None):
+    if timestamp is not None:
+        rpc_call(url, "evm_setNextBlockTimestamp", hex(timestamp))
+    rpc_call(url, "evm_mine")
+
+
+def _events(pool, name, dispute_id):
+    return [
+        dict(e["args"])
+        for e in getattr(pool.events, name).get_logs(from_block=0)
+        if e["args"]["disputeId"] == dispute_id
+    ]
+
+
+def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_state, tmp_path):
+    url, addresses = deployed_anvil.url, deployed_state.addresses
+    protocol = Protocol.connect(url, addresses, tmp_path / "evidence")
+    pool = protocol.w3.eth.contract(
+        address=Web3.to_checksum_address(addresses.arbitrator), abi=abi("ArbitrationPool")
+    )
+    keys = {name: key_of(index) for name, index in (("a", 16), ("b", 17), ("c", 18))}
+    arbs = {
+        n: Arbitrator(
+            tmp_path,
+            url,
+            tmp_path / "deployments.json",
+            n,
+            k,
+            keeper=n == "a",
+            votes_file=tmp_path / "b-votes.jsonl" if n == "b" else "",
+        )
+        for n, k in keys.items()
+    }
+    address = {n: str(Account.from_key(k).address) for n, k in keys.items()}
+    for index, name in ((16, "a"), (17, "b"), (18, "c")):
+        protocol.send("TestUSDC", "mint", address[name], STAKE, sender=index)
+    staked = arbs["a"].run("stake", str(STAKE))
+    assert staked.returncode == 0, staked.stderr
+    for index, name in ((17, "b"), (18, "c")):
+        protocol.send("TestUSDC", "approve", addresses.arbitrator, STAKE, sender=index)
+        tx = pool.functions.stake(STAKE).transact({"from": address[name], "gas": 500_000})
+        assert protocol.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    job = protocol.post(worker=6, reward=20_000_000)  # a job whose verdict may be challenged for an hour:
+    job.terms = job.terms.model_copy(update={"challenge_window": 3_600, "spec_hash": keccak(b"arb")})
+    protocol.send("JobEscrow", "postJob", job.terms.as_abi(), sender=AGENT)
+    protocol.send("JobEscrow", "acceptJob", job.terms.as_abi(), sender=6)
+    evidence = keccak(b"bundle")
+    protocol.send("JobEscrow", "submitEvidence", job.job_id, evidence, "ipfs://bundle", sender=6)
+    for operator in (3, 4):
+        protocol.send(
+            "VerificationOracle", "attest", job.job_id, evidence, True, 0, job.terms.as_abi(), sender=operator
+        )
+    protocol.send("JobEscrow", "dispute", job.terms.as_abi(), False, sender=AGENT)
+    dispute_id = protocol.contracts["JobEscrow"].functions.disputeOf(job.job_id).call()[0]
+    for arb in arbs.values():
+        arb.env["ARBITRATOR_VOTES_FILE"] = arb.env.get("ARBITRATOR_VOTES_FILE", "")
+        arb.start()
+    for arb in arbs.values():
+        arb.wait_ready()
+    _mine(url)
+    _mine(url)  # the randomness is the hash of a block after the request: the keeper (a) draws
+    for arb in arbs.values():
+        wait_for(lambda arb=arb: arb.query("SELECT commit_end FROM arb_seats"), 60, f"{arb.name} drawn")
+    commit_end, reveal_end = arbs["a"].query("SELECT commit_end, reveal_end FROM arb_seats")[0]
+
+    # a: its commit is signed and in the mempool (blocks held back) when it is killed -9.
+    rpc_call(url, "evm_setAutomine", False)
+    assert arbs["a"].run("vote", str(dispute_id), "worker").returncode == 0
+    (tmp_path / "b-votes.jsonl").write_text(json.dumps({"dispute_id": dispute_id, "choice": 1}) + "\n")
+    sent = "SELECT commit_state FROM arb_votes"
+    wait_for(lambda: arbs["a"].query(sent) == [("sent",)], 60, "a's commit signed")
+    arbs["a"].kill()
+    arbs["a"].start()
+    arbs["a"].wait_ready()
+    wait_for(lambda: arbs["b"].query(sent) == [("sent",)], 60, "b's commit signed")
+    _mine(url)
+    wait_for(lambda: len(_events(pool, "VoteCommitted", dispute_id)) == 2, 60, "two commits")
+
+    # b: its reveal is in the mempool when it is killed -9.
+    _mine(url, commit_end + 1)
+    reveal_sent = "SELECT reveal_state FROM arb_votes"
+    wait_for(lambda: arbs["b"].query(reveal_sent) == [("sent",)], 60, "b's reveal signed")
+    arbs["b"].kill()
+    arbs["b"].start()
+    arbs["b"].wait_ready()
+    wait_for(lambda: arbs["a"].query(reveal_sent) == [("sent",)], 60, "a's reveal signed")
+    rpc_call(url, "evm_setAutomine", True)
+    _mine(url)
+    wait_for(lambda: len(_events(pool, "VoteRevealed", dispute_id)) == 2, 60, "two reveals")
+
+    # the keeper tallies after the reveal phase and executes after the appeal period.
+    _mine(url, reveal_end + 1)
+    wait_for(lambda: _events(pool, "Tallied", dispute_id), 60, "the tally")
+    appeal_end = _events(pool, "Tallied", dispute_id)[0]["appealEnd"]
+    _mine(url, appeal_end + 1)
+    wait_for(lambda: _events(pool, "Rewarded", dispute_id), 60, "the ruling paid")
+
+    committed = [e["arbitrator"] for e in _events(pool, "VoteCommitted", dispute_id)]
+    revealed = [e["arbitrator"] for e in _events(pool, "VoteRevealed", dispute_id)]
+    assert sorted(committed) == sorted(revealed) == sorted([address["a"], address["b"]])
+    for name in ("a", "b"):  # one transaction per step: no repeat after the kills
+        steps = arbs[name].query(
+            "SELECT commit_nonce, reveal_nonce, commit_state, reveal_state FROM arb_votes"
+        )
+        assert len(steps) == 1 and steps[0][2:] == ("done", "done")
+    assert arbs["b"].query("SELECT count(*) FROM transactions") == [(2,)]
+    penalized = _events(pool, "Penalized", dispute_id)
+    assert [(e["arbitrator"], e["penalty"]) for e in penalized] == [
+        (address["c"], pool.functions.lockPerDraw().call())
+    ]
+    for name in ("a", "b"):
+        claimed = arbs[name].run("claim")
+        assert claimed.returncode == 0, claimed.stderr
+        assert pool.functions.arbitratorOf(address[name]).call()[4] == 0
+    nothing = arbs["c"].run("claim")
+    assert (
+        nothing.returncode == 2
+        and nothing.stderr.strip()
+        == "arbitrator: nothing to claim: no rewards credited (rulings pay when executed)"
+    )
+    not_drawn = arbs["c"].run("vote", "999", "worker")
+    assert not_drawn.returncode == 2 and "not drawn in dispute 999" in not_drawn.stderr
+    late = arbs["c"].run("vote", str(dispute_id), "agent")
+    assert late.returncode == 2 and "phase over" in late.stderr
+    for arb in arbs.values():
+        assert arb.stop() == 0
