@@ -6,15 +6,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = ("protocol_core", "runtime", "oracle_node", "escalation")
+SHIPPED = ("protocol_core", "runtime", "oracle_node", "indexer", "escalation")
 # package -> top-level modules it must never import
 FORBIDDEN = {
     "protocol_core": {
         "ape", "sqlalchemy", "prometheus_client", "psycopg", "taskiq", "redis",
-        "runtime", "oracle_node", "escalation", "devtools", "tests", "scripts",
+        "runtime", "oracle_node", "indexer", "escalation", "devtools", "tests", "scripts",
     },
-    "runtime": {"oracle_node", "escalation", "devtools", "tests", "scripts"},
-    "oracle_node": {"escalation", "devtools", "tests", "scripts"},
+    "runtime": {"oracle_node", "indexer", "escalation", "devtools", "tests", "scripts"},
+    "oracle_node": {"indexer", "escalation", "devtools", "tests", "scripts"},
+    "indexer": {"oracle_node", "escalation", "devtools", "tests", "scripts"},
     "escalation": {"oracle_node", "devtools", "tests", "scripts"},
     "devtools": {"tests"},
     "bench": {"tests"},
