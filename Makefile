@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/desk_posts.py
+	$(BIN)/python bench/indexer.py
 
 lint: setup
 	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools
