@@ -1,4 +1,4 @@
-"""Indexer catch-up from block 0: 10,000 workers and 10,000 jobs on a local anvil; writes bench/out/indexer.json.
+"""Indexer catch-up from block 0 with 10,000 workers and 10,000 jobs on anvil; writes bench/out/indexer.json.
 
 The history is made fast (anvil's impersonation and batched sends, many transactions per block);
 the figure is the real `indexer run` process from its start until its read model holds the head
