@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .deps
-PACKAGES := protocol_core runtime oracle_node escalation arbitration devtools
+PACKAGES := protocol_core runtime oracle_node indexer escalation arbitration devtools
 
 export SOLCX_BINARY_PATH := $(CURDIR)/tools
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/desk_posts.py
+	$(BIN)/python bench/indexer.py
 
 lint: setup
 	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools

@@ -6,17 +6,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = ("protocol_core", "runtime", "oracle_node", "escalation", "arbitration")
+SHIPPED = ("protocol_core", "runtime", "oracle_node", "indexer", "escalation", "arbitration")
 # package -> top-level modules it must never import
 FORBIDDEN = {
     "protocol_core": {
         "ape", "sqlalchemy", "prometheus_client", "psycopg", "taskiq", "redis",
-        "runtime", "oracle_node", "escalation", "arbitration", "devtools", "tests", "scripts",
+        "runtime", "oracle_node", "indexer", "escalation", "arbitration", "devtools", "tests", "scripts",
     },
-    "runtime": {"oracle_node", "escalation", "arbitration", "devtools", "tests", "scripts"},
-    "oracle_node": {"escalation", "arbitration", "devtools", "tests", "scripts"},
+    "runtime": {"oracle_node", "indexer", "escalation", "arbitration", "devtools", "tests", "scripts"},
+    "oracle_node": {"indexer", "escalation", "arbitration", "devtools", "tests", "scripts"},
+    "indexer": {"oracle_node", "escalation", "arbitration", "devtools", "tests", "scripts"},
     "escalation": {"oracle_node", "arbitration", "devtools", "tests", "scripts"},
-    "arbitration": {"oracle_node", "escalation", "devtools", "tests", "scripts"},
+    "arbitration": {"oracle_node", "indexer", "escalation", "devtools", "tests", "scripts"},
     "devtools": {"tests"},
     "bench": {"tests"},
     "scripts": {"tests"},

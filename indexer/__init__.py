@@ -1,0 +1,1 @@
+"""The protocol's read model (workers, jobs, operators, arbitrators, disputes) kept in SQL from events."""
