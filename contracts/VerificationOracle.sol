@@ -53,8 +53,7 @@ contract VerificationOracle is OracleOperators, EIP712 {
         emit Attested(jobId, msg.sender, evidenceHash, approve, reason);
         if (_popcount(side) < quorum) return;
         delete _tallies[jobId];
-        address[] memory attesters = _members(side, bit, msg.sender);
-        _finalize(jobId, evidenceHash, approve, reason, side, attesters, terms);
+        _finalize(jobId, evidenceHash, approve, reason, side, terms);
     }
 
     /// @inheritdoc IVerificationOracle
@@ -71,19 +70,15 @@ contract VerificationOracle is OracleOperators, EIP712 {
         if (signatures.length == 0) revert NoCurrentAttestation(jobId, setNonce);
         Tally memory votes = _tallies[jobId];
         uint128 earlierSide = approve ? votes.approvals : votes.rejections;
-        uint256 earlier = _popcount(earlierSide);
-        (uint128 side, address[] memory attesters) = _signers(
-            jobId, attestationDigest(jobId, evidenceHash, approve, reason), signatures, votes.approvals | votes.rejections, earlier
-        );
-        side |= earlierSide;
-        if (earlier != 0) {
-            address[] memory before = _members(earlierSide, 0, address(0));
-            for (uint256 i = 0; i < earlier; ++i) {
-                attesters[i] = before[i];
-            }
-        }
+        uint128 side = _signers(
+            jobId,
+            attestationDigest(jobId, evidenceHash, approve, reason),
+            signatures,
+            votes.approvals | votes.rejections,
+            _popcount(earlierSide)
+        ) | earlierSide;
         if (votes.approvals | votes.rejections != 0) delete _tallies[jobId];
-        _finalize(jobId, evidenceHash, approve, reason, side, attesters, terms);
+        _finalize(jobId, evidenceHash, approve, reason, side, terms);
     }
 
     /// @inheritdoc IVerificationOracle
@@ -98,10 +93,9 @@ contract VerificationOracle is OracleOperators, EIP712 {
     ) external nonReentrant {
         bytes32 jobId = keccak256(abi.encode(terms));
         bytes32 evidenceHash = evidence.evidenceHash;
-        (uint128 side, address[] memory attesters) =
-            _signers(jobId, attestationDigest(jobId, evidenceHash, approve, reason), signatures, 0, 0);
+        uint128 side = _signers(jobId, attestationDigest(jobId, evidenceHash, approve, reason), signatures, 0, 0);
         _reachVerdict(jobId, evidenceHash, approve, reason, side, terms);
-        IEscrowRelay(escrow).recordEvidenceAndVerdict(terms, evidence, approve, attesters);
+        IEscrowRelay(escrow).recordEvidenceAndVerdict(terms, evidence, approve, side);
     }
 
     /// @inheritdoc IVerificationOracle
@@ -118,7 +112,7 @@ contract VerificationOracle is OracleOperators, EIP712 {
     /// @inheritdoc IVerificationOracle
     function tally(bytes32 jobId) external view returns (address[] memory approvers, address[] memory rejecters) {
         Tally memory t = _tallies[jobId];
-        return (_members(t.approvals, 0, address(0)), _members(t.rejections, 0, address(0)));
+        return (_members(t.approvals), _members(t.rejections));
     }
 
     function _finalize(
@@ -127,14 +121,13 @@ contract VerificationOracle is OracleOperators, EIP712 {
         bool approve,
         uint8 reason,
         uint128 side,
-        address[] memory attesters,
         JobTerms calldata terms
     ) private {
         // The quorum attested `jobId`; the escrow acts on the job the terms hash to.
         bytes32 termsId = keccak256(abi.encode(terms));
         if (termsId != jobId) revert TermsNotForJob(jobId, termsId);
         _reachVerdict(jobId, evidenceHash, approve, reason, side, terms);
-        IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, attesters);
+        IJobEscrow(escrow).recordVerdict(terms, evidenceHash, approve, side);
     }
 
     /// @dev What every path to a final verdict records before the escrow acts on it.
@@ -150,23 +143,22 @@ contract VerificationOracle is OracleOperators, EIP712 {
         emit VerdictReached(jobId, evidenceHash, approve, reason, side);
     }
 
-    /// @dev The distinct current operators who signed `digest`, after `earlier` slots left for
-    /// attestations already on chain (`seen` holds their bits); they must make the quorum.
+    /// @dev The mask of the distinct current operators who signed `digest`; with the `earlier`
+    /// attestations already on chain (`seen` holds their bits) they must make the quorum.
     function _signers(bytes32 jobId, bytes32 digest, bytes32[2][] calldata signatures, uint128 seen, uint256 earlier)
         private
         view
-        returns (uint128 side, address[] memory attesters)
+        returns (uint128 side)
     {
-        attesters = new address[](earlier + signatures.length);
         for (uint256 i = 0; i < signatures.length; ++i) {
             address signer = ECDSA.recover(digest, signatures[i][0], signatures[i][1]);
             uint128 bit = _operatorBit(signer);
             if (seen & bit != 0) revert AlreadyAttested(jobId, signer);
             seen |= bit;
             side |= bit;
-            attesters[earlier + i] = signer;
         }
-        if (attesters.length < quorum) revert QuorumNotReached(jobId, attesters.length, quorum);
+        uint256 valid = earlier + signatures.length;
+        if (valid < quorum) revert QuorumNotReached(jobId, valid, quorum);
     }
 
     function _requireAwaiting(bytes32 jobId, bytes32 evidenceHash) private view {

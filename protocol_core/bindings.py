@@ -79,6 +79,10 @@ class Escrow(_Binding):
         """Token units credited to `account`, waiting for `withdraw`."""
         return int(self._view("creditOf", to_checksum_address(account)))
 
+    def operator_fees_of(self, operator: str) -> int:
+        """Oracle fees `operator` earned, waiting for `withdrawOperatorFees`."""
+        return int(self._view("operatorFeesOf", to_checksum_address(operator)))
+
     def post_job(self, terms: JobTerms) -> Call:
         """Posts `terms`, pulling reward and fees from the agent's allowance."""
         return self._call("postJob", terms.as_abi())
@@ -127,6 +131,10 @@ class Escrow(_Binding):
     def withdraw(self, to: str) -> Call:
         """Withdraws the sender's credit to `to`."""
         return self._call("withdraw", to_checksum_address(to))
+
+    def withdraw_operator_fees(self, to: str) -> Call:
+        """Pays the sender's oracle fees (as an operator) to `to`."""
+        return self._call("withdrawOperatorFees", to_checksum_address(to))
 
 
 class Oracle(_Binding):

@@ -63,7 +63,8 @@ def balance(who: str, chain: ChainOptions) -> None:
 
 @click.group()
 def credit() -> None:
-    """Credits in the escrow: oracle fees earned, and payouts a token refused to push."""
+    """Credits in the escrow: payouts a token refused to push, and dispute reimbursements (oracle
+    fees: `operator withdraw-fees`)."""
 
 
 @credit.command("withdraw")

@@ -4,7 +4,14 @@ from datetime import UTC, datetime
 
 import click
 
-from protocol_core.validation import address, bounded, format_amount, token_amount
+from protocol_core.validation import (
+    InvalidInput,
+    address,
+    bounded,
+    format_amount,
+    optional_address,
+    token_amount,
+)
 
 from ._ops_funds import ensure_funds
 from ._session import ChainOptions, Session, chain_options, open_session
@@ -72,6 +79,19 @@ def withdraw(chain: ChainOptions) -> None:
         _show(s, s.sender)
 
 
+@operator.command("withdraw-fees")
+@chain_options(signs=True)
+@click.option("--to", "to", help="Where to send the fees (default: the signer).")
+def withdraw_fees(to: str | None, chain: ChainOptions) -> None:
+    """The operator withdraws the oracle fees it earned from the escrow."""
+    to = optional_address(to, "--to")
+    with open_session(chain, signs=True) as s:
+        owed = s.escrow.operator_fees_of(s.sender)
+        if owed == 0:
+            raise InvalidInput(f"{s.sender} has no oracle fees in the escrow")
+        s.send(s.escrow.withdraw_operator_fees(to or s.sender), f"withdraw {format_amount(owed)} USDC fees")
+
+
 @operator.command("show")
 @chain_options(signs=False)
 @click.argument("who", metavar="ADDRESS")
@@ -112,5 +132,6 @@ def _show(s: Session, who: str) -> None:
         click.echo(f"  unstaking   {format_amount(info.unstaking)} USDC, withdrawable from {when}")
     if held := s.oracle.disputed_verdicts(who):
         click.echo(f"  held        by {held} disputed verdict(s) it attested: withdraw once they settle")
-    click.echo(f"  fees earned {format_amount(s.escrow.credit_of(who))} USDC (`ape run ops credit withdraw`)")
+    fees = format_amount(s.escrow.operator_fees_of(who))
+    click.echo(f"  fees earned {fees} USDC (`ape run ops operator withdraw-fees`)")
     click.echo(f"  can attest  {'yes' if attests else 'no'}")

@@ -144,6 +144,9 @@ def main() -> None:
     for account in (*operators.values(), agent):
         if escrow.creditOf(account):
             escrow.withdraw(account, sender=account)
+    for account in operators.values():
+        if escrow.operatorFeesOf(account):
+            escrow.withdrawOperatorFees(account, sender=account)
     collected = escrow.protocolFeesAccrued()
     escrow.collectProtocolFees(sender=treasury)
     console.print(

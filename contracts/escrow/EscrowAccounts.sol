@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IJobEscrow} from "../interfaces/IJobEscrow.sol";
+import {IVerificationOracle} from "../interfaces/IVerificationOracle.sol";
 import {EscrowBase} from "./EscrowBase.sol";
 
 /// @title EscrowAccounts
@@ -23,10 +24,18 @@ abstract contract EscrowAccounts is EscrowBase {
     }
 
     /// @inheritdoc IJobEscrow
+    function withdrawOperatorFees(address to) external nonReentrant returns (uint256 amount) {
+        uint8 index = IVerificationOracle(oracle).operatorOf(msg.sender).index;
+        amount = index == 0 ? 0 : _takeLane(index);
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        emit Withdrawn(msg.sender, to, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IJobEscrow
     function collectProtocolFees() external nonReentrant returns (uint256 amount) {
-        amount = protocolFeesAccrued;
+        amount = _takeLane(0);
         if (amount == 0) revert NothingToWithdraw(treasury);
-        protocolFeesAccrued = 0;
         address to = treasury;
         emit ProtocolFeesCollected(to, amount);
         _push(to, amount);
@@ -60,22 +69,64 @@ abstract contract EscrowAccounts is EscrowBase {
     }
 
     /// @inheritdoc IJobEscrow
+    function operatorFeesOf(address operator) external view returns (uint256) {
+        uint8 index = IVerificationOracle(oracle).operatorOf(operator).index;
+        return index == 0 ? 0 : _lane(index);
+    }
+
+    /// @inheritdoc IJobEscrow
+    function protocolFeesAccrued() external view returns (uint96) {
+        return SafeCast.toUint96(_lane(0));
+    }
+
+    /// @inheritdoc IJobEscrow
     function quote(uint96 reward) public view returns (uint64, uint64) {
         return (oracleFee, SafeCast.toUint64((uint256(reward) * protocolFeeBps) / 10_000));
     }
 
-    /// @dev The oracle fee goes to the operators who attested the verdict; the first takes the dust.
-    function _shareOracleFee(uint64 fee, address[] calldata attesters) internal {
-        uint256 n = attesters.length;
-        if (n == 0) {
-            protocolFeesAccrued += fee;
+    /// @dev The oracle fee goes to the operators in the `attesters` mask in equal shares; the lowest
+    /// index takes the dust. Each operator's share lands in its lane (index = bit + 1).
+    function _shareOracleFee(bytes32 jobId, uint64 fee, uint128 attesters) internal {
+        if (attesters == 0) {
+            _creditLane(0, fee);
             return;
         }
+        uint256 n = 0;
+        for (uint128 mask = attesters; mask != 0; mask &= mask - 1) ++n;
         uint256 share = fee / n;
-        _credit(attesters[0], share + fee % n);
-        for (uint256 i = 1; i < n; ++i) {
-            _credit(attesters[i], share);
+        uint256 dust = fee % n;
+        emit OracleFeeShared(jobId, attesters, fee);
+        for (uint256 index = 1; attesters != 0; ++index) {
+            if (attesters & 1 != 0) {
+                _creditLane(index, share + dust);
+                dust = 0;
+            }
+            attesters >>= 1;
         }
+    }
+
+    /// @dev Adds `amount` to fee lane `lane`; a lane that would pass 64 bits spills into its overflow,
+    /// so crediting never reverts (no token has that much in one escrow, but nothing relies on it).
+    function _creditLane(uint256 lane, uint256 amount) internal {
+        if (amount == 0) return;
+        uint256 shift = (lane % 4) * 64;
+        uint256 lanes = _feeLanes[lane / 4];
+        if (((lanes >> shift) & type(uint64).max) + amount > type(uint64).max) {
+            _laneOverflow[lane] += amount;
+        } else {
+            _feeLanes[lane / 4] = lanes + (amount << shift);
+        }
+    }
+
+    /// @dev Empties fee lane `lane` and its overflow; returns what they held.
+    function _takeLane(uint256 lane) private returns (uint256 amount) {
+        amount = _lane(lane);
+        _feeLanes[lane / 4] &= ~(uint256(type(uint64).max) << ((lane % 4) * 64));
+        if (_laneOverflow[lane] != 0) delete _laneOverflow[lane];
+    }
+
+    function _lane(uint256 lane) private view returns (uint256) {
+        return ((_feeLanes[lane / 4] >> ((lane % 4) * 64)) & type(uint64).max) + _laneOverflow[lane];
     }
 
     /// @dev Pays `to` now, or credits it when the token refuses (blacklisted or paused), so that

@@ -131,7 +131,7 @@ abstract contract EscrowArbitrable is JobLifecycle {
         // Decided on what the worker really receives, so that Paid always comes with WorkerPaid.
         job.status = toWorker != 0 ? JobStatus.Paid : JobStatus.Refunded;
         if (r.disputed == JobStatus.Submitted) delete _evidenceHashes[jobId]; // stored while Submitted only
-        protocolFeesAccrued += uint96(protocolFee);
+        _creditLane(0, protocolFee);
         if (toWorker != 0) emit WorkerPaid(jobId, worker, toWorker, protocolFee);
         if (toAgent != 0) emit AgentRefunded(jobId, terms.agent, toAgent, RefundReason.Ruling);
         emit DisputeSettled(jobId, r.ruling, RulingMath.disputerRight(r), overturned);
@@ -169,7 +169,7 @@ abstract contract EscrowArbitrable is JobLifecycle {
         // slither-disable-next-line reentrancy-no-eth
         uint256 slashed = IVerificationOracle(oracle).slashVerdict(jobId);
         (uint256 toDisputer, uint256 toProtocol) = RulingMath.slashShares(slashed, fee, wrongedShareBps);
-        protocolFeesAccrued += uint96(toProtocol);
+        _creditLane(0, toProtocol);
         _credit(disputer, toDisputer);
         emit OracleSlashed(jobId, slashed, toDisputer);
     }
@@ -183,7 +183,7 @@ abstract contract EscrowArbitrable is JobLifecycle {
         try IArbitrationPool(address(arbitrator)).fundRewards(amount) {}
         catch {
             token.forceApprove(address(arbitrator), 0);
-            protocolFeesAccrued += uint96(amount);
+            _creditLane(0, amount);
         }
     }
 }

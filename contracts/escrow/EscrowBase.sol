@@ -78,13 +78,15 @@ abstract contract EscrowBase is IJobEscrow, Ownable2Step, ReentrancyGuardTransie
     bool public paused; // shares a slot with the fees read by every post
     /// @inheritdoc IJobEscrow
     address public treasury;
-    /// @inheritdoc IJobEscrow
-    uint96 public protocolFeesAccrued; // shares a slot with `treasury`
 
     // slither-disable-next-line uninitialized-state (written through `JobState storage job` pointers)
     mapping(bytes32 jobId => JobState) internal _states; // kept after settlement: an id is used once
     mapping(bytes32 jobId => bytes32) internal _evidenceHashes; // stored while Submitted only
     mapping(address account => uint256) internal _credits;
+    // Fees in 64-bit lanes, four a slot: lane 0 the protocol's, lane i the oracle operator with mask
+    // index i. A payout with a quorum among operators 1-3 writes one slot for all its fees.
+    mapping(uint256 slot => uint256 lanes) internal _feeLanes;
+    mapping(uint256 lane => uint256) internal _laneOverflow; // what a full lane could not take
     // slither-disable-next-line uninitialized-state (written through `Dispute storage record` pointers)
     mapping(bytes32 jobId => RulingMath.Dispute) internal _disputes; // one slot each
     mapping(uint256 disputeId => bytes32) internal _jobOfDispute;

@@ -43,7 +43,7 @@ abstract contract EscrowRelay is JobLifecycle, IEscrowRelay, EIP712 {
         JobTerms calldata terms,
         SignedEvidence calldata evidence,
         bool approved,
-        address[] calldata attesters
+        uint128 attesters
     ) external onlyOracle nonReentrant {
         bytes32 jobId = _id(terms);
         JobState storage job = _states[jobId];

@@ -67,7 +67,7 @@ abstract contract JobLifecycle is EscrowAccounts {
     }
 
     /// @inheritdoc IJobEscrow
-    function recordVerdict(JobTerms calldata terms, bytes32 evidenceHash, bool approved, address[] calldata attesters)
+    function recordVerdict(JobTerms calldata terms, bytes32 evidenceHash, bool approved, uint128 attesters)
         external
         onlyOracle
         nonReentrant
@@ -174,9 +174,9 @@ abstract contract JobLifecycle is EscrowAccounts {
         JobState storage job,
         JobTerms calldata terms,
         bool approved,
-        address[] calldata attesters
+        uint128 attesters
     ) internal {
-        _shareOracleFee(terms.oracleFee, attesters);
+        _shareOracleFee(jobId, terms.oracleFee, attesters);
         address worker = job.worker;
         if (terms.challengeWindow != 0) {
             uint40 challengeEndsAt = uint40(block.timestamp) + terms.challengeWindow;
@@ -222,7 +222,7 @@ abstract contract JobLifecycle is EscrowAccounts {
     function _payWorker(bytes32 jobId, JobState storage job, JobTerms calldata terms) private {
         address worker = job.worker;
         job.status = JobStatus.Paid;
-        protocolFeesAccrued += terms.protocolFee;
+        _creditLane(0, terms.protocolFee);
         emit WorkerPaid(jobId, worker, terms.reward, terms.protocolFee);
         _push(worker, terms.reward);
     }

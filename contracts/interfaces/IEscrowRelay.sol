@@ -44,7 +44,7 @@ interface IEscrowRelay {
         JobTerms calldata terms,
         SignedEvidence calldata evidence,
         bool approved,
-        address[] calldata attesters
+        uint128 attesters
     ) external;
 
     /// @notice The EIP-712 digest a worker signs to accept `jobId` (valid until `deadline`).

@@ -81,7 +81,12 @@ interface IJobEscrow is IArbitrableV2 {
     /// transfer); `withdraw` pays it out.
     event Credited(address indexed account, uint256 amount);
 
-    /// @notice Emitted when `account` withdraws `amount` of its credit to `to`.
+    /// @notice Emitted when the oracle fee `fee` of `jobId` is credited to the operators in the
+    /// `attesters` mask (bit i is the operator with index i + 1) in equal shares, the lowest index
+    /// taking the rounding dust; `withdrawOperatorFees` pays them.
+    event OracleFeeShared(bytes32 indexed jobId, uint128 attesters, uint256 fee);
+
+    /// @notice Emitted when `account` withdraws `amount` of its credit (or operator fees) to `to`.
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
 
     /// @notice Emitted when `disputer` takes `jobId` to arbitration as dispute `disputeId`, paying
@@ -195,8 +200,9 @@ interface IJobEscrow is IArbitrableV2 {
 
     /// @notice Records the oracle's final verdict on `evidenceHash`, which must be the submitted
     /// evidence; with no challenge window the money moves now.
-    /// @param attesters the operators who attested the verdict; they share the oracle fee
-    function recordVerdict(JobTerms calldata terms, bytes32 evidenceHash, bool approved, address[] calldata attesters)
+    /// @param attesters mask of the operators who attested the verdict (bit i is the operator with
+    /// index i + 1); they share the oracle fee
+    function recordVerdict(JobTerms calldata terms, bytes32 evidenceHash, bool approved, uint128 attesters)
         external;
 
     /// @notice Takes a verdict to arbitration during the challenge window: the agent against an
@@ -225,6 +231,9 @@ interface IJobEscrow is IArbitrableV2 {
     /// @notice Pays the caller's credit to `to` (another address when the caller cannot receive).
     function withdraw(address to) external returns (uint256 amount);
 
+    /// @notice Pays the oracle fees the caller earned as an operator (see `OracleFeeShared`) to `to`.
+    function withdrawOperatorFees(address to) external returns (uint256 amount);
+
     /// @notice The fees a job with `reward` must carry now; reverts (SafeCast) when the protocol
     /// fee would not fit in 64 bits, rather than quoting a truncated fee.
     function quote(uint96 reward) external view returns (uint64 jobOracleFee, uint64 jobProtocolFee);
@@ -252,6 +261,9 @@ interface IJobEscrow is IArbitrableV2 {
 
     /// @notice Funds credited to `account`, waiting for `withdraw`.
     function creditOf(address account) external view returns (uint256);
+
+    /// @notice Oracle fees `operator` earned and has not withdrawn (`withdrawOperatorFees`).
+    function operatorFeesOf(address operator) external view returns (uint256);
 
     /// @notice Protocol fees accrued and not yet collected.
     function protocolFeesAccrued() external view returns (uint96);

@@ -202,14 +202,12 @@ abstract contract OracleOperators is IVerificationOracle, Ownable2Step, Reentran
         return uint128(1) << (op.index - 1);
     }
 
-    /// @dev The operators in `mask`; `knownBit` belongs to `known`, which saves its lookup.
-    function _members(uint128 mask, uint128 knownBit, address known) internal view returns (address[] memory members) {
+    /// @dev The operators in `mask`, by index.
+    function _members(uint128 mask) internal view returns (address[] memory members) {
         members = new address[](_popcount(mask));
         uint256 n = 0;
         for (uint8 index = 1; mask != 0; ++index) {
-            if (mask & 1 != 0) {
-                members[n++] = (uint128(1) << (index - 1)) == knownBit ? known : _operatorAt[index];
-            }
+            if (mask & 1 != 0) members[n++] = _operatorAt[index];
             mask >>= 1;
         }
     }

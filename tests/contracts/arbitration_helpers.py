@@ -195,12 +195,14 @@ def pool_owes(pool: Any, holders: Iterable[Any]) -> int:
 
 
 def drain_escrow(escrow: Any, accounts: Sequence[Any]) -> None:
-    """Collects protocol fees and withdraws every listed account's credit."""
+    """Collects protocol fees and withdraws every listed account's credit and operator fees."""
     if escrow.protocolFeesAccrued():
         escrow.collectProtocolFees(sender=accounts[0])
     for account in accounts:
         if escrow.creditOf(account):
             escrow.withdraw(account, sender=account)
+        if escrow.operatorFeesOf(account):
+            escrow.withdrawOperatorFees(account, sender=account)
 
 
 class Jobs:

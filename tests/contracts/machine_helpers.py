@@ -103,6 +103,7 @@ class Model:
     set_nonce: int  # the oracle's; signed into every attestation
     quorum: int  # the oracle's; governance may change it, which bumps `set_nonce`
     protocol_fees: int = 0
+    operator_fees: dict[str, int] = field(default_factory=dict)  # oracle fees in each operator's lane
     paused: bool = False
     jobs: list[Job] = field(default_factory=list)
     blacklisted: set[str] = field(default_factory=set)
@@ -144,11 +145,13 @@ class Model:
             self.transfer(ESCROW, to, amount)
 
     def share_oracle_fee(self, fee: int, attesters: list[str]) -> None:
-        """`JobEscrow._shareOracleFee`; the first attester takes the dust."""
-        share = fee // len(attesters)
-        self.credit(attesters[0], fee - share * (len(attesters) - 1))
-        for a in attesters[1:]:
-            self.credit(a, share)
+        """`JobEscrow._shareOracleFee`: equal shares; the attester with the lowest index takes the dust."""
+        order = [op.address for op in self.operators]  # added in this order: index i + 1
+        ranked = sorted(attesters, key=order.index)
+        share = fee // len(ranked)
+        for i, a in enumerate(ranked):
+            amount = share + (fee - share * len(ranked) if i == 0 else 0)
+            self.operator_fees[a] = self.operator_fees.get(a, 0) + amount
 
     def pay_worker(self, job: Job) -> None:
         """`JobEscrow._payWorker`."""

@@ -129,6 +129,7 @@ class People(RuleBasedStateMachine):
         self.arbs: dict[str, Any] = {}  # arbitratorOf: arbitrators and governance
         self.ops: dict[str, Any] = {}  # operatorOf
         self.credits: dict[str, int] = {}
+        self.operator_fees: dict[str, int] = {}  # oracle fees waiting for `withdrawOperatorFees`
         self.fees = 0
         self.blacklisted: set[str] = set()
         self.serial = 0
@@ -774,13 +775,15 @@ class People(RuleBasedStateMachine):
     def payable(self) -> list[Any]:
         w = self.world
         owed = [c for c in w.creditors if self.credits[self.who(c)]]
-        return owed + ([None] if self.fees else [])  # None: the treasury's protocol fees
+        earned = [("fees", o) for o in w.operators if self.operator_fees.get(self.who(o))]
+        return owed + earned + ([None] if self.fees else [])  # None: the treasury's protocol fees
 
     @precondition(lambda self: self.payable())
     @rule(pick=picks, elsewhere=st.booleans(), empty_first=st.booleans())
     def creditor_withdraws(self, pick, elsewhere, empty_first):
-        """A creditor withdraws its credit (to another address when it cannot receive), or anyone
-        sends the protocol fees to the treasury; nothing to withdraw is refused."""
+        """A creditor withdraws its credit (to another address when it cannot receive), an operator
+        its oracle fees, or anyone sends the protocol fees to the treasury; nothing to withdraw is
+        refused."""
         w = self.world
         if empty_first and (empty := [c for c in w.creditors if not self.credits[self.who(c)]]):
             creditor = choose(empty, pick)
@@ -791,6 +794,15 @@ class People(RuleBasedStateMachine):
             before = w.token.balanceOf(w.treasury)
             self.send(w.escrow.collectProtocolFees, sender=w.anyone)
             assert w.token.balanceOf(w.treasury) == before + self.fees
+            return
+        if isinstance(creditor, tuple):
+            operator = creditor[1]
+            to = w.anyone if elsewhere else operator
+            before = w.token.balanceOf(to)
+            self.send(w.escrow.withdrawOperatorFees, to, sender=operator)
+            assert w.token.balanceOf(to) == before + self.operator_fees[self.who(operator)]
+            with reverts(w.escrow.NothingToWithdraw, account=operator):
+                self.send(w.escrow.withdrawOperatorFees, to, sender=operator)
             return
         to = w.anyone if elsewhere or self.who(creditor) in self.blacklisted else creditor
         before = w.token.balanceOf(to)
@@ -999,6 +1011,7 @@ class People(RuleBasedStateMachine):
         pending_read = ask(v["pool"].functions.pendingDraws())
         operator_reads = [ask(v["oracle"].functions.operatorOf(self.who(o))) for o in w.operators]
         credit_reads = [ask(v["escrow"].functions.creditOf(self.who(c))) for c in w.creditors]
+        fee_reads = [ask(v["escrow"].functions.operatorFeesOf(self.who(o))) for o in w.operators]
         singles = [
             ask(v["escrow"].functions.protocolFeesAccrued()),
             ask(v["pool"].functions.rewardReserve()),
@@ -1021,7 +1034,8 @@ class People(RuleBasedStateMachine):
             job.record = DisputeRecord(*got[job.reads[1]])
             held += job.escrow_holds()
         self.credits = {self.who(c): got[i] for c, i in zip(w.creditors, credit_reads, strict=True)}
-        credits = sum(self.credits.values())
+        self.operator_fees = {self.who(o): got[i] for o, i in zip(w.operators, fee_reads, strict=True)}
+        credits = sum(self.credits.values()) + sum(self.operator_fees.values())
         assert in_escrow == held + credits + self.fees, (
             f"the escrow holds {in_escrow}, owes jobs {held} + credits {credits} + fees {self.fees}"
         )
@@ -1100,6 +1114,9 @@ class People(RuleBasedStateMachine):
         for creditor in w.creditors:
             if self.credits[self.who(creditor)]:
                 self.send(w.escrow.withdraw, creditor, sender=creditor)
+        for operator in w.operators:
+            if self.operator_fees.get(self.who(operator)):
+                self.send(w.escrow.withdrawOperatorFees, operator, sender=operator)
         if self.fees:
             self.send(w.escrow.collectProtocolFees, sender=w.anyone)
         self.books_balance()

@@ -184,7 +184,7 @@ def test_everything_but_posting_goes_on_when_paused(
     escrow.cancelJob(to_cancel.as_abi(), sender=agent)
     chain.pending_timestamp = to_expire.accept_by + 1
     settle = escrow.settle(to_expire.as_abi(), sender=operators[2])
-    withdrawal = escrow.withdraw(operators[0], sender=operators[0])
+    withdrawal = escrow.withdrawOperatorFees(operators[0], sender=operators[0])
     collected = escrow.collectProtocolFees(sender=operators[2])
 
     assert escrow.jobState(job_id)[0] == JobStatus.PAID

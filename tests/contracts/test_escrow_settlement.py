@@ -11,7 +11,8 @@ CHALLENGE_WINDOW = 600
 
 
 def _escrow_owes(escrow, accounts):
-    return sum(escrow.creditOf(a) for a in accounts) + escrow.protocolFeesAccrued()
+    credits = sum(escrow.creditOf(a) + escrow.operatorFeesOf(a) for a in accounts)
+    return credits + escrow.protocolFeesAccrued()
 
 
 def test_record_verdict_pays_worker_when_approved_without_window(
@@ -27,20 +28,20 @@ def test_record_verdict_pays_worker_when_approved_without_window(
     assert final.events == [
         oracle.Attested(job_id, operators[1], evidence_hash, True, 0),
         oracle.VerdictReached(job_id, evidence_hash, True, 0, 0b011),
-        escrow.Credited(operators[0], half),
-        escrow.Credited(operators[1], half),
+        escrow.OracleFeeShared(job_id, 0b011, PARAMS.oracle_fee),
         escrow.WorkerPaid(job_id, worker, REWARD, terms.protocol_fee),
         usdc.Transfer(escrow, worker, REWARD),
         registry.WorkRecorded(worker, activeJobs=0, completed=1, missedDeadlines=0, disputesLost=0),
     ]
     assert usdc.balanceOf(worker) == worker_before + REWARD
-    assert [escrow.creditOf(op) for op in operators] == [half, half, 0]
+    assert [escrow.operatorFeesOf(op) for op in operators] == [half, half, 0]
+    assert [escrow.creditOf(op) for op in operators] == [0, 0, 0]
     assert escrow.protocolFeesAccrued() == terms.protocol_fee
     assert escrow.jobState(job_id)[0] == JobStatus.PAID
     assert usdc.balanceOf(escrow) == _escrow_owes(escrow, operators)
 
 
-def test_record_verdict_gives_fee_dust_to_first_attester(
+def test_record_verdict_gives_fee_dust_to_lowest_index_attester(
     escrow, deployer, worker, operators, flow, make_terms
 ):
     escrow.setFees(PARAMS.protocol_fee_bps, 500_001, sender=deployer)
@@ -50,7 +51,7 @@ def test_record_verdict_gives_fee_dust_to_first_attester(
     # Attesters are listed by operator index, whoever attested first.
     flow.attest(job_id, evidence_hash, terms, operators=[operators[2], operators[1]])
 
-    assert [escrow.creditOf(op) for op in operators] == [0, 250_001, 250_000]
+    assert [escrow.operatorFeesOf(op) for op in operators] == [0, 250_001, 250_000]
 
 
 def test_record_verdict_refunds_agent_and_pays_oracle_when_rejected_without_window(
@@ -63,12 +64,10 @@ def test_record_verdict_refunds_agent_and_pays_oracle_when_rejected_without_wind
     _, final = flow.attest(job_id, evidence_hash, terms, approve=False, reason=7)
 
     refund = REWARD + terms.protocol_fee
-    half = PARAMS.oracle_fee // 2
     assert final.events == [
         oracle.Attested(job_id, operators[1], evidence_hash, False, 7),
         oracle.VerdictReached(job_id, evidence_hash, False, 7, 0b011),
-        escrow.Credited(operators[0], half),
-        escrow.Credited(operators[1], half),
+        escrow.OracleFeeShared(job_id, 0b011, PARAMS.oracle_fee),
         escrow.AgentRefunded(job_id, agent, refund, RefundReason.REJECTED),
         usdc.Transfer(escrow, agent, refund),
         registry.WorkRecorded(worker, activeJobs=0, completed=0, missedDeadlines=0, disputesLost=0),
@@ -134,7 +133,7 @@ def test_settle_refunds_agent_when_rejection_window_passed(
         usdc.Transfer(escrow, agent, refund),
     ]
     assert usdc.balanceOf(agent) == agent_before + refund
-    assert [escrow.creditOf(op) for op in operators[:2]] == [PARAMS.oracle_fee // 2] * 2
+    assert [escrow.operatorFeesOf(op) for op in operators[:2]] == [PARAMS.oracle_fee // 2] * 2
 
 
 def test_settle_refunds_everything_when_nobody_accepted(
@@ -207,7 +206,7 @@ def test_settle_refunds_oracle_fee_too_when_verification_missed(
         registry.WorkRecorded(worker, activeJobs=0, completed=0, missedDeadlines=0, disputesLost=0),
     ]
     assert usdc.balanceOf(agent) == before + terms.total
-    assert escrow.creditOf(operators[0]) == 0
+    assert escrow.operatorFeesOf(operators[0]) == 0
     assert escrow.verificationContext(job_id)[:2] == (JobStatus.REFUNDED, ZERO_HASH)
 
 
@@ -285,29 +284,76 @@ def test_withdraw_reverts_when_nothing_credited(escrow, stranger):
         escrow.withdraw(stranger, sender=stranger)
 
 
-def test_withdraw_reverts_when_credit_already_withdrawn(escrow, worker, operators, flow, make_terms):
+def test_withdraw_reverts_when_credit_already_withdrawn(escrow, usdc, worker, flow, make_terms):
+    terms = make_terms()
+    job_id, evidence_hash = flow.submitted(terms, worker)
+    usdc.setBlacklisted(worker, True, sender=worker)
+    flow.attest(job_id, evidence_hash, terms)
+    usdc.setBlacklisted(worker, False, sender=worker)
+    escrow.withdraw(worker, sender=worker)
+
+    with reverts(escrow.NothingToWithdraw, account=worker):
+        escrow.withdraw(worker, sender=worker)
+
+
+def test_withdraw_operator_fees_pays_operator_its_oracle_fee_only(
+    escrow, usdc, worker, stranger, operators, flow, make_terms
+):
     terms = make_terms()
     job_id, evidence_hash = flow.submitted(terms, worker)
     flow.attest(job_id, evidence_hash, terms)
-    escrow.withdraw(operators[0], sender=operators[0])
+    before, share = usdc.balanceOf(stranger), PARAMS.oracle_fee // 2
 
+    tx = escrow.withdrawOperatorFees(stranger, sender=operators[1])
+
+    assert tx.return_value == share
+    assert tx.events == [
+        escrow.Withdrawn(operators[1], stranger, share),
+        usdc.Transfer(escrow, stranger, share),
+    ]
+    assert usdc.balanceOf(stranger) == before + share
+    # The other lanes of the slot are untouched: operator 0's share and the protocol fee.
+    assert [escrow.operatorFeesOf(op) for op in operators] == [share, 0, 0]
+    assert escrow.protocolFeesAccrued() == terms.protocol_fee
+    with reverts(escrow.NothingToWithdraw, account=operators[1]):
+        escrow.withdrawOperatorFees(operators[1], sender=operators[1])
+
+
+def test_withdraw_operator_fees_reverts_for_a_non_operator_and_withdraw_pays_no_fees(
+    escrow, worker, stranger, operators, flow, make_terms
+):
+    terms = make_terms()
+    job_id, evidence_hash = flow.submitted(terms, worker)
+    flow.attest(job_id, evidence_hash, terms)
+
+    with reverts(escrow.NothingToWithdraw, account=stranger):
+        escrow.withdrawOperatorFees(stranger, sender=stranger)
     with reverts(escrow.NothingToWithdraw, account=operators[0]):
         escrow.withdraw(operators[0], sender=operators[0])
+    assert escrow.operatorFeesOf(stranger) == 0
 
 
-def test_withdraw_pays_operator_its_oracle_fee(escrow, usdc, worker, operators, flow, make_terms):
-    terms = make_terms()
-    job_id, evidence_hash = flow.submitted(terms, worker)
-    flow.attest(job_id, evidence_hash, terms)
-    before = usdc.balanceOf(operators[1])
+def test_protocol_fees_past_a_64_bit_lane_spill_over_and_are_collected_whole(
+    escrow, deployer, usdc, agent, worker, treasury, stranger, flow, make_terms
+):
+    escrow.setFees(1_000, PARAMS.oracle_fee, sender=deployer)
+    reward = 10**20  # a 10 % protocol fee of 10**19: two of them pass 2**64 - 1
+    usdc.mint(agent, 3 * reward, sender=agent)
+    usdc.approve(escrow, 2**256 - 1, sender=agent)
+    jobs = [make_terms(reward=reward), make_terms(reward=reward)]
+    for terms in jobs:
+        job_id, evidence_hash = flow.submitted(terms, worker)
+        flow.attest(job_id, evidence_hash, terms)
+    accrued = 2 * jobs[0].protocol_fee
+    assert accrued > 2**64 - 1
+    assert escrow.protocolFeesAccrued() == accrued
+    before = usdc.balanceOf(treasury)
 
-    tx = escrow.withdraw(operators[1], sender=operators[1])
+    tx = escrow.collectProtocolFees(sender=stranger)
 
-    assert tx.events == [
-        escrow.Withdrawn(operators[1], operators[1], PARAMS.oracle_fee // 2),
-        usdc.Transfer(escrow, operators[1], PARAMS.oracle_fee // 2),
-    ]
-    assert usdc.balanceOf(operators[1]) == before + PARAMS.oracle_fee // 2
+    assert tx.return_value == accrued
+    assert usdc.balanceOf(treasury) == before + accrued
+    assert escrow.protocolFeesAccrued() == 0
 
 
 def test_collect_protocol_fees_sends_accrued_fees_to_treasury(
@@ -347,7 +393,7 @@ def test_record_verdict_uses_posted_fees_when_fees_changed(
     flow.attest(job_id, evidence_hash, terms)
 
     assert escrow.protocolFeesAccrued() == terms.protocol_fee == REWARD // 100
-    assert escrow.creditOf(operators[0]) == PARAMS.oracle_fee // 2
+    assert escrow.operatorFeesOf(operators[0]) == PARAMS.oracle_fee // 2
     assert usdc.balanceOf(escrow) == _escrow_owes(escrow, operators)
 
 

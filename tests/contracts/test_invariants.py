@@ -4,8 +4,9 @@ A hypothesis state machine plays the agent, three workers, three staked operator
 governance, a keeper and the clock against one deployment per token. After every step the chain is
 read in one batch and checked (machine_helpers.Model is the expected state):
 
-1. the escrow holds exactly the funds of unsettled jobs + all credits + accrued protocol fees, and
-   the oracle exactly the operators' stakes; every tracked balance and credit is the model's;
+1. the escrow holds exactly the funds of unsettled jobs + all credits + operators' oracle fees +
+   accrued protocol fees, and the oracle exactly the operators' stakes; every tracked balance,
+   credit and operator's fee is the model's;
 2. a job's status never moves to a lower value;
 3. a worker's `activeJobs` is the number of its jobs in Accepted or Submitted.
 
@@ -37,10 +38,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from devtools.reverts import reverts as strict_reverts
 from devtools.system import PARAMS
 from protocol_core.deployment import deploy_system
 from protocol_core.eip712 import sign_attestation
 from protocol_core.enums import Ineligibility, JobStatus
+from protocol_core.relayed import sign_acceptance, sign_evidence
 from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
 from tests.contracts.dispute_rules import DisputeRules
 from tests.contracts.machine_helpers import (
@@ -403,7 +406,13 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
     def accept(self, index, any_job, who):
         self._accept(self._job(index, any_job, _open), who)
 
-    def _accept(self, job: Job, who: int | None) -> None:
+    @rule(index=pick, any_job=stray, who=st.sampled_from([None, None, None, 0, 1, 2]))
+    @some(_open)
+    def accept_relayed(self, index, any_job, who):
+        """The worker signs its acceptance and the keeper relays it (`acceptJobFor`)."""
+        self._accept(self._job(index, any_job, _open), who, relayed=True)
+
+    def _accept(self, job: Job, who: int | None, relayed: bool = False) -> None:
         """`who=None`: the first worker the job is offered to who is eligible, if any."""
         e, t = self.e, job.terms
         if who is None:
@@ -412,29 +421,34 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
             ]
             who = next((i for i in offered if not self._ineligibility(i, t)), offered[0])
         worker = self.world.workers[who]
+        if relayed:
+            signed = sign_acceptance(
+                worker.private_key, chain_id=chain.chain_id, escrow=str(e.address), job_id=job.id,
+                worker=_address(worker), deadline=self.now + 600,
+            )  # fmt: skip
+            call, args = e.acceptJobFor, (t.as_abi(), worker, signed.deadline, list(signed.signature))
+            self._accept_checked(job, who, call, args, self.world.keeper)
+        else:
+            self._accept_checked(job, who, e.acceptJob, (t.as_abi(),), worker)
+
+    def _accept_checked(self, job: Job, who: int, call: Any, args: tuple, sender: Any) -> None:
+        e, t, worker = self.e, job.terms, self.world.workers[who]
         if job.status != JobStatus.OPEN:
             return self.refused(
-                e.JobNotInStatus, e.acceptJob, t.as_abi(), sender=worker,
+                e.JobNotInStatus, call, *args, sender=sender,
                 jobId=job.id, actual=job.status, expected=JobStatus.OPEN,
             )  # fmt: skip
         if self.now > t.accept_by:
             return self.refused(
-                e.DeadlinePassed, e.acceptJob, t.as_abi(), sender=worker, jobId=job.id, deadline=t.accept_by
+                e.DeadlinePassed, call, *args, sender=sender, jobId=job.id, deadline=t.accept_by
             )
         if t.offered_to not in (ZERO_ADDRESS, _address(worker)):
-            return self.refused(
-                e.Unauthorized, e.acceptJob, t.as_abi(), sender=worker, caller=_address(worker)
-            )
+            return self.refused(e.Unauthorized, call, *args, sender=sender, caller=_address(worker))
         if reason := self._ineligibility(who, t):
             return self.refused(
-                self.r.WorkerNotEligible,
-                e.acceptJob,
-                t.as_abi(),
-                sender=worker,
-                worker=_address(worker),
-                reason=reason,
+                self.r.WorkerNotEligible, call, *args, sender=sender, worker=_address(worker), reason=reason
             )
-        self.send(e.acceptJob, t.as_abi(), sender=worker)
+        self.send(call, *args, sender=sender)
         job.status, job.worker, job.deadline = JobStatus.ACCEPTED, _address(worker), t.resolve_by
 
     @rule(
@@ -497,6 +511,29 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
             return self.refused(ANY_REVERT, self.e.withdraw, to, sender=sender)
         self.send(self.e.withdraw, to, sender=sender)
         self.m.credits[_address(sender)] = 0
+        self.m.transfer(ESCROW, _address(to), amount)
+
+    @rule(account=pick, any_account=stray, elsewhere=st.booleans())
+    @precondition(lambda self: any(self.m.operator_fees.values()))
+    def withdraw_operator_fees(self, account, any_account, elsewhere):
+        """An operator with oracle fees (a stray draw: anyone) withdraws them to itself or elsewhere."""
+        people = self.world.people()
+        owed = [p for p in self.world.operators if self.m.operator_fees.get(_address(p))]
+        pool = people if any_account or not owed else owed
+        sender = pool[account % len(pool)]
+        self._withdraw_operator_fees(sender, self.world.recovery if elsewhere else sender)
+
+    def _withdraw_operator_fees(self, sender: Any, to: Any) -> None:
+        amount = self.m.operator_fees.get(_address(sender), 0)
+        if amount == 0:
+            return self.refused(
+                self.e.NothingToWithdraw, self.e.withdrawOperatorFees, to, sender=sender,
+                account=_address(sender),
+            )  # fmt: skip
+        if _address(to) in self.m.blacklisted:
+            return self.refused(ANY_REVERT, self.e.withdrawOperatorFees, to, sender=sender)
+        self.send(self.e.withdrawOperatorFees, to, sender=sender)
+        self.m.operator_fees[_address(sender)] = 0
         self.m.transfer(ESCROW, _address(to), amount)
 
     # -- the oracle operators ------------------------------------------------------------------
@@ -615,18 +652,66 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
         attesters = [self.m.operators[i].address for i in [*sorted(job.approvals), *signers]]
         self.m.record_verdict(job, True, attesters, at)
 
-    def _sign(self, who: int, job_id: bytes, evidence: bytes) -> list[bytes]:
-        """Operator `who`'s EIP-712 approval of `evidence` for `job_id`, as its node signs it."""
+    def _sign(self, who: int, job_id: bytes, evidence: bytes, approve: bool = True) -> list[bytes]:
+        """Operator `who`'s EIP-712 verdict on `evidence` for `job_id`, as its node signs it."""
         return sign_attestation(
             self.world.operators[who].private_key,
             chain_id=chain.chain_id,
             oracle=str(self.o.address),
             job_id=job_id,
             evidence_hash=evidence,
-            approve=True,
+            approve=approve,
             reason=0,
             set_nonce=self.m.set_nonce,
         )
+
+    @rule(
+        index=pick,
+        any_job=stray,
+        signers=st.permutations([0, 1, 2]),
+        count=st.sampled_from([2, 2, 2, 3, 1]),
+        approve=st.sampled_from([True, True, True, False]),
+        by_worker=st.sampled_from([True] * 7 + [False]),
+    )
+    @some(_accepted)
+    def submit_and_attest(self, index, any_job, signers, count, approve, by_worker):
+        """The keeper sends the worker's signed evidence with the quorum's signed verdict in one
+        transaction (`submitAndAttest`); `by_worker=False`: another worker signed the evidence."""
+        job, o, e, at = self._job(index, any_job, _accepted), self.o, self.e, self.now
+        keeper = self.world.keeper
+        chosen, assigned = list(signers[:count]), job.worker or _address(self.world.workers[0])
+        signer = next(x for x in self.world.workers if (_address(x) == assigned) == by_worker)
+        evidence = sign_evidence(
+            signer.private_key, chain_id=chain.chain_id, escrow=str(e.address), job_id=job.id,
+            evidence_hash=EVIDENCE[0], uri="ipfs://bundle", deadline=at + 600,
+        )  # fmt: skip
+        sigs = [self._sign(i, job.id, EVIDENCE[0], approve) for i in chosen]
+        args, call = (job.terms.as_abi(), evidence.as_abi(), approve, 0, sigs), o.submitAndAttest
+        if inactive := [self.m.operators[i] for i in chosen if not self._can_attest(self.m.operators[i])]:
+            return self.refused(o.NotActiveOperator, call, *args, sender=keeper, account=inactive[0].address)
+        if count < self.m.quorum:
+            return self.refused(
+                o.QuorumNotReached, call, *args, sender=keeper,
+                jobId=job.id, valid=count, quorum=self.m.quorum,
+            )  # fmt: skip
+        if job.status != JobStatus.ACCEPTED:
+            return self.refused(
+                e.JobNotInStatus, call, *args, sender=keeper,
+                jobId=job.id, actual=job.status, expected=JobStatus.ACCEPTED,
+            )  # fmt: skip
+        if not by_worker:  # the escrow's error, bubbled up through the oracle: the strict helper
+            self.clock += 1
+            with strict_reverts(e.InvalidSigner, jobId=job.id, signer=_address(signer), expected=job.worker):
+                call(*args, sender=keeper)
+            return None
+        if at > job.deadline:
+            return self.refused(
+                e.DeadlinePassed, call, *args, sender=keeper, jobId=job.id, deadline=job.deadline
+            )
+        self.send(call, *args, sender=keeper)
+        job.liable.update({i: (self.m.operators[i].stake, self.m.operators[i].slashed) for i in chosen})
+        job.verdict_by = sorted(chosen)
+        self.m.record_verdict(job, approve, [self.m.operators[i].address for i in chosen], at)
 
     @rule(
         who=st.integers(0, 2),
@@ -789,6 +874,8 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
             v.add(w.token.address, "balanceOf(address)", (str(holder),), ("uint256",))
         for p in people:
             v.add(w.escrow.address, "creditOf(address)", (p,), ("uint256",))
+        for op in m.operators:
+            v.add(w.escrow.address, "operatorFeesOf(address)", (op.address,), ("uint256",))
         v.add(w.escrow.address, "protocolFeesAccrued()", (), ("uint96",))
         for job in m.jobs:
             v.add(w.escrow.address, "jobState(bytes32)", (job.id,), ("uint8", "address", "uint40"))
@@ -809,6 +896,7 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
         out = iter(results)
         balances = {k: next(out)[0] for k in [*people, ESCROW, ORACLE]}
         credits = {p: next(out)[0] for p in people}
+        operator_fees = {op.address: next(out)[0] for op in m.operators}
         fees = next(out)[0]
         states = [(s, to_checksum_address(a), d) for s, a, d in (next(out) for _ in m.jobs)]
         profiles = [next(out) for _ in m.workers]
@@ -823,14 +911,16 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
         )
         assert attempted == m.callbacks_attempted, f"{attempted} callbacks tried, not {m.callbacks_attempted}"
         # 1. Tokens held == funds of unsettled jobs + credits + fees; the oracle holds the stakes.
-        held, owed = sum(j.held for j in m.jobs), sum(credits.values())
+        held, owed = sum(j.held for j in m.jobs), sum(credits.values()) + sum(operator_fees.values())
         assert balances[ESCROW] == held + owed + fees, (
-            f"escrow holds {balances[ESCROW]}, owes {held} (jobs) + {owed} (credits) + {fees} (fees)"
+            f"escrow holds {balances[ESCROW]}, owes {held} (jobs) + {owed} (credits and operator fees) "
+            f"+ {fees} (fees)"
         )
         staked = sum(stake + unstaking for stake, unstaking, *_ in operators)
         assert balances[ORACLE] == staked, f"oracle holds {balances[ORACLE]}, stakes are {staked}"
         assert {k: c for k, c in credits.items() if c} == {k: c for k, c in m.credits.items() if c}
         assert fees == m.protocol_fees, f"protocol fees {fees}, model {m.protocol_fees}"
+        assert operator_fees == {a: m.operator_fees.get(a, 0) for a in operator_fees}, operator_fees
         assert balances == {k: m.balances.get(k, 0) for k in balances}
         for op, (stake, unstaking, unstake_at, _, active) in zip(m.operators, operators, strict=True):
             assert (stake, unstaking, unstake_at, active) == (
@@ -851,7 +941,7 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
             working = sum(1 for s, a, _ in states if a == wk.address and s in WORKING)
             assert p[4] == working, f"{wk.address}: activeJobs {p[4]} but {working} jobs in progress"
             assert (p[5], p[6], p[7]) == (wk.available, wk.completed, wk.missed)
-        return {"escrow": balances[ESCROW], "credits": sum(credits.values()), "fees": fees}
+        return {"escrow": balances[ESCROW], "credits": owed, "fees": fees}
 
     def teardown(self):
         try:
@@ -875,6 +965,9 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
             if self.m.credits.get(_address(person)):
                 stuck = _address(person) in self.m.blacklisted
                 self._withdraw(person, self.world.recovery if stuck else person)
+        for operator in self.world.operators:
+            if self.m.operator_fees.get(_address(operator)):
+                self._withdraw_operator_fees(operator, operator)
         assert self.check_chain()["escrow"] == 0
 
 

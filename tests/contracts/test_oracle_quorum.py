@@ -29,7 +29,8 @@ def test_attest_pays_worker_when_second_of_three_approves(
     assert escrow.WorkerPaid(job_id, worker, REWARD, terms.protocol_fee) in final.events
     assert usdc.balanceOf(worker) == worker_before + REWARD
     assert oracle.tally(job_id) == ([], [])
-    assert [escrow.creditOf(op) for op in operators] == [PARAMS.oracle_fee // 2, 0, PARAMS.oracle_fee // 2]
+    half = PARAMS.oracle_fee // 2
+    assert [escrow.operatorFeesOf(op) for op in operators] == [half, 0, half]
 
 
 def test_attest_reverts_when_evidence_hash_differs(oracle, worker, operators, flow, make_terms):
@@ -112,7 +113,7 @@ def test_attest_waits_for_third_operator_when_votes_split(
     assert oracle.VerdictReached(job_id, evidence_hash, False, 9, 0b110) in final.events
     assert usdc.balanceOf(agent) == agent_before + REWARD + terms.protocol_fee
     # Only the operators of the final verdict share the fee.
-    assert [escrow.creditOf(op) for op in operators] == [0, PARAMS.oracle_fee // 2, PARAMS.oracle_fee // 2]
+    assert [escrow.operatorFeesOf(op) for op in operators] == [0, *[PARAMS.oracle_fee // 2] * 2]
     assert oracle.tally(job_id) == ([], [])
 
 

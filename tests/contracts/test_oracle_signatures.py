@@ -36,7 +36,7 @@ def test_attest_with_signatures_pays_worker_in_one_tx_sent_by_stranger(
     assert not tx.decode_logs(oracle.Attested)
     assert escrow.WorkerPaid(job_id, worker, REWARD, terms.protocol_fee) in tx.events
     assert usdc.balanceOf(worker) == worker_before + REWARD
-    assert [escrow.creditOf(op) for op in operators] == [0, PARAMS.oracle_fee // 2, PARAMS.oracle_fee // 2]
+    assert [escrow.operatorFeesOf(op) for op in operators] == [0, *[PARAMS.oracle_fee // 2] * 2]
 
 
 def test_attestation_digest_matches_off_chain_signing(oracle, operators, sign_attestation):
@@ -168,7 +168,7 @@ def test_attest_with_signatures_counts_earlier_attestation_toward_quorum(
 
     assert tx.events[0] == oracle.VerdictReached(job_id, evidence_hash, True, 0, 0b101)
     assert escrow.jobState(job_id)[0] == JobStatus.PAID
-    assert escrow.creditOf(operators[2]) == escrow.creditOf(operators[0]) == PARAMS.oracle_fee // 2
+    assert [escrow.operatorFeesOf(operators[i]) for i in (0, 2)] == [PARAMS.oracle_fee // 2] * 2
     assert oracle.tally(job_id) == ([], [])
 
 

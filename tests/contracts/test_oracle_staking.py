@@ -224,7 +224,7 @@ def test_removed_operators_earlier_attestation_still_counts(
     (final,) = flow.attest(job_id, evidence_hash, terms, operators=operators[1:2])
 
     assert oracle.VerdictReached(job_id, evidence_hash, True, 0, 0b011) in final.events
-    assert escrow.creditOf(operators[0]) == PARAMS.oracle_fee // 2
+    assert escrow.operatorFeesOf(operators[0]) == PARAMS.oracle_fee // 2
 
 
 def test_add_operator_reverts_when_set_full(oracle, deployer, operators, accounts):

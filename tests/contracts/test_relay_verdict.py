@@ -36,15 +36,15 @@ def test_submit_and_attest_pays_the_worker_in_one_transaction_sent_by_an_operato
     assert [e for e in tx.events if e.contract_address != usdc.address] == [
         oracle.VerdictReached(job_id, evidence.evidence_hash, True, 0, 0b110),
         escrow.EvidenceSubmitted(job_id, worker, evidence.evidence_hash, evidence.uri),
-        escrow.Credited(operators[1], share),
-        escrow.Credited(operators[2], share),
+        escrow.OracleFeeShared(job_id, 0b110, PARAMS.oracle_fee),
         escrow.WorkerPaid(job_id, worker, terms.reward, terms.protocol_fee),
         registry.WorkRecorded(worker, activeJobs=0, completed=1, missedDeadlines=0, disputesLost=0),
     ]
     assert usdc.balanceOf(worker) == worker_before + terms.reward
     assert worker.nonce == nonce_before
     assert escrow.verificationContext(job_id) == (JobStatus.PAID, b"\x00" * 32, escrow.jobState(job_id)[2])
-    assert [escrow.creditOf(op) for op in operators] == [0, share, share]
+    assert [escrow.operatorFeesOf(op) for op in operators] == [0, share, share]
+    assert [escrow.creditOf(op) for op in operators] == [0, 0, 0]
 
 
 def test_submit_and_attest_may_be_sent_by_anyone(
@@ -56,7 +56,7 @@ def test_submit_and_attest_may_be_sent_by_anyone(
     oracle.submitAndAttest(terms.as_abi(), evidence.as_abi(), True, 0, signatures, sender=stranger)
 
     assert escrow.jobState(job_id)[0] == JobStatus.PAID
-    assert escrow.creditOf(stranger) == 0
+    assert escrow.creditOf(stranger) == escrow.operatorFeesOf(stranger) == 0
 
 
 def test_submit_and_attest_refunds_the_agent_on_a_rejection(
@@ -213,7 +213,7 @@ def test_only_the_oracle_records_evidence_and_verdict_together(
     evidence = relay.evidence(worker, job_id)
 
     with reverts(escrow.CallerNotOracle, caller=stranger):
-        escrow.recordEvidenceAndVerdict(terms.as_abi(), evidence.as_abi(), True, [stranger], sender=stranger)
+        escrow.recordEvidenceAndVerdict(terms.as_abi(), evidence.as_abi(), True, 0b1, sender=stranger)
 
 
 def test_fallbacks_self_accept_self_submit_and_one_by_one_attestations_still_pay(
