@@ -1088,6 +1088,7 @@ class People(RuleBasedStateMachine):
 
     def wind_down(self):
         w = self.world
+        self.queue_a_stake_once()
         for address in sorted(self.blacklisted):
             self.send(w.token.setBlacklisted, address, False, sender=w.anyone)
         self.blacklisted.clear()
@@ -1133,6 +1134,17 @@ class People(RuleBasedStateMachine):
         stakes = sum(self.arbs[a].staked + self.arbs[a].unstaking for a in w.arbitrators)
         assert w.token.balanceOf(w.pool) == stakes + w.pool.rewardReserve()
 
+    def queue_a_stake_once(self) -> None:
+        """While a round waits for its draw, an arbitrator with room stakes 1 unit (it queues): the
+        run reaches a queued stake even when the rules never happened to stake during a freeze."""
+        if REACHED["stake queued"] or not self.frozen():
+            return
+        for index, address in enumerate(self.world.arbitrators):
+            current, _, _ = self.after_apply(address)
+            if MIN_STAKE <= current + self.queued.get(address, (0, 0))[0] + 1 <= MAX_STAKE:
+                self.staker_manages_stake(index, "stake", 1)
+                return
+
     def to_final(self, dispute: DisputeModel) -> None:
         """Finishes the round in progress as a diligent panel would (most vote one side, some
         never reveal), tallies and executes; a round nobody can sit lapses after the draw timeout."""
@@ -1143,6 +1155,7 @@ class People(RuleBasedStateMachine):
         for _ in range(16):
             if dispute.phase == Phase.FINAL:
                 return
+            self.queue_a_stake_once()
             view = dispute.current
             blocker = self.blocker(dispute) if dispute.phase == Phase.DRAWING else None
             if dispute.phase == Phase.DRAWING and self.now > view.drawBy:

@@ -44,6 +44,18 @@ def approved_job(service, system, worker, operators) -> tuple[str, JobTerms]:
     return view.desk_id, terms
 
 
+def keys_for_panel(system, accounts, pool, dispute_id, round_index, keys) -> list[str]:
+    """The drawn panel, each member with a registered X25519 key: arbitrators staked in the session's
+    pool by other modules (ape test accounts too) get one here, so the test holds whoever is drawn."""
+    panel = [str(a) for a in pool.roundOf(dispute_id, round_index).panel]
+    for address in panel:
+        if address not in keys:
+            keys[address] = PrivateKey.generate()
+            system.registry.register(1, 0, 1, bytes(keys[address].public_key), "ipfs://arb",
+                                     sender=accounts[address])  # fmt: skip
+    return panel
+
+
 def opened_case_files(service, tmp_path, desk_id, keys) -> dict[str, dict]:
     """Each arbitrator's sealed case file, fetched from the store and opened with its own key."""
     reader = ContentClient(folder=FolderStore(tmp_path / "blobs"))
@@ -62,7 +74,7 @@ def opened_case_files(service, tmp_path, desk_id, keys) -> dict[str, dict]:
 
 
 def test_dispute_after_a_verdict_reseals_to_each_arbitrator_and_appeals(
-    make_desk, system, chain, sealed_worker, operators, panel_keys, tmp_path
+    make_desk, system, chain, accounts, sealed_worker, operators, panel_keys, tmp_path
 ):
     worker, _ = sealed_worker
     staked, keys = panel_keys
@@ -74,21 +86,22 @@ def test_dispute_after_a_verdict_reseals_to_each_arbitrator_and_appeals(
     assert dispute_id
     chain.mine(2)  # the randomness commits to the next block's hash
     system.arbitrator.draw(dispute_id, sender=worker)
+    panel = keys_for_panel(system, accounts, system.arbitrator, dispute_id, 0, keys)
     service.follower.run_once()  # the Drawn logs: a case file per drawn arbitrator
     first = opened_case_files(service, tmp_path, desk_id, keys)
-    panel = [str(a) for a in system.arbitrator.roundOf(dispute_id, 0).panel]
     assert set(first) == set(panel) and len(panel) == 3
     for case in first.values():
         assert case["job_id"] == "0x" + terms.digest().hex()
         assert case["context"]["ticket_ref"] == service.desk.view(desk_id).ticket_ref
     # The panel rules for the worker; the desk appeals the ruling it lost and the next panel reads too.
-    vote_round(system.arbitrator, chain, dispute_id, staked, everyone(RulingOption.PAY_WORKER))
+    signers = {**staked, **{address: accounts[address] for address in panel}}
+    vote_round(system.arbitrator, chain, dispute_id, signers, everyone(RulingOption.PAY_WORKER))
     service.desk.appeal(desk_id)
     chain.mine(2)
     system.arbitrator.draw(dispute_id, sender=worker)
+    next_panel = set(keys_for_panel(system, accounts, system.arbitrator, dispute_id, 1, keys))
     service.follower.run_once()
     second = opened_case_files(service, tmp_path, desk_id, keys)
-    next_panel = {str(a) for a in system.arbitrator.roundOf(dispute_id, 1).panel}
     assert next_panel <= set(second) and set(second) == set(panel) | next_panel
     assert service.desk.view(desk_id).status == DeskStatus.DISPUTED
 
