@@ -72,14 +72,14 @@ def cases(settings: ArbitratorSettings) -> None:
 
 @cli.command("open")
 @click.argument("dispute_id", type=click.IntRange(min=1))
-@click.option("--case", "case", required=True, help="the case file: a path, or a URI the desk gave")
+@click.option("--case", "case", help="the case file (a path or URI); default: the one the desk named for me")
 @click.option(
     "--key-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="hex X25519 private key (default ARBITRATOR_X25519_KEY_FILE)",
 )
 @with_settings
-def open_case(settings: ArbitratorSettings, dispute_id: int, case: str, key_file: Path | None) -> None:
+def open_case(settings: ArbitratorSettings, dispute_id: int, case: str | None, key_file: Path | None) -> None:
     """Opens the case file sealed to me and shows it with the oracle's verdict and the statements."""
     p = parts(settings)
     my_round(p, dispute_id)

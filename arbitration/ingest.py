@@ -54,8 +54,9 @@ class PoolLogs:
                 )
                 new += 1
             elif event.name in ("VoteCommitted", "VoteRevealed") and mine:
-                column = "committed_seen" if event.name == "VoteCommitted" else "revealed_seen"
-                db.execute(_seat(dispute_id, int(args["round"])).values({column: True}))
+                seen = "committed" if event.name == "VoteCommitted" else "revealed"
+                block = {f"{seen}_seen": True, f"{seen}_block": event.block_number}
+                db.execute(_seat(dispute_id, int(args["round"])).values(block))
                 step = "commit" if event.name == "VoteCommitted" else "reveal"
                 db.execute(
                     update(votes)
@@ -73,15 +74,17 @@ class PoolLogs:
         return new
 
     def orphaned(self, db: Connection, after: int) -> None:
-        """Forgets what blocks above `after` said; a seat whose vote is in flight stays (the tracker
-        re-sends its transaction, and the pool's answer decides)."""
+        """Forgets what blocks above `after` said, each by the block of the log that said it: my vote
+        logs by their own blocks (a seat drawn earlier keeps its seat); the tracker re-sends what its
+        blocks took along, and the pool's answer decides."""
         db.execute(delete(disputes).where(disputes.c.block_number > after))
         db.execute(delete(queued).where(queued.c.block_number > after))
-        db.execute(
-            update(seats)
-            .where(seats.c.block_number > after)
-            .values(committed_seen=False, revealed_seen=False)
-        )
+        for seen in ("committed", "revealed"):
+            db.execute(
+                update(seats)
+                .where(seats.c[f"{seen}_block"] > after)
+                .values({f"{seen}_seen": False, f"{seen}_block": None})
+            )
 
 
 def _seat(dispute_id: int, round_index: int):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ executeRuling, payPanels, applyQueuedStakes. Each candidate is dry-run; only wha
 import logging
 import time
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 
 from protocol_core.enums import RoundPhase
 from runtime.db import transaction
@@ -52,6 +52,8 @@ class Keeper:
         calls: list[Call[Purpose]] = []
         drawn: set[int] = set()
         for call, payload, answer in zip(candidates, data, answers, strict=True):
+            if call.action == "payPanels" and answer == "AlreadyPaid":
+                self._paid(call.dispute_id)  # by us or anyone: never dry-run it again
             if not isinstance(answer, int) or call.dispute_id in drawn:
                 continue  # not due, or done by someone else already
             if call.action == "draw":
@@ -67,3 +69,7 @@ class Keeper:
                 with transaction(self._engine) as db:
                     db.execute(delete(queued).where(queued.c.arbitrator.in_(waiting)))
         return len(sent)
+
+    def _paid(self, dispute_id: int) -> None:
+        with transaction(self._engine) as db:
+            db.execute(update(disputes).where(disputes.c.dispute_id == dispute_id).values(deferred=False))

@@ -27,6 +27,8 @@ seats = Table(
     Column("commit_end", BigInteger, nullable=False),  # unix seconds, inclusive
     Column("reveal_end", BigInteger, nullable=False),  # unix seconds, inclusive
     Column("block_number", BigInteger, nullable=False),  # the Drawn log's block (reorgs)
+    Column("committed_block", BigInteger),  # my VoteCommitted log's block: a reorg above it unsees it
+    Column("revealed_block", BigInteger),  # my VoteRevealed log's block
     Column("notified", Boolean, nullable=False, default=False),  # the notice was logged (and posted)
     Column("committed_seen", Boolean, nullable=False, default=False),  # my VoteCommitted is on chain
     Column("revealed_seen", Boolean, nullable=False, default=False),  # my VoteRevealed is on chain

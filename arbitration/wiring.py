@@ -23,6 +23,7 @@ from .events import topics
 from .ingest import PoolLogs
 from .keeper import Keeper
 from .metrics import ArbitratorMetrics
+from .nonce_lock import LockedSender
 from .notices import Notifier
 from .pool import PoolReader
 from .settings import ArbitratorSettings
@@ -79,7 +80,7 @@ def parts(settings: ArbitratorSettings) -> Parts:
         bump_seconds=max(settings.gas_bump_seconds, 0.0),
         stuck_bumps=max(settings.stuck_after_bumps, 1),
     )
-    sender = Sender(chain, engine, account, metrics, fees)
+    sender = LockedSender(chain, engine, account, metrics, fees)  # the CLI and the daemon share nonces
     return Parts(settings, addresses, chain, pool, engine, account, metrics, fees, sender)
 
 

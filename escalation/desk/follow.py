@@ -9,7 +9,7 @@ the chain, never from memory.
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from protocol_core.abi import abi
 from protocol_core.enums import JobStatus
@@ -27,7 +27,7 @@ from .errors import DeskError
 from .handoff import Handoff
 from .notices import Notifier
 from .requests import DeskStatus
-from .tables import calls, jobs
+from .tables import calls, jobs, published
 
 log = logging.getLogger(__name__)
 ESCROW_EVENTS = ("JobPosted", "JobAccepted", "EvidenceSubmitted", "VerdictRecorded", "WorkerPaid",
@@ -84,6 +84,9 @@ class DeskHooks:
             db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(status=DeskStatus.FAILED))
         if row is not None and row.action == "settle" and not succeeded:
             db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(settle_nonce=None))
+        if row is not None and row.action == "case_files" and not succeeded:
+            db.execute(delete(published).where(published.c.nonce == nonce))
+            db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(dirty=True))  # named again
 
     def dropped(self, db: Connection, nonce: int) -> None:
         db.execute(update(calls).where(calls.c.nonce == nonce).values(succeeded=None))
@@ -93,6 +96,10 @@ class DeskHooks:
 
     def abandoned(self, db: Connection, nonce: int, detail: str) -> None:
         log.error("desk transaction %d abandoned: %s", nonce, detail)
+        row = db.execute(select(calls).where(calls.c.nonce == nonce)).first()
+        if row is not None and row.action == "case_files":  # it never landed: name them again
+            db.execute(delete(published).where(published.c.nonce == nonce))
+            db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(dirty=True))
 
 
 class Follower:
@@ -103,6 +110,7 @@ class Follower:
     ) -> None:
         self.desk, self.cursor, self.tracker = desk, cursor, tracker
         self.handoff, self.notifier = handoff, notifier
+        self._head = 0  # the head of the current pass
 
     @property
     def engine(self) -> Engine:
@@ -111,7 +119,7 @@ class Follower:
     @needs_chain
     def run_once(self) -> int:
         """Does one pass; returns how many jobs changed. ChainUnavailable propagates (retry later)."""
-        head = self.desk.contracts.chain.head()
+        head = self._head = self.desk.contracts.chain.head()
         self.cursor.poll(head)
         self.tracker.tick(head)
         changed = self._refresh()
@@ -141,6 +149,7 @@ class Follower:
                 self._hand_off(lambda r=row, w=worker: self.handoff.to_worker(r.desk_id, w))
             if status == DeskStatus.DISPUTED and dispute_id:
                 self._hand_off(lambda r=row, d=dispute_id: self.handoff.to_panel(r.desk_id, d))
+                self._hand_off(lambda r=row: self.handoff.publish(r.desk_id, self.desk.sender, self._head))
         return len(rows)
 
     def _hand_off(self, step: object) -> None:

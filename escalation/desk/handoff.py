@@ -10,16 +10,18 @@ import logging
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
+from protocol_core.case_index import case_index_uri
 from protocol_core.content import ContentClient, ContentError, content_hash
 from protocol_core.context import canonical_json
 from protocol_core.sealing import Kind, SealError, seal
 from runtime.db import transaction
+from runtime.sender import Call, Sender
 
 from .contracts import DeskContracts
 from .errors import DeskError
-from .tables import jobs, seals
+from .tables import calls, jobs, published, seals
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 8  # rounds of a dispute looked at for panels (the pool allows at most 4)
@@ -57,6 +59,35 @@ class Handoff:
                     self._seal(desk_id, arbitrator, "arbitrator", "case", self._case(desk_id))
                     sealed += 1
         return sealed
+
+    def publish(self, desk_id: str, sender: Sender, head: int) -> bool:
+        """Names the case files not yet named in one dispute evidence (ERC-1497), so each drawn
+        arbitrator finds its own from the chain; the rows are claimed with the transaction's nonce."""
+        with self.engine.connect() as db:
+            new = db.execute(
+                select(seals.c.id, seals.c.reader, seals.c.uri)
+                .where(seals.c.desk_id == desk_id).where(seals.c.role == "arbitrator")
+                .where(seals.c.id.not_in(select(published.c.seal_id)))
+            ).all()  # fmt: skip
+        if not new:
+            return False
+        job_id = bytes.fromhex(self._row(desk_id).job_id[2:])
+        index = case_index_uri({r.reader: r.uri for r in new})
+        call = self.contracts.escrow.submit_dispute_evidence(job_id, index)
+        (gas,) = self.contracts.chain.dry_runs(sender.address, call.to, [call.data], {})
+        if isinstance(gas, str):
+            raise DeskError(f"the escrow refuses the case files' evidence for {desk_id}: {gas}")
+
+        def claim(db: Connection, purpose: tuple[str, str], nonce: int) -> bool:
+            ids = [r.id for r in new]
+            if db.execute(select(published.c.seal_id).where(published.c.seal_id.in_(ids))).first():
+                return False  # named by another pass already
+            db.execute(published.insert(), [{"seal_id": r.id, "nonce": nonce} for r in new])
+            db.execute(calls.insert().values(nonce=nonce, desk_id=desk_id, action="case_files"))
+            return True
+
+        sent = sender.send([Call(call.to, call.data, int(gas * 1.25), (desk_id, "case_files"))], head, claim)
+        return bool(sent)
 
     def _seal(self, desk_id: str, reader: str, role: str, kind: Kind, payload: bytes) -> None:
         key = self.contracts.registry.encryption_key(reader)

@@ -34,7 +34,7 @@ calls = Table(
     metadata,
     Column("nonce", BigInteger, primary_key=True),  # references transactions.nonce
     Column("desk_id", String(40), nullable=False, index=True),
-    Column("action", String(24), nullable=False),  # post, cancel, settle, dispute, approve, withdraw
+    Column("action", String(24), nullable=False),  # post, cancel, settle, dispute, approve, withdraw...
     Column("succeeded", Boolean),  # None until mined
 )
 
@@ -48,6 +48,14 @@ seals = Table(
     Column("role", String(16), nullable=False),  # worker, arbitrator
     Column("uri", String(2000), nullable=False),
     Column("blob", String(66), nullable=False),  # keccak of the envelope
+)
+
+# Case files named in the dispute's evidence (protocol_core.case_index), so each arbitrator finds its own.
+published = Table(
+    "desk_published_cases",
+    metadata,
+    Column("seal_id", Integer, primary_key=True),  # desk_seals.id of an arbitrator's case file
+    Column("nonce", BigInteger, nullable=False, index=True),  # the submitDisputeEvidence that names it
 )
 
 # What the agent is told: one row per status change, delivered to its callback URL.

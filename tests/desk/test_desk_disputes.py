@@ -9,6 +9,7 @@ from nacl.public import PrivateKey
 
 from devtools.system import USDC
 from escalation.desk.requests import DeskStatus
+from protocol_core.case_index import case_files_in
 from protocol_core.content import ContentClient, FolderStore
 from protocol_core.enums import RulingOption
 from protocol_core.sealing import WrongKey, open_sealed
@@ -73,6 +74,16 @@ def opened_case_files(service, tmp_path, desk_id, keys) -> dict[str, dict]:
     return cases
 
 
+def published_case_files(system, chain, job_id: bytes, agent: str) -> dict[str, str]:
+    """The case files the agent named in the dispute's ERC-1497 evidence, by reader."""
+    named: dict[str, str] = {}
+    for log in system.escrow.Evidence.range(0, chain.blocks.height + 1):
+        if log.evidenceGroupId == int.from_bytes(job_id, "big") and case_files_in(log.evidence):
+            assert log.party == agent
+            named.update(case_files_in(log.evidence))
+    return named
+
+
 def test_dispute_after_a_verdict_reseals_to_each_arbitrator_and_appeals(
     make_desk, system, chain, accounts, sealed_worker, operators, panel_keys, tmp_path
 ):
@@ -90,6 +101,11 @@ def test_dispute_after_a_verdict_reseals_to_each_arbitrator_and_appeals(
     service.follower.run_once()  # the Drawn logs: a case file per drawn arbitrator
     first = opened_case_files(service, tmp_path, desk_id, keys)
     assert set(first) == set(panel) and len(panel) == 3
+    sealed = {s.reader.lower(): s.uri for s in service.desk.view(desk_id).seals if s.role == "arbitrator"}
+    agent = service.desk.agent.address
+    assert published_case_files(system, chain, terms.digest(), agent) == sealed
+    service.follower.run_once()  # nothing new: nothing named twice
+    assert len(published_case_files(system, chain, terms.digest(), agent)) == 3
     for case in first.values():
         assert case["job_id"] == "0x" + terms.digest().hex()
         assert case["context"]["ticket_ref"] == service.desk.view(desk_id).ticket_ref
@@ -103,6 +119,7 @@ def test_dispute_after_a_verdict_reseals_to_each_arbitrator_and_appeals(
     service.follower.run_once()
     second = opened_case_files(service, tmp_path, desk_id, keys)
     assert next_panel <= set(second) and set(second) == set(panel) | next_panel
+    assert set(published_case_files(system, chain, terms.digest(), agent)) == {a.lower() for a in second}
     assert service.desk.view(desk_id).status == DeskStatus.DISPUTED
 
 

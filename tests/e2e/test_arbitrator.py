@@ -1,18 +1,28 @@
-"""Three `arbitrator watch` processes drawn into one dispute: two vote (one killed -9 with its commit in
-the mempool, the other with its reveal in the mempool), one stays silent; each vote lands exactly once,
-the keeper daemon draws, tallies and executes, the coherent voters claim, the silent one loses its lock."""
+"""Three `arbitrator watch` processes drawn into a dispute the agent's desk (a real `escalation-desk run`)
+brought: each finds and opens the case file the desk sealed to it with `arbitrator open`; two vote (one
+killed -9 with its commit in the mempool, the other with its reveal in the mempool), one stays silent;
+each vote lands exactly once, the keeper daemon draws, tallies and executes, the coherent voters claim,
+the silent one loses its lock."""
 
 import json
+import sqlite3
 
 from eth_account import Account
 from eth_utils import keccak
+from nacl.public import PrivateKey
 from web3 import Web3
 
 from devtools.accounts import AGENT, key_of
 from devtools.arbitrators import Arbitrator
 from devtools.chain import rpc_call, wait_for
+from devtools.desk import API_KEY, DeskDaemon
 from devtools.protocol import Protocol
+from escalation.desk.requests import DeskStatus
+from escalation.desk.sdk import DeskClient
 from protocol_core.abi import abi
+from protocol_core.case_index import case_files_in
+from protocol_core.terms import JobTerms
+from tests.desk.conftest import request
 
 STAKE = 100_000_000
 
@@ -31,6 +41,35 @@ def _events(pool, name, dispute_id):
     ]
 
 
+def _named_case_files(protocol):
+    named = {}
+    for e in protocol.contracts["JobEscrow"].events.Evidence.get_logs(from_block=0):
+        named.update(case_files_in(e["args"]["evidence"]))
+    return named
+
+
+def _disputed_by_the_desk(protocol, desk, reason):
+    """The desk escalates a ticket; worker 6 takes it and submits; two operators approve; the desk
+    disputes the approval on the customer's word. Returns the dispute id and the ticket ref."""
+    client, ticket = DeskClient(desk.url, API_KEY), request(challenge_window_s=3_600)
+    desk_id = client.escalate(ticket).desk_id
+    client.wait(desk_id, until={DeskStatus.OPEN}, timeout=60, poll=0.05)
+    with sqlite3.connect(f"file:{desk.workdir / 'desk.db'}?mode=ro", uri=True) as db:
+        (raw,) = db.execute("SELECT terms FROM desk_jobs WHERE desk_id = ?", (desk_id,)).fetchone()
+    terms = JobTerms.model_validate_json(raw)
+    protocol.send("JobEscrow", "acceptJob", terms.as_abi(), sender=6)
+    evidence = keccak(b"bundle")
+    protocol.send("JobEscrow", "submitEvidence", terms.digest(), evidence, "ipfs://bundle", sender=6)
+    for operator in (3, 4):
+        protocol.send(
+            "VerificationOracle", "attest", terms.digest(), evidence, True, 0, terms.as_abi(), sender=operator
+        )
+    client.wait(desk_id, until={DeskStatus.APPROVED}, timeout=60, poll=0.05)
+    view = client.dispute(desk_id, reason)
+    client.wait(desk_id, until={DeskStatus.DISPUTED}, timeout=60, poll=0.05)
+    return client.status(desk_id).dispute_id or view.dispute_id, ticket.ticket_ref
+
+
 def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_state, tmp_path):
     url, addresses = deployed_anvil.url, deployed_state.addresses
     protocol = Protocol.connect(url, addresses, tmp_path / "evidence")
@@ -38,6 +77,14 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
         address=Web3.to_checksum_address(addresses.arbitrator), abi=abi("ArbitrationPool")
     )
     keys = {name: key_of(index) for name, index in (("a", 16), ("b", 17), ("c", 18))}
+    (tmp_path / "desk").mkdir()
+    desk = DeskDaemon(tmp_path / "desk", url, tmp_path / "deployments.json", key_of(AGENT)).start()
+    x25519 = {n: PrivateKey.generate() for n in keys}
+    for n, index in (("a", 16), ("b", 17), ("c", 18)):  # the key the desk seals case files to
+        (tmp_path / f"{n}.x25519").write_text(bytes(x25519[n]).hex())
+        protocol.send(
+            "WorkerRegistry", "register", 1, 0, 1, bytes(x25519[n].public_key), "ipfs://a", sender=index
+        )
     arbs = {
         n: Arbitrator(
             tmp_path,
@@ -47,6 +94,8 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
             k,
             keeper=n == "a",
             votes_file=tmp_path / "b-votes.jsonl" if n == "b" else "",
+            x25519_key_file=tmp_path / f"{n}.x25519",
+            content_root=tmp_path / "desk" / "blobs",
         )
         for n, k in keys.items()
     }
@@ -59,18 +108,7 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
         protocol.send("TestUSDC", "approve", addresses.arbitrator, STAKE, sender=index)
         tx = pool.functions.stake(STAKE).transact({"from": address[name], "gas": 500_000})
         assert protocol.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
-    job = protocol.post(worker=6, reward=20_000_000)  # a job whose verdict may be challenged for an hour:
-    job.terms = job.terms.model_copy(update={"challenge_window": 3_600, "spec_hash": keccak(b"arb")})
-    protocol.send("JobEscrow", "postJob", job.terms.as_abi(), sender=AGENT)
-    protocol.send("JobEscrow", "acceptJob", job.terms.as_abi(), sender=6)
-    evidence = keccak(b"bundle")
-    protocol.send("JobEscrow", "submitEvidence", job.job_id, evidence, "ipfs://bundle", sender=6)
-    for operator in (3, 4):
-        protocol.send(
-            "VerificationOracle", "attest", job.job_id, evidence, True, 0, job.terms.as_abi(), sender=operator
-        )
-    protocol.send("JobEscrow", "dispute", job.terms.as_abi(), False, sender=AGENT)
-    dispute_id = protocol.contracts["JobEscrow"].functions.disputeOf(job.job_id).call()[0]
+    dispute_id, ticket_ref = _disputed_by_the_desk(protocol, desk, "the customer was charged twice")
     for arb in arbs.values():
         arb.env["ARBITRATOR_VOTES_FILE"] = arb.env.get("ARBITRATOR_VOTES_FILE", "")
         arb.start()
@@ -81,6 +119,17 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
     for arb in arbs.values():
         wait_for(lambda arb=arb: arb.query("SELECT commit_end FROM arb_seats"), 60, f"{arb.name} drawn")
     commit_end, reveal_end = arbs["a"].query("SELECT commit_end, reveal_end FROM arb_seats")[0]
+
+    # the desk seals a case file to each drawn arbitrator and names it in the dispute's evidence.
+    wait_for(
+        lambda: set(_named_case_files(protocol)) == {a.lower() for a in address.values()}, 60, "case files"
+    )
+    for arb in arbs.values():  # each finds its own on chain, with no --case, and reads the context
+        opened = arb.run("open", str(dispute_id))
+        assert opened.returncode == 0, opened.stderr
+        assert ticket_ref in opened.stdout and "statement by" in opened.stdout
+        assert "the customer was charged twice" in opened.stdout
+        assert opened.stdout.count(": approved, reason") == 2  # the two operators' verdicts
 
     # a: its commit is signed and in the mempool (blocks held back) when it is killed -9.
     rpc_call(url, "evm_setAutomine", False)
@@ -143,3 +192,4 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
     assert late.returncode == 2 and "phase over" in late.stderr
     for arb in arbs.values():
         assert arb.stop() == 0
+    assert desk.stop() == 0
