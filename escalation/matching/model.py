@@ -9,16 +9,35 @@ from protocol_core.languages import LANGUAGES
 class WorkerRecord(Protocol):
     """A worker's registry profile; `indexer.queries.Worker` is one, any object with these fields is."""
 
-    address: str
-    languages: int
-    expertise: int
-    certifications: int
-    max_concurrent: int
-    active_jobs: int
-    available: bool
-    completed: int
-    missed_deadlines: int
-    disputes_lost: int
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def languages(self) -> int: ...
+
+    @property
+    def expertise(self) -> int: ...
+
+    @property
+    def certifications(self) -> int: ...
+
+    @property
+    def max_concurrent(self) -> int: ...
+
+    @property
+    def active_jobs(self) -> int: ...
+
+    @property
+    def available(self) -> bool: ...
+
+    @property
+    def completed(self) -> int: ...
+
+    @property
+    def missed_deadlines(self) -> int: ...
+
+    @property
+    def disputes_lost(self) -> int: ...
 
 
 @dataclass(frozen=True)
