@@ -3,6 +3,8 @@
 import logging
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
@@ -32,6 +34,7 @@ from .desk import Desk, DeskConfig
 from .follow import DRAWN, ESCROW_TOPICS, DeskHooks, DeskLogs, Follower
 from .handoff import Handoff
 from .notices import Notifier
+from .offers import CandidateSource, OfferConfig, Offers
 from .policy import SpendPolicy
 from .relay import AcceptanceRelayer
 from .serving import ServerThread
@@ -71,6 +74,9 @@ def build(
     start_block: int = 0,
     log_chunk: int = 2_000,
     decider: EscalationEngine | None = None,
+    candidates: CandidateSource | None = None,
+    offers: OfferConfig | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> DeskService:
     """A desk on the chain at `rpc_url`, its state in `database_url`, ready to take requests and passes."""
     chain = Chain.over_http(rpc_url)
@@ -86,7 +92,14 @@ def build(
     cursor.bind(chain_id, agent.address)
     tracker = Tracker(sender, chain, engine, metrics, FEES, DeskHooks())
     handoff = Handoff(engine, contracts, store, agent, chain_id)
-    follower = Follower(desk, cursor, tracker, handoff, Notifier(engine, callback_secret))
+    notifier = Notifier(engine, callback_secret)
+    # Offers need a candidate source (the indexer's read model); without one the job is open to all.
+    offering = (
+        Offers(engine, candidates, offers or OfferConfig(), notifier, callback_secret, clock)
+        if candidates is not None
+        else None
+    )
+    follower = Follower(desk, cursor, tracker, handoff, notifier, offering)
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
     return DeskService(desk, follower, confirmations, AcceptanceRelayer(desk), store, decider, metrics)
