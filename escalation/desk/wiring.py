@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -13,6 +14,10 @@ from escalation.config import load_config
 from escalation.engine import EscalationEngine
 from escalation.evaluate import load_known_issue_rows
 from escalation.known_issues import read_known_issues
+from escalation.matching.score import ScoreWeights
+from escalation.matching.source import pool_from_indexer
+from indexer.queries import ReadModel
+from indexer.tables import metadata as indexer_tables
 from protocol_core.content import ContentClient, FolderStore
 from protocol_core.deployment import Addresses, load_deployments
 from runtime.chain import Chain
@@ -138,6 +143,7 @@ def daemon(settings: DeskSettings) -> Daemon:
             rpc_url=url, database_url=settings.database_url, addresses=known[key], agent=agent,
             config=_config(settings), store=_store(settings), callback_secret=secret, confirmer=confirmer,
             start_block=settings.start_block, log_chunk=settings.log_chunk, decider=decider,
+            **_matching(settings),
         ),
         settings.startup_timeout,
         "connecting to the chain",
@@ -160,3 +166,13 @@ def _store(settings: DeskSettings) -> ContentClient:
         key = settings.content_api_key.get_secret_value() if settings.content_api_key else None
         return ContentClient(store_url=settings.content_url, api_key=key)
     return ContentClient(folder=FolderStore(settings.content_folder))
+
+
+def _matching(settings: DeskSettings) -> dict[str, Any]:
+    """The candidate source and offer config, when the desk reads an indexer's database."""
+    if not settings.indexer_database_url:
+        return {}
+    model = ReadModel(connect(settings.indexer_database_url, indexer_tables))
+    weights = ScoreWeights(min_score=settings.offer_min_score)
+    config = OfferConfig(timeout_s=settings.offer_timeout_s, weights=weights, hooks=settings.offer_hooks)
+    return {"candidates": lambda need, signals: pool_from_indexer(model, need, signals), "offers": config}

@@ -2,10 +2,17 @@
 next best after the timeout, relaxes the score bar when nobody above it is left, records who accepted,
 and tells the agent at once (and why) when nobody eligible exists."""
 
+import hashlib
+import hmac
+import json
+
 import pytest
+from fastapi import FastAPI, Request
 from sqlalchemy import select
 
+from escalation.desk.notices import SIGNATURE_HEADER
 from escalation.desk.offers import NO_ELIGIBLE, OfferConfig
+from escalation.desk.serving import ServerThread
 from escalation.desk.tables import matches, notices
 from escalation.matching.score import ScoreWeights
 from escalation.matching.source import pool_from_indexer
@@ -16,7 +23,7 @@ from indexer.wiring import cursor_for
 from runtime.chain import Chain
 from runtime.db import connect
 from runtime.metrics import RuntimeMetrics
-from tests.desk.conftest import follow, request
+from tests.desk.conftest import SECRET, follow, request
 from tests.desk.test_desk_follow import terms_of
 
 TIMEOUT = 30.0
@@ -104,13 +111,37 @@ def test_offer_goes_to_the_best_then_the_next_after_the_timeout_and_the_acceptan
     assert offers._signals()[ranked[1]].response_s == 5
 
 
-def test_nobody_above_the_score_bar_relaxes_at_once(offering_desk, sealed_worker):
-    service, _ = offering_desk(weights=ScoreWeights(min_score=100))
-    view = service.desk.escalate(request())
-    follow(service, view.desk_id, "open")
+def test_nobody_above_the_score_bar_relaxes_at_once_and_the_worker_tool_hears_of_it(
+    offering_desk, sealed_worker, worker
+):
+    received: list[tuple[dict, bool]] = []
+    app = FastAPI()
+
+    @app.post("/offer")
+    async def hook(req: Request) -> dict:
+        body = await req.body()
+        good = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest() == req.headers[SIGNATURE_HEADER]
+        received.append((json.loads(body), good))
+        return {}
+
+    server = ServerThread(app).start()
+    try:
+        hooks = {str(w.address): f"{server.url}/offer" for w in (worker, sealed_worker[0])}
+        service, _ = offering_desk(weights=ScoreWeights(min_score=100), hooks=hooks)
+        view = service.desk.escalate(request())
+        follow(service, view.desk_id, "open")  # the hook is called within the pass that offers
+    finally:
+        server.stop()
     (offer,) = service.follower.offers.history(view.desk_id)
-    assert offer["relaxed"] is True and offer["score"] < 100
+    assert offer["relaxed"] is True and offer["score"] < 100 and offer["hook_delivered"] is True
     assert match_of(service, view.desk_id).state == "relaxed"
+    ((body, good),) = received
+    assert good and (body["desk_id"], body["reasons"], body["score"]) == (
+        view.desk_id,
+        offer["reasons"],
+        offer["score"],
+    )
+    assert body["answer_by"] == offer["offered_at"] + TIMEOUT
 
 
 @pytest.mark.parametrize(
@@ -128,3 +159,18 @@ def test_agent_is_told_at_once_when_nobody_is_eligible_and_why(offering_desk, ov
     with service.desk.engine.connect() as db:
         told = db.execute(select(notices).where(notices.c.desk_id == view.desk_id)).all()
     assert [(n.status, n.detail) for n in told if n.status == NO_ELIGIBLE] == [(NO_ELIGIBLE, why)]
+
+
+def test_settings_turn_offers_on_with_the_indexer_database(tmp_path):
+    from escalation.desk.settings import DeskSettings
+    from escalation.desk.wiring import _matching
+    from escalation.matching.model import JobNeed
+
+    assert _matching(DeskSettings()) == {}
+    hooks = {"0x" + "a" * 40: "http://127.0.0.1:9/offer"}
+    settings = DeskSettings(indexer_database_url=f"sqlite:///{tmp_path}/indexer.db", offer_timeout_s=90,
+                            offer_min_score=3, offer_hooks=hooks)  # fmt: skip
+    found = _matching(settings)
+    assert found["offers"].timeout_s == 90 and found["offers"].weights.min_score == 3
+    assert found["offers"].hooks == {"0x" + "a" * 40: "http://127.0.0.1:9/offer"}
+    assert len(found["candidates"](JobNeed(0), {})) == 0  # an empty read model: nobody to offer to
