@@ -11,6 +11,7 @@ import json
 import logging
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,13 +63,16 @@ class Offers:
                 select(jobs, matches.c.state).outerjoin(matches, matches.c.desk_id == jobs.c.desk_id)
                 .where(jobs.c.status.in_([DeskStatus.OPEN, DeskStatus.ACCEPTED]))
             ).all()  # fmt: skip
+        with self.engine.connect() as db:
+            pending = db.execute(select(offers.c.worker).where(offers.c.answer == "pending")).scalars().all()
+        held = Counter(pending)  # open offers per worker: each may take one of its free slots
         made = 0
         for row in rows:
             if row.status == DeskStatus.ACCEPTED:
                 if row.state not in (None, "accepted"):
                     self._accepted(row)
             elif row.state not in (NO_ELIGIBLE, "exhausted", "accepted"):
-                made += self._advance(row)
+                made += self._advance(row, held)
         return made
 
     def history(self, desk_id: str) -> list[dict[str, Any]]:
@@ -80,7 +84,7 @@ class Offers:
             for r in found
         ]
 
-    def _advance(self, row: Any) -> int:
+    def _advance(self, row: Any, held: Counter[str]) -> int:
         now = self.clock()
         with self.engine.connect() as db:
             made = db.execute(select(offers).where(offers.c.desk_id == row.desk_id)).all()
@@ -88,12 +92,14 @@ class Offers:
         if pending and now - pending[-1].offered_at < self.config.timeout_s:
             return 0
         need = self._need(row)
-        ranking = self.source(need, self._signals()).rank(need, self.config.weights, limit=None)
+        pool = self.source(need, self._signals())
+        ranking = pool.rank(need, self.config.weights, limit=None)
         with transaction(self.engine) as db:
             for offer in pending:
                 db.execute(
                     update(offers).where(offers.c.id == offer.id).values(answer="expired", answered_at=now)
                 )
+                held[offer.worker] -= 1
             if not ranking.candidates:
                 self._set(db, row.desk_id, NO_ELIGIBLE, now, why=ranking.why)
                 self.notifier.record(db, row.desk_id, NO_ELIGIBLE, ranking.why)
@@ -108,7 +114,17 @@ class Offers:
                     db, row.desk_id, NO_ANSWER, f"{len(tried)} eligible workers offered, none took it"
                 )
                 return 0
-            rank, chosen = (fresh if relaxed else strict)[0]
+            # A worker holds as many open offers as it has free slots, so that parallel jobs spread out.
+            open_to = [
+                (r, c)
+                for r, c in (fresh if relaxed else strict)
+                if held[c.address.lower()] < pool.free_of(c.address)
+            ]
+            if not open_to:
+                self._set(db, row.desk_id, "waiting", now)
+                return 0
+            rank, chosen = open_to[0]
+            held[chosen.address.lower()] += 1
             ranked = json.dumps([[c.address, c.score] for c in ranking.candidates])
             offer_id = db.execute(
                 offers.insert().values(

@@ -48,6 +48,11 @@ class Pool:
     def __len__(self) -> int:
         return len(self.workers)
 
+    def free_of(self, address: str) -> int:
+        """Free slots of the worker at `address` (0 when not in the pool)."""
+        i = self.index.get(address.lower())
+        return 0 if i is None else int(self.free[i])
+
     def eligible(self, needs: list[JobNeed]) -> Bools:
         """jobs x workers: the escrow would let the worker accept the job (registry checks and offeredTo)."""
         lang = np.array([n.language if n.language < 64 else 0 for n in needs], dtype=np.uint64)[:, None]

@@ -5,6 +5,7 @@ and tells the agent at once (and why) when nobody eligible exists."""
 import hashlib
 import hmac
 import json
+from collections import Counter
 
 import pytest
 from fastapi import FastAPI, Request
@@ -174,3 +175,17 @@ def test_settings_turn_offers_on_with_the_indexer_database(tmp_path):
     assert found["offers"].timeout_s == 90 and found["offers"].weights.min_score == 3
     assert found["offers"].hooks == {"0x" + "a" * 40: "http://127.0.0.1:9/offer"}
     assert len(found["candidates"](JobNeed(0), {})) == 0  # an empty read model: nobody to offer to
+
+
+def test_parallel_jobs_hold_no_more_offers_per_worker_than_its_free_slots(
+    offering_desk, worker, other_worker
+):
+    # Spanish speakers on the session chain: `worker` (2 slots) and `other_worker` (1 slot).
+    service, _ = offering_desk()
+    views = [service.desk.escalate(request(language="es")) for _ in range(4)]
+    for view in views:
+        follow(service, view.desk_id, "open")
+    service.follower.offers.run_once()
+    held = Counter(o["worker"] for v in views for o in service.follower.offers.history(v.desk_id))
+    assert held == {str(worker.address).lower(): 2, str(other_worker.address).lower(): 1}
+    assert sorted(match_of(service, v.desk_id).state for v in views) == ["offering"] * 3 + ["waiting"]
