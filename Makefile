@@ -43,6 +43,8 @@ bench: setup
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/desk_posts.py
 	$(BIN)/python bench/indexer.py
+	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/time_to_accept.py
 
 lint: setup
 	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools

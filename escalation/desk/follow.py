@@ -26,6 +26,7 @@ from .desk import Desk
 from .errors import DeskError
 from .handoff import Handoff
 from .notices import Notifier
+from .offers import Offers
 from .requests import DeskStatus
 from .tables import calls, jobs, published
 
@@ -106,10 +107,16 @@ class Follower:
     """One pass: logs, receipts, re-reads of touched jobs, settlement of expired ones, handoffs, notices."""
 
     def __init__(
-        self, desk: Desk, cursor: LogCursor[Touched], tracker: Tracker, handoff: Handoff, notifier: Notifier
+        self,
+        desk: Desk,
+        cursor: LogCursor[Touched],
+        tracker: Tracker,
+        handoff: Handoff,
+        notifier: Notifier,
+        offers: Offers | None = None,
     ) -> None:
         self.desk, self.cursor, self.tracker = desk, cursor, tracker
-        self.handoff, self.notifier = handoff, notifier
+        self.handoff, self.notifier, self.offers = handoff, notifier, offers
         self._head = 0  # the head of the current pass
 
     @property
@@ -123,6 +130,8 @@ class Follower:
         self.cursor.poll(head)
         self.tracker.tick(head)
         changed = self._refresh()
+        if self.offers is not None:  # after the refresh: offers go to open jobs, acceptances are seen
+            self.offers.run_once()
         self._settle_expired()
         self.notifier.deliver()
         return changed

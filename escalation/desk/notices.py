@@ -23,9 +23,13 @@ class Notifier:
     def __init__(self, engine: Engine, secret: str, timeout: float = 5.0) -> None:
         self.engine, self._secret, self._timeout = engine, secret.encode(), timeout
 
-    def record(self, db: Connection, desk_id: str, status: str) -> None:
-        """A notice of `status` for `desk_id`, in the caller's transaction."""
-        db.execute(notices.insert().values(desk_id=desk_id, status=status, delivered=False, attempts=0))
+    def record(self, db: Connection, desk_id: str, status: str, detail: str | None = None) -> None:
+        """A notice of `status` (and why, when it needs saying) for `desk_id`, in the caller's transaction."""
+        db.execute(
+            notices.insert().values(
+                desk_id=desk_id, status=status, detail=detail, delivered=False, attempts=0
+            )
+        )
 
     def deliver(self) -> int:
         """Posts every undelivered notice whose job has a callback URL; returns how many arrived."""
@@ -50,7 +54,8 @@ class Notifier:
     def _post(self, notice: object) -> bool:
         body = json.dumps(
             {"desk_id": notice.desk_id, "job_id": notice.job_id, "ticket_ref": notice.ticket_ref,  # type: ignore[attr-defined]
-             "status": notice.status, "notice": notice.id},  # type: ignore[attr-defined]
+             "status": notice.status, "notice": notice.id,  # type: ignore[attr-defined]
+             **({"detail": notice.detail} if notice.detail else {})},  # type: ignore[attr-defined]
             sort_keys=True,
         ).encode()  # fmt: skip
         signature = hmac.new(self._secret, body, hashlib.sha256).hexdigest()

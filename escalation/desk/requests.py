@@ -55,6 +55,9 @@ class EscalationRequest(BaseModel):
     resolve_within_s: int = Field(default=86_400, ge=60, le=90 * 86_400)
     challenge_window_s: int = Field(default=0, ge=0, lt=2**32)
     offered_to: str | None = None  # a worker address the job is reserved for
+    customer_utc_offset_h: float | None = Field(
+        default=None, ge=-12, le=14
+    )  # matching prefers nearby workers
     callback_url: str | None = Field(default=None, max_length=2_000)
 
 

@@ -65,6 +65,7 @@ notices = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("desk_id", String(40), nullable=False, index=True),
     Column("status", String(24), nullable=False),
+    Column("detail", Text),  # why, when the status needs it (no_eligible: the requirement nobody meets)
     Column("delivered", Boolean, nullable=False, default=False),
     Column("attempts", Integer, nullable=False, default=0),
 )
@@ -75,4 +76,33 @@ permits = Table(
     metadata,
     Column("id", Integer, primary_key=True),  # always 1
     Column("next_nonce", BigInteger, nullable=False),
+)
+
+# What the matcher decided for a job: the state of its offers and, when nobody can take it, why.
+matches = Table(
+    "desk_matches",
+    metadata,
+    Column("desk_id", String(40), primary_key=True),
+    Column("state", String(16), nullable=False),  # offering, relaxed, exhausted, no_eligible, accepted
+    Column("why", Text),  # no_eligible: which requirement nobody meets
+    Column("accepted_by", String(42)),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Every offer: who, at which rank and score and why, when, and how it ended.
+offers = Table(
+    "desk_offers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("desk_id", String(40), nullable=False, index=True),
+    Column("worker", String(42), nullable=False),
+    Column("rank", Integer, nullable=False),  # 1 = best at the time of the offer
+    Column("score", Float, nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list, one line per part of the score
+    Column("ranked", Text, nullable=False),  # JSON: the whole ranking [address, score] the offer came from
+    Column("relaxed", Boolean, nullable=False),  # offered after the strict round found nobody who answered
+    Column("offered_at", Float, nullable=False),
+    Column("answer", String(16), nullable=False),  # pending, expired, accepted, closed (someone else took it)
+    Column("answered_at", Float),
+    Column("hook_delivered", Boolean),  # None: the worker has no webhook
 )

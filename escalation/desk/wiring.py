@@ -3,7 +3,10 @@
 import logging
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -11,6 +14,10 @@ from escalation.config import load_config
 from escalation.engine import EscalationEngine
 from escalation.evaluate import load_known_issue_rows
 from escalation.known_issues import read_known_issues
+from escalation.matching.score import ScoreWeights
+from escalation.matching.source import pool_from_indexer
+from indexer.queries import ReadModel
+from indexer.tables import metadata as indexer_tables
 from protocol_core.content import ContentClient, FolderStore
 from protocol_core.deployment import Addresses, load_deployments
 from runtime.chain import Chain
@@ -32,6 +39,7 @@ from .desk import Desk, DeskConfig
 from .follow import DRAWN, ESCROW_TOPICS, DeskHooks, DeskLogs, Follower
 from .handoff import Handoff
 from .notices import Notifier
+from .offers import CandidateSource, OfferConfig, Offers
 from .policy import SpendPolicy
 from .relay import AcceptanceRelayer
 from .serving import ServerThread
@@ -71,6 +79,9 @@ def build(
     start_block: int = 0,
     log_chunk: int = 2_000,
     decider: EscalationEngine | None = None,
+    candidates: CandidateSource | None = None,
+    offers: OfferConfig | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> DeskService:
     """A desk on the chain at `rpc_url`, its state in `database_url`, ready to take requests and passes."""
     chain = Chain.over_http(rpc_url)
@@ -86,7 +97,14 @@ def build(
     cursor.bind(chain_id, agent.address)
     tracker = Tracker(sender, chain, engine, metrics, FEES, DeskHooks())
     handoff = Handoff(engine, contracts, store, agent, chain_id)
-    follower = Follower(desk, cursor, tracker, handoff, Notifier(engine, callback_secret))
+    notifier = Notifier(engine, callback_secret)
+    # Offers need a candidate source (the indexer's read model); without one the job is open to all.
+    offering = (
+        Offers(engine, candidates, offers or OfferConfig(), notifier, callback_secret, clock)
+        if candidates is not None
+        else None
+    )
+    follower = Follower(desk, cursor, tracker, handoff, notifier, offering)
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
     return DeskService(desk, follower, confirmations, AcceptanceRelayer(desk), store, decider, metrics)
@@ -125,6 +143,7 @@ def daemon(settings: DeskSettings) -> Daemon:
             rpc_url=url, database_url=settings.database_url, addresses=known[key], agent=agent,
             config=_config(settings), store=_store(settings), callback_secret=secret, confirmer=confirmer,
             start_block=settings.start_block, log_chunk=settings.log_chunk, decider=decider,
+            **_matching(settings),
         ),
         settings.startup_timeout,
         "connecting to the chain",
@@ -147,3 +166,13 @@ def _store(settings: DeskSettings) -> ContentClient:
         key = settings.content_api_key.get_secret_value() if settings.content_api_key else None
         return ContentClient(store_url=settings.content_url, api_key=key)
     return ContentClient(folder=FolderStore(settings.content_folder))
+
+
+def _matching(settings: DeskSettings) -> dict[str, Any]:
+    """The candidate source and offer config, when the desk reads an indexer's database."""
+    if not settings.indexer_database_url:
+        return {}
+    model = ReadModel(connect(settings.indexer_database_url, indexer_tables))
+    weights = ScoreWeights(min_score=settings.offer_min_score)
+    config = OfferConfig(timeout_s=settings.offer_timeout_s, weights=weights, hooks=settings.offer_hooks)
+    return {"candidates": lambda need, signals: pool_from_indexer(model, need, signals), "offers": config}

@@ -75,12 +75,13 @@ def addresses(system, deployer):
 
 @pytest.fixture
 def make_desk(tmp_path, rpc_url, addresses, desk_agent):
-    def make(database_url=None, policy=POLICY, agent=None, url=None, **config):
+    def make(database_url=None, policy=POLICY, agent=None, url=None, wiring=None, **config):
         return build(
             rpc_url=url or rpc_url, database_url=database_url or f"sqlite:///{tmp_path}/desk.db",
             addresses=addresses, agent=agent or desk_agent,
             config=DeskConfig(policy=policy, redact_kinds=KINDS, **config),
             store=ContentClient(folder=FolderStore(tmp_path / "blobs")), callback_secret=SECRET,
+            **(wiring or {}),
         )  # fmt: skip
 
     return make
