@@ -1,0 +1,222 @@
+"""Who sends, and what: the leader of a job sends the quorum's signatures once it holds them; the next
+in line takes over after `takeover_delay` each; without a quorum after `fallback_delay`, the worker's
+evidence goes on chain (`submitEvidenceFor`) and the operators attest one by one.
+
+Every send is dry-run first and claimed once per (job, evidence hash, kind) for this key; a verdict
+already on chain ends the item, so in the normal case exactly one transaction carries each verdict.
+"""
+
+import logging
+import time
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Engine, Row, select, update
+
+from protocol_core.enums import JobStatus
+from protocol_core.handoff import compact_bytes
+from protocol_core.relayed import SignedEvidence
+from protocol_core.terms import JobTerms
+from runtime.db import transaction
+from runtime.sender import Call, Sender
+
+from .operators import CurrentSet, OperatorSet, turn_at
+from .relay_contracts import (
+    JobView,
+    RelayReads,
+    attest_with_signatures_call,
+    submit_and_attest_call,
+    submit_evidence_for_call,
+)
+from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
+from .relay_store import ItemState, relay_items, relay_signatures
+
+log = logging.getLogger(__name__)
+ROWS = 512  # signed items looked at per pass
+GAS_MARGIN = 100_000  # added to the dry run's estimate
+DRY_RUN_RETRY = 1.0  # seconds before an item whose dry run failed is looked at again
+MAX_DRY_RUNS = 5  # failed dry runs before an item is left to the on-chain path
+
+
+class Leader:
+    """Turns signed items into at most one send each, when it is this node's turn."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        reads: RelayReads,
+        operators: OperatorSet,
+        sender: Sender,
+        takeover_delay: float,  # seconds each operator ahead in the succession gets before the next acts
+        fallback_delay: float,  # seconds without a quorum before the worker's evidence goes on chain
+    ) -> None:
+        self._engine, self._reads, self._operators, self._sender = engine, reads, operators, sender
+        self._takeover_delay, self._fallback_delay = takeover_delay, fallback_delay
+
+    def advance(self, head: int) -> int:
+        """Looks at every signed item due now; returns how many moved."""
+        now = time.time()
+        with self._engine.connect() as db:
+            rows = db.execute(
+                select(relay_items)
+                .where(relay_items.c.state == ItemState.SIGNED)
+                .where(relay_items.c.retry_at <= now)
+                .order_by(relay_items.c.received_at)
+                .limit(ROWS)
+            ).all()
+        if not rows:
+            return 0
+        current = self._operators.current()
+        views = self._reads.jobs([row.job_id for row in rows])
+        calls: list[Call[RelaySend]] = []
+        moved = 0
+        for row, view in zip(rows, views, strict=True):
+            outcome = self._decide(row, view, current, now)
+            if isinstance(outcome, Call):
+                calls.append(outcome)
+            elif outcome is not None:
+                self._set(row, state=outcome[0], detail=outcome[1])
+                moved += 1
+        return moved + self._send(calls, head)
+
+    def _decide(self, row: Row[Any], view: JobView, current: CurrentSet, now: float) -> Any:
+        """A Call to send, a (state, detail) to move to, or None to wait."""
+        moved = settled(row, view)
+        if moved is not None:
+            return moved
+        on_chain = view.status == JobStatus.SUBMITTED
+        signers = self._signatures(row, current)
+        me = self._sender.address
+        turn = turn_at(row.job_id, sorted(current.eligible), me, row.received_at, self._takeover_delay)
+        if turn is None:
+            return None  # not in the set now: the standing watch says why; nothing to send
+        terms = JobTerms.model_validate_json(row.terms)
+        if now >= turn:
+            ours = [signers.pop(me)] if me in signers else []
+            if on_chain:  # someone put the evidence on chain: the signatures go without it
+                approvers, rejecters = self._reads.tally(row.job_id)
+                earlier = len(approvers if row.approve else rejecters)
+                fresh = ours + [sig for who, sig in signers.items() if who not in approvers | rejecters]
+                chosen = fresh[: max(1, current.quorum - earlier)]
+                if chosen and earlier + len(chosen) >= current.quorum:
+                    data = attest_with_signatures_call(
+                        row.job_id,
+                        row.evidence_hash,
+                        row.approve,
+                        row.reason,
+                        terms,
+                        [compact_bytes(sig) for sig in chosen],
+                    )
+                    return self._call(row, self._reads.oracle, data, ATTEST_WITH_SIGNATURES)
+            elif len(ours) + len(signers) >= current.quorum:
+                chosen = (ours + list(signers.values()))[: current.quorum]
+                data = submit_and_attest_call(
+                    terms,
+                    _signed_evidence(row),
+                    row.approve,
+                    row.reason,
+                    [compact_bytes(sig) for sig in chosen],
+                )
+                return self._call(row, self._reads.oracle, data, SUBMIT_AND_ATTEST)
+        if now < row.received_at + self._fallback_delay:
+            return None
+        if on_chain or row.source != "intake":
+            return ItemState.FALLBACK, "no quorum of signatures in time: attesting on chain one by one"
+        if now >= turn + self._fallback_delay:  # the worker's evidence on chain, by one operator in turn
+            return self._call(
+                row,
+                self._reads.escrow,
+                submit_evidence_for_call(row.job_id, _signed_evidence(row)),
+                SUBMIT_EVIDENCE_FOR,
+            )
+        return None
+
+    def _signatures(self, row: Row[Any], current: CurrentSet) -> dict[str, str]:
+        """Signer -> signature of our verdict on the item, by current eligible operators only."""
+        with self._engine.connect() as db:
+            found = db.execute(
+                select(relay_signatures.c.signer, relay_signatures.c.signature)
+                .where(relay_signatures.c.job_id == row.job_id)
+                .where(relay_signatures.c.evidence_hash == row.evidence_hash)
+                .where(relay_signatures.c.approve == row.approve)
+                .where(relay_signatures.c.reason == row.reason)
+                .where(relay_signatures.c.set_nonce == current.set_nonce)
+            ).all()
+        return {signer: signature for signer, signature in found if signer in current.eligible}
+
+    def _call(self, row: Row[Any], to: str, data: bytes, kind: str) -> Call[RelaySend]:
+        return Call(to, data, 0, RelaySend(row.job_id, row.evidence_hash, kind), row.received_at)
+
+    def _send(self, calls: list[Call[RelaySend]], head: int) -> int:
+        if not calls:
+            return 0
+        dry_runs = self._reads.dry_runs(self._sender.address, [(call.to, call.data) for call in calls])
+        passing = []
+        for call, gas in zip(calls, dry_runs, strict=True):
+            if isinstance(gas, int):
+                passing.append(replace(call, gas=gas + GAS_MARGIN))
+                continue
+            log.info("not sending %s now: %s", call.purpose.kind, gas, extra={"job_id": call.purpose.job_id})
+            self._dry_run_failed(call.purpose, gas)
+        for sent in self._sender.send(passing, head, claim):
+            log.info(
+                "%s sent",
+                sent.purpose.kind,
+                extra={"job_id": sent.purpose.job_id, "tx_hash": sent.tx_hash, "nonce": sent.nonce},
+            )
+        return len(calls)
+
+    def _dry_run_failed(self, send: RelaySend, revert: str) -> None:
+        with transaction(self._engine) as db:
+            attempts = (
+                1
+                + db.execute(
+                    select(relay_items.c.attempts)
+                    .where(relay_items.c.job_id == send.job_id)
+                    .where(relay_items.c.evidence_hash == send.evidence_hash)
+                ).scalar_one()
+            )
+            give_up = attempts >= MAX_DRY_RUNS or send.kind == SUBMIT_EVIDENCE_FOR
+            db.execute(
+                update(relay_items)
+                .where(relay_items.c.job_id == send.job_id)
+                .where(relay_items.c.evidence_hash == send.evidence_hash)
+                .values(
+                    attempts=attempts,
+                    retry_at=time.time() + DRY_RUN_RETRY,
+                    detail=f"dry run: {revert}",
+                    **({"state": ItemState.FALLBACK} if give_up else {}),
+                )
+            )
+
+    def _set(self, row: Row[Any], **values: Any) -> None:
+        with transaction(self._engine) as db:
+            db.execute(
+                update(relay_items)
+                .where(relay_items.c.job_id == row.job_id)
+                .where(relay_items.c.evidence_hash == row.evidence_hash)
+                .values(**values)
+            )
+
+
+def settled(row: Row[Any], view: JobView) -> tuple[str, str] | None:
+    """(state, detail) when the chain says the item needs nothing more from us, else None."""
+    if view.status in (
+        JobStatus.APPROVED,
+        JobStatus.REJECTED,
+        JobStatus.DISPUTED,
+        JobStatus.PAID,
+        JobStatus.REFUNDED,
+    ):
+        return ItemState.DONE, f"verdict on chain: job {view.status.name}"
+    if view.status == JobStatus.SUBMITTED and view.evidence_hash == row.evidence_hash:
+        return None
+    if view.status == JobStatus.ACCEPTED and row.source == "intake":
+        return None
+    return ItemState.DROPPED, f"job {view.status.name} without this evidence"
+
+
+def _signed_evidence(row: Row[Any]) -> SignedEvidence:
+    return SignedEvidence(
+        bytes.fromhex(row.evidence_hash[2:]), row.uri, row.deadline, compact_bytes(row.signature)
+    )
