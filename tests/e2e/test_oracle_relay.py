@@ -108,6 +108,7 @@ def test_a_lying_operator_is_ignored_and_the_job_is_paid_correctly(relay):
     nodes[2].stop()  # its key now lies: an opposite verdict, a signature of garbage, a non-operator
     try:
         job = hire_relayed(protocol, worker)
+        first_block = protocol.w3.eth.block_number + 1
         request = intake_request(protocol, job, worker)
         chain_id, oracle = protocol.w3.eth.chain_id, protocol.addresses.oracle
 
@@ -132,8 +133,10 @@ def test_a_lying_operator_is_ignored_and_the_job_is_paid_correctly(relay):
         assert httpx.post(f"{peers[1]}/v1/signatures", json={"signatures": [opposite]}).status_code == 200
         garbage = httpx.post(f"{peers[1]}/v1/signatures", content=b"\x00not json")
         assert garbage.status_code == 400 and garbage.json()["error"] == "malformed"
-        first_block = protocol.w3.eth.block_number + 1
-        assert hand_in(peers[0], request).status_code == 202
+        # The liar's message carried the worker's genuine signed evidence: the nodes verify it on their
+        # own (and may have paid already); the worker hands it in as well.
+        response = hand_in(peers[0], request)
+        assert response.status_code == 202 or protocol.status(job) == PAID, response.text
 
         wait_for(lambda: protocol.status(job) == PAID, what="the job paid despite the liar")
     finally:
@@ -172,7 +175,10 @@ def test_bad_intake_input_gets_a_clear_error(relay):
     throttled = hand_in(url, good)
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
     flood = Worker.fresh()  # one worker, many jobs (that need not exist: the limit comes first)
-    codes = [hand_in(url, intake_request(protocol, protocol.post_open(flood.address), flood)).status_code
-             for _ in range(32)]  # fmt: skip
-    assert codes.count(429) >= 1 and set(codes) <= {409, 429}
+    base = protocol.post_open(flood.address)
+    codes = []
+    for reward in range(1, 41):
+        base.terms = base.terms.model_copy(update={"reward": reward})
+        codes.append(hand_in(url, intake_request(protocol, base, flood)).status_code)
+    assert codes[:30] == [404] * 30 and codes.count(429) >= 5
     wait_for(lambda: protocol.status(job) == PAID, what="the good evidence paid in the end")
