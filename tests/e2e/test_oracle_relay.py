@@ -9,7 +9,7 @@ import httpx
 import pytest
 from eth_utils import keccak
 
-from devtools.accounts import OPERATORS, key_of, write_keystores
+from devtools.accounts import AGENT, OPERATORS, key_of, write_keystores
 from devtools.chain import Anvil, wait_for
 from devtools.protocol import Protocol
 from devtools.relay import (
@@ -22,9 +22,10 @@ from devtools.relay import (
     relayed_nodes,
     transactions_from,
 )
+from oracle_node.operators import succession
 from protocol_core.eip712 import attestation_message, sign_compact
 from protocol_core.enums import JobStatus, Reason
-from protocol_core.handoff import compact_hex
+from protocol_core.handoff import compact_bytes, compact_hex
 
 PAID = JobStatus.PAID
 
@@ -39,8 +40,16 @@ def relay(tmp_path_factory, deployed_state):
     anvil.start()
     protocol = Protocol.connect(anvil.url, deployed_state.addresses, folder / "evidence")
     aliases = write_keystores(folder / "ape")
-    nodes = relayed_nodes(folder, anvil.url, folder / "deployments.json", aliases, takeover_delay=1.5,
-                          fallback_delay=20, intake_burst_per_worker=30, intake_per_worker=1)  # fmt: skip
+    nodes = relayed_nodes(
+        folder,
+        anvil.url,
+        folder / "deployments.json",
+        aliases,
+        takeover_delay=1.5,
+        fallback_delay=20,
+        intake_burst_per_worker=30,
+        intake_per_worker=1,
+    )
     for node in nodes:
         node.start()
     for node in nodes:
@@ -115,19 +124,31 @@ def test_a_lying_operator_is_ignored_and_the_job_is_paid_correctly(relay):
         def signed(key: bytes, approve: bool, reason: int, set_nonce: int | None = None) -> dict:
             nonce = protocol.contracts["VerificationOracle"].functions.setNonce().call()
             message = attestation_message(
-                chain_id=chain_id, oracle=oracle, job_id=job.terms.digest(), evidence_hash=job.evidence_hash,
-                approve=approve, reason=reason, set_nonce=nonce if set_nonce is None else set_nonce,
-            )  # fmt: skip
+                chain_id=chain_id,
+                oracle=oracle,
+                job_id=job.terms.digest(),
+                evidence_hash=job.evidence_hash,
+                approve=approve,
+                reason=reason,
+                set_nonce=nonce if set_nonce is None else set_nonce,
+            )
             evidence = {k: v for k, v in request.items() if k != "bundle"}
-            return {"evidence": evidence, "approve": approve, "reason": reason,
-                    "set_nonce": nonce if set_nonce is None else set_nonce,
-                    "signer": protocol.account(liar), "signature": compact_hex(sign_compact(key, message))}  # fmt: skip
+            return {
+                "evidence": evidence,
+                "approve": approve,
+                "reason": reason,
+                "set_nonce": nonce if set_nonce is None else set_nonce,
+                "signer": protocol.account(liar),
+                "signature": compact_hex(sign_compact(key, message)),
+            }
 
         opposite = signed(key_of(liar), False, int(Reason.BAD_SIGNATURE))
         outsider = signed(keccak(b"not an operator"), True, 0)  # claims to be the liar: recovers another
         stale = signed(key_of(liar), True, 0, set_nonce=0)
         peers = [node.intake_url for node in nodes[:2]]
-        results = httpx.post(f"{peers[0]}/v1/signatures", json={"signatures": [opposite, outsider, stale]}).json()
+        results = httpx.post(
+            f"{peers[0]}/v1/signatures", json={"signatures": [opposite, outsider, stale]}
+        ).json()
         assert [r["status"] for r in results["results"]] == ["stored", "refused", "refused"]
         assert [r.get("code") for r in results["results"][1:]] == ["bad_signature", "stale_set"]
         assert httpx.post(f"{peers[1]}/v1/signatures", json={"signatures": [opposite]}).status_code == 200
@@ -182,3 +203,57 @@ def test_bad_intake_input_gets_a_clear_error(relay):
         codes.append(hand_in(url, intake_request(protocol, base, flood)).status_code)
     assert codes[:30] == [404] * 30 and codes.count(429) >= 5
     wait_for(lambda: protocol.status(job) == PAID, what="the good evidence paid in the end")
+
+
+def test_evidence_already_on_chain_goes_with_attest_with_signatures(relay):
+    protocol, _nodes = relay
+    worker, _ = _paid_worker(protocol)
+    job = hire_relayed(protocol, worker)
+    request = intake_request(protocol, job, worker)
+    first_block = protocol.w3.eth.block_number + 1
+    evidence = (
+        job.evidence_hash,
+        request["uri"],
+        request["deadline"],
+        list(compact_bytes(request["signature"])),
+    )
+    protocol.send(
+        "JobEscrow", "submitEvidenceFor", job.job_id, evidence, sender=AGENT
+    )  # a relayer, not a node
+
+    wait_for(lambda: protocol.status(job) == PAID, what="the job paid from evidence on chain")
+    sent = transactions_from(protocol.w3, _operators(protocol), first_block)
+    assert Counter(tx.function for tx in sent) == {"attestWithSignatures": 1}
+    assert all(tx.succeeded for tx in sent)
+
+
+def test_leader_killed_mid_submit_the_next_takes_over_and_pays_once(relay):
+    protocol, nodes = relay
+    worker, _ = _paid_worker(protocol)
+    job = hire_relayed(protocol, worker)
+    by_address = {protocol.account(index): node for index, node in zip(OPERATORS, nodes, strict=True)}
+    leader = by_address[succession(job.job_id, sorted(by_address))[0]]
+    first_block = protocol.w3.eth.block_number + 1
+    balance = protocol.contracts["TestUSDC"].functions.balanceOf(worker.address)
+    protocol.rpc("evm_setAutomine", False)
+    try:
+        for node in nodes:
+            assert hand_in(node.intake_url, intake_request(protocol, job, worker)).status_code == 202
+        sent = wait_for(
+            lambda: leader.query("SELECT tx_hash FROM transactions WHERE state = 'pending'"),
+            what="the leader's submitAndAttest signed and broadcast",
+        )
+        leader.kill()  # kill -9 with the transaction in flight
+        protocol.rpc("anvil_dropTransaction", sent[0][0])  # ... and lost before any block held it
+    finally:
+        protocol.rpc("evm_setAutomine", True)
+        protocol.rpc("evm_mine")
+
+    wait_for(lambda: protocol.status(job) == PAID, what="the next in line to take over")
+    leader.start()  # re-broadcasts its stored bytes; the job is paid, so they can only revert
+    wait_for(lambda: leader.scalar("SELECT state FROM relay_items", default="") == "done", what="leader done")
+    verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=first_block)
+    assert len(verdicts) == 1 and balance.call() == job.terms.reward
+    txs = transactions_from(protocol.w3, _operators(protocol), first_block)
+    assert [tx.function for tx in txs if tx.succeeded] == ["submitAndAttest"]
+    assert txs[0].sender != protocol.account(OPERATORS[nodes.index(leader)])
