@@ -257,3 +257,24 @@ def test_leader_killed_mid_submit_the_next_takes_over_and_pays_once(relay):
     txs = transactions_from(protocol.w3, _operators(protocol), first_block)
     assert [tx.function for tx in txs if tx.succeeded] == ["submitAndAttest"]
     assert txs[0].sender != protocol.account(OPERATORS[nodes.index(leader)])
+
+
+def test_killed_between_quorum_and_send_the_restart_sends_once(relay):
+    protocol, nodes = relay
+    worker, _ = _paid_worker(protocol)
+    job = hire_relayed(protocol, worker)
+    by_address = {protocol.account(index): node for index, node in zip(OPERATORS, nodes, strict=True)}
+    leader, second, _third = (by_address[op] for op in succession(job.job_id, sorted(by_address)))
+    first_block = protocol.w3.eth.block_number + 1
+    leader.stop()  # the second in line holds the quorum and waits for its turn (takeover_delay)
+    try:
+        assert hand_in(second.intake_url, intake_request(protocol, job, worker)).status_code == 202
+        wait_for(lambda: second.scalar("SELECT count(*) FROM relay_signatures") >= 2, what="the quorum")
+        second.kill()  # kill -9 holding the quorum
+        second.start()
+        wait_for(lambda: protocol.status(job) == PAID, what="paid after the restart")
+    finally:
+        leader.start()
+    verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=first_block)
+    txs = transactions_from(protocol.w3, _operators(protocol), first_block)
+    assert len(verdicts) == 1 and [tx.function for tx in txs if tx.succeeded] == ["submitAndAttest"]
