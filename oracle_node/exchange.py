@@ -15,7 +15,8 @@ import httpx
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
-from protocol_core.eip712 import InvalidSignature, attestation_message, sign_compact
+from protocol_core.attestation_digest import attestation_digest, sign_digest
+from protocol_core.eip712 import InvalidSignature
 from protocol_core.handoff import AttestationSignature, EvidenceRecord, SignatureBatch, compact_hex
 from runtime.db import insert_ignore, transaction
 
@@ -64,17 +65,17 @@ class Exchange:
     def sign(
         self, record: EvidenceRecord, approve: bool, reason: int, set_nonce: int
     ) -> AttestationSignature:
-        """Our attestation of a verdict on `record`, stored (once) before it leaves the process."""
-        message = attestation_message(
+        """Our attestation of a verdict on `record` (`store` it before it leaves the process)."""
+        digest = attestation_digest(
             chain_id=self.chain_id,
             oracle=self._oracle,
-            job_id=record.terms.digest(),
+            job_id=bytes.fromhex(record.job_id[2:]),
             evidence_hash=bytes.fromhex(record.evidence_hash[2:]),
             approve=approve,
             reason=reason,
             set_nonce=set_nonce,
         )
-        r, vs = sign_compact(self._account.key, message)
+        r, vs = sign_digest(bytes(self._account.key), digest)
         signed = AttestationSignature(
             evidence=record.model_copy(update={"bundle": None}),
             approve=approve,
@@ -83,7 +84,6 @@ class Exchange:
             signer=self.me,
             signature=compact_hex((r, vs)),
         )
-        self._store(signed)
         return signed
 
     def push(self, signatures: Sequence[AttestationSignature]) -> None:
@@ -93,22 +93,34 @@ class Exchange:
 
     def receive(self, batch: SignatureBatch) -> list[dict[str, str]]:
         """Checks and stores each signature from a peer; what happened to each, in order."""
-        results = []
+        checked: list[Refused | None] = []
         for signed in batch.signatures:
             try:
                 self._check(signed)
-                self._intake.take(signed.evidence, from_worker=False)
+                checked.append(None)
             except Refused as refused:
+                checked.append(refused)
+        passing = [
+            signed for signed, problem in zip(batch.signatures, checked, strict=True) if problem is None
+        ]
+        admitted = iter(self._intake.admit([signed.evidence for signed in passing]))
+        problems = [problem or next(admitted) for problem in checked]
+        for signed, problem in zip(batch.signatures, problems, strict=True):
+            if problem is not None:
                 log.warning(
                     "peer signature refused: %s",
-                    refused.detail,
+                    problem.detail,
                     extra={"job_id": signed.evidence.job_id, "signer": signed.signer},
                 )
-                results.append({"status": "refused", "code": refused.code, "detail": refused.detail})
-                continue
-            self._store(signed)
-            results.append({"status": "stored"})
-        return results
+        self.store(
+            [signed for signed, problem in zip(batch.signatures, problems, strict=True) if problem is None]
+        )
+        return [
+            {"status": "stored"}
+            if problem is None
+            else {"status": "refused", "code": problem.code, "detail": problem.detail}
+            for problem in problems
+        ]
 
     def _check(self, signed: AttestationSignature) -> None:
         current = self._operators.current()
@@ -125,19 +137,23 @@ class Exchange:
         if signer not in current.eligible:
             raise Refused(403, "not_operator", f"{signer} is not a staked operator in the current set")
 
-    def _store(self, signed: AttestationSignature) -> None:
+    def store(self, signatures: Sequence[AttestationSignature]) -> None:
+        """Keeps each signature once, in one database transaction."""
+        if not signatures:
+            return
         with transaction(self._engine) as db:
-            insert_ignore(
-                db,
-                relay_signatures,
-                job_id=signed.evidence.job_id,
-                evidence_hash=signed.evidence.evidence_hash.lower(),
-                signer=signed.signer,
-                approve=signed.approve,
-                reason=signed.reason,
-                set_nonce=signed.set_nonce,
-                signature=signed.signature,
-            )
+            for signed in signatures:
+                insert_ignore(
+                    db,
+                    relay_signatures,
+                    job_id=signed.evidence.job_id,
+                    evidence_hash=signed.evidence.evidence_hash.lower(),
+                    signer=signed.signer,
+                    approve=signed.approve,
+                    reason=signed.reason,
+                    set_nonce=signed.set_nonce,
+                    signature=signed.signature,
+                )
 
 
 class _Outbox:

@@ -71,29 +71,53 @@ class Intake:
         self._per_worker, self._per_job = per_worker, per_job
         self.chain_id = 0  # set when the node starts
 
-    def take(self, record: EvidenceRecord, *, from_worker: bool) -> Receipt:
-        """Checks `record` and stores it; raises Refused with what is wrong."""
-        if not from_worker and self._known(record):  # a peer's news of evidence we hold: checked already
-            return Receipt(record.job_id, record.evidence_hash, "duplicate")
-        self._check_signed(record, required=from_worker)
+    def take(self, record: EvidenceRecord) -> Receipt:
+        """Checks a worker's `record` and stores it; raises Refused with what is wrong."""
+        self._check_signed(record, required=True)
         self._check_bundle(record)
-        if from_worker:  # counted once the worker's signature is known good: nobody spends another's budget
-            for buckets, key, what in (
-                (self._per_worker, record.worker, "worker"),
-                (self._per_job, record.job_id, "job"),
-            ):
-                wait = buckets.take(str(key))
-                if wait:
-                    raise Refused(
-                        429, "rate_limited", f"too many requests for this {what}; retry later", wait
-                    )
+        # Counted once the worker's signature is known good: nobody can spend another's budget.
+        for buckets, key, what in (
+            (self._per_worker, record.worker, "worker"),
+            (self._per_job, record.job_id, "job"),
+        ):
+            wait = buckets.take(str(key))
+            if wait:
+                raise Refused(429, "rate_limited", f"too many requests for this {what}; retry later", wait)
         (view,) = self._reads.jobs([record.job_id])
         on_chain = _check_job(record, view)
-        new = self._store(record)
+        new = self._store([record])
         status = "on_chain" if on_chain else "accepted" if new else "duplicate"
         if new:
             log.info("evidence taken in", extra={"job_id": record.job_id, "status": status})
         return Receipt(record.job_id, record.evidence_hash, status)
+
+    def admit(self, records: list[EvidenceRecord]) -> list[Refused | None]:
+        """A peer's records, checked as a worker's are (no rate limit), in one chain read and one
+        database transaction; what is wrong with each (None: held now)."""
+        known = self._known({(r.job_id, r.evidence_hash.lower()) for r in records})
+        problems: dict[tuple[str, str], Refused] = {}
+        fresh: dict[tuple[str, str], EvidenceRecord] = {}
+        for record in records:
+            key = (record.job_id, record.evidence_hash.lower())
+            if key in known or key in fresh or key in problems:
+                continue
+            try:
+                self._check_signed(record, required=False)
+                self._check_bundle(record)
+            except Refused as refused:
+                problems[key] = refused
+                continue
+            fresh[key] = record
+        views = self._reads.jobs([record.job_id for record in fresh.values()]) if fresh else []
+        good = []
+        for (key, record), view in zip(fresh.items(), views, strict=True):
+            try:
+                _check_job(record, view)
+                good.append(record)
+            except Refused as refused:
+                problems[key] = refused
+        self._store(good)
+        return [problems.get((record.job_id, record.evidence_hash.lower())) for record in records]
 
     def _check_signed(self, record: EvidenceRecord, required: bool) -> None:
         if record.signature is None:
@@ -125,46 +149,50 @@ class Intake:
         if "0x" + keccak(raw).hex() != record.evidence_hash.lower():
             raise Refused(400, "hash_mismatch", "the bundle's UTF-8 bytes do not hash to evidence_hash")
 
-    def _known(self, record: EvidenceRecord) -> bool:
+    def _known(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         with self._engine.connect() as db:
-            return (
-                db.execute(
-                    select(relay_items.c.state)
-                    .where(relay_items.c.job_id == record.job_id)
-                    .where(relay_items.c.evidence_hash == record.evidence_hash.lower())
-                ).first()
-                is not None
-            )
+            rows = db.execute(
+                select(relay_items.c.job_id, relay_items.c.evidence_hash).where(
+                    relay_items.c.job_id.in_({job_id for job_id, _ in keys})
+                )
+            ).all()
+        return {(row.job_id, row.evidence_hash) for row in rows} & keys
 
-    def _store(self, record: EvidenceRecord) -> bool:
-        key = (record.job_id, record.evidence_hash.lower())
+    def _store(self, records: list[EvidenceRecord]) -> bool:
+        """Stores each record not held yet, in one transaction; whether any was new."""
+        if not records:
+            return False
+        now, new = time.time(), False
         with transaction(self._engine) as db:
-            known = db.execute(
-                select(relay_items.c.state)
-                .where(relay_items.c.job_id == key[0])
-                .where(relay_items.c.evidence_hash == key[1])
-            ).first()
-            if known is not None:
-                return False
-            insert_ignore(
-                db,
-                relay_items,
-                job_id=key[0],
-                evidence_hash=key[1],
-                source="intake" if record.signature else "chain",
-                terms=record.terms.model_dump_json(),
-                worker=record.worker,
-                uri=record.uri,
-                deadline=record.deadline,
-                signature=record.signature,
-                bundle=record.bundle.encode() if record.bundle is not None else None,
-                state=ItemState.PENDING,
-                attempts=0,
-                retry_at=0.0,
-                received_at=time.time(),
-                pushed_at=0.0,
-            )
-        return True
+            for record in records:
+                key = (record.job_id, record.evidence_hash.lower())
+                known = db.execute(
+                    select(relay_items.c.state)
+                    .where(relay_items.c.job_id == key[0])
+                    .where(relay_items.c.evidence_hash == key[1])
+                ).first()
+                if known is not None:
+                    continue
+                new = True
+                insert_ignore(
+                    db,
+                    relay_items,
+                    job_id=key[0],
+                    evidence_hash=key[1],
+                    source="intake" if record.signature else "chain",
+                    terms=record.terms.model_dump_json(),
+                    worker=record.worker,
+                    uri=record.uri,
+                    deadline=record.deadline,
+                    signature=record.signature,
+                    bundle=record.bundle.encode() if record.bundle is not None else None,
+                    state=ItemState.PENDING,
+                    attempts=0,
+                    retry_at=0.0,
+                    received_at=now,
+                    pushed_at=0.0,
+                )
+        return new
 
 
 def _check_job(record: EvidenceRecord, view: JobView) -> bool:

@@ -24,12 +24,12 @@ from .operators import OperatorSet
 from .relay_contracts import RelayReads
 from .relay_http import RelayServer
 from .relay_leader import Leader, settled
-from .relay_store import ItemState, relay_items
+from .relay_store import ItemState, relay_items, relay_signatures
 from .store import EvidenceState, evidence, jobs
 from .verdicts import Verdict, VerificationRequest
 
 log = logging.getLogger(__name__)
-REPUSH = 1.0  # seconds between two pushes of our signature on an item still waiting for its quorum
+REPUSH = 3.0  # seconds between two pushes of our signature on an item still waiting for its quorum
 ROWS = 256  # items looked at per step and pass
 
 
@@ -118,13 +118,18 @@ class Relay:
                     received_at=row.seen_at,
                     pushed_at=0.0,
                 )
-                since = db.execute(
-                    select(relay_items.c.received_at)
+                item = db.execute(
+                    select(relay_items.c.received_at, relay_items.c.state)
                     .where(relay_items.c.job_id == row.job_id)
                     .where(relay_items.c.evidence_hash == row.evidence_hash)
-                ).scalar_one()
+                ).one()
+                if item.state == ItemState.DONE:  # our relayed verdict put it there
+                    db.execute(
+                        update(evidence).where(evidence.c.id == row.id).values(state=EvidenceState.DONE)
+                    )
+                    continue
                 # 1.0 (in 1970) is "due now": a retry_at of 0 marks evidence not yet looked at.
-                due = max(since + self._fallback_delay, 1.0)
+                due = max(item.received_at + self._fallback_delay, 1.0)
                 db.execute(update(evidence).where(evidence.c.id == row.id).values(retry_at=due))
         return len(fresh)
 
@@ -143,10 +148,11 @@ class Relay:
         if not rows:
             return 0
         views = self._reads.jobs([row.job_id for row in rows])
+        moves: list[tuple[str, str, dict[str, Any]]] = []
         for row, view in zip(rows, views, strict=True):
             moved = settled(row, view)
             if moved is not None:
-                self._set(row.job_id, row.evidence_hash, state=moved[0], detail=moved[1])
+                moves.append((row.job_id, row.evidence_hash, {"state": moved[0], "detail": moved[1]}))
                 continue
             terms = JobTerms.model_validate_json(row.terms)
             request = VerificationRequest(
@@ -159,7 +165,8 @@ class Relay:
                 raw=row.bundle,
             )
             self._in_flight[(row.job_id, row.evidence_hash)] = self._verifiers.submit(request)
-            self._set(row.job_id, row.evidence_hash, state=ItemState.VERIFYING)
+            moves.append((row.job_id, row.evidence_hash, {"state": ItemState.VERIFYING}))
+        self._set_many(moves)
         return len(rows)
 
     def _collect(self) -> int:
@@ -167,7 +174,9 @@ class Relay:
         if not finished:
             return 0
         set_nonce = self._operators.current().set_nonce
+        records = self.records(finished)
         signed: list[AttestationSignature] = []
+        moves: list[tuple[str, str, dict[str, Any]]] = []
         for job_id, evidence_hash in finished:
             future = self._in_flight.pop((job_id, evidence_hash))
             try:
@@ -175,25 +184,21 @@ class Relay:
             except Exception as error:  # transient (a helpdesk down) or a verifier bug: never dropped
                 if not isinstance(error, TransientVerificationError):
                     log.exception("relayed verification crashed", extra={"job_id": job_id})
-                self._set(
-                    job_id,
-                    evidence_hash,
-                    state=ItemState.PENDING,
-                    retry_at=time.time() + 1.0,
-                    detail=f"verification failed: {error}",
-                )
+                retry = {
+                    "state": ItemState.PENDING,
+                    "retry_at": time.time() + 1.0,
+                    "detail": f"failed: {error}",
+                }
+                moves.append((job_id, evidence_hash, retry))
                 continue
-            record = self.record(job_id, evidence_hash)
+            record = records[(job_id, evidence_hash)]
             signed.append(self._exchange.sign(record, verdict.approve, int(verdict.reason), set_nonce))
-            self._set(
-                job_id,
-                evidence_hash,
-                state=ItemState.SIGNED,
-                approve=verdict.approve,
-                reason=int(verdict.reason),
-                detail=verdict.detail,
-                pushed_at=time.time(),
+            decided = {"approve": verdict.approve, "reason": int(verdict.reason), "detail": verdict.detail}
+            moves.append(
+                (job_id, evidence_hash, {"state": ItemState.SIGNED, "pushed_at": time.time(), **decided})
             )
+        self._exchange.store(signed)  # our signatures are on disk before they leave the process
+        self._set_many(moves)
         self._exchange.push(signed)
         return len(finished)
 
@@ -205,9 +210,19 @@ class Relay:
                 select(
                     relay_items.c.job_id,
                     relay_items.c.evidence_hash,
-                    relay_items.c.approve,
-                    relay_items.c.reason,
+                    relay_signatures.c.approve,
+                    relay_signatures.c.reason,
+                    relay_signatures.c.set_nonce,
+                    relay_signatures.c.signature,
                 )
+                .join(
+                    relay_signatures,
+                    (relay_signatures.c.job_id == relay_items.c.job_id)
+                    & (relay_signatures.c.evidence_hash == relay_items.c.evidence_hash)
+                    & (relay_signatures.c.approve == relay_items.c.approve)
+                    & (relay_signatures.c.reason == relay_items.c.reason),
+                )
+                .where(relay_signatures.c.signer == self._exchange.me)
                 .where(relay_items.c.state == ItemState.SIGNED)
                 .where(relay_items.c.pushed_at < now - REPUSH)
                 .where(relay_items.c.received_at > now - 2 * self._fallback_delay)
@@ -215,36 +230,45 @@ class Relay:
             ).all()
         if not rows:
             return
-        set_nonce = self._operators.current().set_nonce
+        records = self.records([(row.job_id, row.evidence_hash) for row in rows])
         again = [
-            self._exchange.sign(self.record(r.job_id, r.evidence_hash), r.approve, r.reason, set_nonce)
-            for r in rows
+            AttestationSignature(
+                evidence=records[(row.job_id, row.evidence_hash)],
+                approve=row.approve,
+                reason=row.reason,
+                set_nonce=row.set_nonce,
+                signer=self._exchange.me,
+                signature=row.signature,
+            )
+            for row in rows
         ]
-        with transaction(self._engine) as db:
-            for row in rows:
-                db.execute(_item(row.job_id, row.evidence_hash).values(pushed_at=now))
+        self._set_many([(row.job_id, row.evidence_hash, {"pushed_at": now}) for row in rows])
         self._exchange.push(again)
 
-    def record(self, job_id: str, evidence_hash: str) -> EvidenceRecord:
-        """The stored item as the record peers are sent (without the bundle's bytes)."""
+    def records(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], EvidenceRecord]:
+        """The stored items as the records peers are sent (without the bundles' bytes)."""
         with self._engine.connect() as db:
-            row = db.execute(
-                select(relay_items)
-                .where(relay_items.c.job_id == job_id)
-                .where(relay_items.c.evidence_hash == evidence_hash)
-            ).one()
-        return EvidenceRecord(
-            terms=JobTerms.model_validate_json(row.terms),
-            evidence_hash=row.evidence_hash,
-            uri=row.uri,
-            worker=row.worker,
-            deadline=row.deadline,
-            signature=row.signature,
-        )
+            rows = db.execute(
+                select(relay_items).where(relay_items.c.job_id.in_({job_id for job_id, _ in keys}))
+            ).all()
+        return {
+            (row.job_id, row.evidence_hash): EvidenceRecord(
+                terms=JobTerms.model_validate_json(row.terms),
+                evidence_hash=row.evidence_hash,
+                uri=row.uri,
+                worker=row.worker,
+                deadline=row.deadline,
+                signature=row.signature,
+            )
+            for row in rows
+        }
 
-    def _set(self, job_id: str, evidence_hash: str, **values: Any) -> None:
-        with transaction(self._engine) as db:
-            db.execute(_item(job_id, evidence_hash).values(**values))
+    def _set_many(self, moves: list[tuple[str, str, dict[str, Any]]]) -> None:
+        if not moves:
+            return
+        with transaction(self._engine) as db:  # one commit (one fsync) for the whole batch
+            for job_id, evidence_hash, values in moves:
+                db.execute(_item(job_id, evidence_hash).values(**values))
 
 
 def _item(job_id: str, evidence_hash: str) -> Any:

@@ -102,10 +102,12 @@ class RelayReads:
 
     def dry_runs(self, sender: str, calls: Sequence[tuple[str, bytes]]) -> list[int | str]:
         """Gas of each (to, calldata), or the custom error it would revert with."""
-        results: list[int | str] = []
-        for to, data in calls:  # few per pass: the leader's share of the jobs
-            results += self.chain.dry_runs(sender, to, [data], ERRORS)
-        return results
+        results: dict[int, int | str] = {}
+        for to in {to for to, _ in calls}:  # one batch request per contract called
+            mine = [i for i, (target, _) in enumerate(calls) if target == to]
+            found = self.chain.dry_runs(sender, to, [calls[i][1] for i in mine], ERRORS)
+            results.update(zip(mine, found, strict=True))
+        return [results[i] for i in range(len(calls))]
 
 
 def submit_and_attest_call(

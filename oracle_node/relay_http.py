@@ -51,7 +51,7 @@ def app(intake: Intake, exchange: Exchange, engine: Engine, max_body: int) -> St
     async def evidence(request: Request) -> JSONResponse:
         try:
             record = await parse(request, IntakeRequest)
-            receipt = await asyncio.to_thread(intake.take, record, from_worker=True)
+            receipt = await asyncio.to_thread(intake.take, record)
         except Refused as refused:
             return _refusal(refused)
         return JSONResponse(receipt.as_json(), status_code=202)

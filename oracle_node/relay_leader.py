@@ -8,6 +8,7 @@ already on chain ends the item, so in the normal case exactly one transaction ca
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +31,7 @@ from .relay_contracts import (
 )
 from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
 from .relay_store import ItemState, relay_items, relay_signatures
+from .store import EvidenceState, evidence
 
 log = logging.getLogger(__name__)
 ROWS = 512  # signed items looked at per pass
@@ -67,31 +69,107 @@ class Leader:
         if not rows:
             return 0
         current = self._operators.current()
-        views = self._reads.jobs([row.job_id for row in rows])
+        held = self._signatures(rows, current)
+        quorum_at = self._quorum_times(rows, held, current, now)
+        # The chain is read only for items that could act now: a quorum in our turn, or the fallback due.
+        due = [
+            row
+            for row in rows
+            if self._due(row, current, now, quorum_at.get((row.job_id, row.evidence_hash)))
+        ]
+        views = self._reads.jobs([row.job_id for row in due]) if due else []
         calls: list[Call[RelaySend]] = []
-        moved = 0
-        for row, view in zip(rows, views, strict=True):
-            outcome = self._decide(row, view, current, now)
+        moves: list[tuple[Row[Any], str, str]] = []
+        for row, view in zip(due, views, strict=True):
+            key = (row.job_id, row.evidence_hash)
+            outcome = self._decide(row, view, current, now, held.get(key, {}), quorum_at.get(key))
             if isinstance(outcome, Call):
                 calls.append(outcome)
             elif outcome is not None:
-                self._set(row, state=outcome[0], detail=outcome[1])
-                moved += 1
-        return moved + self._send(calls, head)
+                moves.append((row, *outcome))
+        if moves:
+            with transaction(self._engine) as db:
+                for row, state, detail in moves:
+                    db.execute(
+                        update(relay_items)
+                        .where(relay_items.c.job_id == row.job_id)
+                        .where(relay_items.c.evidence_hash == row.evidence_hash)
+                        .values(state=state, detail=detail)
+                    )
+                    if state == ItemState.DONE:  # the verdict is on chain: nothing for the one-by-one path
+                        db.execute(
+                            update(evidence)
+                            .where(evidence.c.job_id == row.job_id)
+                            .where(evidence.c.evidence_hash == row.evidence_hash)
+                            .where(evidence.c.state == EvidenceState.SEEN)
+                            .values(state=EvidenceState.DONE, detail=detail)
+                        )
+        return len(moves) + self._send(calls, head)
 
-    def _decide(self, row: Row[Any], view: JobView, current: CurrentSet, now: float) -> Any:
+    def _quorum_times(
+        self,
+        rows: Sequence[Row[Any]],
+        held: dict[tuple[str, str], dict[str, str]],
+        current: CurrentSet,
+        now: float,
+    ) -> dict[tuple[str, str], float]:
+        """When this node first held a quorum of each item's verdict (recorded the first time it does).
+
+        Turns count from there, not from the evidence's arrival: under a backlog the leader, too,
+        gets its quorum late, and the next in line must not take over from a leader that is merely busy.
+        """
+        times = {(row.job_id, row.evidence_hash): row.quorum_at for row in rows if row.quorum_at is not None}
+        new = [
+            key
+            for row in rows
+            if (key := (row.job_id, row.evidence_hash)) not in times
+            and len(held.get(key, {})) >= current.quorum
+        ]
+        if new:
+            with transaction(self._engine) as db:
+                for job_id, evidence_hash in new:
+                    db.execute(
+                        update(relay_items)
+                        .where(relay_items.c.job_id == job_id)
+                        .where(relay_items.c.evidence_hash == evidence_hash)
+                        .values(quorum_at=now)
+                    )
+                    times[(job_id, evidence_hash)] = now
+        return times
+
+    def _turn(self, row: Row[Any], current: CurrentSet, since: float) -> float | None:
+        return turn_at(
+            row.job_id, sorted(current.eligible), self._sender.address, since, self._takeover_delay
+        )
+
+    def _due(self, row: Row[Any], current: CurrentSet, now: float, quorum_at: float | None) -> bool:
+        if now >= row.received_at + self._fallback_delay:
+            return True
+        turn = None if quorum_at is None else self._turn(row, current, quorum_at)
+        return turn is not None and now >= turn
+
+    def _decide(
+        self,
+        row: Row[Any],
+        view: JobView,
+        current: CurrentSet,
+        now: float,
+        signers: dict[str, str],
+        quorum_at: float | None,
+    ) -> Any:
         """A Call to send, a (state, detail) to move to, or None to wait."""
         moved = settled(row, view)
         if moved is not None:
             return moved
         on_chain = view.status == JobStatus.SUBMITTED
-        signers = self._signatures(row, current)
+        signers = dict(signers)
         me = self._sender.address
-        turn = turn_at(row.job_id, sorted(current.eligible), me, row.received_at, self._takeover_delay)
-        if turn is None:
+        fallback_turn = self._turn(row, current, row.received_at + self._fallback_delay)
+        if fallback_turn is None:
             return None  # not in the set now: the standing watch says why; nothing to send
+        turn = self._turn(row, current, quorum_at) if quorum_at is not None else None
         terms = JobTerms.model_validate_json(row.terms)
-        if now >= turn:
+        if turn is not None and now >= turn:
             ours = [signers.pop(me)] if me in signers else []
             if on_chain:  # someone put the evidence on chain: the signatures go without it
                 approvers, rejecters = self._reads.tally(row.job_id)
@@ -122,7 +200,7 @@ class Leader:
             return None
         if on_chain or row.source != "intake":
             return ItemState.FALLBACK, "no quorum of signatures in time: attesting on chain one by one"
-        if now >= turn + self._fallback_delay:  # the worker's evidence on chain, by one operator in turn
+        if now >= fallback_turn:  # the worker's evidence on chain, by one operator in turn
             return self._call(
                 row,
                 self._reads.escrow,
@@ -131,18 +209,23 @@ class Leader:
             )
         return None
 
-    def _signatures(self, row: Row[Any], current: CurrentSet) -> dict[str, str]:
-        """Signer -> signature of our verdict on the item, by current eligible operators only."""
+    def _signatures(
+        self, rows: Sequence[Row[Any]], current: CurrentSet
+    ) -> dict[tuple[str, str], dict[str, str]]:
+        """Per item, signer -> signature of the item's verdict, by current eligible operators only."""
+        verdicts = {(row.job_id, row.evidence_hash): (row.approve, row.reason) for row in rows}
         with self._engine.connect() as db:
             found = db.execute(
-                select(relay_signatures.c.signer, relay_signatures.c.signature)
-                .where(relay_signatures.c.job_id == row.job_id)
-                .where(relay_signatures.c.evidence_hash == row.evidence_hash)
-                .where(relay_signatures.c.approve == row.approve)
-                .where(relay_signatures.c.reason == row.reason)
+                select(relay_signatures)
+                .where(relay_signatures.c.job_id.in_({row.job_id for row in rows}))
                 .where(relay_signatures.c.set_nonce == current.set_nonce)
             ).all()
-        return {signer: signature for signer, signature in found if signer in current.eligible}
+        held: dict[tuple[str, str], dict[str, str]] = {}
+        for sig in found:
+            key = (sig.job_id, sig.evidence_hash)
+            if verdicts.get(key) == (sig.approve, sig.reason) and sig.signer in current.eligible:
+                held.setdefault(key, {})[sig.signer] = sig.signature
+        return held
 
     def _call(self, row: Row[Any], to: str, data: bytes, kind: str) -> Call[RelaySend]:
         return Call(to, data, 0, RelaySend(row.job_id, row.evidence_hash, kind), row.received_at)
@@ -187,15 +270,6 @@ class Leader:
                     detail=f"dry run: {revert}",
                     **({"state": ItemState.FALLBACK} if give_up else {}),
                 )
-            )
-
-    def _set(self, row: Row[Any], **values: Any) -> None:
-        with transaction(self._engine) as db:
-            db.execute(
-                update(relay_items)
-                .where(relay_items.c.job_id == row.job_id)
-                .where(relay_items.c.evidence_hash == row.evidence_hash)
-                .values(**values)
             )
 
 

@@ -42,6 +42,7 @@ relay_items = Table(
     Column("retry_at", Float, nullable=False, default=0.0),  # unix seconds
     Column("received_at", Float, nullable=False),  # wall clock; leader turns and fallbacks count from here
     Column("pushed_at", Float, nullable=False, default=0.0),  # our signature last sent to the peers
+    Column("quorum_at", Float),  # when this node first held a quorum of signatures; turns count from here
     PrimaryKeyConstraint("job_id", "evidence_hash", name="pk_relay_items"),
 )
 

@@ -50,7 +50,7 @@ class NodeSettings(LayeredSettings):
     intake_port: int | None = None  # port of POST /v1/evidence and /v1/signatures; None: no relayed flow
     intake_host: str = "127.0.0.1"  # where the intake listens (0.0.0.0 behind your TLS proxy)
     peers: list[str] = Field(default=[])  # the other operators' intake URLs, http://host:port
-    takeover_delay: float = 2.0  # seconds each operator ahead in a job's succession gets to send first
+    takeover_delay: float = 3.0  # seconds each operator ahead in a job's succession gets to send first
     fallback_delay: float = 10.0  # seconds without a quorum of signatures before attesting on chain
     peer_timeout: float = 2.0  # seconds per POST to a peer
     intake_per_worker: float = 20.0  # evidence requests a second per worker, sustained

@@ -2,12 +2,13 @@
 operator's attestation signature sent to its peers. JSON over HTTP; every field is checked on arrival.
 """
 
+from functools import cached_property
 from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .eip712 import attestation_message, recover_compact
+from .attestation_digest import attestation_digest, recover_digest
 from .relayed import Signature, SignedEvidence
 from .terms import JobTerms
 
@@ -46,9 +47,9 @@ class EvidenceRecord(BaseModel):
     def _checksum(cls, value: Any) -> str | None:
         return None if value is None else to_checksum_address(str(value))
 
-    @property
+    @cached_property
     def job_id(self) -> str:
-        """0x + the terms' hash: the job's id on chain."""
+        """0x + the terms' hash: the job's id on chain (hashed once: it is asked for often)."""
         return "0x" + self.terms.digest().hex()
 
     def signed_evidence(self) -> SignedEvidence:
@@ -91,16 +92,16 @@ class AttestationSignature(BaseModel):
 
     def recovered(self, *, chain_id: int, oracle: str) -> str:
         """Who signed this attestation (InvalidSignature when it does not recover)."""
-        message = attestation_message(
+        message = attestation_digest(
             chain_id=chain_id,
             oracle=oracle,
-            job_id=self.evidence.terms.digest(),
+            job_id=bytes.fromhex(self.evidence.job_id[2:]),
             evidence_hash=bytes.fromhex(self.evidence.evidence_hash[2:]),
             approve=self.approve,
             reason=self.reason,
             set_nonce=self.set_nonce,
         )
-        return recover_compact(message, compact_bytes(self.signature))
+        return recover_digest(message, compact_bytes(self.signature))
 
 
 class SignatureBatch(BaseModel):
