@@ -21,6 +21,7 @@ from protocol_core.handoff import AttestationSignature, EvidenceRecord, Signatur
 from runtime.db import insert_ignore, transaction
 
 from .intake import Intake, Refused
+from .metrics import NodeMetrics
 from .operators import OperatorSet
 from .relay_store import relay_signatures
 
@@ -40,7 +41,9 @@ class Exchange:
         intake: Intake,
         peers: Sequence[str],  # base URLs of the other operators' nodes
         timeout: float,  # seconds per POST to a peer
+        metrics: NodeMetrics,
     ) -> None:
+        self._metrics = metrics
         self._engine, self._account, self._oracle = engine, account, oracle
         self._operators, self._intake, self._timeout = operators, intake, timeout
         self._outboxes = [_Outbox(url.rstrip("/"), timeout) for url in peers]
@@ -106,6 +109,7 @@ class Exchange:
         admitted = iter(self._intake.admit([signed.evidence for signed in passing]))
         problems = [problem or next(admitted) for problem in checked]
         for signed, problem in zip(batch.signatures, problems, strict=True):
+            self._metrics.relay_signatures.labels(status="stored" if problem is None else problem.code).inc()
             if problem is not None:
                 log.warning(
                     "peer signature refused: %s",

@@ -17,6 +17,7 @@ from protocol_core.enums import JobStatus
 from protocol_core.handoff import EvidenceRecord
 from runtime.db import insert_ignore, transaction
 
+from .metrics import NodeMetrics
 from .rate_limits import Buckets
 from .relay_contracts import JobView, RelayReads
 from .relay_store import ItemState, relay_items
@@ -66,13 +67,24 @@ class Intake:
         max_bytes: int,  # largest inline bundle (the node's evidence_max_bytes)
         per_worker: Buckets,
         per_job: Buckets,
+        metrics: NodeMetrics,
     ) -> None:
+        self._metrics = metrics
         self._engine, self._reads, self._max_bytes = engine, reads, max_bytes
         self._per_worker, self._per_job = per_worker, per_job
         self.chain_id = 0  # set when the node starts
 
     def take(self, record: EvidenceRecord) -> Receipt:
         """Checks a worker's `record` and stores it; raises Refused with what is wrong."""
+        try:
+            receipt = self._take(record)
+        except Refused as refused:
+            self._metrics.relay_intake.labels(status=refused.code).inc()
+            raise
+        self._metrics.relay_intake.labels(status=receipt.status).inc()
+        return receipt
+
+    def _take(self, record: EvidenceRecord) -> Receipt:
         self._check_signed(record, required=True)
         self._check_bundle(record)
         # Counted once the worker's signature is known good: nobody can spend another's budget.

@@ -21,6 +21,7 @@ from protocol_core.terms import JobTerms
 from runtime.db import transaction
 from runtime.sender import Call, Sender
 
+from .metrics import NodeMetrics
 from .operators import CurrentSet, OperatorSet, turn_at
 from .relay_contracts import (
     JobView,
@@ -51,7 +52,9 @@ class Leader:
         sender: Sender,
         takeover_delay: float,  # seconds each operator ahead in the succession gets before the next acts
         fallback_delay: float,  # seconds without a quorum before the worker's evidence goes on chain
+        metrics: NodeMetrics,
     ) -> None:
+        self._metrics = metrics
         self._engine, self._reads, self._operators, self._sender = engine, reads, operators, sender
         self._takeover_delay, self._fallback_delay = takeover_delay, fallback_delay
 
@@ -113,11 +116,8 @@ class Leader:
         current: CurrentSet,
         now: float,
     ) -> dict[tuple[str, str], float]:
-        """When this node first held a quorum of each item's verdict (recorded the first time it does).
-
-        Turns count from there, not from the evidence's arrival: under a backlog the leader, too,
-        gets its quorum late, and the next in line must not take over from a leader that is merely busy.
-        """
+        """When this node first held a quorum of each item's verdict (stored the first time it does):
+        turns count from there, so that a leader that is merely busy (a backlog) is not overtaken."""
         times = {(row.job_id, row.evidence_hash): row.quorum_at for row in rows if row.quorum_at is not None}
         new = [
             key
@@ -242,6 +242,7 @@ class Leader:
             log.info("not sending %s now: %s", call.purpose.kind, gas, extra={"job_id": call.purpose.job_id})
             self._dry_run_failed(call.purpose, gas)
         for sent in self._sender.send(passing, head, claim):
+            self._metrics.relay_sends.labels(kind=sent.purpose.kind).inc()
             log.info(
                 "%s sent",
                 sent.purpose.kind,

@@ -9,6 +9,7 @@ from runtime.sender import Sender
 from .dispatch import VerificationBackend
 from .exchange import Exchange
 from .intake import Intake
+from .metrics import NodeMetrics
 from .operators import OperatorSet
 from .rate_limits import Buckets, Rate
 from .relay import Relay
@@ -29,6 +30,7 @@ def build_relay(
     account: LocalAccount,
     sender: Sender,
     verifiers: VerificationBackend,
+    metrics: NodeMetrics,
 ) -> Relay:
     """The relay for the node's pass, with its HTTP server bound now (a busy port fails at start)."""
     reads = RelayReads(chain, escrow, oracle)
@@ -39,11 +41,14 @@ def build_relay(
         settings.evidence_max_bytes,
         per_worker=Buckets(Rate(settings.intake_per_worker, settings.intake_burst_per_worker)),
         per_job=Buckets(Rate(settings.intake_per_job, settings.intake_burst_per_job)),
+        metrics=metrics,
     )
     exchange = Exchange(
-        engine, account, reads.oracle, operators, intake, settings.peers, settings.peer_timeout
+        engine, account, reads.oracle, operators, intake, settings.peers, settings.peer_timeout, metrics
     )
-    leader = Leader(engine, reads, operators, sender, settings.takeover_delay, settings.fallback_delay)
+    leader = Leader(
+        engine, reads, operators, sender, settings.takeover_delay, settings.fallback_delay, metrics
+    )
     server = RelayServer(
         app(intake, exchange, engine, settings.evidence_max_bytes * 2 + BODY_SLACK),
         settings.intake_host,

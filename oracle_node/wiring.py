@@ -72,7 +72,7 @@ def build(settings: NodeSettings) -> Daemon:
     relay = None
     if settings.intake_port is not None:
         relay = build_relay(
-            settings, chain, addresses.escrow, addresses.oracle, engine, account, sender, verifiers
+            settings, chain, addresses.escrow, addresses.oracle, engine, account, sender, verifiers, metrics
         )
     escrow_logs = LogFilter((contracts.escrow,), (JOB_POSTED, EVIDENCE_SUBMITTED))
     node = OracleNode(

@@ -203,6 +203,9 @@ def test_bad_intake_input_gets_a_clear_error(relay):
         codes.append(hand_in(url, intake_request(protocol, base, flood)).status_code)
     assert codes[:30] == [404] * 30 and codes.count(429) >= 5
     wait_for(lambda: protocol.status(job) == PAID, what="the good evidence paid in the end")
+    metrics = httpx.get(f"http://127.0.0.1:{nodes[0].metrics_port}/metrics").text
+    for status in ("bad_signature", "wrong_worker", "rate_limited", "accepted"):
+        assert f'oracle_node_relay_intake_total{{status="{status}"}}' in metrics
 
 
 def test_evidence_already_on_chain_goes_with_attest_with_signatures(relay):
