@@ -281,3 +281,25 @@ def test_killed_between_quorum_and_send_the_restart_sends_once(relay):
     verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=first_block)
     txs = transactions_from(protocol.w3, _operators(protocol), first_block)
     assert len(verdicts) == 1 and [tx.function for tx in txs if tx.succeeded] == ["submitAndAttest"]
+
+
+def test_submit_and_attest_dropped_by_a_reorg_is_sent_again_with_the_same_bytes(relay):
+    protocol, nodes = relay
+    worker, _ = _paid_worker(protocol)
+    job = hire_relayed(protocol, worker)
+    assert hand_in(nodes[0].intake_url, intake_request(protocol, job, worker)).status_code == 202
+    wait_for(lambda: protocol.status(job) == PAID, what="paid")
+    head = protocol.w3.eth.block_number
+    (sent,) = [tx for tx in transactions_from(protocol.w3, _operators(protocol), head) if tx.block == head]
+    sender = next(
+        node for index, node in zip(OPERATORS, nodes, strict=True) if protocol.account(index) == sent.sender
+    )
+    nonces = sender.scalar("SELECT count(*) FROM transactions")
+
+    protocol.rpc("anvil_reorg", 1, [])  # the block holding the submitAndAttest is replaced by an empty one
+    assert protocol.status(job) == JobStatus.ACCEPTED
+
+    wait_for(lambda: protocol.status(job) == PAID, what="the same transaction mined again")
+    assert sender.scalar("SELECT count(*) FROM transactions") == nonces  # no new nonce: the stored bytes
+    verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=head)
+    assert len(verdicts) == 1
