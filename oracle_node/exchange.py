@@ -9,7 +9,8 @@ logged and never stored.
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import httpx
 from eth_account.signers.local import LocalAccount
@@ -27,6 +28,7 @@ from .relay_store import relay_signatures
 
 log = logging.getLogger(__name__)
 BATCH = 256  # signatures per POST to one peer
+PATIENCE = 3  # fallback_delay is this many times longer while the peers answer
 
 
 class Exchange:
@@ -41,13 +43,25 @@ class Exchange:
         intake: Intake,
         peers: Sequence[str],  # base URLs of the other operators' nodes
         timeout: float,  # seconds per POST to a peer
+        fallback_delay: float,  # seconds an item waits for its quorum while no peer answers
         metrics: NodeMetrics,
     ) -> None:
+        self.fallback_delay = fallback_delay
         self._metrics = metrics
         self._engine, self._account, self._oracle = engine, account, oracle
         self._operators, self._intake, self._timeout = operators, intake, timeout
-        self._outboxes = [_Outbox(url.rstrip("/"), timeout) for url in peers]
+        self._outboxes = [_Outbox(url.rstrip("/"), timeout, self._heard) for url in peers]
+        self._heard_at = 0.0  # wall clock of the last batch a peer took from us or sent us
         self.chain_id = 0  # set when the node starts
+
+    def patience(self, now: float) -> float:
+        """Seconds an item may wait for its quorum before the on-chain fallback: `fallback_delay`, or
+        PATIENCE times it while some peer has answered within that time (the peers are merely slow)."""
+        heard = now - self._heard_at < self.fallback_delay
+        return self.fallback_delay * (PATIENCE if heard else 1)
+
+    def _heard(self) -> None:
+        self._heard_at = time.time()
 
     @property
     def me(self) -> str:
@@ -163,8 +177,8 @@ class Exchange:
 class _Outbox:
     """One peer's queue and the thread that POSTs it in batches."""
 
-    def __init__(self, url: str, timeout: float) -> None:
-        self.url = url
+    def __init__(self, url: str, timeout: float, heard: Callable[[], None]) -> None:
+        self.url, self._heard = url, heard
         self._queue: queue.Queue[AttestationSignature | None] = queue.Queue()
         self._client = httpx.Client(timeout=timeout)
         self._thread = threading.Thread(target=self._run, name=f"peer {url}", daemon=True)
@@ -208,6 +222,7 @@ class _Outbox:
                 log.warning("peer %s unreachable: %s", self.url, error)
             self._down = True
             return
+        self._heard()
         if self._down:
             log.info("peer %s reachable again", self.url)
         self._down = False

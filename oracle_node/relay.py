@@ -21,9 +21,9 @@ from .errors import TransientVerificationError
 from .exchange import Exchange
 from .intake import Intake
 from .operators import OperatorSet
-from .relay_contracts import RelayReads
+from .relay_contracts import RelayReads, settled
 from .relay_http import RelayServer
-from .relay_leader import Leader, settled
+from .relay_leader import Leader
 from .relay_store import ItemState, relay_items, relay_signatures
 from .store import EvidenceState, evidence, jobs
 from .verdicts import Verdict, VerificationRequest
@@ -129,7 +129,7 @@ class Relay:
                     )
                     continue
                 # 1.0 (in 1970) is "due now": a retry_at of 0 marks evidence not yet looked at.
-                due = max(item.received_at + self._fallback_delay, 1.0)
+                due = max(item.received_at + self._exchange.patience(time.time()), 1.0)
                 db.execute(update(evidence).where(evidence.c.id == row.id).values(retry_at=due))
         return len(fresh)
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eth_abi import decode, encode
 from eth_utils import to_checksum_address
@@ -12,6 +13,8 @@ from protocol_core.relayed import SignedEvidence
 from protocol_core.terms import TERMS_ABI, JobTerms
 from runtime.abi import error_names, event_topic, function_selector
 from runtime.chain import Chain
+
+from .relay_store import ItemState
 
 ORACLE, ESCROW = abi("VerificationOracle"), abi("JobEscrow")
 JOB_STATE = function_selector(ESCROW, "jobState")
@@ -108,6 +111,23 @@ class RelayReads:
             found = self.chain.dry_runs(sender, to, [calls[i][1] for i in mine], ERRORS)
             results.update(zip(mine, found, strict=True))
         return [results[i] for i in range(len(calls))]
+
+
+def settled(row: Any, view: JobView) -> tuple[str, str] | None:
+    """(state, detail) when the chain says the item needs nothing more from us, else None."""
+    if view.status in (
+        JobStatus.APPROVED,
+        JobStatus.REJECTED,
+        JobStatus.DISPUTED,
+        JobStatus.PAID,
+        JobStatus.REFUNDED,
+    ):
+        return ItemState.DONE, f"verdict on chain: job {view.status.name}"
+    if view.status == JobStatus.SUBMITTED and view.evidence_hash == row.evidence_hash:
+        return None
+    if view.status == JobStatus.ACCEPTED and row.source == "intake":
+        return None
+    return ItemState.DROPPED, f"job {view.status.name} without this evidence"
 
 
 def submit_and_attest_call(

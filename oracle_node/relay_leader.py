@@ -8,7 +8,7 @@ already on chain ends the item, so in the normal case exactly one transaction ca
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from .relay_contracts import (
     JobView,
     RelayReads,
     attest_with_signatures_call,
+    settled,
     submit_and_attest_call,
     submit_evidence_for_call,
 )
@@ -51,12 +52,13 @@ class Leader:
         operators: OperatorSet,
         sender: Sender,
         takeover_delay: float,  # seconds each operator ahead in the succession gets before the next acts
-        fallback_delay: float,  # seconds without a quorum before the worker's evidence goes on chain
+        patience: Callable[[float], float],  # seconds without a quorum before the on-chain fallback
         metrics: NodeMetrics,
     ) -> None:
         self._metrics = metrics
         self._engine, self._reads, self._operators, self._sender = engine, reads, operators, sender
-        self._takeover_delay, self._fallback_delay = takeover_delay, fallback_delay
+        self._takeover_delay, self._patience = takeover_delay, patience
+        self._fallback_delay = 0.0  # set at every pass: longer while the peers answer
 
     def advance(self, head: int) -> int:
         """Looks at every signed item due now; returns how many moved."""
@@ -71,6 +73,7 @@ class Leader:
             ).all()
         if not rows:
             return 0
+        self._fallback_delay = self._patience(now)
         current = self._operators.current()
         held = self._signatures(rows, current)
         quorum_at = self._quorum_times(rows, held, current, now)
@@ -272,23 +275,6 @@ class Leader:
                     **({"state": ItemState.FALLBACK} if give_up else {}),
                 )
             )
-
-
-def settled(row: Row[Any], view: JobView) -> tuple[str, str] | None:
-    """(state, detail) when the chain says the item needs nothing more from us, else None."""
-    if view.status in (
-        JobStatus.APPROVED,
-        JobStatus.REJECTED,
-        JobStatus.DISPUTED,
-        JobStatus.PAID,
-        JobStatus.REFUNDED,
-    ):
-        return ItemState.DONE, f"verdict on chain: job {view.status.name}"
-    if view.status == JobStatus.SUBMITTED and view.evidence_hash == row.evidence_hash:
-        return None
-    if view.status == JobStatus.ACCEPTED and row.source == "intake":
-        return None
-    return ItemState.DROPPED, f"job {view.status.name} without this evidence"
 
 
 def _signed_evidence(row: Row[Any]) -> SignedEvidence:

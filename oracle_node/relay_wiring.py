@@ -44,11 +44,17 @@ def build_relay(
         metrics=metrics,
     )
     exchange = Exchange(
-        engine, account, reads.oracle, operators, intake, settings.peers, settings.peer_timeout, metrics
+        engine,
+        account,
+        reads.oracle,
+        operators,
+        intake,
+        settings.peers,
+        settings.peer_timeout,
+        settings.fallback_delay,
+        metrics,
     )
-    leader = Leader(
-        engine, reads, operators, sender, settings.takeover_delay, settings.fallback_delay, metrics
-    )
+    leader = Leader(engine, reads, operators, sender, settings.takeover_delay, exchange.patience, metrics)
     server = RelayServer(
         app(intake, exchange, engine, settings.evidence_max_bytes * 2 + BODY_SLACK),
         settings.intake_host,
