@@ -8,12 +8,15 @@ time from its EvidenceSubmitted log to its VerdictReached log, both seen by one 
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from oracle_relay import measure_relay  # beside this script
 
 from devtools.accounts import OPERATORS, WORKERS, write_keystores
 from devtools.chain import Anvil, wait_for
@@ -124,13 +127,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=500, help="jobs per phase (at least 500 for the report)")
     parser.add_argument("--rate", type=float, default=50.0, help="evidence submissions per second when paced")
+    parser.add_argument("--relayed-only", action="store_true", help="only the relayed flow's figures")
     args = parser.parse_args()
     results = []
-    for nodes in (1, 3):
+    for nodes in () if args.relayed_only else (1, 3):
         with tempfile.TemporaryDirectory(prefix=f"oracle-bench-{nodes}-") as workdir:
             results.append(measure(nodes, args.jobs, args.rate, Path(workdir)))
+    with tempfile.TemporaryDirectory(prefix="oracle-bench-relayed-") as workdir:
+        relayed = measure_relay(args.jobs, args.rate, Path(workdir))
+    load = os.getloadavg()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"runs": results}, indent=2) + "\n")
+    if args.relayed_only and OUT.exists():
+        results = json.loads(OUT.read_text()).get("runs", [])
+    figures = {**relayed, "load_average_after": [round(x, 2) for x in load], "runs": results}
+    OUT.write_text(json.dumps(figures, indent=2) + "\n")
+    print(
+        f"relayed, 3 nodes, quorum 2: {relayed['three_node_throughput']} verifications/s; at "
+        f"{args.rate}/s handed in -> paid p50 {relayed['paid_p50_s']} s, p99 {relayed['paid_p99_s']} s; "
+        f"{relayed['reverted_attestations']} reverted attestations (load {load[0]:.2f})"
+    )
     for run in results:
         print(
             f"{run['nodes']} node(s), quorum {run['quorum']}: {run['throughput_per_s']} verifications/s over "

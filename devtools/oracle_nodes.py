@@ -35,6 +35,7 @@ class OracleNode(Daemon):
         **settings: Any,
     ) -> None:
         self.alias = alias
+        self.intake_url = ""  # http://127.0.0.1:<intake_port> when the node takes evidence by HTTP
         self.database = workdir / f"{alias}.db"
         self.database_url = database_url or f"sqlite:///{self.database}"
         # the node refuses a missing file_root

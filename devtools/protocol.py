@@ -134,19 +134,24 @@ class Protocol:
 
     def post(self, worker: int, reward: int = 20_000_000, confirmer: int | None = CONFIRMER) -> Job:
         """Posts and accepts a job offered to `worker`."""
+        job = self.post_open(self.account(worker), reward, confirmer)
+        self.send("JobEscrow", "acceptJob", job.terms.as_abi(), sender=worker)
+        return job
+
+    def post_open(self, worker: str, reward: int = 20_000_000, confirmer: int | None = CONFIRMER) -> Job:
+        """Posts a job offered to the address `worker`, who has not accepted it yet."""
         escrow = self.contracts["JobEscrow"]
         oracle_fee, protocol_fee = escrow.functions.quote(reward).call()
         now = self.w3.eth.get_block("latest")["timestamp"]
         terms = JobTerms(
             agent=self.account(AGENT), reward=reward,
             confirmer=self.account(confirmer) if confirmer is not None else "0x" + "00" * 20,
-            oracle_fee=oracle_fee, protocol_fee=protocol_fee, offered_to=self.account(worker),
+            oracle_fee=oracle_fee, protocol_fee=protocol_fee, offered_to=worker,
             accept_by=now + 86_400, resolve_by=now + 2 * 86_400, challenge_window=0,
             spec_hash=keccak(os.urandom(32)), requirements=Requirements(language=0, expertise=0b1),
         )  # fmt: skip
         self.send("JobEscrow", "postJob", terms.as_abi(), sender=AGENT)
-        self.send("JobEscrow", "acceptJob", terms.as_abi(), sender=worker)
-        return Job(terms=terms, worker=self.account(worker))
+        return Job(terms=terms, worker=worker)
 
     def bundle(self, job: Job, outcome: Outcome = Outcome.RESOLVED, signer: int = CONFIRMER) -> bytes:
         """The canonical bytes of the customer's signed confirmation for `job`."""

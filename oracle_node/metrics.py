@@ -22,6 +22,11 @@ class NodeMetrics(RuntimeMetrics):
         self.verification_retries = self.counter("verification_retries", "Verifications retried after errors")
         self.operator_stake = self.gauge("operator_stake", "The operator's stake on the oracle (token units)")
         self.operator_in_set = self.gauge("operator_in_set", "1 when the operator is in the operator set")
+        self.relay_intake = self.counter("relay_intake", "Evidence handed in by HTTP, by outcome", "status")
+        self.relay_signatures = self.counter(
+            "relay_signatures", "Peer signatures received, by outcome", "status"
+        )
+        self.relay_sends = self.counter("relay_sends", "Relayed transactions sent, by function", "kind")
         self.operator_can_attest = self.gauge(
             "operator_can_attest", "1 when the operator is in the set with at least minStake staked"
         )

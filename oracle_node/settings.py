@@ -49,6 +49,17 @@ class NodeSettings(LayeredSettings):
     second_signer_alarm: float = 600.0  # seconds /readyz says stuck after another signer used the key
     gas_bump_percent: int = 20  # fee increase per bump (nodes need at least 10)
     max_fee_cap_gwei: float = 1_000.0  # fees are never bumped above this
+    # relayed flow: evidence by HTTP, signatures exchanged with the peers, one submitAndAttest per verdict
+    intake_port: int | None = None  # port of POST /v1/evidence and /v1/signatures; None: no relayed flow
+    intake_host: str = "127.0.0.1"  # where the intake listens (0.0.0.0 behind your TLS proxy)
+    peers: list[str] = Field(default=[])  # the other operators' intake URLs, http://host:port
+    takeover_delay: float = 3.0  # seconds each operator ahead in a job's succession gets to send first
+    fallback_delay: float = 10.0  # seconds without a quorum of signatures before attesting on chain
+    peer_timeout: float = 2.0  # seconds per POST to a peer
+    intake_per_worker: float = 20.0  # evidence requests a second per worker, sustained
+    intake_burst_per_worker: int = 100  # requests one worker may send at once
+    intake_per_job: float = 0.5  # evidence requests a second per job, sustained
+    intake_burst_per_job: int = 5  # requests for one job at once
     # operating
     metrics_host: str = "127.0.0.1"  # /healthz, /readyz and /metrics listen here
     metrics_port: int = 9464  # 0 picks a free port (logged at start)

@@ -19,6 +19,8 @@ from sqlalchemy import (
 
 from runtime import db
 
+from . import relay_store
+
 metadata = MetaData()
 
 # Terms are immutable and their hash is the job id, so they are kept forever once checked.
@@ -76,5 +78,5 @@ class EvidenceState:
 
 
 def connect(url: str) -> Engine:
-    """The engine for `url`, with the runtime's tables and the node's created."""
-    return db.connect(url, metadata)
+    """The engine for `url`, with the runtime's tables and the node's (relay_store's too) created."""
+    return db.connect(url, metadata, relay_store.metadata)

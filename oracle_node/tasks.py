@@ -54,6 +54,7 @@ def request_to_dict(request: VerificationRequest) -> dict[str, Any]:
         "evidence_hash": "0x" + bytes(request.evidence_hash).hex(),
         "uri": request.uri,
         "confirmer": request.confirmer,
+        "raw": None if request.raw is None else "0x" + request.raw.hex(),  # a bundle handed in by HTTP
     }
 
 
@@ -66,6 +67,7 @@ def request_from_dict(data: dict[str, Any]) -> VerificationRequest:
         evidence_hash=bytes.fromhex(str(data["evidence_hash"]).removeprefix("0x")),
         uri=str(data["uri"]),
         confirmer=str(data["confirmer"]),
+        raw=None if data.get("raw") is None else bytes.fromhex(str(data["raw"])[2:]),
     )
 
 

@@ -17,6 +17,7 @@ class VerificationRequest:
     evidence_hash: bytes  # 32 bytes, as submitted on chain
     uri: str  # where the worker says the bundle is
     confirmer: str  # the job's confirmer (terms.confirmer); the zero address when none
+    raw: bytes | None = None  # the bundle's bytes when the worker handed them in; then nothing is fetched
 
 
 @dataclass(frozen=True)

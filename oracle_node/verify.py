@@ -134,7 +134,11 @@ class Verifier:
     def verify(self, request: VerificationRequest) -> Verdict:
         """The verdict on `request`; raises only TransientVerificationError and configuration errors."""
         try:
-            raw = self._retrying(lambda: self._fetcher.fetch(request.uri))
+            raw = (
+                request.raw
+                if request.raw is not None
+                else self._retrying(lambda: self._fetcher.fetch(request.uri))
+            )
         except HostBusy as exc:  # the thread goes to other jobs; this one waits in the queue
             raise TransientVerificationError(str(exc)) from exc
         except EvidenceTooLarge as exc:

@@ -22,6 +22,8 @@ from .ingest import EscrowLogs
 from .metrics import NodeMetrics
 from .node import OracleNode
 from .pipeline import Pipeline
+from .relay_sends import BothHooks, RelayHooks
+from .relay_wiring import build_relay
 from .settings import NodeSettings
 from .standing import StandingWatch
 from .store import connect
@@ -70,6 +72,11 @@ def build(settings: NodeSettings) -> Daemon:
         gas_margin=GAS_MARGIN,
         standing=standing,
     )
+    relay = None
+    if settings.intake_port is not None:
+        relay = build_relay(
+            settings, chain, addresses.escrow, addresses.oracle, engine, account, sender, verifiers, metrics
+        )
     escrow_logs = LogFilter((contracts.escrow,), (JOB_POSTED, EVIDENCE_SUBMITTED))
     node = OracleNode(
         chain=chain,
@@ -77,11 +84,12 @@ def build(settings: NodeSettings) -> Daemon:
             chain, engine, metrics, escrow_logs, EscrowLogs(metrics), settings.start_block, settings.log_chunk
         ),
         sender=sender,
-        tracker=Tracker(sender, chain, engine, metrics, fees, AttestationHooks()),
+        tracker=Tracker(sender, chain, engine, metrics, fees, BothHooks(AttestationHooks(), RelayHooks())),
         pipeline=pipeline,
         metrics=metrics,
         confirmations=depth,
         standing=standing,
+        relay=relay,
     )
     health = HealthServer(settings.metrics_host, settings.metrics_port, metrics)
     return Daemon(node, health, poll_interval=settings.poll_interval)

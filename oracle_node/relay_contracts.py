@@ -1,0 +1,167 @@
+"""The escrow's and oracle's reads and calldata of the relayed flow, over the runtime's Chain."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils import to_checksum_address
+
+from protocol_core.abi import abi
+from protocol_core.enums import JobStatus
+from protocol_core.relayed import SignedEvidence
+from protocol_core.terms import TERMS_ABI, JobTerms
+from runtime.abi import error_names, event_topic, function_selector
+from runtime.chain import Chain
+
+from .relay_store import ItemState
+
+ORACLE, ESCROW = abi("VerificationOracle"), abi("JobEscrow")
+JOB_STATE = function_selector(ESCROW, "jobState")
+VERIFICATION_CONTEXT = function_selector(ESCROW, "verificationContext")
+SUBMIT_EVIDENCE_FOR = function_selector(ESCROW, "submitEvidenceFor")
+SUBMIT_AND_ATTEST = function_selector(ORACLE, "submitAndAttest")
+ATTEST_WITH_SIGNATURES = function_selector(ORACLE, "attestWithSignatures")
+SET_NONCE = function_selector(ORACLE, "setNonce")
+QUORUM = function_selector(ORACLE, "quorum")
+MIN_STAKE = function_selector(ORACLE, "minStake")
+OPERATOR_OF = function_selector(ORACLE, "operatorOf")
+TALLY = function_selector(ORACLE, "tally")
+OPERATOR_ADDED = event_topic(ORACLE, "OperatorAdded")
+OPERATOR_REMOVED = event_topic(ORACLE, "OperatorRemoved")
+ERRORS = error_names(ORACLE + ESCROW)
+EVIDENCE_ABI = "(bytes32,string,uint256,bytes32[2])"
+Signature = tuple[bytes, bytes]
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as the relayed flow needs it: status, worker and the evidence hash on chain (if any)."""
+
+    status: JobStatus
+    worker: str
+    evidence_hash: str  # 0x + 64 hex; zero until evidence is submitted
+
+
+@dataclass(frozen=True)
+class OracleView:
+    """The oracle's quorum, its operator-set nonce and minStake."""
+
+    quorum: int
+    set_nonce: int
+    min_stake: int
+
+
+class RelayReads:
+    """The reads of one deployment the intake, the exchange and the leader need."""
+
+    def __init__(self, chain: Chain, escrow: str, oracle: str) -> None:
+        self.chain = chain
+        self.escrow, self.oracle = to_checksum_address(escrow), to_checksum_address(oracle)
+
+    def jobs(self, job_ids: Sequence[str]) -> list[JobView]:
+        """Each job's status, worker and evidence hash, in one batch request."""
+        calls: list[tuple[str, bytes]] = []
+        for job_id in job_ids:
+            calls += [(self.escrow, JOB_STATE + bytes.fromhex(job_id[2:]))]
+            calls += [(self.escrow, VERIFICATION_CONTEXT + bytes.fromhex(job_id[2:]))]
+        results = self.chain.calls(calls) if calls else []
+        views = []
+        for state, context in zip(results[::2], results[1::2], strict=True):
+            status, worker, _deadline = decode(["uint8", "address", "uint40"], state)
+            _status, evidence_hash, _verify_by = decode(["uint8", "bytes32", "uint40"], context)
+            views.append(JobView(JobStatus(status), to_checksum_address(worker), "0x" + evidence_hash.hex()))
+        return views
+
+    def oracle_view(self) -> OracleView:
+        """Quorum, set nonce and minStake, in one batch request."""
+        quorum, set_nonce, min_stake = self.chain.calls(
+            [(self.oracle, QUORUM), (self.oracle, SET_NONCE), (self.oracle, MIN_STAKE)]
+        )
+        return OracleView(
+            decode(["uint8"], quorum)[0], decode(["uint64"], set_nonce)[0], decode(["uint256"], min_stake)[0]
+        )
+
+    def operator_history(self, first_block: int, head: int) -> list[tuple[str, bool]]:
+        """(operator, added) for every OperatorAdded and OperatorRemoved log, in chain order."""
+        logs = self.chain.logs([self.oracle], [OPERATOR_ADDED, OPERATOR_REMOVED], first_block, head)
+        return [
+            (to_checksum_address("0x" + log.topics[1][-40:]), log.topics[0] == OPERATOR_ADDED) for log in logs
+        ]
+
+    def stakes(self, operators: Sequence[str]) -> list[tuple[bool, int]]:
+        """(active, stake) of each operator, in one batch request."""
+        calls = [(self.oracle, OPERATOR_OF + encode(["address"], [op])) for op in operators]
+        records = [
+            decode(["uint96", "uint96", "uint40", "uint8", "bool"], raw) for raw in self.chain.calls(calls)
+        ]
+        return [(bool(active), int(stake)) for stake, _unstaking, _at, _index, active in records]
+
+    def tally(self, job_id: str) -> tuple[set[str], set[str]]:
+        """The operators who attested `job_id` on chain so far: (approvers, rejecters)."""
+        raw = self.chain.call(self.oracle, TALLY + bytes.fromhex(job_id[2:]))
+        approvers, rejecters = decode(["address[]", "address[]"], raw)
+        return {to_checksum_address(a) for a in approvers}, {to_checksum_address(a) for a in rejecters}
+
+    def dry_runs(self, sender: str, calls: Sequence[tuple[str, bytes]]) -> list[int | str]:
+        """Gas of each (to, calldata), or the custom error it would revert with."""
+        results: dict[int, int | str] = {}
+        for to in {to for to, _ in calls}:  # one batch request per contract called
+            mine = [i for i, (target, _) in enumerate(calls) if target == to]
+            found = self.chain.dry_runs(sender, to, [calls[i][1] for i in mine], ERRORS)
+            results.update(zip(mine, found, strict=True))
+        return [results[i] for i in range(len(calls))]
+
+
+def settled(row: Any, view: JobView) -> tuple[str, str] | None:
+    """(state, detail) when the chain says the item needs nothing more from us, else None."""
+    if view.status in (
+        JobStatus.APPROVED,
+        JobStatus.REJECTED,
+        JobStatus.DISPUTED,
+        JobStatus.PAID,
+        JobStatus.REFUNDED,
+    ):
+        return ItemState.DONE, f"verdict on chain: job {view.status.name}"
+    if view.status == JobStatus.SUBMITTED and view.evidence_hash == row.evidence_hash:
+        return None
+    if view.status == JobStatus.ACCEPTED and row.source == "intake":
+        return None
+    return ItemState.DROPPED, f"job {view.status.name} without this evidence"
+
+
+def submit_and_attest_call(
+    terms: JobTerms, evidence: SignedEvidence, approve: bool, reason: int, signatures: Sequence[Signature]
+) -> bytes:
+    """Calldata of the oracle's `submitAndAttest`."""
+    types = [TERMS_ABI, EVIDENCE_ABI, "bool", "uint8", "bytes32[2][]"]
+    args = [terms.as_abi(), evidence.as_abi(), approve, reason, [list(sig) for sig in signatures]]
+    return SUBMIT_AND_ATTEST + encode(types, args)
+
+
+def attest_with_signatures_call(
+    job_id: str,
+    evidence_hash: str,
+    approve: bool,
+    reason: int,
+    terms: JobTerms,
+    signatures: Sequence[Signature],
+) -> bytes:
+    """Calldata of the oracle's `attestWithSignatures`."""
+    types = ["bytes32", "bytes32", "bool", "uint8", TERMS_ABI, "bytes32[2][]"]
+    args = [
+        bytes.fromhex(job_id[2:]),
+        bytes.fromhex(evidence_hash[2:]),
+        approve,
+        reason,
+        terms.as_abi(),
+        [list(sig) for sig in signatures],
+    ]
+    return ATTEST_WITH_SIGNATURES + encode(types, args)
+
+
+def submit_evidence_for_call(job_id: str, evidence: SignedEvidence) -> bytes:
+    """Calldata of the escrow's `submitEvidenceFor`: the worker's evidence on chain, for the fallback."""
+    return SUBMIT_EVIDENCE_FOR + encode(
+        ["bytes32", EVIDENCE_ABI], [bytes.fromhex(job_id[2:]), evidence.as_abi()]
+    )

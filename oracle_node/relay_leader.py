@@ -1,0 +1,283 @@
+"""Who sends, and what: the leader of a job sends the quorum's signatures once it holds them; the next
+in line takes over after `takeover_delay` each; without a quorum after `fallback_delay`, the worker's
+evidence goes on chain (`submitEvidenceFor`) and the operators attest one by one.
+
+Every send is dry-run first and claimed once per (job, evidence hash, kind) for this key; a verdict
+already on chain ends the item, so in the normal case exactly one transaction carries each verdict.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Engine, Row, select, update
+
+from protocol_core.enums import JobStatus
+from protocol_core.handoff import compact_bytes
+from protocol_core.relayed import SignedEvidence
+from protocol_core.terms import JobTerms
+from runtime.db import transaction
+from runtime.sender import Call, Sender
+
+from .metrics import NodeMetrics
+from .operators import CurrentSet, OperatorSet, turn_at
+from .relay_contracts import (
+    JobView,
+    RelayReads,
+    attest_with_signatures_call,
+    settled,
+    submit_and_attest_call,
+    submit_evidence_for_call,
+)
+from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
+from .relay_store import ItemState, relay_items, relay_signatures
+from .store import EvidenceState, evidence
+
+log = logging.getLogger(__name__)
+ROWS = 512  # signed items looked at per pass
+GAS_MARGIN = 100_000  # added to the dry run's estimate
+DRY_RUN_RETRY = 1.0  # seconds before an item whose dry run failed is looked at again
+MAX_DRY_RUNS = 5  # failed dry runs before an item is left to the on-chain path
+
+
+class Leader:
+    """Turns signed items into at most one send each, when it is this node's turn."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        reads: RelayReads,
+        operators: OperatorSet,
+        sender: Sender,
+        takeover_delay: float,  # seconds each operator ahead in the succession gets before the next acts
+        patience: Callable[[float], float],  # seconds without a quorum before the on-chain fallback
+        metrics: NodeMetrics,
+    ) -> None:
+        self._metrics = metrics
+        self._engine, self._reads, self._operators, self._sender = engine, reads, operators, sender
+        self._takeover_delay, self._patience = takeover_delay, patience
+        self._fallback_delay = 0.0  # set at every pass: longer while the peers answer
+
+    def advance(self, head: int) -> int:
+        """Looks at every signed item due now; returns how many moved."""
+        now = time.time()
+        with self._engine.connect() as db:
+            rows = db.execute(
+                select(relay_items)
+                .where(relay_items.c.state == ItemState.SIGNED)
+                .where(relay_items.c.retry_at <= now)
+                .order_by(relay_items.c.received_at)
+                .limit(ROWS)
+            ).all()
+        if not rows:
+            return 0
+        self._fallback_delay = self._patience(now)
+        current = self._operators.current()
+        held = self._signatures(rows, current)
+        quorum_at = self._quorum_times(rows, held, current, now)
+        # The chain is read only for items that could act now: a quorum in our turn, or the fallback due.
+        due = [
+            row
+            for row in rows
+            if self._due(row, current, now, quorum_at.get((row.job_id, row.evidence_hash)))
+        ]
+        views = self._reads.jobs([row.job_id for row in due]) if due else []
+        calls: list[Call[RelaySend]] = []
+        moves: list[tuple[Row[Any], str, str]] = []
+        for row, view in zip(due, views, strict=True):
+            key = (row.job_id, row.evidence_hash)
+            outcome = self._decide(row, view, current, now, held.get(key, {}), quorum_at.get(key))
+            if isinstance(outcome, Call):
+                calls.append(outcome)
+            elif outcome is not None:
+                moves.append((row, *outcome))
+        if moves:
+            with transaction(self._engine) as db:
+                for row, state, detail in moves:
+                    db.execute(
+                        update(relay_items)
+                        .where(relay_items.c.job_id == row.job_id)
+                        .where(relay_items.c.evidence_hash == row.evidence_hash)
+                        .values(state=state, detail=detail)
+                    )
+                    if state == ItemState.DONE:  # the verdict is on chain: nothing for the one-by-one path
+                        db.execute(
+                            update(evidence)
+                            .where(evidence.c.job_id == row.job_id)
+                            .where(evidence.c.evidence_hash == row.evidence_hash)
+                            .where(evidence.c.state == EvidenceState.SEEN)
+                            .values(state=EvidenceState.DONE, detail=detail)
+                        )
+        return len(moves) + self._send(calls, head)
+
+    def _quorum_times(
+        self,
+        rows: Sequence[Row[Any]],
+        held: dict[tuple[str, str], dict[str, str]],
+        current: CurrentSet,
+        now: float,
+    ) -> dict[tuple[str, str], float]:
+        """When this node first held a quorum of each item's verdict (stored the first time it does):
+        turns count from there, so that a leader that is merely busy (a backlog) is not overtaken."""
+        times = {(row.job_id, row.evidence_hash): row.quorum_at for row in rows if row.quorum_at is not None}
+        new = [
+            key
+            for row in rows
+            if (key := (row.job_id, row.evidence_hash)) not in times
+            and len(held.get(key, {})) >= current.quorum
+        ]
+        if new:
+            with transaction(self._engine) as db:
+                for job_id, evidence_hash in new:
+                    db.execute(
+                        update(relay_items)
+                        .where(relay_items.c.job_id == job_id)
+                        .where(relay_items.c.evidence_hash == evidence_hash)
+                        .values(quorum_at=now)
+                    )
+                    times[(job_id, evidence_hash)] = now
+        return times
+
+    def _turn(self, row: Row[Any], current: CurrentSet, since: float) -> float | None:
+        return turn_at(
+            row.job_id, sorted(current.eligible), self._sender.address, since, self._takeover_delay
+        )
+
+    def _due(self, row: Row[Any], current: CurrentSet, now: float, quorum_at: float | None) -> bool:
+        if now >= row.received_at + self._fallback_delay:
+            return True
+        turn = None if quorum_at is None else self._turn(row, current, quorum_at)
+        return turn is not None and now >= turn
+
+    def _decide(
+        self,
+        row: Row[Any],
+        view: JobView,
+        current: CurrentSet,
+        now: float,
+        signers: dict[str, str],
+        quorum_at: float | None,
+    ) -> Any:
+        """A Call to send, a (state, detail) to move to, or None to wait."""
+        moved = settled(row, view)
+        if moved is not None:
+            return moved
+        on_chain = view.status == JobStatus.SUBMITTED
+        signers = dict(signers)
+        me = self._sender.address
+        fallback_turn = self._turn(row, current, row.received_at + self._fallback_delay)
+        if fallback_turn is None:
+            return None  # not in the set now: the standing watch says why; nothing to send
+        turn = self._turn(row, current, quorum_at) if quorum_at is not None else None
+        terms = JobTerms.model_validate_json(row.terms)
+        if turn is not None and now >= turn:
+            ours = [signers.pop(me)] if me in signers else []
+            if on_chain:  # someone put the evidence on chain: the signatures go without it
+                approvers, rejecters = self._reads.tally(row.job_id)
+                earlier = len(approvers if row.approve else rejecters)
+                fresh = ours + [sig for who, sig in signers.items() if who not in approvers | rejecters]
+                chosen = fresh[: max(1, current.quorum - earlier)]
+                if chosen and earlier + len(chosen) >= current.quorum:
+                    data = attest_with_signatures_call(
+                        row.job_id,
+                        row.evidence_hash,
+                        row.approve,
+                        row.reason,
+                        terms,
+                        [compact_bytes(sig) for sig in chosen],
+                    )
+                    return self._call(row, self._reads.oracle, data, ATTEST_WITH_SIGNATURES)
+            elif len(ours) + len(signers) >= current.quorum:
+                chosen = (ours + list(signers.values()))[: current.quorum]
+                data = submit_and_attest_call(
+                    terms,
+                    _signed_evidence(row),
+                    row.approve,
+                    row.reason,
+                    [compact_bytes(sig) for sig in chosen],
+                )
+                return self._call(row, self._reads.oracle, data, SUBMIT_AND_ATTEST)
+        if now < row.received_at + self._fallback_delay:
+            return None
+        if on_chain or row.source != "intake":
+            return ItemState.FALLBACK, "no quorum of signatures in time: attesting on chain one by one"
+        if now >= fallback_turn:  # the worker's evidence on chain, by one operator in turn
+            return self._call(
+                row,
+                self._reads.escrow,
+                submit_evidence_for_call(row.job_id, _signed_evidence(row)),
+                SUBMIT_EVIDENCE_FOR,
+            )
+        return None
+
+    def _signatures(
+        self, rows: Sequence[Row[Any]], current: CurrentSet
+    ) -> dict[tuple[str, str], dict[str, str]]:
+        """Per item, signer -> signature of the item's verdict, by current eligible operators only."""
+        verdicts = {(row.job_id, row.evidence_hash): (row.approve, row.reason) for row in rows}
+        with self._engine.connect() as db:
+            found = db.execute(
+                select(relay_signatures)
+                .where(relay_signatures.c.job_id.in_({row.job_id for row in rows}))
+                .where(relay_signatures.c.set_nonce == current.set_nonce)
+            ).all()
+        held: dict[tuple[str, str], dict[str, str]] = {}
+        for sig in found:
+            key = (sig.job_id, sig.evidence_hash)
+            if verdicts.get(key) == (sig.approve, sig.reason) and sig.signer in current.eligible:
+                held.setdefault(key, {})[sig.signer] = sig.signature
+        return held
+
+    def _call(self, row: Row[Any], to: str, data: bytes, kind: str) -> Call[RelaySend]:
+        return Call(to, data, 0, RelaySend(row.job_id, row.evidence_hash, kind), row.received_at)
+
+    def _send(self, calls: list[Call[RelaySend]], head: int) -> int:
+        if not calls:
+            return 0
+        dry_runs = self._reads.dry_runs(self._sender.address, [(call.to, call.data) for call in calls])
+        passing = []
+        for call, gas in zip(calls, dry_runs, strict=True):
+            if isinstance(gas, int):
+                passing.append(replace(call, gas=gas + GAS_MARGIN))
+                continue
+            log.info("not sending %s now: %s", call.purpose.kind, gas, extra={"job_id": call.purpose.job_id})
+            self._dry_run_failed(call.purpose, gas)
+        for sent in self._sender.send(passing, head, claim):
+            self._metrics.relay_sends.labels(kind=sent.purpose.kind).inc()
+            log.info(
+                "%s sent",
+                sent.purpose.kind,
+                extra={"job_id": sent.purpose.job_id, "tx_hash": sent.tx_hash, "nonce": sent.nonce},
+            )
+        return len(calls)
+
+    def _dry_run_failed(self, send: RelaySend, revert: str) -> None:
+        with transaction(self._engine) as db:
+            attempts = (
+                1
+                + db.execute(
+                    select(relay_items.c.attempts)
+                    .where(relay_items.c.job_id == send.job_id)
+                    .where(relay_items.c.evidence_hash == send.evidence_hash)
+                ).scalar_one()
+            )
+            give_up = attempts >= MAX_DRY_RUNS or send.kind == SUBMIT_EVIDENCE_FOR
+            db.execute(
+                update(relay_items)
+                .where(relay_items.c.job_id == send.job_id)
+                .where(relay_items.c.evidence_hash == send.evidence_hash)
+                .values(
+                    attempts=attempts,
+                    retry_at=time.time() + DRY_RUN_RETRY,
+                    detail=f"dry run: {revert}",
+                    **({"state": ItemState.FALLBACK} if give_up else {}),
+                )
+            )
+
+
+def _signed_evidence(row: Row[Any]) -> SignedEvidence:
+    return SignedEvidence(
+        bytes.fromhex(row.evidence_hash[2:]), row.uri, row.deadline, compact_bytes(row.signature)
+    )

@@ -1,0 +1,90 @@
+"""The relayed flow's tables: evidence taken in by HTTP (or seen on chain), operators' signatures, our sends.
+
+They sit beside the node's own tables (store.py) in the same database. Exactly once rests on their
+unique keys: one item per (job, evidence hash), one signature per (job, evidence hash, signer,
+verdict, set nonce), one send of each kind per (job, evidence hash) by this key.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# One item per (job, evidence hash): what the worker handed in by HTTP, or what a peer told us of.
+relay_items = Table(
+    "relay_items",
+    metadata,
+    Column("job_id", String(66), nullable=False),
+    Column("evidence_hash", String(66), nullable=False),
+    Column("source", String(8), nullable=False),  # intake (the worker's signed evidence) or chain
+    Column("terms", String, nullable=False),  # JobTerms as JSON; their hash is job_id
+    Column("worker", String(42)),  # the signer of the evidence (intake only)
+    Column("uri", String, nullable=False),
+    Column("deadline", BigInteger),  # of the worker's evidence signature (intake only)
+    Column("signature", String(132)),  # the worker's compact signature, 0x + r + yParity|s (intake only)
+    Column("bundle", LargeBinary),  # the bundle's bytes when the worker sent them inline
+    Column("state", String(12), nullable=False),  # see ItemState
+    Column("approve", Boolean),
+    Column("reason", BigInteger),
+    Column("detail", String),
+    Column("attempts", BigInteger, nullable=False, default=0),
+    Column("retry_at", Float, nullable=False, default=0.0),  # unix seconds
+    Column("received_at", Float, nullable=False),  # wall clock; leader turns and fallbacks count from here
+    Column("pushed_at", Float, nullable=False, default=0.0),  # our signature last sent to the peers
+    Column("quorum_at", Float),  # when this node first held a quorum of signatures; turns count from here
+    PrimaryKeyConstraint("job_id", "evidence_hash", name="pk_relay_items"),
+)
+
+# Attestation signatures, ours and the peers', each checked before it was stored.
+relay_signatures = Table(
+    "relay_signatures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(66), nullable=False),
+    Column("evidence_hash", String(66), nullable=False),
+    Column("signer", String(42), nullable=False),
+    Column("approve", Boolean, nullable=False),
+    Column("reason", BigInteger, nullable=False),
+    Column("set_nonce", BigInteger, nullable=False),
+    Column("signature", String(132), nullable=False),  # 0x + r + yParity|s
+    UniqueConstraint(
+        "job_id", "evidence_hash", "signer", "approve", "reason", "set_nonce", name="uq_relay_signature"
+    ),
+)
+
+# What this key sent for an item: submitAndAttest, attestWithSignatures or submitEvidenceFor.
+relay_sends = Table(
+    "relay_sends",
+    metadata,
+    Column("job_id", String(66), nullable=False),
+    Column("evidence_hash", String(66), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("nonce", BigInteger, nullable=False, index=True),  # its current attempt: transactions.nonce
+    Column("state", String(12), nullable=False),  # sent, mined, confirmed, reverted
+    UniqueConstraint("job_id", "evidence_hash", "kind", name="uq_relay_send"),
+)
+
+
+class ItemState:
+    """Where one relayed item is."""
+
+    PENDING = "pending"  # to verify
+    VERIFYING = "verifying"  # handed to the verifiers
+    SIGNED = "signed"  # our signature is stored and sent; waiting for the quorum and our turn
+    SENDING = "sending"  # our transaction carries it
+    FALLBACK = "fallback"  # handed to the on-chain path (evidence on chain, attestations one by one)
+    DONE = "done"  # a verdict is on chain
+    DROPPED = "dropped"  # nothing to do: the job moved on without this evidence
+
+    OPEN = (PENDING, VERIFYING, SIGNED, SENDING)
