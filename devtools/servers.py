@@ -106,6 +106,19 @@ def run_postgres(database: str = "oracle") -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def new_database(url: str) -> str:
+    """A new, empty database on the server of `url` (a run_postgres URL); its URL."""
+    base = url.rsplit("/", 1)[0]
+    name = "t_" + os.urandom(6).hex()
+    engine = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as db:
+            db.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return f"{base}/{name}"
+
+
 def _create_database(port: int, database: str) -> None:
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     engine = create_engine(url, isolation_level="AUTOCOMMIT")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from eth_utils import keccak
 
-from devtools.servers import ServerUnavailable, run_postgres, run_redis
+from devtools.servers import ServerUnavailable, new_database, run_postgres, run_redis
 from devtools.system import (
     REWARD,
     USDC,
@@ -224,3 +224,9 @@ def postgres_url() -> Iterator[str]:
             yield url
     except ServerUnavailable as error:
         pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url) -> str:
+    """A new, empty database on the session's PostgreSQL, for a test whose state must not meet another's."""
+    return new_database(postgres_url)

@@ -23,7 +23,7 @@ from tests.runtime.test_runtime_sender import FEES, SCHEMA, anvil, claim  # noqa
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/arbitrator.db"
-    return request.getfixturevalue("postgres_url")
+    return request.getfixturevalue("fresh_postgres_url")
 
 
 def _processes(url: str, database_url: str, sender_class: type[Sender]) -> tuple[list[Sender], Emitter, Web3]:

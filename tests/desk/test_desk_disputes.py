@@ -123,12 +123,12 @@ def test_dispute_after_a_verdict_reseals_to_each_arbitrator_and_appeals(
     assert service.desk.view(desk_id).status == DeskStatus.DISPUTED
 
 
-def test_desk_keeps_its_state_in_postgresql(make_desk, postgres_url, system, desk_agent):
-    service = make_desk(database_url=postgres_url)
+def test_desk_keeps_its_state_in_postgresql(make_desk, fresh_postgres_url, system, desk_agent):
+    service = make_desk(database_url=fresh_postgres_url)
     view = service.desk.escalate(request())
     follow(service, view.desk_id, "open")
     service.desk.cancel(view.desk_id)
     follow(service, view.desk_id, "refunded")
-    again = make_desk(database_url=postgres_url)  # a restarted desk reads the same rows
+    again = make_desk(database_url=fresh_postgres_url)  # a restarted desk reads the same rows
     assert again.desk.view(view.ticket_ref).status == DeskStatus.REFUNDED
     assert system.token.balanceOf(desk_agent.address) == 1_000 * USDC
