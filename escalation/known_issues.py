@@ -41,6 +41,10 @@ class KnownIssueIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def items(self) -> list[tuple[str, str]]:
+        """Every (id, text) pair, in the order added."""
+        return list(zip(self._ids, self._texts, strict=True))
+
     def add(self, items: Iterable[tuple[str, str]]) -> None:
         """Adds (id, text) pairs and rebuilds the weights (cheap: thousands of short texts)."""
         for issue_id, text in items:

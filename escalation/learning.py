@@ -59,6 +59,7 @@ class LearningLoop:
         self._config = config
         self._groups: list[list[str]] = []
         self.promoted = 0
+        self.learned: list[tuple[str, str]] = []  # (id, text) of every known issue the loop added
 
     def learn(self, resolution: Resolution) -> bool:
         """Takes one resolution; True when it completed a group that is now a known issue."""
@@ -78,9 +79,9 @@ class LearningLoop:
             return False
         self._groups.remove(group)
         self.promoted += 1
-        self._known.add(
-            (f"learned-{self.promoted}-{i}", t) for i, t in enumerate([*group, resolution.summary])
-        )
+        issues = [(f"learned-{self.promoted}-{i}", t) for i, t in enumerate([*group, resolution.summary])]
+        self.learned += issues
+        self._known.add(issues)
         return True
 
 

@@ -49,12 +49,23 @@ def one_scan(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts) or r"(?!)")
 
 
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# the Latin letters of en/es/de/fr and their neighbours, folded once: str.translate is one C call,
+# where decomposing and filtering every character cost more than the patterns on short messages
+_LATIN = str.maketrans({chr(c): _strip_accents(chr(c)) for c in range(0xC0, 0x250)})
+
+
 @lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Lower case, accents removed, ß as ss, runs of spaces as one: the form every pattern is written in."""
     if not text.isascii():
-        decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ẞ", "ss"))
-        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        text = text.translate(_LATIN)
+        if not text.isascii():
+            text = _strip_accents(text)
     return _SPACES.sub(" ", text.lower())
 
 

@@ -1,17 +1,19 @@
-"""Reading tickets from JSON lines with one-line errors, and writing decisions as JSON lines."""
+"""Reading tickets and resolutions from JSON lines with one-line errors, and writing JSON lines."""
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import TicketError
 from .models import Decision, Ticket
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
 
 def _describe(exc: ValidationError) -> str:
     first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "ticket"
+    where = ".".join(str(part) for part in first["loc"]) or "object"
     shown = json.dumps(first.get("input"), ensure_ascii=False, default=str)
     got = f" (got {shown[:60]})" if first["type"] != "missing" else ""
     more = f"; {exc.error_count() - 1} more problem(s)" if exc.error_count() > 1 else ""
@@ -20,8 +22,13 @@ def _describe(exc: ValidationError) -> str:
 
 def parse_ticket(line: str, number: int) -> Ticket:
     """The ticket on input line `number`, or a TicketError saying which line, what is wrong and what to do."""
+    return parse_line(line, number, Ticket, "ticket")
+
+
+def parse_line(line: str, number: int, model: type[_Model], what: str) -> _Model:
+    """The `what` object (a ticket, a resolution) on input line `number`, or a TicketError saying the fix."""
     if not line.strip():
-        raise TicketError(f"line {number}: empty line; send one JSON ticket object per line")
+        raise TicketError(f"line {number}: empty line; send one JSON {what} object per line")
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -30,10 +37,10 @@ def parse_ticket(line: str, number: int) -> Ticket:
         ) from None
     if not isinstance(data, dict):
         raise TicketError(
-            f"line {number}: a JSON {type(data).__name__}, not an object; send one ticket object per line"
+            f"line {number}: a JSON {type(data).__name__}, not an object; send one {what} object per line"
         )
     try:
-        return Ticket.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise TicketError(f"line {number}: {_describe(exc)}; fix it and send the line again") from None
 

@@ -182,10 +182,12 @@ def main() -> None:
         more = read_fragments(language, f"{language}.more")
         rng = random.Random(2500 + number)
         rows += Builder(language, read_fragments(language), rng, openings=more, prefix="m").build()
-    for number, language in enumerate(LANGUAGES):  # the third batch, appended the same way
-        third = read_fragments(language, f"{language}.third")
-        rng = random.Random(3500 + number)
-        rows += Builder(language, read_fragments(language), rng, openings=third, prefix="t").build()
+    # later batches, appended the same way (earlier rows never change): third, fourth
+    for batch, prefix, seed in (("third", "t", 3500), ("fourth", "f", 4500)):
+        for number, language in enumerate(LANGUAGES):
+            openings = read_fragments(language, f"{language}.{batch}")
+            rng = random.Random(seed + number)
+            rows += Builder(language, read_fragments(language), rng, openings=openings, prefix=prefix).build()
     with (HERE / "conversations.jsonl").open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

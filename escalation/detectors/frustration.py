@@ -1,6 +1,7 @@
 """Sentiment and frustration over the whole conversation: VADER plus what it misses."""
 
 import re
+import string
 from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -14,6 +15,7 @@ _WORD = re.compile(r"\b\w{3,}\b")
 _EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}")
 _CLAUSE = re.compile(r"[.,;:!?()\"\n]|\b(?:but|pero|aber|mais|sondern|though)\b")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_PUNCTUATION = string.punctuation
 # single words that a friendly message can use lightly ("the icon looks ridiculous, haha")
 _WORDY = ("accusation", "insult", "outrage", "exasperation", "charged")
 # constructions: how a message is built, not one word in it, so friendliness does not soften them
@@ -56,6 +58,7 @@ class FrustrationDetector:
     def __init__(self, config: FrustrationConfig, stopwords: frozenset[str]) -> None:
         self._config = config
         self._vader = SentimentIntensityAnalyzer()
+        self._vader_words = frozenset(self._vader.lexicon)
         self._stopwords = stopwords
         # one alternation per group: a single scan of the message instead of one per pattern
         self._patterns = {k: one_scan(v) for k, v in config.patterns.items() if v and k != "contacts"}
@@ -73,13 +76,15 @@ class FrustrationDetector:
         window = " ".join(re.findall(r"\w+", clause)[-self._config.negation_words :])
         return bool(negation.search(window))
 
-    def _match(self, group: str, folded: str) -> str | None:
+    def _match(self, group: str, folded: str, names: frozenset[str] = frozenset()) -> str | None:
         pattern = self._patterns.get(group)
         if pattern is None:
             return None
         for match in pattern.finditer(folded):
             if group != "follow_up" and self._negated(folded, match.start()):
                 continue
+            if names and names.issuperset(match.group(0).split()):
+                continue  # inside a name written in capitals ("ANGRY BIRDS BAKERY"), not said in anger
             if group in _ASKED:
                 end = _SENTENCE_END.search(folded, match.end())
                 if end and end.group() == "?":
@@ -108,7 +113,16 @@ class FrustrationDetector:
 
     def _compound(self, text: str, language: str) -> float:
         # VADER's lexicon is English; on other languages it reads noise, and it is the slowest step
-        return self._vader.polarity_scores(text)["compound"] if language == "en" else 0.0
+        if language != "en":
+            return 0.0
+        # VADER scores only words of its lexicon (emoji become words, so those texts go through): a
+        # message with none scores 0 exactly, without the pure-Python pass
+        if text.isascii() and not any(
+            word in self._vader_words or word.strip(_PUNCTUATION) in self._vader_words
+            for word in text.lower().split()
+        ):
+            return 0.0
+        return self._vader.polarity_scores(text)["compound"]
 
     def _constructions(self, folded: str, evidence: dict[str, str]) -> None:
         praise = self._match("praise", folded)
@@ -125,12 +139,15 @@ class FrustrationDetector:
         compound = self._compound(text, language)
         if compound <= self._config.vader_negative:
             evidence["negative"] = f"{compound:.2f}"
+        names: frozenset[str] = frozenset()
         if shout := self._shouting(text):
             evidence["caps"] = shout
+        else:
+            names = frozenset(fold(word) for word in _CAPS_WORD.findall(text))
         if bangs := _EXCLAIM.findall(text):
             evidence["exclamations"] = bangs[0]
         for group in ("threat", "profanity", *_WORDY, "disappointment", "consequence", "waiting"):
-            if found := self._match(group, folded):
+            if found := self._match(group, folded, names):
                 evidence[group] = found
         self._constructions(folded, evidence)
         weights = self._weights
