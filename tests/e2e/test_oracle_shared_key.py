@@ -84,7 +84,9 @@ def test_transactions_from_the_same_key_mid_batch_and_across_a_restart_do_not_st
         assert node.metric("foreign_nonces_total") >= 1
         status, reason = node.readyz()
         # The alarm is the running process's: a collision before the restart is in the log, not in /readyz.
-        if COLLIDED in node.log()[before_restart:]:  # the wallet signed between the node's nonce read and send
+        if (
+            COLLIDED in node.log()[before_restart:]
+        ):  # the wallet signed between the node's nonce read and send
             assert status == 503 and "sender stuck: a second signer used nonces" in reason
         else:
             assert status == 200, reason
