@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from protocol_core.handoff import AttestationSignature, SignatureBatch
+from runtime.errors import ChainUnavailable
 
 from .operators import OperatorSet
 
@@ -146,8 +147,13 @@ class Peers:
             log.warning("no peers %s: verdicts wait for the on-chain fallback until some appear", where)
 
     def outboxes(self) -> list[Outbox]:
-        """One started outbox per current peer: new peers get one, peers that left lose theirs."""
-        wanted = set(self.urls()) if self._started else set()
+        """One started outbox per current peer: new peers get one, peers that left lose theirs (an RPC
+        that fails now keeps the peers as they were)."""
+        try:
+            wanted = set(self.urls()) if self._started else set()
+        except ChainUnavailable as error:
+            log.warning("peers not re-read from chain: %s", error)
+            return list(self._outboxes.values())
         for url in set(self._outboxes) - wanted:
             log.info("peer %s left", url)
             self._outboxes.pop(url).stop(wait=False)
