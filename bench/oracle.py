@@ -12,115 +12,70 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from oracle_relay import measure_relay  # beside this script
+from oracle_setup import LogClock, bench_chain, paced, percentile
 
-from devtools.accounts import OPERATORS, WORKERS, write_keystores
-from devtools.chain import Anvil, wait_for
+from devtools.accounts import OPERATORS, WORKERS
+from devtools.chain import wait_for
 from devtools.oracle_nodes import OracleNode
-from devtools.protocol import Protocol, deploy
+from devtools.protocol import Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "bench" / "out" / "oracle.json"
 
 
-class LogClock:
-    """Polls the chain every 10 ms and notes when each job's evidence and verdict logs first appeared."""
-
-    def __init__(self, protocol: Protocol) -> None:
-        self._submitted = protocol.contracts["JobEscrow"].events.EvidenceSubmitted
-        self._verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached
-        self._w3 = protocol.w3
-        self.evidence: dict[str, float] = {}
-        self.seen: dict[str, float] = {}  # verdicts
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._next_block = protocol.w3.eth.block_number + 1
-
-    def __enter__(self) -> "LogClock":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            head = self._w3.eth.block_number
-            if head >= self._next_block:
-                now = time.monotonic()
-                for event, seen in ((self._submitted, self.evidence), (self._verdicts, self.seen)):
-                    for log in event.get_logs(from_block=self._next_block, to_block=head):
-                        seen.setdefault("0x" + bytes(log["args"]["jobId"]).hex(), now)
-                self._next_block = head + 1
-            self._stop.wait(0.01)
+EVENTS = {"evidence": ("JobEscrow", "EvidenceSubmitted"), "verdict": ("VerificationOracle", "VerdictReached")}
 
 
 def measure(nodes: int, jobs: int, rate: float, workdir: Path) -> dict:
     """Runs both phases for `nodes` nodes with a quorum of min(nodes, 2)."""
-    anvil = Anvil(workdir)
-    anvil.start()
     running: list[OracleNode] = []
-    try:
-        deployments = workdir / "deployments.json"
-        protocol = Protocol.connect(anvil.url, deploy(anvil.url, deployments), workdir / "evidence")
-        operators = OPERATORS[:nodes]
-        protocol.set_up(quorum=min(nodes, 2), operators=operators)
-        aliases = write_keystores(workdir / "ape", operators)
-        running = [OracleNode(workdir, anvil.url, deployments, alias) for alias in aliases]
-        print(f"  {nodes} node(s): posting {jobs} backlog jobs...", flush=True)
-        backlog = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(jobs)]
-        for job in backlog:
-            protocol.submit(job)
-        with LogClock(protocol) as clock:
-            start = time.monotonic()
+    with bench_chain(workdir, OPERATORS[:nodes], quorum=min(nodes, 2)) as bench:
+        try:
+            protocol = bench.protocol
+            running = [OracleNode(workdir, bench.rpc, bench.deployments, alias) for alias in bench.aliases]
+            print(f"  {nodes} node(s): posting {jobs} backlog jobs...", flush=True)
+            backlog = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(jobs)]
+            for job in backlog:
+                protocol.submit(job)
+            with LogClock(protocol, EVENTS) as clock:
+                seen = clock.seen["verdict"]
+                start = time.monotonic()
+                for node in running:
+                    node.start()
+                wait_for(lambda: len(seen) >= jobs, timeout=600, what="the backlog's verdicts")
+                first = min(seen.values())
+                elapsed = max(seen.values()) - first
+                startup = first - start
+            print(f"  {nodes} node(s): backlog drained, {jobs / elapsed:.1f} verifications/s", flush=True)
+            latencies = _paced(protocol, jobs, rate)
+        finally:
             for node in running:
-                node.start()
-            wait_for(lambda: len(clock.seen) >= jobs, timeout=600, what="the backlog's verdicts")
-            first = min(clock.seen.values())
-            elapsed = max(clock.seen.values()) - first
-            startup = first - start
-        print(f"  {nodes} node(s): backlog drained, {jobs / elapsed:.1f} verifications/s", flush=True)
-        latencies = _paced(protocol, jobs, rate)
-        return {
-            "nodes": nodes,
-            "quorum": min(nodes, 2),
-            "jobs": jobs,
-            "throughput_per_s": round(jobs / elapsed, 1),
-            "backlog_seconds": round(elapsed, 2),
-            "startup_seconds": round(startup, 2),
-            "paced_rate_per_s": rate,
-            "latency_p50_s": round(statistics.median(latencies), 3),
-            "latency_p99_s": round(_percentile(latencies, 99), 3),
-            "latency_max_s": round(max(latencies), 3),
-        }
-    finally:
-        for node in running:
-            node.stop()
-        anvil.kill()
+                node.stop()
+    return {
+        "nodes": nodes,
+        "quorum": min(nodes, 2),
+        "jobs": jobs,
+        "throughput_per_s": round(jobs / elapsed, 1),
+        "backlog_seconds": round(elapsed, 2),
+        "startup_seconds": round(startup, 2),
+        "paced_rate_per_s": rate,
+        "latency_p50_s": round(statistics.median(latencies), 3),
+        "latency_p99_s": round(percentile(latencies, 99), 3),
+        "latency_max_s": round(max(latencies), 3),
+    }
 
 
 def _paced(protocol: Protocol, jobs: int, rate: float) -> list[float]:
     fresh = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(jobs)]
-    with LogClock(protocol) as clock:
-        began = time.monotonic()
-        for i, job in enumerate(fresh):
-            due = began + i / rate
-            while time.monotonic() < due:  # pacing the load generator, not synchronising a test
-                time.sleep(min(0.002, max(0.0, due - time.monotonic())))
-            protocol.submit(job)
-        wait_for(lambda: len(clock.seen) >= jobs, timeout=600, what="the paced verdicts")
-        return [clock.seen[job.job_id] - clock.evidence[job.job_id] for job in fresh]
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+    with LogClock(protocol, EVENTS) as clock:
+        paced(jobs, rate, lambda i: protocol.submit(fresh[i]))
+        wait_for(lambda: len(clock.seen["verdict"]) >= jobs, timeout=600, what="the paced verdicts")
+        return [clock.seen["verdict"][job.job_id] - clock.seen["evidence"][job.job_id] for job in fresh]
 
 
 def main() -> int:

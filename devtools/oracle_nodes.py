@@ -108,7 +108,11 @@ class OracleNode(Daemon):
 
 
 class OracleNodes:
-    """A node per operator (alias -> private key) against one RPC; `with` starts and always stops them."""
+    """A node per operator (alias -> private key) against one RPC; `with` starts and always stops them.
+
+    `relayed`: each node also takes evidence by HTTP on a port of its own (`intake_url`) and finds its
+    peers from the endpoints the operators publish on chain (none are configured).
+    """
 
     def __init__(
         self,
@@ -117,15 +121,18 @@ class OracleNodes:
         deployments: Path,
         evidence: Path,
         keys: Mapping[str, bytes | str],
+        relayed: bool = False,
         **settings: Any,
     ) -> None:
         self.addresses: dict[str, str] = {}
+        self.nodes = []
         for alias, key in keys.items():
             write_keystore(workdir / "ape", alias, key)
             self.addresses[str(Account.from_key(key).address)] = alias
-        self.nodes = [
-            OracleNode(workdir, rpc, deployments, alias, evidence=evidence, **settings) for alias in keys
-        ]
+            intake: dict[str, Any] = {"intake_port": free_port(), "peers": "[]"} if relayed else {}
+            node = OracleNode(workdir, rpc, deployments, alias, evidence=evidence, **intake, **settings)
+            node.intake_url = f"http://127.0.0.1:{intake['intake_port']}" if relayed else ""
+            self.nodes.append(node)
         self.exit_codes: dict[str, int | None] = {}
         self._started = time.monotonic()
 

@@ -4,6 +4,8 @@ transactions read back from the chain."""
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,14 +42,17 @@ def relayed_nodes(
     deployments: Path,
     aliases: list[str],
     peers: dict[str, list[str]] | None = None,
+    from_chain: bool = False,
     **settings: Any,
 ) -> list[OracleNode]:
-    """One node per alias with an intake port each, every node the others' peer (or `peers[alias]`)."""
+    """One node per alias with an intake port each, every node the others' peer (or `peers[alias]`);
+    `from_chain`: no peers configured, each finds the others' endpoints on chain (`publish_endpoints`)."""
     ports = {alias: free_port() for alias in aliases}
     urls = {alias: f"http://127.0.0.1:{port}" for alias, port in ports.items()}
     nodes = []
     for alias in aliases:
-        mine = peers[alias] if peers is not None else [urls[other] for other in aliases if other != alias]
+        mine = [urls[other] for other in aliases if other != alias] if peers is None else peers[alias]
+        mine = [] if from_chain else mine
         node = OracleNode(
             workdir,
             rpc,
@@ -61,6 +66,27 @@ def relayed_nodes(
         node.intake_url = urls[alias]
         nodes.append(node)
     return nodes
+
+
+def publish_endpoints(protocol: Protocol, nodes: list[OracleNode]) -> None:
+    """Each node's operator (alias op<index>, devtools.accounts) publishes its intake URL on chain."""
+    for node in nodes:
+        operator = int(node.alias.removeprefix("op"))
+        protocol.send("VerificationOracle", "setEndpoint", node.intake_url, sender=operator)
+
+
+@contextmanager
+def running(nodes: list[OracleNode]) -> Iterator[list[OracleNode]]:
+    """Starts the nodes, waits until each is ready, and kills them on the way out."""
+    try:
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            node.wait_ready()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.kill()
 
 
 @dataclass

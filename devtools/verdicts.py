@@ -1,4 +1,5 @@
-"""Follows the oracle's Attested and VerdictReached logs until every awaited job has its verdict."""
+"""Follows the oracle's Attested and VerdictReached logs until every awaited job has its verdict: one by
+one attestations, or a quorum's signatures in one transaction (`submitAndAttest`, `attestWithSignatures`)."""
 
 import time
 from collections import Counter
@@ -22,9 +23,10 @@ class Verdict:
 
     approved: bool
     reason: Reason
-    attesters: list[str]  # addresses of the operators on the winning side, in the order they attested
-    dissenters: list[str] = field(default_factory=list)  # addresses that attested the other way
-    gas: int = 0  # gas of every attestation that landed for the job
+    attesters: list[str]  # addresses of the operators on the winning side (the verdict's mask), by index
+    dissenters: list[str] = field(default_factory=list)  # addresses that attested the other way on chain
+    gas: int = 0  # gas of every transaction that attested the job or carried its verdict
+    transactions: int = 0  # how many such transactions
 
 
 def await_verdicts(
@@ -39,6 +41,7 @@ def await_verdicts(
     """Follows Attested and VerdictReached logs from `from_block` until every job in `jobs` has a verdict."""
     votes: dict[bytes, list[Any]] = {job: [] for job in jobs}
     verdicts: dict[bytes, Verdict] = {}
+    by_index = {int(oracle.operatorOf(address).index): address for address in nodes.addresses}
     started, cursor = time.monotonic(), from_block
     while len(verdicts) < len(jobs):
         nodes.check()
@@ -49,7 +52,7 @@ def await_verdicts(
             for log in oracle.VerdictReached.range(cursor, head + 1):
                 job = bytes(log.jobId)
                 if job in jobs and job not in verdicts:
-                    verdicts[job] = _verdict(log, votes[job])
+                    verdicts[job] = _verdict(log, votes[job], by_index)
                     on_verdict(job, verdicts[job])
             cursor = head + 1
         elapsed = time.monotonic() - started
@@ -68,12 +71,14 @@ def await_verdicts(
     return verdicts
 
 
-def _verdict(reached: Any, votes: list[Any]) -> Verdict:
-    approved = bool(reached.approved)
+def _verdict(reached: Any, votes: list[Any], by_index: dict[int, str]) -> Verdict:
+    approved, mask = bool(reached.approved), int(reached.attesters)
+    carried = {str(log.transaction_hash) for log in [*votes, reached]}  # one tx may hold both logs
     return Verdict(
         approved=approved,
         reason=Reason(int(reached.reason)),
-        attesters=[str(v.operator) for v in votes if bool(v.approve) == approved],
+        attesters=[by_index.get(bit + 1, f"operator #{bit + 1}") for bit in range(128) if mask >> bit & 1],
         dissenters=[str(v.operator) for v in votes if bool(v.approve) != approved],
-        gas=sum(chain.provider.get_receipt(v.transaction_hash).gas_used for v in votes),
+        gas=sum(chain.provider.get_receipt(tx).gas_used for tx in carried),
+        transactions=len(carried),
     )

@@ -7,12 +7,8 @@ logged and never stored.
 """
 
 import logging
-import queue
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import httpx
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
@@ -24,10 +20,10 @@ from runtime.db import insert_ignore, transaction
 from .intake import Intake, Refused
 from .metrics import NodeMetrics
 from .operators import OperatorSet
+from .peers import Peers
 from .relay_store import relay_signatures
 
 log = logging.getLogger(__name__)
-BATCH = 256  # signatures per POST to one peer
 PATIENCE = 3  # fallback_delay is this many times longer while the peers answer
 
 
@@ -41,7 +37,7 @@ class Exchange:
         oracle: str,
         operators: OperatorSet,
         intake: Intake,
-        peers: Sequence[str],  # base URLs of the other operators' nodes
+        peers: Sequence[str],  # base URLs of the other operators' nodes; empty: those published on chain
         timeout: float,  # seconds per POST to a peer
         fallback_delay: float,  # seconds an item waits for its quorum while no peer answers
         metrics: NodeMetrics,
@@ -50,18 +46,14 @@ class Exchange:
         self._metrics = metrics
         self._engine, self._account, self._oracle = engine, account, oracle
         self._operators, self._intake, self._timeout = operators, intake, timeout
-        self._outboxes = [_Outbox(url.rstrip("/"), timeout, self._heard) for url in peers]
-        self._heard_at = 0.0  # wall clock of the last batch a peer took from us or sent us
+        self.peers = Peers(peers, operators, str(account.address), timeout)
         self.chain_id = 0  # set when the node starts
 
     def patience(self, now: float) -> float:
         """Seconds an item may wait for its quorum before the on-chain fallback: `fallback_delay`, or
         PATIENCE times it while some peer has answered within that time (the peers are merely slow)."""
-        heard = now - self._heard_at < self.fallback_delay
+        heard = now - self.peers.heard_at < self.fallback_delay
         return self.fallback_delay * (PATIENCE if heard else 1)
-
-    def _heard(self) -> None:
-        self._heard_at = time.time()
 
     @property
     def me(self) -> str:
@@ -71,13 +63,11 @@ class Exchange:
     def start(self, chain_id: int) -> None:
         """Starts the senders to the peers."""
         self.chain_id = chain_id
-        for outbox in self._outboxes:
-            outbox.start()
+        self.peers.start()
 
     def close(self) -> None:
         """Stops the senders (what is queued is pushed again by the next run)."""
-        for outbox in self._outboxes:
-            outbox.stop()
+        self.peers.close()
 
     def sign(
         self, record: EvidenceRecord, approve: bool, reason: int, set_nonce: int
@@ -105,7 +95,7 @@ class Exchange:
 
     def push(self, signatures: Sequence[AttestationSignature]) -> None:
         """Queues our signatures for every peer; a peer that is down misses them until the next push."""
-        for outbox in self._outboxes:
+        for outbox in self.peers.outboxes():
             outbox.put(signatures)
 
     def receive(self, batch: SignatureBatch) -> list[dict[str, str]]:
@@ -172,57 +162,3 @@ class Exchange:
                     set_nonce=signed.set_nonce,
                     signature=signed.signature,
                 )
-
-
-class _Outbox:
-    """One peer's queue and the thread that POSTs it in batches."""
-
-    def __init__(self, url: str, timeout: float, heard: Callable[[], None]) -> None:
-        self.url, self._heard = url, heard
-        self._queue: queue.Queue[AttestationSignature | None] = queue.Queue()
-        self._client = httpx.Client(timeout=timeout)
-        self._thread = threading.Thread(target=self._run, name=f"peer {url}", daemon=True)
-        self._down = False
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-        self._client.close()
-
-    def put(self, signatures: Sequence[AttestationSignature]) -> None:
-        for signed in signatures:
-            self._queue.put(signed)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < BATCH and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    self._post(batch)
-                    return
-                batch.append(item)
-            self._post(batch)
-
-    def _post(self, batch: list[AttestationSignature]) -> None:
-        body = SignatureBatch(signatures=batch).model_dump_json()
-        try:
-            response = self._client.post(
-                f"{self.url}/v1/signatures", content=body, headers={"content-type": "application/json"}
-            )
-            response.raise_for_status()
-        except httpx.HTTPError as error:
-            if not self._down:  # one line per outage, not one per batch
-                log.warning("peer %s unreachable: %s", self.url, error)
-            self._down = True
-            return
-        self._heard()
-        if self._down:
-            log.info("peer %s reachable again", self.url)
-        self._down = False

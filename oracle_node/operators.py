@@ -1,14 +1,16 @@
-"""The current operator set as the chain has it: who may sign, the quorum, the set nonce; and who leads.
+"""The current operator set as the chain has it: who may sign, the quorum, the set nonce, where each
+node is reached; and who leads.
 
 The oracle keeps no list of its operators, so the set is rebuilt from its OperatorAdded and
-OperatorRemoved logs whenever the set nonce moves, and each member's stake is re-read every few
-seconds: only operators in the set with at least minStake staked count (and may lead).
+OperatorRemoved logs whenever the set nonce moves, and each member's stake and published endpoint
+are re-read every few seconds: only operators in the set with at least minStake staked count (and
+may lead, and are sent our signatures).
 """
 
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from eth_utils import keccak, to_checksum_address
 
@@ -24,6 +26,7 @@ class CurrentSet:
     eligible: frozenset[str]
     quorum: int
     set_nonce: int
+    endpoints: Mapping[str, str] = field(default_factory=dict)  # eligible operator -> its published URL
 
 
 def succession(job_id: str, operators: Sequence[str]) -> list[str]:
@@ -39,7 +42,8 @@ def turn_at(job_id: str, operators: Sequence[str], me: str, since: float, step: 
 
 
 class OperatorSet:
-    """The current set, cached: rebuilt when the set nonce moves, stakes re-read every STAKE_TTL seconds."""
+    """The current set, cached: rebuilt when the set nonce moves, stakes and endpoints re-read every
+    STAKE_TTL seconds."""
 
     def __init__(
         self, reads: RelayReads, first_block: int, clock: Callable[[], float] = time.monotonic
@@ -60,13 +64,10 @@ class OperatorSet:
             if view.set_nonce != self._members_nonce:
                 self._members = self._replay(self._reads.chain.head())
                 self._members_nonce = view.set_nonce
-            stakes = self._reads.stakes(self._members) if self._members else []
-            eligible = frozenset(
-                op
-                for op, (active, stake) in zip(self._members, stakes, strict=True)
-                if active and stake >= view.min_stake
-            )
-            self._current = CurrentSet(eligible, view.quorum, view.set_nonce)
+            standing = dict(zip(self._members, self._reads.members(self._members), strict=True))
+            eligible = {op: m for op, m in standing.items() if m.active and m.stake >= view.min_stake}
+            endpoints = {op: m.endpoint for op, m in eligible.items() if m.endpoint}
+            self._current = CurrentSet(frozenset(eligible), view.quorum, view.set_nonce, endpoints)
             self._read_at = self._clock()
             return self._current
 

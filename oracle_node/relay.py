@@ -24,13 +24,15 @@ from .operators import OperatorSet
 from .relay_contracts import RelayReads, settled
 from .relay_http import RelayServer
 from .relay_leader import Leader
-from .relay_store import ItemState, relay_items, relay_signatures
+from .relay_store import ItemState, prune, relay_items, relay_signatures
 from .store import EvidenceState, evidence, jobs
 from .verdicts import Verdict, VerificationRequest
 
 log = logging.getLogger(__name__)
 REPUSH = 3.0  # seconds between two pushes of our signature on an item still waiting for its quorum
 ROWS = 256  # items looked at per step and pass
+PRUNE_EVERY = 60.0  # seconds between two prunings of settled items older than the retention
+PRUNE_ROWS = 512  # items pruned per pass at most
 
 
 class Relay:
@@ -48,7 +50,9 @@ class Relay:
         fallback_delay: float,  # seconds without a quorum before the on-chain path takes over
         intake: Intake,
         server: RelayServer,  # serves the intake and the exchange once the chain id is known
+        retention: float,  # seconds a settled item's rows are kept, counted from its arrival
     ) -> None:
+        self._retention, self._pruned_at = retention, 0.0
         self._intake, self._server = intake, server
         self._engine, self._reads, self._operators, self._exchange = engine, reads, operators, exchange
         self._leader, self._verifiers = leader, verifiers
@@ -82,7 +86,18 @@ class Relay:
         done = self._join_chain_evidence(safe) + self._dispatch() + self._collect()
         done += self._leader.advance(head)
         self._repush()
+        self._prune()
         return done
+
+    def _prune(self) -> None:
+        now = time.time()
+        if now - self._pruned_at < PRUNE_EVERY:
+            return
+        pruned = prune(self._engine, now - self._retention, limit=PRUNE_ROWS)
+        if pruned < PRUNE_ROWS:  # a full batch: more are due, pruned at the next pass
+            self._pruned_at = now
+        if pruned:
+            log.info("pruned %d settled relay items older than %.0f s", pruned, self._retention)
 
     def _join_chain_evidence(self, safe: int) -> int:
         """Evidence new on chain becomes an item (unless we hold it) and waits before the one-by-one path."""

@@ -26,6 +26,7 @@ SET_NONCE = function_selector(ORACLE, "setNonce")
 QUORUM = function_selector(ORACLE, "quorum")
 MIN_STAKE = function_selector(ORACLE, "minStake")
 OPERATOR_OF = function_selector(ORACLE, "operatorOf")
+ENDPOINT_OF = function_selector(ORACLE, "endpointOf")
 TALLY = function_selector(ORACLE, "tally")
 OPERATOR_ADDED = event_topic(ORACLE, "OperatorAdded")
 OPERATOR_REMOVED = event_topic(ORACLE, "OperatorRemoved")
@@ -41,6 +42,15 @@ class JobView:
     status: JobStatus
     worker: str
     evidence_hash: str  # 0x + 64 hex; zero until evidence is submitted
+
+
+@dataclass(frozen=True)
+class Member:
+    """One operator as the oracle has it now: in the set or not, its stake, the endpoint it published."""
+
+    active: bool
+    stake: int
+    endpoint: str  # "" when none
 
 
 @dataclass(frozen=True)
@@ -89,13 +99,21 @@ class RelayReads:
             (to_checksum_address("0x" + log.topics[1][-40:]), log.topics[0] == OPERATOR_ADDED) for log in logs
         ]
 
-    def stakes(self, operators: Sequence[str]) -> list[tuple[bool, int]]:
-        """(active, stake) of each operator, in one batch request."""
-        calls = [(self.oracle, OPERATOR_OF + encode(["address"], [op])) for op in operators]
-        records = [
-            decode(["uint96", "uint96", "uint40", "uint8", "bool"], raw) for raw in self.chain.calls(calls)
-        ]
-        return [(bool(active), int(stake)) for stake, _unstaking, _at, _index, active in records]
+    def members(self, operators: Sequence[str]) -> list[Member]:
+        """Each operator's standing and published endpoint, in one batch request."""
+        calls: list[tuple[str, bytes]] = []
+        for op in operators:
+            calls += [(self.oracle, OPERATOR_OF + encode(["address"], [op]))]
+            calls += [(self.oracle, ENDPOINT_OF + encode(["address"], [op]))]
+        results = self.chain.calls(calls) if calls else []
+        members = []
+        for record, endpoint in zip(results[::2], results[1::2], strict=True):
+            stake, _unstaking, _at, _index, active = decode(
+                ["uint96", "uint96", "uint40", "uint8", "bool"], record
+            )
+            (url,) = decode(["string"], endpoint)
+            members.append(Member(bool(active), int(stake), url))
+        return members
 
     def tally(self, job_id: str) -> tuple[set[str], set[str]]:
         """The operators who attested `job_id` on chain so far: (approvers, rejecters)."""

@@ -2,13 +2,15 @@
 
 They sit beside the node's own tables (store.py) in the same database. Exactly once rests on their
 unique keys: one item per (job, evidence hash), one signature per (job, evidence hash, signer,
-verdict, set nonce), one send of each kind per (job, evidence hash) by this key.
+verdict, set nonce), one send of each kind per (job, evidence hash) by this key. Settled items are
+pruned with their signatures and sends once the node's retention has passed.
 """
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Engine,
     Float,
     Integer,
     LargeBinary,
@@ -17,7 +19,11 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    delete,
+    select,
 )
+
+from runtime.db import transaction
 
 metadata = MetaData()
 
@@ -88,3 +94,35 @@ class ItemState:
     DROPPED = "dropped"  # nothing to do: the job moved on without this evidence
 
     OPEN = (PENDING, VERIFYING, SIGNED, SENDING)
+
+    SETTLED = (DONE, DROPPED, FALLBACK)  # nothing more for the relay to do; pruned after the retention
+
+
+LIVE_SENDS = ("sent", "mined")  # a transaction of ours still moving: its rows are kept until it settles
+
+
+def prune(engine: Engine, received_before: float, limit: int = 512) -> int:
+    """Deletes up to `limit` settled items received before `received_before` (unix seconds), with their
+    signatures and sends, in one transaction; items with a send still in flight are kept. How many."""
+    live = (
+        select(relay_sends.c.job_id)
+        .where(relay_sends.c.job_id == relay_items.c.job_id)
+        .where(relay_sends.c.evidence_hash == relay_items.c.evidence_hash)
+        .where(relay_sends.c.state.in_(LIVE_SENDS))
+    )
+    with transaction(engine) as db:
+        keys = db.execute(
+            select(relay_items.c.job_id, relay_items.c.evidence_hash)
+            .where(relay_items.c.state.in_(ItemState.SETTLED))
+            .where(relay_items.c.received_at < received_before)
+            .where(~live.exists())
+            .limit(limit)
+        ).all()
+        for table in (relay_signatures, relay_sends, relay_items):
+            for job_id, evidence_hash in keys:
+                db.execute(
+                    delete(table)
+                    .where(table.c.job_id == job_id)
+                    .where(table.c.evidence_hash == evidence_hash)
+                )
+    return len(keys)

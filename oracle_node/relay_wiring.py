@@ -71,4 +71,5 @@ def build_relay(
         fallback_delay=settings.fallback_delay,
         intake=intake,
         server=server,
+        retention=settings.relay_retention,
     )

@@ -52,7 +52,7 @@ class NodeSettings(LayeredSettings):
     # relayed flow: evidence by HTTP, signatures exchanged with the peers, one submitAndAttest per verdict
     intake_port: int | None = None  # port of POST /v1/evidence and /v1/signatures; None: no relayed flow
     intake_host: str = "127.0.0.1"  # where the intake listens (0.0.0.0 behind your TLS proxy)
-    peers: list[str] = Field(default=[])  # the other operators' intake URLs, http://host:port
+    peers: list[str] = Field(default=[])  # the other operators' intake URLs; empty: those published on chain
     takeover_delay: float = 3.0  # seconds each operator ahead in a job's succession gets to send first
     fallback_delay: float = 10.0  # seconds without a quorum of signatures before attesting on chain
     peer_timeout: float = 2.0  # seconds per POST to a peer
@@ -60,6 +60,7 @@ class NodeSettings(LayeredSettings):
     intake_burst_per_worker: int = 100  # requests one worker may send at once
     intake_per_job: float = 0.5  # evidence requests a second per job, sustained
     intake_burst_per_job: int = 5  # requests for one job at once
+    relay_retention: float = 7 * 86_400.0  # seconds a settled item's rows are kept before they are pruned
     # operating
     metrics_host: str = "127.0.0.1"  # /healthz, /readyz and /metrics listen here
     metrics_port: int = 9464  # 0 picks a free port (logged at start)

@@ -3,11 +3,14 @@
 The worker signs with its own key and needs no gas: a desk, an onboarder or an oracle operator
 sends the transaction (`JobEscrow.acceptJobFor`, `submitEvidenceFor`,
 `VerificationOracle.submitAndAttest`, `WorkerRegistry.registerFor`, `setAvailabilityFor`). The
-messages themselves are in `eip712`; these records carry a message's fields with its signature.
+messages themselves are in `eip712` (each `sign_*` here takes its message's fields by name); these
+records carry what the relayed call needs with the signature.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
+from eth_account.messages import SignableMessage
 from eth_utils import to_checksum_address
 
 from .eip712 import (
@@ -20,6 +23,7 @@ from .eip712 import (
 )
 
 Signature = tuple[bytes, bytes]  # compact EIP-2098 form: (r, yParity|s)
+PROFILE = ("languages", "expertise", "max_concurrent", "profile_uri")  # copied as signed
 
 
 @dataclass(frozen=True)
@@ -82,85 +86,42 @@ class SignedRegistration:
         )  # fmt: skip
 
 
-def sign_acceptance(
-    private_key: str | bytes, *, chain_id: int, escrow: str, job_id: bytes, worker: str, deadline: int
-) -> SignedAcceptance:
-    """The worker's acceptance of job `job_id` (it signs for itself: `worker` is its own address)."""
-    message = acceptance_message(
-        chain_id=chain_id, escrow=escrow, job_id=job_id, worker=worker, deadline=deadline
-    )
-    r, vs = sign_compact(private_key, message)
-    return SignedAcceptance(bytes(job_id), to_checksum_address(worker), deadline, (r, vs))
-
-
-def sign_evidence(
-    private_key: str | bytes,
-    *,
-    chain_id: int,
-    escrow: str,
-    job_id: bytes,
-    evidence_hash: bytes,
-    uri: str,
-    deadline: int,
-) -> SignedEvidence:
-    """The worker's signed evidence for job `job_id`, ready to relay."""
-    message = evidence_message(
-        chain_id=chain_id,
-        escrow=escrow,
-        job_id=job_id,
-        evidence_hash=evidence_hash,
-        uri=uri,
-        deadline=deadline,
-    )
-    r, vs = sign_compact(private_key, message)
-    return SignedEvidence(bytes(evidence_hash), uri, deadline, (r, vs))
-
-
-def sign_registration(
-    private_key: str | bytes,
-    *,
-    chain_id: int,
-    registry: str,
-    worker: str,
-    languages: int,
-    expertise: int,
-    max_concurrent: int,
-    encryption_key: bytes,
-    profile_uri: str,
-    nonce: int,
-    deadline: int,
-) -> SignedRegistration:
-    """The worker's signed profile; `nonce` is the registry's `nonces(worker)` now."""
-    message = registration_message(
-        chain_id=chain_id, registry=registry, worker=worker, languages=languages, expertise=expertise,
-        max_concurrent=max_concurrent, encryption_key=encryption_key, profile_uri=profile_uri,
-        nonce=nonce, deadline=deadline,
-    )  # fmt: skip
-    r, vs = sign_compact(private_key, message)
-    return SignedRegistration(
-        to_checksum_address(worker), languages, expertise, max_concurrent, bytes(encryption_key),
-        profile_uri, deadline, (r, vs),
-    )  # fmt: skip
-
-
-def sign_availability(
-    private_key: str | bytes,
-    *,
-    chain_id: int,
-    registry: str,
-    worker: str,
-    available: bool,
-    nonce: int,
-    deadline: int,
-) -> Signature:
-    """The worker's signed availability switch for `setAvailabilityFor`."""
-    message = availability_message(
-        chain_id=chain_id,
-        registry=registry,
-        worker=worker,
-        available=available,
-        nonce=nonce,
-        deadline=deadline,
-    )
+def _signed(private_key: str | bytes, message: SignableMessage) -> Signature:
     r, vs = sign_compact(private_key, message)
     return (r, vs)
+
+
+def sign_acceptance(private_key: str | bytes, **fields: Any) -> SignedAcceptance:
+    """The worker's acceptance of a job: the fields of `eip712.acceptance_message` (chain_id, escrow,
+    job_id, worker, deadline); it signs for itself, so `worker` is its own address."""
+    signature = _signed(private_key, acceptance_message(**fields))
+    return SignedAcceptance(
+        bytes(fields["job_id"]), to_checksum_address(fields["worker"]), fields["deadline"], signature
+    )
+
+
+def sign_evidence(private_key: str | bytes, **fields: Any) -> SignedEvidence:
+    """The worker's signed evidence, ready to relay: the fields of `eip712.evidence_message` (chain_id,
+    escrow, job_id, evidence_hash, uri, deadline)."""
+    signature = _signed(private_key, evidence_message(**fields))
+    return SignedEvidence(bytes(fields["evidence_hash"]), fields["uri"], fields["deadline"], signature)
+
+
+def sign_registration(private_key: str | bytes, **fields: Any) -> SignedRegistration:
+    """The worker's signed profile: the fields of `eip712.registration_message`; `nonce` is the
+    registry's `nonces(worker)` now."""
+    signature = _signed(private_key, registration_message(**fields))
+    profile = {name: fields[name] for name in PROFILE}
+    return SignedRegistration(
+        worker=to_checksum_address(fields["worker"]),
+        **profile,
+        encryption_key=bytes(fields["encryption_key"]),
+        deadline=fields["deadline"],
+        signature=signature,
+    )
+
+
+def sign_availability(private_key: str | bytes, **fields: Any) -> Signature:
+    """The worker's signed availability switch for `setAvailabilityFor`: the fields of
+    `eip712.availability_message` (chain_id, registry, worker, available, nonce, deadline)."""
+    return _signed(private_key, availability_message(**fields))

@@ -18,6 +18,8 @@ def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:
     escrow, pool, oracle = system.escrow, system.arbitrator, system.oracle
     terms = row["terms"]
     fee, bond = escrow.disputeCost(terms.reward)
+    # The agent posts with permits and keeps no standing allowance: it approves what the dispute costs.
+    approval = system.token.approve(escrow, fee + bond, sender=agent)
     tx = escrow.dispute(terms.as_abi(), False, sender=agent)
     dispute_id = escrow.disputeOf(terms.digest())[0]
     console.rule(f"[bold]dispute of {row['ticket']}")
@@ -25,7 +27,7 @@ def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:
         f"the agent disputes the approval by {row['attested_by']}: fee {fee / USDC:.2f} + bond "
         f"{bond / USDC:.2f} USDC, dispute #{dispute_id}"
     )
-    gas = [tx.gas_used]
+    gas = [approval.gas_used, tx.gas_used]
     votes = iter(PANEL_VOTES)
     choices: dict[str, int] = {}
 
@@ -48,6 +50,7 @@ def run_dispute(row: dict, agent, arbitrators: dict, system) -> None:
         f"the ruling overturned the verdict: {row['attested_by']} slashed {slashed / USDC:.2f} USDC in all"
     )
     row["gas"] += sum(gas)
+    row["transactions"] += len(gas)
     row["pending"] = False
     row["outcome"] = (
         f"disputed: agent refunded by a 3-arbitrator panel; oracle slashed {slashed / USDC:.0f} USDC"

@@ -1,6 +1,7 @@
 """Oracle commands: governance adds and removes operators and sets the quorum; an operator stakes."""
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import click
 
@@ -17,6 +18,7 @@ from ._ops_funds import ensure_funds
 from ._session import ChainOptions, Session, chain_options, open_session
 
 MAX_QUORUM = 255  # uint8 on chain
+MAX_ENDPOINT_BYTES = 256  # OracleOperators.MAX_ENDPOINT_BYTES
 
 
 @click.group()
@@ -92,6 +94,22 @@ def withdraw_fees(to: str | None, chain: ChainOptions) -> None:
         s.send(s.escrow.withdraw_operator_fees(to or s.sender), f"withdraw {format_amount(owed)} USDC fees")
 
 
+@operator.command("endpoint")
+@chain_options(signs=True)
+@click.argument("url")
+def endpoint(url: str, chain: ChainOptions) -> None:
+    """The operator publishes URL, where its node's intake listens (https://host:port), so that the other
+    operators' nodes find it; "" withdraws it."""
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query):
+        raise InvalidInput(f"URL must be http(s)://host[:port] (the node's intake), got {url!r}")
+    if len(url.encode()) > MAX_ENDPOINT_BYTES:
+        raise InvalidInput(f"URL is {len(url.encode())} bytes; the oracle keeps at most {MAX_ENDPOINT_BYTES}")
+    with open_session(chain, signs=True) as s:
+        s.send(s.call("VerificationOracle", "setEndpoint", url), f"publish endpoint {url or '(none)'}")
+        _show(s, s.sender)
+
+
 @operator.command("show")
 @chain_options(signs=False)
 @click.argument("who", metavar="ADDRESS")
@@ -132,6 +150,8 @@ def _show(s: Session, who: str) -> None:
         click.echo(f"  unstaking   {format_amount(info.unstaking)} USDC, withdrawable from {when}")
     if held := s.oracle.disputed_verdicts(who):
         click.echo(f"  held        by {held} disputed verdict(s) it attested: withdraw once they settle")
+    published = s.contract("VerificationOracle").functions.endpointOf(who).call()
+    click.echo(f"  endpoint    {published or '(none: `ape run ops operator endpoint URL`)'}")
     fees = format_amount(s.escrow.operator_fees_of(who))
     click.echo(f"  fees earned {fees} USDC (`ape run ops operator withdraw-fees`)")
     click.echo(f"  can attest  {'yes' if attests else 'no'}")

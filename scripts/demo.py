@@ -1,6 +1,10 @@
 """The main job on a local chain: deploy, register people, carry a batch of escalations to payment.
 
-Three oracle nodes run as real `oracle-node run` processes and verify the workers' evidence bundles.
+The relayed flow: the agent posts each job with a permit and relays its worker's signed acceptance;
+the worker hands its signed evidence to three oracle nodes (real `oracle-node run` processes that
+find each other from the endpoints their operators publish on chain); they verify it, exchange
+signatures, and one of them sends evidence, verdict and payout in one `submitAndAttest`. Workers are
+registered by signature too: they send no transaction.
 """
 
 import tempfile
@@ -12,11 +16,13 @@ from eth_utils import keccak
 
 from devtools import system as harness
 from devtools.oracle_nodes import OracleNodes
+from devtools.relay import VERIFICATIONS, transactions_from
 from devtools.verdicts import await_verdicts
 from protocol_core.deployment import SystemParams, save_deployment
 from protocol_core.languages import language_mask
+from protocol_core.relayed import sign_registration
 from scripts._demo_dispute import run_dispute
-from scripts._demo_jobs import USDC, Escalation, console, post_job, print_table, record_verdict
+from scripts._demo_jobs import USDC, Escalation, console, hand_in, post_job, print_table, record_verdict
 
 BILLING, API, REFUNDS, PRIVACY = 1 << 0, 1 << 1, 1 << 2, 1 << 3  # product-expertise bits
 GDPR_CERTIFIED = 1 << 0  # certification bits
@@ -90,20 +96,25 @@ def main() -> None:
         f"{len(operators)} operators, quorum {oracle.quorum()}, stake {params.min_stake / USDC:.0f} USDC each"
     )
     keys = {name: op.private_key for name, op in operators.items()}
-    nodes = OracleNodes(workdir, str(chain.provider.uri), deployments, evidence, keys)
+    nodes = OracleNodes(workdir, str(chain.provider.uri), deployments, evidence, keys, relayed=True)
+    for (name, op), node in zip(operators.items(), nodes.nodes, strict=True):
+        oracle.setEndpoint(node.intake_url, sender=op)  # `ape run ops operator endpoint URL`
+        console.print(f"{name} publishes its node's endpoint {node.intake_url}")
     with nodes:  # the nodes load while the rest of the cast registers
         console.print(f"started {', '.join(OPERATORS)} (`oracle-node run`), logs in {workdir}")
         register_cast(workers, certifier, system)
         arbitrators = stake_arbitrators(deployer, system)
-        harness.fund(usdc, agent, 1_000 * USDC, escrow)
+        harness.fund(usdc, agent, 1_000 * USDC)  # no allowance: each job is posted with a permit
         usdc.setBlacklisted(workers[BLACKLISTED_WORKER], True, sender=deployer)
         console.print(f"oracle nodes ready {nodes.wait_ready():.1f}s after they were started")
 
-        console.rule("[bold]escalations: posted, accepted, evidence submitted")
+        console.rule("[bold]escalations: posted with a permit, accepted by signature")
         from_block = chain.blocks.height + 1
         rows = [post_job(e, agent, workers, confirmer, system, evidence) for e in ESCALATIONS]
 
-        console.rule("[bold]the oracle nodes verify")
+        console.rule("[bold]the workers hand their signed evidence to the oracle nodes; they verify")
+        for row in rows:
+            hand_in(row, nodes)
         by_job = {row["terms"].digest(): row for row in rows}
         with console.status("waiting for the oracle nodes") as status:
             await_verdicts(
@@ -118,6 +129,16 @@ def main() -> None:
     # Stopped once every verdict is in: the operators' fee withdrawals below sign with the nodes' keys.
     codes = ", ".join(f"{alias} exit {code}" for alias, code in nodes.exit_codes.items())
     console.print(f"oracle nodes stopped (SIGTERM): {codes}")
+    sent = transactions_from(chain.provider.web3, set(nodes.addresses), from_block)
+    verifications = [tx for tx in sent if tx.function in VERIFICATIONS]
+    reverted = sum(not tx.succeeded for tx in sent)
+    console.print(
+        f"the oracle nodes sent {len(verifications)} verification transaction(s) for {len(rows)} jobs "
+        f"({', '.join(sorted({tx.function for tx in verifications}))}); "
+        + (f"[bold red]{reverted} reverted[/]" if reverted else "none reverted")
+    )
+    worker_txs = sum(account.nonce for account in workers.values())
+    console.print(f"the workers sent {worker_txs} transactions: registered, hired and paid by signature")
 
     for row in rows:
         if row["disputed_by_agent"]:
@@ -129,6 +150,7 @@ def main() -> None:
         if row["pending"]:
             tx = escrow.settle(row["terms"].as_abi(), sender=treasury)  # anyone may settle
             row["gas"] += tx.gas_used
+            row["transactions"] += 1
             row["outcome"] = "paid after challenge window"
             if row["worker"] == BLACKLISTED_WORKER:
                 row["outcome"] += " (credited: blacklisted)"
@@ -161,15 +183,20 @@ def main() -> None:
 
 
 def register_cast(workers: dict, certifier, system) -> None:
-    """Workers register their languages, expertise and keys; the certifier grants certifications."""
-    console.rule("[bold]workers register")
+    """Workers sign their languages, expertise and keys, which the certifier (as onboarder) sends; it
+    grants certifications."""
+    console.rule("[bold]workers register (signed by each, sent by the onboarder)")
+    registry = system.registry
     for spec in WORKERS:
         account = workers[spec.name]
-        key = keccak(text=f"x25519 public key of {spec.name}")  # a real worker registers its X25519 key
-        languages = language_mask(spec.languages)
-        harness.register_worker(
-            system, account, languages, spec.expertise, 2, key, f"ipfs://profile/{spec.name}"
-        )
+        signed = sign_registration(
+            account.private_key, chain_id=chain.chain_id, registry=str(registry.address),
+            worker=str(account.address), languages=language_mask(spec.languages),
+            expertise=spec.expertise, max_concurrent=2, profile_uri=f"ipfs://profile/{spec.name}",
+            encryption_key=keccak(text=f"x25519 public key of {spec.name}"),  # a real worker's X25519 key
+            nonce=registry.nonces(account), deadline=chain.pending_timestamp + 600,
+        )  # fmt: skip
+        registry.registerFor(*signed.as_abi(), sender=certifier)
         if spec.certifications:
             system.registry.grantCertifications(account, spec.certifications, sender=certifier)
         console.print(

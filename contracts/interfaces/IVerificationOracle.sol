@@ -27,6 +27,10 @@ interface IVerificationOracle {
     /// @notice Emitted when governance sets the quorum; `setNonce` voids older signatures.
     event QuorumChanged(uint8 quorum, uint64 setNonce);
 
+    /// @notice Emitted when `operator` publishes where its node takes evidence and signatures (empty:
+    /// withdrawn); the other operators' nodes follow it to find their peers.
+    event EndpointSet(address indexed operator, string endpoint);
+
     /// @notice Emitted when `operator` adds `amount` to its stake.
     event Staked(address indexed operator, uint256 amount, uint256 stake);
 
@@ -100,6 +104,9 @@ interface IVerificationOracle {
     /// @notice Thrown when `operator` is already in (adding) or not in (removing) the set.
     error OperatorStateUnchanged(address operator, bool active);
 
+    /// @notice Thrown when a published endpoint is longer than `max` bytes.
+    error EndpointTooLong(uint256 length, uint256 max);
+
     /// @notice Thrown for a quorum of zero.
     error InvalidQuorum(uint8 quorum);
 
@@ -118,6 +125,12 @@ interface IVerificationOracle {
 
     /// @notice Sets how many matching attestations make a verdict final. Governance only.
     function setQuorum(uint8 quorum_) external;
+
+    /// @notice Publishes the caller's node endpoint, the base URL of its evidence intake and signature
+    /// exchange (e.g. `https://op1.example:8700`), for the other operators' nodes to find; an empty
+    /// string withdraws it. Operators in the set only (`NotActiveOperator`); at most 256 bytes. The
+    /// contract does not check the URL: nodes ignore one they cannot use.
+    function setEndpoint(string calldata endpoint) external;
 
     /// @notice Adds `amount` of the token to the caller's stake.
     function stake(uint256 amount) external;
@@ -188,6 +201,9 @@ interface IVerificationOracle {
         external
         view
         returns (bytes32);
+
+    /// @notice The endpoint `operator` published with `setEndpoint`; empty when none.
+    function endpointOf(address operator) external view returns (string memory);
 
     /// @notice `operator`'s stake record.
     function operatorOf(address operator) external view returns (Operator memory);

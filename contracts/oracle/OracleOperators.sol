@@ -16,6 +16,8 @@ abstract contract OracleOperators is IVerificationOracle, Ownable2Step, Reentran
 
     /// @notice Operators ever added; each keeps its mask bit for life.
     uint256 public constant MAX_OPERATORS = 128;
+    /// @notice Longest endpoint an operator may publish, in bytes.
+    uint256 public constant MAX_ENDPOINT_BYTES = 256;
 
     /// @notice The staking token (the escrow's settlement token).
     IERC20 public immutable token;
@@ -41,6 +43,7 @@ abstract contract OracleOperators is IVerificationOracle, Ownable2Step, Reentran
     // Held by the escrow from a dispute of a verdict the operator attested until the dispute settles;
     // touched on the dispute path only, so attesting and paying never pay for it.
     mapping(address operator => uint256) private _disputedVerdicts;
+    mapping(address operator => string) private _endpoints; // where its node is reached; off the money path
 
     constructor(
         IERC20 token_,
@@ -91,6 +94,15 @@ abstract contract OracleOperators is IVerificationOracle, Ownable2Step, Reentran
         if (quorum_ == 0) revert InvalidQuorum(quorum_);
         quorum = quorum_;
         emit QuorumChanged(quorum_, ++setNonce);
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function setEndpoint(string calldata endpoint) external {
+        if (!_operators[msg.sender].active) revert NotActiveOperator(msg.sender);
+        uint256 length = bytes(endpoint).length;
+        if (length > MAX_ENDPOINT_BYTES) revert EndpointTooLong(length, MAX_ENDPOINT_BYTES);
+        _endpoints[msg.sender] = endpoint;
+        emit EndpointSet(msg.sender, endpoint);
     }
 
     /// @inheritdoc IVerificationOracle
@@ -160,6 +172,11 @@ abstract contract OracleOperators is IVerificationOracle, Ownable2Step, Reentran
     /// @inheritdoc IVerificationOracle
     function disputedVerdicts(address operator) external view returns (uint256) {
         return _disputedVerdicts[operator];
+    }
+
+    /// @inheritdoc IVerificationOracle
+    function endpointOf(address operator) external view returns (string memory) {
+        return _endpoints[operator];
     }
 
     /// @inheritdoc IVerificationOracle

@@ -115,9 +115,11 @@ class Relay:
         )  # fmt: skip
         return signed.as_abi()
 
-    def availability(self, signer, available, *, nonce=None, deadline=None, chain_id=None) -> tuple:
+    def availability(
+        self, signer, available, *, nonce=None, deadline=None, chain_id=None, registry=None
+    ) -> tuple:
         """The arguments of `setAvailabilityFor`, signed by `signer` for itself."""
-        domain = self._domain(self.registry, chain_id, None)
+        domain = self._domain(self.registry, chain_id, registry)
         deadline = self.deadline() if deadline is None else deadline
         signature = sign_availability(
             signer.private_key, chain_id=domain["chain_id"], registry=domain["address"],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.accounts import write_keystores
 from devtools.chain import Anvil
 from devtools.protocol import Protocol, deploy
 from protocol_core.deployment import Addresses
@@ -54,3 +55,30 @@ def anvil(tmp_path_factory):
     started.start()
     yield started
     started.kill()
+
+
+@dataclass(frozen=True)
+class RelayChain:
+    """A module's own anvil from the deployed state (quorum 2 of 3), the operators' keystores, a driver."""
+
+    folder: Path
+    rpc: str
+    protocol: Protocol
+    aliases: list[str]  # op<index>, the operators' keystores under folder/ape
+
+    @property
+    def deployments(self) -> Path:
+        return self.folder / "deployments.json"
+
+
+@pytest.fixture(scope="module")
+def relay_chain(tmp_path_factory, deployed_state):
+    """One anvil per module of relayed-flow process tests; their nodes are the module's own."""
+    folder = tmp_path_factory.mktemp("relay")
+    shutil.copy(deployed_state.state, folder / "anvil-state.json")
+    shutil.copy(deployed_state.deployments, folder / "deployments.json")
+    anvil = Anvil(folder)
+    anvil.start()
+    protocol = Protocol.connect(anvil.url, deployed_state.addresses, folder / "evidence")
+    yield RelayChain(folder, anvil.url, protocol, write_keystores(folder / "ape"))
+    anvil.kill()

@@ -101,6 +101,8 @@ def test_operator_stakes_unstakes_and_is_told_what_it_lacks(deployment):
         ops(deployment, "operator", "unstake", "40", account=signer)
     )
     one_line_error(ops(deployment, "operator", "withdraw", account=signer), "but 0 USDC is free")
+    published = ok(ops(deployment, "operator", "endpoint", "https://op11.example:8700", account=signer))
+    assert "endpoint    https://op11.example:8700" in published  # where the other nodes find it
 
 
 def test_arbitrator_stakes_within_the_pools_bounds(deployment):

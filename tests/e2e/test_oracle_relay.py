@@ -1,16 +1,16 @@
 """The relayed flow with real processes: three oracle nodes that take evidence by HTTP, exchange their
 signatures and pay a worker who never holds POL in one submitAndAttest; a node down, a node lying,
-bad intake input, and the leader killed mid-submit. One set of nodes serves the whole module."""
+bad intake input, and the leader killed mid-submit. The nodes find each other from the endpoints
+their operators publish on chain. One set of nodes serves the whole module."""
 
-import shutil
 from collections import Counter
 
 import httpx
 import pytest
 from eth_utils import keccak
 
-from devtools.accounts import AGENT, OPERATORS, key_of, write_keystores
-from devtools.chain import Anvil, wait_for
+from devtools.accounts import AGENT, OPERATORS, key_of
+from devtools.chain import wait_for
 from devtools.protocol import Protocol
 from devtools.relay import (
     VERIFICATIONS,
@@ -18,8 +18,10 @@ from devtools.relay import (
     hand_in,
     hire_relayed,
     intake_request,
+    publish_endpoints,
     register_relayed,
     relayed_nodes,
+    running,
     transactions_from,
 )
 from oracle_node.operators import succession
@@ -31,33 +33,24 @@ PAID = JobStatus.PAID
 
 
 @pytest.fixture(scope="module")
-def relay(tmp_path_factory, deployed_state):
-    """A fresh anvil from the deployed state (quorum 2 of 3) and three relayed nodes, peers of each other."""
-    folder = tmp_path_factory.mktemp("relay")
-    shutil.copy(deployed_state.state, folder / "anvil-state.json")
-    shutil.copy(deployed_state.deployments, folder / "deployments.json")
-    anvil = Anvil(folder)
-    anvil.start()
-    protocol = Protocol.connect(anvil.url, deployed_state.addresses, folder / "evidence")
-    aliases = write_keystores(folder / "ape")
+def relay(relay_chain):
+    """Three relayed nodes with no peers configured: each finds the others from the endpoints published
+    on chain."""
+    protocol = relay_chain.protocol
     nodes = relayed_nodes(
-        folder,
-        anvil.url,
-        folder / "deployments.json",
-        aliases,
+        relay_chain.folder,
+        relay_chain.rpc,
+        relay_chain.deployments,
+        relay_chain.aliases,
+        from_chain=True,
         takeover_delay=1.5,
         fallback_delay=20,
         intake_burst_per_worker=30,
         intake_per_worker=1,
     )
-    for node in nodes:
-        node.start()
-    for node in nodes:
-        node.wait_ready()
-    yield protocol, nodes
-    for node in nodes:
-        node.kill()
-    anvil.kill()
+    publish_endpoints(protocol, nodes)
+    with running(nodes):
+        yield protocol, nodes
 
 
 def _operators(protocol: Protocol) -> set[str]:
