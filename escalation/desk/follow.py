@@ -28,6 +28,7 @@ from .errors import DeskError
 from .handoff import Handoff
 from .notices import Notifier
 from .offers import Offers
+from .permits import release_permit_nonces
 from .requests import DeskStatus
 from .tables import calls, jobs, published, seals
 
@@ -85,6 +86,7 @@ class DeskHooks:
         db.execute(update(calls).where(calls.c.nonce == nonce).values(succeeded=succeeded))
         if row is not None and row.action == "post" and not succeeded:
             db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(status=DeskStatus.FAILED))
+            release_permit_nonces(db)
         if row is not None and row.action == "settle" and not succeeded:
             db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(settle_nonce=None))
         if row is not None and row.action == "case_files" and not succeeded:
