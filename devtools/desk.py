@@ -67,3 +67,28 @@ class DeskDaemon(Daemon):
             [program("escalation-desk"), *args], env=env, cwd=self.workdir, capture_output=True, text=True,
             timeout=timeout,
         )  # fmt: skip
+
+
+STORE_KEY = "desk-store-key"  # the test content store's write key
+
+
+class ContentStore(Daemon):
+    """The team's content store as a real `escalation-desk store` process on a free port."""
+
+    def __init__(self, workdir: Path) -> None:
+        port = free_port()
+        argv = [program("escalation-desk"), "store", "--folder", str(workdir / "store"), "--port", str(port)]
+        env = {"ESCALATION_DESK_CONTENT_API_KEY": STORE_KEY}
+        super().__init__("store", argv, port=port, workdir=workdir, env=env)
+
+    @property
+    def url(self) -> str:
+        """The store's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait: str | None = "/healthz") -> "ContentStore":
+        """Starts the store and waits until it answers."""
+        super().start()
+        if wait:
+            self.wait_ready(path=wait)
+        return self

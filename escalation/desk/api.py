@@ -7,27 +7,35 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from escalation.models import Decision, Ticket
+from protocol_core.content import EXPIRES_HEADER, READER_HEADER
+from protocol_core.content import SIGNATURE_HEADER as PROOF_HEADER
 from runtime.errors import ChainUnavailable
 
 from .confirm import SIGNATURE_HEADER as HELPDESK_SIGNATURE
 from .confirm import verify_webhook
 from .errors import (
+    BadProof,
     BadWebhook,
     DeskError,
     InsufficientFunds,
     NotAllowedNow,
+    NotYourJob,
     PolicyRefusal,
+    StoreUnavailable,
     UnknownJob,
     WouldRevert,
 )
 from .relay import AcceptanceReceipt, AcceptanceRequest
 from .requests import API_KEY_HEADER, Budget, EscalationRequest, JobView, Withdrawal
 from .wiring import DeskService
+from .worker_door import StoredEvidence, WorkerHandoff, proven_worker
 
 STATUS = {UnknownJob: 404, PolicyRefusal: 422, InsufficientFunds: 402, NotAllowedNow: 409, WouldRevert: 409,
-          BadWebhook: 401}  # fmt: skip
+          BadWebhook: 401, BadProof: 401, NotYourJob: 403, StoreUnavailable: 503}  # fmt: skip
+MAX_EVIDENCE = 64 * 1024  # bytes of an evidence bundle the worker door takes (a bundle is about 1 KB)
 
 
 class Dispute(BaseModel):
@@ -96,6 +104,31 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
         """A worker's signed acceptance, relayed at the desk's cost. No API key: the signature can
         only make its signer take this job, and the worker is told nothing but the job's status."""
         return run(lambda: service.relayer.relay(job_id, body))  # type: ignore[no-any-return]
+
+    @app.get("/v1/jobs/{job_id}/handoff", response_model=WorkerHandoff)
+    def handoff(
+        job_id: str,
+        reader: str | None = Header(default=None, alias=READER_HEADER),
+        expires: str | None = Header(default=None, alias=EXPIRES_HEADER),
+        signature: str | None = Header(default=None, alias=PROOF_HEADER),
+    ) -> WorkerHandoff:
+        """For the job's worker only, by a signed request (no API key): the terms, where its sealed
+        context is, and the customer's confirmation once the helpdesk gave it."""
+        return run(  # type: ignore[no-any-return]
+            lambda: service.workers.handoff(job_id, proven_worker(job_id, reader, expires, signature)),
+            sends=False,
+        )
+
+    @app.post("/v1/jobs/{job_id}/evidence", response_model=StoredEvidence, status_code=201)
+    async def evidence(request: Request, job_id: str) -> StoredEvidence:
+        """The job's worker stores its evidence bundle (canonical JSON) in the desk's content store."""
+        body = await request.body()
+        if len(body) > MAX_EVIDENCE:
+            raise HTTPException(413, f"{len(body)} bytes is over the limit of {MAX_EVIDENCE} for a bundle")
+        proof = [request.headers.get(name) for name in (READER_HEADER, EXPIRES_HEADER, PROOF_HEADER)]
+        return await run_in_threadpool(  # type: ignore[no-any-return]
+            run, lambda: service.workers.store_evidence(job_id, proven_worker(job_id, *proof), body), False
+        )
 
     @app.get("/v1/budget", response_model=Budget, dependencies=guard)
     def budget() -> Budget:

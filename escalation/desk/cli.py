@@ -75,6 +75,28 @@ def mcp(desk: tuple[str, str]) -> None:
 
 
 @cli.command()
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("desk-blobs"),
+              show_default=True, help="where the blobs live, named by their keccak256")  # fmt: skip
+@click.option("--host", default="127.0.0.1", show_default=True, help="listen address")
+@click.option("--port", type=int, default=8710, show_default=True, help="listen port")
+@click.option("--public-url", default="", help="the base URL its blob URIs name (default: as asked)")
+def store(folder: Path, host: str, port: int, public_url: str) -> None:
+    """Serves the team's content store over HTTP (writes need ESCALATION_DESK_CONTENT_API_KEY)."""
+    import os
+
+    import uvicorn
+
+    from protocol_core.content import FolderStore
+
+    from .content_server import content_app
+
+    key = os.environ.get("ESCALATION_DESK_CONTENT_API_KEY", "")
+    if not key:
+        _fail("the content store needs a write key: set ESCALATION_DESK_CONTENT_API_KEY", 2)
+    uvicorn.run(content_app(FolderStore(folder), key, public_url), host=host, port=port, log_level="warning")
+
+
+@cli.command()
 @click.argument("ticket_file", type=_FILE)
 @click.pass_obj
 def post(desk: tuple[str, str], ticket_file: Path) -> None:

@@ -29,6 +29,11 @@ def content_app(store: FolderStore, api_key: str, public_url: str = "") -> FastA
         raise ValueError("the content store needs an API key for writes")
     app = FastAPI(title="Escalation content store", version="1")
 
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """Alive and serving."""
+        return {"status": "ok"}
+
     @app.post("/blobs", status_code=201)
     async def put(request: Request) -> dict[str, str]:
         """Stores the body; answers its address and URI. Needs the team's API key."""

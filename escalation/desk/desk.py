@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from protocol_core.context import ContextBundle
 from protocol_core.eip712 import sign_permit
@@ -25,9 +25,10 @@ from runtime.sender import Call, Sender
 from .bundle import build_context
 from .contracts import DeskContracts, needs_chain
 from .errors import InsufficientFunds, NotAllowedNow, UnknownJob
+from .permits import next_permit_nonce, take_permit_nonce
 from .policy import SpendPolicy, Verdict, usdc
 from .requests import Budget, DeskStatus, EscalationRequest, JobView, SealView
-from .tables import calls, jobs, permits, seals
+from .tables import calls, jobs, seals
 
 PERMIT_TTL = 3_600  # seconds a post's permit stays valid
 CANCELLABLE = (DeskStatus.AWAITING_APPROVAL, DeskStatus.OPEN)
@@ -80,7 +81,13 @@ class Desk:
             )  # fmt: skip
         if verdict is Verdict.NEEDS_APPROVAL:
             return self.view(desk_id)
-        return self._post(desk_id)
+        try:
+            return self._post(desk_id)
+        except Exception:  # refused before anything was sent: the escalation leaves no trace, no spend
+            unsent = (jobs.c.desk_id == desk_id) & (jobs.c.status == DeskStatus.AWAITING_APPROVAL)
+            with transaction(self.engine) as db:
+                db.execute(delete(jobs).where(unsent))
+            raise
 
     @needs_chain
     def approve(self, ref: str) -> JobView:
@@ -98,8 +105,10 @@ class Desk:
         bundle = ContextBundle.parse(row.context)
         terms = self._terms(request, bundle.spec_hash())
         self._check_funds(terms.total)
+        permit_nonce = None
         if self.config.use_permit:
-            permit = self._permit(terms.total)
+            permit_nonce = next_permit_nonce(self.engine, self.contracts, self.agent.address)
+            permit = self._permit(terms.total, permit_nonce)
             call = self.contracts.escrow.post_job_with_permit(terms, permit)
         else:
             call = self.contracts.escrow.post_job(terms)
@@ -108,6 +117,8 @@ class Desk:
 
         def claim(db: Connection, purpose: tuple[str, str], nonce: int) -> bool:
             db.execute(calls.insert().values(nonce=nonce, desk_id=purpose[0], action=purpose[1]))
+            if permit_nonce is not None:  # taken with the signed bytes: a refused post takes none
+                take_permit_nonce(db, permit_nonce)
             db.execute(
                 update(jobs).where(jobs.c.desk_id == desk_id)
                 .values(job_id=job_id, terms=terms.model_dump_json(), status=DeskStatus.POSTING,
@@ -153,16 +164,7 @@ class Desk:
                     "approve the escrow or turn use_permit on; nothing was posted"
                 )
 
-    def _permit(self, value: int) -> Any:
-        """A permit at the next nonce no post in flight uses (posts are mined in nonce order)."""
-        chain_nonce = int(self.contracts.token_view("nonces", self.agent.address))
-        with transaction(self.engine) as db:
-            row = db.execute(select(permits.c.next_nonce)).first()
-            nonce = max(chain_nonce, row.next_nonce if row is not None else 0)
-            if row is None:
-                db.execute(permits.insert().values(id=1, next_nonce=nonce + 1))
-            else:
-                db.execute(update(permits).values(next_nonce=nonce + 1))
+    def _permit(self, value: int, nonce: int) -> Any:
         return sign_permit(
             self.agent.key, token_name=self.contracts.token_view("name"), chain_id=self.chain_id,
             token=self.contracts.token.address, owner=self.agent.address,

@@ -33,3 +33,15 @@ class BadWebhook(DeskError):
 
 class InvalidRequest(DeskError):
     """The desk refused the request's shape (a missing field, a value out of range); fix it and resend."""
+
+
+class BadProof(DeskError):
+    """A worker's signed request is missing, stale or not signed by the address it names; sign a fresh one."""
+
+
+class NotYourJob(DeskError):
+    """The signer is not the job's worker: only the worker who accepted a job reads its handoff."""
+
+
+class StoreUnavailable(DeskError):
+    """The desk's content store cannot be reached now; nothing was lost, try again later."""

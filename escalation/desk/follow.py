@@ -7,9 +7,10 @@ the chain, never from memory.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, exists, select, update
 
 from protocol_core.abi import abi
 from protocol_core.enums import JobStatus
@@ -27,14 +28,16 @@ from .errors import DeskError
 from .handoff import Handoff
 from .notices import Notifier
 from .offers import Offers
+from .permits import release_permit_nonces
 from .requests import DeskStatus
-from .tables import calls, jobs, published
+from .tables import calls, jobs, published, seals
 
 log = logging.getLogger(__name__)
 ESCROW_EVENTS = ("JobPosted", "JobAccepted", "EvidenceSubmitted", "VerdictRecorded", "WorkerPaid",
                  "AgentRefunded", "JobDisputed", "DisputeSettled", "JobAppealed")  # fmt: skip
 ESCROW_TOPICS = tuple(event_topic(abi("JobEscrow"), name) for name in ESCROW_EVENTS)
 DRAWN = event_topic(abi("ArbitrationPool"), "Drawn")
+RETRY_S = 3.0  # seconds between retries of handoffs that failed (the store down, a key not registered yet)
 SETTLEABLE = (JobStatus.OPEN, JobStatus.ACCEPTED, JobStatus.SUBMITTED, JobStatus.APPROVED, JobStatus.REJECTED)
 
 
@@ -83,6 +86,7 @@ class DeskHooks:
         db.execute(update(calls).where(calls.c.nonce == nonce).values(succeeded=succeeded))
         if row is not None and row.action == "post" and not succeeded:
             db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(status=DeskStatus.FAILED))
+            release_permit_nonces(db)
         if row is not None and row.action == "settle" and not succeeded:
             db.execute(update(jobs).where(jobs.c.desk_id == row.desk_id).values(settle_nonce=None))
         if row is not None and row.action == "case_files" and not succeeded:
@@ -118,6 +122,8 @@ class Follower:
         self.desk, self.cursor, self.tracker = desk, cursor, tracker
         self.handoff, self.notifier, self.offers = handoff, notifier, offers
         self._head = 0  # the head of the current pass
+        self._next_retry = 0.0  # monotonic time of the next retry of failed handoffs
+        self._failed: set[str] | None = None  # panel handoffs to retry; None: at start, every disputed job
 
     @property
     def engine(self) -> Engine:
@@ -130,6 +136,7 @@ class Follower:
         self.cursor.poll(head)
         self.tracker.tick(head)
         changed = self._refresh()
+        self._retry_handoffs()
         if self.offers is not None:  # after the refresh: offers go to open jobs, acceptances are seen
             self.offers.run_once()
         self._settle_expired()
@@ -155,17 +162,39 @@ class Follower:
                 if status != row.status:
                     self.notifier.record(db, row.desk_id, status)
             if status in (DeskStatus.ACCEPTED, DeskStatus.SUBMITTED) and worker:
-                self._hand_off(lambda r=row, w=worker: self.handoff.to_worker(r.desk_id, w))
+                self._hand_off(row.desk_id, lambda r=row, w=worker: self.handoff.to_worker(r.desk_id, w))
             if status == DeskStatus.DISPUTED and dispute_id:
-                self._hand_off(lambda r=row, d=dispute_id: self.handoff.to_panel(r.desk_id, d))
-                self._hand_off(lambda r=row: self.handoff.publish(r.desk_id, self.desk.sender, self._head))
+                self._hand_off(row.desk_id, lambda r=row, d=dispute_id: self.handoff.to_panel(r.desk_id, d))
+                self._hand_off(row.desk_id, lambda r=row: self.handoff.publish(r.desk_id, self.desk.sender,
+                                                                                 self._head))  # fmt: skip
         return len(rows)
 
-    def _hand_off(self, step: object) -> None:
+    def _hand_off(self, desk_id: str, step: object) -> None:
         try:
             step()  # type: ignore[operator]
-        except DeskError as error:  # a worker without a usable key, a store down: retried next pass
+        except DeskError as error:  # a worker without a usable key, a store down: retried after RETRY_S
             log.warning("handoff not done: %s", error)
+            if self._failed is not None:
+                self._failed.add(desk_id)
+
+    def _retry_handoffs(self) -> None:
+        """Every RETRY_S, marks for a re-read the jobs whose handoff is still due: an accepted job whose
+        worker has no sealed copy (found in the database, so a restart loses none), and the disputes
+        whose case files failed (after a start: every disputed job, since memory was lost)."""
+        now = time.monotonic()
+        if now < self._next_retry:
+            return
+        self._next_retry = now + RETRY_S
+        sealed = exists().where(seals.c.desk_id == jobs.c.desk_id).where(seals.c.reader == jobs.c.worker)
+        due = (jobs.c.status.in_([DeskStatus.ACCEPTED, DeskStatus.SUBMITTED]) & jobs.c.worker.is_not(None)
+               & ~sealed)  # fmt: skip
+        if self._failed is None:
+            due = due | (jobs.c.status == DeskStatus.DISPUTED)
+        elif self._failed:
+            due = due | jobs.c.desk_id.in_(self._failed)
+        with transaction(self.engine) as db:
+            db.execute(update(jobs).where(due).where(jobs.c.dirty.is_(False)).values(dirty=True))
+        self._failed = set()
 
     def _settle_expired(self) -> None:
         """Anyone may settle what time decided; the desk does it for its own jobs (refunds)."""

@@ -8,11 +8,21 @@ import httpx
 
 from escalation.models import Decision, Ticket
 
-from .errors import DeskError, InsufficientFunds, InvalidRequest, NotAllowedNow, PolicyRefusal, UnknownJob
+from .errors import (
+    BadProof,
+    DeskError,
+    InsufficientFunds,
+    InvalidRequest,
+    NotAllowedNow,
+    NotYourJob,
+    PolicyRefusal,
+    UnknownJob,
+)
 from .requests import API_KEY_HEADER, Budget, DeskStatus, EscalationRequest, JobView, Withdrawal
 
 _ERRORS: dict[int, type[DeskError]] = {
-    404: UnknownJob, 422: PolicyRefusal, 402: InsufficientFunds, 409: NotAllowedNow,
+    400: InvalidRequest, 404: UnknownJob, 422: PolicyRefusal, 402: InsufficientFunds, 409: NotAllowedNow,
+    403: NotYourJob,
 }  # fmt: skip
 
 
@@ -119,8 +129,10 @@ class DeskClient(DeskDoor):
         if response.status_code < 400:
             return response.json()
         detail = response.json().get("detail")
-        if response.status_code == 401:
+        if response.status_code == 401 and API_KEY_HEADER in str(detail):
             raise DeskError(f"the desk refused the API key: {detail}")
+        if response.status_code == 401:  # the worker door: a signed request it did not accept
+            raise BadProof(str(detail))
         if response.status_code == 503:
             raise DeskUnavailable(str(detail))
         if isinstance(detail, list) and detail:  # FastAPI's validation errors: the first one says enough

@@ -106,3 +106,11 @@ offers = Table(
     Column("answered_at", Float),
     Column("hook_delivered", Boolean),  # None: the worker has no webhook
 )
+
+# Which version of these tables the database holds (escalation.desk.schema brings older ones up to date).
+schema_version = Table(
+    "desk_schema",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("version", Integer, nullable=False),
+)

@@ -42,9 +42,11 @@ from .notices import Notifier
 from .offers import CandidateSource, OfferConfig, Offers
 from .policy import SpendPolicy
 from .relay import AcceptanceRelayer
+from .schema import migrate
 from .serving import ServerThread
 from .settings import ENV, DeskSettings
 from .tables import metadata
+from .worker_door import WorkerDoor
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class DeskService:
     store: ContentClient
     decider: EscalationEngine  # "should I escalate this?", offered by the doors
     metrics: RuntimeMetrics
+    workers: WorkerDoor  # the accepted worker's door: its handoff and its evidence
     # One key, one nonce sequence: the API's commands and the follow loop's passes take turns.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -87,6 +90,7 @@ def build(
     chain = Chain.over_http(rpc_url)
     chain_id = chain.chain_id()
     engine = connect(database_url, metadata)
+    migrate(engine)  # a database an earlier desk wrote gets the columns added since
     metrics = RuntimeMetrics("desk")
     contracts = DeskContracts(chain, addresses)
     sender = Sender(chain, engine, agent, metrics, FEES)
@@ -107,7 +111,8 @@ def build(
     follower = Follower(desk, cursor, tracker, handoff, notifier, offering)
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
-    return DeskService(desk, follower, confirmations, AcceptanceRelayer(desk), store, decider, metrics)
+    relayer, workers = AcceptanceRelayer(desk), WorkerDoor(desk, store)
+    return DeskService(desk, follower, confirmations, relayer, store, decider, metrics, workers)
 
 
 def daemon(settings: DeskSettings) -> Daemon:

@@ -7,7 +7,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 
 from devtools.system import USDC
-from escalation.desk.errors import InsufficientFunds, PolicyRefusal, UnknownJob
+from escalation.desk.errors import InsufficientFunds, PolicyRefusal, UnknownJob, WouldRevert
 from escalation.desk.requests import DeskStatus
 from escalation.desk.tables import jobs
 from protocol_core.content import FolderStore
@@ -103,3 +103,14 @@ def test_unknown_job_is_named(make_desk):
         make_desk().desk.view("esc-nothing")
     with pytest.raises(UnknownJob):
         make_desk().desk.cancel("0x" + keccak(b"x").hex())
+
+
+def test_a_refused_post_leaves_no_trace_and_takes_no_permit_nonce(make_desk, system, desk_agent, deployer):
+    service = make_desk()
+    system.token.setBlacklisted(desk_agent.address, True, sender=deployer)  # the permit's pull would revert
+    with pytest.raises(WouldRevert, match=r"posting esc-\w+ would revert .*; nothing was sent"):
+        service.desk.escalate(request())
+    assert service.desk.list() == [] and service.desk.budget().committed == 0 and sent(service) == 0
+    system.token.setBlacklisted(desk_agent.address, False, sender=deployer)
+    view = service.desk.escalate(request())  # signed at the token's own nonce: the refusal burnt none
+    follow(service, view.desk_id, "open")
