@@ -72,6 +72,7 @@ def cli() -> None:
 @click.option("--keeper/--no-keeper", default=None, help="also draw, tally, execute and pay when due")
 @click.option("--votes-file", type=click.Path(path_type=Path), help="JSON lines of votes to commit")
 @click.option("--webhook-url", help="POSTed a JSON notice when drawn")
+@click.option("--email-to", help="e-mailed a notice when drawn (server: ARBITRATOR_SMTP_HOST, _PORT...)")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--network")
 @click.option("--account")
