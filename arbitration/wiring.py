@@ -11,7 +11,7 @@ from runtime.chain import Chain
 from runtime.cursor import LogCursor, LogFilter
 from runtime.daemon import Daemon
 from runtime.db import connect
-from runtime.errors import ConfigError
+from runtime.errors import ChainUnavailable, ConfigError
 from runtime.health import HealthServer
 from runtime.keystore import unlock
 from runtime.network import confirmations, network_key, rpc_url, shown_url
@@ -72,7 +72,10 @@ def parts(settings: ArbitratorSettings, account: LocalAccount | None = None) -> 
         if chain.code_size(pool.address) == 0:
             raise ConfigError(f"no pool at {pool.address}: wrong network or deployments file?")
 
-    patiently(check, settings.startup_timeout, "checking the deployment")
+    try:
+        patiently(check, settings.startup_timeout, "checking the deployment")
+    except ChainUnavailable as error:
+        raise ChainUnavailable(f"{error} at {shown_url(url)} (--rpc-url or {ENV}RPC_URL)") from None
     metrics = ArbitratorMetrics()
     fees = FeePolicy(
         bump_blocks=settings.gas_bump_blocks,

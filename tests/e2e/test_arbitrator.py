@@ -186,8 +186,8 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
         and nothing.stderr.strip()
         == "arbitrator: nothing to claim: no rewards credited (rulings pay when executed)"
     )
-    not_drawn = arbs["c"].run("vote", "999", "worker")
-    assert not_drawn.returncode == 2 and "not drawn in dispute 999" in not_drawn.stderr
+    unknown = arbs["c"].run("vote", "999", "worker")
+    assert unknown.returncode == 2 and "no dispute 999 in the pool" in unknown.stderr
     late = arbs["c"].run("vote", str(dispute_id), "agent")
     assert late.returncode == 2 and "phase over" in late.stderr
     for arb in arbs.values():
