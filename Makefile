@@ -39,6 +39,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/oracle.py
+	$(BIN)/python bench/arbitration.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/desk_posts.py

@@ -4,9 +4,10 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 
 from protocol_core.errors import ProtocolError
@@ -15,6 +16,9 @@ from runtime.logs import configure_logging
 from runtime.settings import first_problem
 
 from .settings import ArbitratorSettings
+
+if TYPE_CHECKING:
+    from .wiring import Parts
 
 COMMON = ("network", "account", "rpc_url", "database_url", "deployments_file")
 
@@ -34,6 +38,16 @@ def settings_from(config_file: Path | None, options: dict[str, Any]) -> Arbitrat
         fail(f"invalid settings: {first_problem(error)}")
     except DaemonError as error:
         fail(str(error))
+
+
+def connect(settings: ArbitratorSettings) -> "Parts":
+    """A command's chain, pool, database and key: the keystore's key, unless a program that embeds the
+    CLI handed one over as the context object (`cli.main(obj=account)`, as the in-process tests do)."""
+    from .wiring import parts
+
+    context = click.get_current_context(silent=True)
+    held = context.find_root().obj if context is not None else None
+    return parts(settings, held if isinstance(held, LocalAccount) else None)
 
 
 def with_settings(command: Callable[..., None]) -> Callable[..., None]:
@@ -72,6 +86,7 @@ def cli() -> None:
 @click.option("--keeper/--no-keeper", default=None, help="also draw, tally, execute and pay when due")
 @click.option("--votes-file", type=click.Path(path_type=Path), help="JSON lines of votes to commit")
 @click.option("--webhook-url", help="POSTed a JSON notice when drawn")
+@click.option("--email-to", help="e-mailed a notice when drawn (server: ARBITRATOR_SMTP_HOST, _PORT...)")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--network")
 @click.option("--account")

@@ -3,13 +3,12 @@
 import click
 from sqlalchemy import select
 
-from .cli import cli, with_settings
+from .cli import cli, connect, with_settings
 from .errors import Refused
 from .notices import when
 from .settings import ArbitratorSettings
 from .tables import seats, votes
 from .wallet import allowance, approve_call, balance, send
-from .wiring import parts
 
 
 @cli.command()
@@ -17,7 +16,7 @@ from .wiring import parts
 @with_settings
 def stake(settings: ArbitratorSettings, amount: int) -> None:
     """Stakes AMOUNT token units (USDC: 6 decimals); approves the pool first when needed."""
-    p = parts(settings)
+    p = connect(settings)
     token = p.pool.token()
     if balance(p, token) < amount:
         raise Refused(f"stake refused: your wallet holds {balance(p, token)}, less than {amount}")
@@ -36,7 +35,7 @@ def unstake(settings: ArbitratorSettings, amount: int) -> None:
     """Starts unstaking AMOUNT; withdrawable after the pool's delay."""
     from .pool import calldata
 
-    p = parts(settings)
+    p = connect(settings)
     standing = p.pool.standing(p.sender.address)
     if amount > standing.staked + standing.queued_in:
         raise Refused(f"unstake refused: you have {standing.staked} staked, less than {amount}")
@@ -50,7 +49,7 @@ def withdraw(settings: ArbitratorSettings) -> None:
     """Withdraws unlocked unstaked tokens and rewards."""
     from .pool import calldata
 
-    p = parts(settings)
+    p = connect(settings)
     standing = p.pool.standing(p.sender.address)
     if standing.unstaking == 0 and standing.rewards == 0:
         raise Refused("nothing to withdraw: no unstaked tokens and no rewards")
@@ -64,7 +63,7 @@ def claim(settings: ArbitratorSettings) -> None:
     """Withdraws the rewards credited for voting with final rulings."""
     from .pool import calldata
 
-    p = parts(settings)
+    p = connect(settings)
     standing = p.pool.standing(p.sender.address)
     if standing.rewards == 0:
         raise Refused("nothing to claim: no rewards credited (rulings pay when executed)")
@@ -76,7 +75,7 @@ def claim(settings: ArbitratorSettings) -> None:
 @with_settings
 def status(settings: ArbitratorSettings) -> None:
     """Stake, locks, unstaking, rewards, warnings and the disputes I am drawn in."""
-    p = parts(settings)
+    p = connect(settings)
     s = p.pool.standing(p.sender.address)
     click.echo(f"arbitrator {p.sender.address}")
     click.echo(f"staked {s.staked}  locked {s.locked}  free {s.free}  rewards {s.rewards}")

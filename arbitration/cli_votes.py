@@ -10,7 +10,7 @@ from protocol_core.enums import RoundPhase, RulingOption
 from runtime.db import transaction
 
 from .casefile import CaseReader
-from .cli import cli, with_settings
+from .cli import cli, connect, with_settings
 from .errors import Refused
 from .notices import when
 from .pool import calldata
@@ -18,7 +18,7 @@ from .settings import ArbitratorSettings
 from .tables import seats, votes
 from .votes import VoteStep, claim, give
 from .wallet import send
-from .wiring import Parts, parts
+from .wiring import Parts
 
 MAX_ROUNDS = 8  # rounds looked at for my seat (the pool allows at most 4)
 CHOICES = {"0": 0, "1": 1, "2": 2, "split": 0, "worker": 1, "agent": 2}
@@ -32,6 +32,11 @@ def my_round(p: Parts, dispute_id: int) -> int:
         ).first()
     if row is not None:
         return int(row.round)
+    if p.pool.phase(dispute_id) is RoundPhase.NONE:
+        raise Refused(
+            f"no dispute {dispute_id} in the pool {p.pool.address}: check the number "
+            "(`arbitrator cases` lists the disputes you are drawn in)"
+        )
     found = None
     for index in range(MAX_ROUNDS):
         try:
@@ -41,7 +46,9 @@ def my_round(p: Parts, dispute_id: int) -> int:
         if p.sender.address in panel:
             found = index
     if found is None:
-        raise Refused(f"not drawn in dispute {dispute_id}")
+        raise Refused(
+            f"not drawn in dispute {dispute_id}: only its panel votes (`arbitrator cases` lists your seats)"
+        )
     return found
 
 
@@ -49,7 +56,7 @@ def my_round(p: Parts, dispute_id: int) -> int:
 @with_settings
 def cases(settings: ArbitratorSettings) -> None:
     """My seats: phase, deadlines and where my vote is."""
-    p = parts(settings)
+    p = connect(settings)
     with p.engine.connect() as db:
         rows = db.execute(
             select(seats, votes.c.choice, votes.c.commit_state, votes.c.reveal_state)
@@ -81,7 +88,7 @@ def cases(settings: ArbitratorSettings) -> None:
 @with_settings
 def open_case(settings: ArbitratorSettings, dispute_id: int, case: str | None, key_file: Path | None) -> None:
     """Opens the case file sealed to me and shows it with the oracle's verdict and the statements."""
-    p = parts(settings)
+    p = connect(settings)
     my_round(p, dispute_id)
     reader = CaseReader(p, key_file or settings.x25519_key_file, settings.content_root)
     click.echo(reader.render(dispute_id, case))
@@ -94,12 +101,13 @@ def open_case(settings: ArbitratorSettings, dispute_id: int, case: str | None, k
 @with_settings
 def vote(settings: ArbitratorSettings, dispute_id: int, choice: str, direct: bool) -> None:
     """Gives my vote (0/split, 1/worker, 2/agent); its salt is stored before anything is sent."""
-    p = parts(settings)
+    p = connect(settings)
     index = my_round(p, dispute_id)
     phase = p.pool.phase(dispute_id)
     if phase is not RoundPhase.COMMIT:
         raise Refused(
             f"phase over: dispute {dispute_id} is in {phase.name.lower()}, votes are given in commit"
+            f" (it ended at {when(p.pool.round_of(dispute_id, index).commit_end)})"
         )
     with transaction(p.engine) as db:
         if not give(db, dispute_id, index, CHOICES[choice.lower()]):
@@ -130,12 +138,16 @@ def vote(settings: ArbitratorSettings, dispute_id: int, choice: str, direct: boo
 @with_settings
 def reveal(settings: ArbitratorSettings, dispute_id: int, salt: str | None, choice: int | None) -> None:
     """Reveals my committed vote now (the daemon does it by itself in the reveal phase)."""
-    p = parts(settings)
+    p = connect(settings)
     index = my_round(p, dispute_id)
     with p.engine.connect() as db:
         row = db.execute(
             select(votes).where(votes.c.dispute_id == dispute_id).where(votes.c.round == index)
         ).first()
+    if row is not None and row.reveal_state == "done":
+        raise Refused(f"already revealed on dispute {dispute_id}: a vote is revealed once")
+    if row is not None and row.commit_state == "failed":
+        raise Refused(f"nothing to reveal: your commit on dispute {dispute_id} failed ({row.detail})")
     if row is None and (salt is None or choice is None):
         raise Refused(f"no vote stored for dispute {dispute_id}: give --choice and --salt")
     given_salt = salt if salt is not None else row.salt if row is not None else ""
@@ -146,9 +158,22 @@ def reveal(settings: ArbitratorSettings, dispute_id: int, salt: str | None, choi
         raise Refused("wrong salt: give 0x and 64 hex digits") from None
     if len(secret) != 32:
         raise Refused("wrong salt: give 0x and 64 hex digits")
+    _require_reveal_phase(p, dispute_id, index)
     stored = salt is None and choice is None
     data = calldata("reveal", dispute_id, given_choice, secret)
     tx = send(
         p, p.pool.address, data, VoteStep(dispute_id, index, "reveal"), claim if stored else None, dispute_id
     )
     click.echo(f"revealed on dispute {dispute_id} ({tx})")
+
+
+def _require_reveal_phase(p: Parts, dispute_id: int, index: int) -> None:
+    """Refused, with the times, unless the dispute's round is in its reveal phase."""
+    phase, seat = p.pool.phase(dispute_id), p.pool.round_of(dispute_id, index)
+    if phase is RoundPhase.COMMIT:
+        raise Refused(
+            f"too early: dispute {dispute_id} reveals from {when(seat.commit_end + 1)} (the daemon "
+            "reveals by itself then)"
+        )
+    if phase is not RoundPhase.REVEAL:
+        raise Refused(f"phase over: dispute {dispute_id}'s reveal phase ended at {when(seat.reveal_end)}")

@@ -19,7 +19,9 @@ FOLLOWED = (
     "VoteCommitted",
     "VoteRevealed",
     "Tallied",
-    "Ruling",  # the final ruling reached the arbitrable
+    "Ruling",  # the ruling is final (and its delivery to the arbitrable attempted)
+    "RulingDelivered",
+    "RulingDeliveryFailed",  # deliverRuling is due once the arbitrable would accept it
     "PaymentDeferred",  # payPanels is due once no draw is pending
     "StakeQueued",  # applyQueuedStakes is due once no draw is pending
     "UnstakeQueued",

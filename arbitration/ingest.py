@@ -8,7 +8,7 @@ from runtime.chain import Log
 from runtime.db import insert_ignore
 
 from .events import PoolEvent, decode_event
-from .tables import disputes, queued, seats, votes
+from .tables import deliveries, disputes, queued, seats, votes
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,18 @@ class PoolLogs:
                 )
             elif event.name == "Ruling":
                 db.execute(update(disputes).where(disputes.c.dispute_id == dispute_id).values(final=True))
+                insert_ignore(
+                    db,
+                    deliveries,
+                    dispute_id=dispute_id,
+                    arbitrable=args["arbitrable"],
+                    ruling=int(args["ruling"]),
+                    block_number=event.block_number,
+                    failed=False,
+                )
+            elif event.name in ("RulingDelivered", "RulingDeliveryFailed"):
+                failed = {"failed": event.name == "RulingDeliveryFailed", "outcome_block": event.block_number}
+                db.execute(update(deliveries).where(deliveries.c.dispute_id == dispute_id).values(failed))
             elif event.name == "PaymentDeferred":
                 db.execute(update(disputes).where(disputes.c.dispute_id == dispute_id).values(deferred=True))
             elif event.name in ("StakeQueued", "UnstakeQueued"):
@@ -79,6 +91,10 @@ class PoolLogs:
         blocks took along, and the pool's answer decides."""
         db.execute(delete(disputes).where(disputes.c.block_number > after))
         db.execute(delete(queued).where(queued.c.block_number > after))
+        db.execute(delete(deliveries).where(deliveries.c.block_number > after))
+        # an outcome that left the chain is unknown again: the keeper's dry run of deliverRuling decides
+        unknown = {"failed": True, "outcome_block": None}
+        db.execute(update(deliveries).where(deliveries.c.outcome_block > after).values(unknown))
         for seen in ("committed", "revealed"):
             db.execute(
                 update(seats)

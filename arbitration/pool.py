@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode, encode
-from eth_utils import to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from protocol_core.abi import abi
 from protocol_core.enums import RoundPhase
@@ -15,6 +15,8 @@ from runtime.chain import Chain
 
 POOL = abi("ArbitrationPool")
 ERRORS = error_names(POOL + abi("JobEscrow"))
+RULE = function_signature_to_4byte_selector("rule(uint256,uint256)")  # IArbitrableV2's callback
+RULE_GAS = 300_000  # IArbitrationPool.RULE_CALLBACK_GAS: the gas the pool gives the callback
 ROUND = "(uint256,uint8,uint8[3],uint40,uint40,uint40,uint40,address[])"
 _ARGS = {
     "stake": ["uint256"],
@@ -27,6 +29,7 @@ _ARGS = {
     "tally": ["uint256"],
     "executeRuling": ["uint256"],
     "payPanels": ["uint256"],
+    "deliverRuling": ["uint256"],
     "applyQueuedStakes": ["address[]"],
 }
 
@@ -84,6 +87,20 @@ class PoolReader:
     def phase(self, dispute_id: int) -> RoundPhase:
         """The phase of the dispute's current round."""
         return RoundPhase(self._view("phase", ["uint256"], [dispute_id], "uint8"))
+
+    def phases(self, dispute_ids: Sequence[int]) -> list[RoundPhase]:
+        """The phase of each dispute's current round, in one batch request."""
+        selector = function_selector(POOL, "phase")
+        answers = self.chain.calls([(self.address, selector + encode(["uint256"], [i])) for i in dispute_ids])
+        return [RoundPhase(decode(["uint8"], answer)[0]) for answer in answers] if dispute_ids else []
+
+    def accepts_ruling(self, arbitrable: str, dispute_id: int, ruling: int) -> bool:
+        """Whether `arbitrable` would take the ruling now: its `rule` called as the pool calls it (from
+        the pool, with the pool's gas stipend), without sending anything."""
+        data = RULE + encode(["uint256", "uint256"], [dispute_id, ruling])
+        tx = {"from": self.address, "to": arbitrable, "data": "0x" + data.hex(), "gas": hex(RULE_GAS)}
+        (answer,) = self.chain.rpc.batch_raw([("eth_call", [tx, "latest"])])
+        return "error" not in answer
 
     def round_of(self, dispute_id: int, index: int) -> Round:
         """Round `index` of the dispute."""

@@ -3,7 +3,10 @@
 MESSAGES = {
     "NotOnPanel": "not drawn in dispute {dispute} (or you already did this in this round)",
     "WrongPhase": "phase over: dispute {dispute} is not in the phase for this (see `arbitrator cases`)",
-    "CommitmentMismatch": "wrong salt or choice: the reveal does not match your commitment",
+    "CommitmentMismatch": (
+        "wrong salt or choice: the reveal does not match your commitment; leave out --salt and --choice "
+        "to reveal the vote stored when you gave it"
+    ),
     "InvalidChoice": "choice must be 0 (refuse to rule), 1 (pay the worker) or 2 (refund the agent)",
     "NothingToWithdraw": "nothing to withdraw yet: unstaked tokens unlock after the delay (see `status`)",
     "StakeLockedInDispute": "unstake refused: part of your stake is locked by disputes you are drawn in",

@@ -33,6 +33,13 @@ class ArbitratorSettings(LayeredSettings):
     content_root: Path | None = None  # folder of a FolderStore holding case files (else pass --case)
     # notices
     webhook_url: str | None = None  # POSTed a JSON notice when drawn (optional)
+    email_to: str | None = None  # e-mailed a notice when drawn (optional; needs an SMTP server below)
+    email_from: str = "arbitrator@localhost"  # the notices' From address
+    smtp_host: str = "127.0.0.1"  # the mail server that sends the notices
+    smtp_port: int = 25
+    smtp_starttls: bool = False  # upgrade the connection with STARTTLS before logging in
+    smtp_username: str | None = None  # log in when set
+    smtp_password: SecretStr | None = None  # from ARBITRATOR_SMTP_PASSWORD
     # keeper: draw, recordSeed, tally, executeRuling, payPanels, applyQueuedStakes when due and unpaid
     keeper: bool = False  # off by default: only my own votes are sent
     # sending

@@ -63,6 +63,19 @@ keeper_calls = Table(
     Column("state", String(16), nullable=False, default="sent"),  # sent, done, failed
 )
 
+# Final rulings and whether they reached the arbitrable (for the keeper's deliverRuling). A table of
+# its own so that databases made before it gain it (tables are created when missing, never altered).
+deliveries = Table(
+    "arb_deliveries",
+    schema,
+    Column("dispute_id", BigInteger, primary_key=True),
+    Column("arbitrable", String(42), nullable=False),  # from the Ruling log
+    Column("ruling", Integer, nullable=False),
+    Column("block_number", BigInteger, nullable=False),  # the Ruling log's block (reorgs)
+    Column("failed", Boolean, nullable=False, default=False),  # the last delivery attempt failed
+    Column("outcome_block", BigInteger),  # the block of the last RulingDelivered/RulingDeliveryFailed
+)
+
 # Arbitrators whose stake changes wait in the pool's queue (for the keeper's applyQueuedStakes).
 queued = Table(
     "arb_queued",

@@ -34,7 +34,10 @@ def send(
         for mined in tracker.tick(p.chain.head()):
             if mined.nonce == sent[0].nonce:
                 if not mined.succeeded:
-                    raise Refused(f"the transaction {mined.tx_hash} reverted")
+                    raise Refused(
+                        f"the transaction {mined.tx_hash} reverted: the chain changed after the dry run "
+                        "(a phase ended, someone acted first); nothing else was sent, see `arbitrator cases`"
+                    )
                 return mined.tx_hash
         time.sleep(POLL)  # the interval between receipt polls
     raise Refused(f"not mined after {RECEIPT_TIMEOUT:.0f}s: {sent[0].tx_hash}; the daemon keeps following it")

@@ -11,7 +11,7 @@ from runtime.chain import Chain
 from runtime.cursor import LogCursor, LogFilter
 from runtime.daemon import Daemon
 from runtime.db import connect
-from runtime.errors import ConfigError
+from runtime.errors import ChainUnavailable, ConfigError
 from runtime.health import HealthServer
 from runtime.keystore import unlock
 from runtime.network import confirmations, network_key, rpc_url, shown_url
@@ -24,7 +24,7 @@ from .ingest import PoolLogs
 from .keeper import Keeper
 from .metrics import ArbitratorMetrics
 from .nonce_lock import LockedSender
-from .notices import Notifier
+from .notices import Mail, Notifier
 from .pool import PoolReader
 from .settings import ArbitratorSettings
 from .tables import schema
@@ -55,12 +55,14 @@ class Parts:
         return Tracker(self.sender, self.chain, self.engine, self.metrics, self.fees, VoteHooks())
 
 
-def parts(settings: ArbitratorSettings) -> Parts:
-    """Checks the settings against the world and connects; raises DaemonError with what to fix."""
+def parts(settings: ArbitratorSettings, account: LocalAccount | None = None) -> Parts:
+    """Checks the settings against the world and connects; raises DaemonError with what to fix. The
+    key is the keystore's unless `account` is given (tests and benches that hold a key in memory)."""
     depth = confirmations(settings.network, settings.confirmations)
     url = rpc_url(settings.network, settings.rpc_url, f"{ENV}RPC_URL")
     addresses = _deployment(settings)
-    account = unlock(settings.account, settings.passphrase, f"{ENV}PASSPHRASE")
+    if account is None:
+        account = unlock(settings.account, settings.passphrase, f"{ENV}PASSPHRASE")
     engine = connect(settings.database_url, schema)
     log.info("using RPC %s", shown_url(url), extra={"network": settings.network})
     chain = Chain.over_http(url)
@@ -70,7 +72,10 @@ def parts(settings: ArbitratorSettings) -> Parts:
         if chain.code_size(pool.address) == 0:
             raise ConfigError(f"no pool at {pool.address}: wrong network or deployments file?")
 
-    patiently(check, settings.startup_timeout, "checking the deployment")
+    try:
+        patiently(check, settings.startup_timeout, "checking the deployment")
+    except ChainUnavailable as error:
+        raise ChainUnavailable(f"{error} at {shown_url(url)} (--rpc-url or {ENV}RPC_URL)") from None
     metrics = ArbitratorMetrics()
     fees = FeePolicy(
         bump_blocks=settings.gas_bump_blocks,
@@ -84,9 +89,9 @@ def parts(settings: ArbitratorSettings) -> Parts:
     return Parts(settings, addresses, chain, pool, engine, account, metrics, fees, sender)
 
 
-def build(settings: ArbitratorSettings) -> Daemon:
-    """The `arbitrator watch` daemon."""
-    p = parts(settings)
+def build(settings: ArbitratorSettings, account: LocalAccount | None = None) -> Daemon:
+    """The `arbitrator watch` daemon (its Watcher is the Daemon's service)."""
+    p = parts(settings, account)
     source = LogFilter((p.pool.address,), topics())
     cursor = LogCursor(
         p.chain,
@@ -105,12 +110,27 @@ def build(settings: ArbitratorSettings) -> Daemon:
         p.engine,
         p.pool,
         p.metrics,
-        Notifier(p.sender.address, settings.webhook_url),
+        Notifier(p.sender.address, settings.webhook_url, _mail(settings)),
         Keeper(p.engine, p.pool, p.sender, p.metrics) if settings.keeper else None,
         VotesFile(settings.votes_file) if settings.votes_file is not None else None,
     )
     health = HealthServer(settings.metrics_host, settings.metrics_port, p.metrics)
     return Daemon(watcher, health, poll_interval=settings.poll_interval)
+
+
+def _mail(settings: ArbitratorSettings) -> Mail | None:
+    if not settings.email_to:
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return Mail(
+        settings.email_to,
+        settings.email_from,
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_starttls,
+        settings.smtp_username,
+        password,
+    )
 
 
 def _deployment(settings: ArbitratorSettings) -> Addresses:

@@ -233,11 +233,23 @@ def measure(console: Console, deploy_token: Callable[[Any], Any]) -> dict[str, i
         run_round(pool, chain, dispute_id, arbitrators, lambda _a: RulingOption.REFUND_AGENT, spent)
         return sum(spent)
 
+    def arbitrator_own(terms: JobTerms) -> tuple[int, int, int]:
+        """One seat's own transactions: the costliest commit and reveal of a panel of three, then the
+        claim of a coherent voter's rewards into a wallet that holds no token (its stake is all in)."""
+        dispute_id, _ = disputed(terms)
+        spent: list[int] = []
+        panel = run_round(pool, chain, dispute_id, arbitrators, lambda _a: RulingOption.REFUND_AGENT, spent)
+        chain.mine(timestamp=pool.roundOf(dispute_id, 0).appealEnd + 1)
+        pool.executeRuling(dispute_id, sender=agent)
+        claim = pool.withdraw(sender=arbitrators[panel[0]]).gas_used
+        return max(spent[1:4]), max(spent[4:7]), claim
+
     dispute_path(new_terms(challenge_window=600))  # warm-up
     # Panels are drawn at random, so the cost varies a little with who sits: report the worst of five.
     dispute_runs = [dispute_path(new_terms(challenge_window=600)) for _ in range(DISPUTE_RUNS)]
     dispute_total = max(dispute_runs)
     appeal_total = appeal_round(new_terms(challenge_window=600))
+    arbitrator_commit, arbitrator_reveal, arbitrator_claim = arbitrator_own(new_terms(challenge_window=600))
     return {
         "paid_ticket_total": relayed_post + accept_for + submit_and_attest,
         "post": post,
@@ -265,6 +277,10 @@ def measure(console: Console, deploy_token: Callable[[Any], Any]) -> dict[str, i
         "dispute_path_total": dispute_total,
         "dispute_path_mean": sum(dispute_runs) // len(dispute_runs),
         "appeal_round_total": appeal_total,
+        "arbitrator_commit": arbitrator_commit,
+        "arbitrator_reveal": arbitrator_reveal,
+        "arbitrator_commit_and_reveal": arbitrator_commit + arbitrator_reveal,
+        "arbitrator_claim": arbitrator_claim,
     }
 
 

@@ -37,6 +37,13 @@ class Arbitrator(Daemon):
             env={**os.environ, **self.env}, cwd=self.workdir,
         )  # fmt: skip
 
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """`arbitrator <args>` started without waiting (several commands at once); communicate() ends it."""
+        return subprocess.Popen(
+            [program("arbitrator"), *args, *self.shared], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env={**os.environ, **self.env}, cwd=self.workdir,
+        )  # fmt: skip
+
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Reads the daemon's SQLite database (WAL: never blocks it); [] before its tables exist."""
         if not self.database.exists():

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from arbitration.events import PoolEvent
 from arbitration.ingest import PoolLogs
-from arbitration.tables import schema, seats, votes
+from arbitration.tables import deliveries, schema, seats, votes
 from arbitration.votes import give
 from runtime.db import connect, transaction
 
@@ -48,3 +48,26 @@ def test_someone_elses_vote_is_not_mine(tmp_path):
         assert give(db, 7, 0, 2)
         logs.ingest(db, [PoolEvent("VoteCommitted", {"disputeId": 7, "round": 0, "arbitrator": other}, 11)])
     assert _seat(engine) == (False, None, False, ("waiting", "waiting"))
+
+
+def test_reorg_makes_a_delivery_outcome_unknown_again_and_forgets_a_ruling_by_its_block(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path}/arb.db", schema)
+    logs, arbitrable = PoolLogs(ME), "0x" + "2" * 40
+    ruled = {"disputeId": 7, "arbitrable": arbitrable, "ruling": 1}
+    with transaction(engine) as db:
+        logs.ingest(
+            db, [PoolEvent("Ruling", ruled, 10), PoolEvent("RulingDeliveryFailed", {"disputeId": 7}, 10)]
+        )
+        logs.ingest(db, [PoolEvent("RulingDelivered", {"disputeId": 7}, 20)])  # the keeper's retry
+
+    def delivery() -> list[tuple]:
+        with engine.connect() as db:
+            return [tuple(r) for r in db.execute(select(deliveries.c.ruling, deliveries.c.failed)).all()]
+
+    assert delivery() == [(1, False)]
+    with transaction(engine) as db:
+        logs.orphaned(db, 15)  # the retry's block left: the keeper's dry run will tell
+    assert delivery() == [(1, True)]
+    with transaction(engine) as db:
+        logs.orphaned(db, 5)  # the ruling's own block left: the cursor reads it again
+    assert delivery() == []

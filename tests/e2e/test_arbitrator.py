@@ -1,8 +1,8 @@
 """Three `arbitrator watch` processes drawn into a dispute the agent's desk (a real `escalation-desk run`)
 brought: each finds and opens the case file the desk sealed to it with `arbitrator open`; two vote (one
-killed -9 with its commit in the mempool, the other with its reveal in the mempool), one stays silent;
-each vote lands exactly once, the keeper daemon draws, tallies and executes, the coherent voters claim,
-the silent one loses its lock."""
+killed -9 before its commit was signed and again with its commit in the mempool, the other with its
+reveal in the mempool), one stays silent; each vote lands exactly once and in its phase, the keeper
+daemon draws, tallies and executes, the coherent voters claim, the silent one loses its lock."""
 
 import json
 import sqlite3
@@ -10,35 +10,20 @@ import sqlite3
 from eth_account import Account
 from eth_utils import keccak
 from nacl.public import PrivateKey
-from web3 import Web3
 
 from devtools.accounts import AGENT, key_of
 from devtools.arbitrators import Arbitrator
 from devtools.chain import rpc_call, wait_for
 from devtools.desk import API_KEY, DeskDaemon
+from devtools.pool_driver import PoolDriver
 from devtools.protocol import Protocol
 from escalation.desk.requests import DeskStatus
 from escalation.desk.sdk import DeskClient
-from protocol_core.abi import abi
 from protocol_core.case_index import case_files_in
 from protocol_core.terms import JobTerms
 from tests.desk.conftest import request
 
 STAKE = 100_000_000
-
-
-def _mine(url, timestamp=None):
-    if timestamp is not None:
-        rpc_call(url, "evm_setNextBlockTimestamp", hex(timestamp))
-    rpc_call(url, "evm_mine")
-
-
-def _events(pool, name, dispute_id):
-    return [
-        dict(e["args"])
-        for e in getattr(pool.events, name).get_logs(from_block=0)
-        if e["args"]["disputeId"] == dispute_id
-    ]
 
 
 def _named_case_files(protocol):
@@ -73,9 +58,8 @@ def _disputed_by_the_desk(protocol, desk, reason):
 def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_state, tmp_path):
     url, addresses = deployed_anvil.url, deployed_state.addresses
     protocol = Protocol.connect(url, addresses, tmp_path / "evidence")
-    pool = protocol.w3.eth.contract(
-        address=Web3.to_checksum_address(addresses.arbitrator), abi=abi("ArbitrationPool")
-    )
+    driver = PoolDriver(protocol)
+    pool, events = driver.pool, driver.events
     keys = {name: key_of(index) for name, index in (("a", 16), ("b", 17), ("c", 18))}
     (tmp_path / "desk").mkdir()
     desk = DeskDaemon(tmp_path / "desk", url, tmp_path / "deployments.json", key_of(AGENT)).start()
@@ -85,6 +69,7 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
         protocol.send(
             "WorkerRegistry", "register", 1, 0, 1, bytes(x25519[n].public_key), "ipfs://a", sender=index
         )
+        driver.stake(index, STAKE)
     arbs = {
         n: Arbitrator(
             tmp_path,
@@ -100,22 +85,13 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
         for n, k in keys.items()
     }
     address = {n: str(Account.from_key(k).address) for n, k in keys.items()}
-    for index, name in ((16, "a"), (17, "b"), (18, "c")):
-        protocol.send("TestUSDC", "mint", address[name], STAKE, sender=index)
-    staked = arbs["a"].run("stake", str(STAKE))
-    assert staked.returncode == 0, staked.stderr
-    for index, name in ((17, "b"), (18, "c")):
-        protocol.send("TestUSDC", "approve", addresses.arbitrator, STAKE, sender=index)
-        tx = pool.functions.stake(STAKE).transact({"from": address[name], "gas": 500_000})
-        assert protocol.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
     dispute_id, ticket_ref = _disputed_by_the_desk(protocol, desk, "the customer was charged twice")
     for arb in arbs.values():
-        arb.env["ARBITRATOR_VOTES_FILE"] = arb.env.get("ARBITRATOR_VOTES_FILE", "")
         arb.start()
     for arb in arbs.values():
         arb.wait_ready()
-    _mine(url)
-    _mine(url)  # the randomness is the hash of a block after the request: the keeper (a) draws
+    driver.mine()
+    driver.mine()  # the randomness is the hash of a block after the request: the keeper (a) draws
     for arb in arbs.values():
         wait_for(lambda arb=arb: arb.query("SELECT commit_end FROM arb_seats"), 60, f"{arb.name} drawn")
     commit_end, reveal_end = arbs["a"].query("SELECT commit_end, reveal_end FROM arb_seats")[0]
@@ -124,28 +100,32 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
     wait_for(
         lambda: set(_named_case_files(protocol)) == {a.lower() for a in address.values()}, 60, "case files"
     )
-    for arb in arbs.values():  # each finds its own on chain, with no --case, and reads the context
-        opened = arb.run("open", str(dispute_id))
-        assert opened.returncode == 0, opened.stderr
-        assert ticket_ref in opened.stdout and "statement by" in opened.stdout
-        assert "the customer was charged twice" in opened.stdout
-        assert opened.stdout.count(": approved, reason") == 2  # the two operators' verdicts
+    opening = [arb.spawn("open", str(dispute_id)) for arb in arbs.values()]  # each finds its own, no --case
+    for process in opening:
+        stdout, stderr = process.communicate(timeout=180)
+        assert process.returncode == 0 and ticket_ref in stdout and "statement by" in stdout, stderr
+        assert "the customer was charged twice" in stdout
+        assert stdout.count(": approved, reason") == 2  # the two operators' verdicts
 
-    # a: its commit is signed and in the mempool (blocks held back) when it is killed -9.
+    # a: killed -9 before its vote exists; the vote (and its salt) is stored while it is down; the
+    # restarted daemon signs the commit, and is killed -9 again with that commit in the mempool.
     rpc_call(url, "evm_setAutomine", False)
+    arbs["a"].kill()
     assert arbs["a"].run("vote", str(dispute_id), "worker").returncode == 0
+    (salt,) = arbs["a"].query("SELECT salt FROM arb_votes")
     (tmp_path / "b-votes.jsonl").write_text(json.dumps({"dispute_id": dispute_id, "choice": 1}) + "\n")
+    arbs["a"].start()
     sent = "SELECT commit_state FROM arb_votes"
     wait_for(lambda: arbs["a"].query(sent) == [("sent",)], 60, "a's commit signed")
     arbs["a"].kill()
     arbs["a"].start()
     arbs["a"].wait_ready()
     wait_for(lambda: arbs["b"].query(sent) == [("sent",)], 60, "b's commit signed")
-    _mine(url)
-    wait_for(lambda: len(_events(pool, "VoteCommitted", dispute_id)) == 2, 60, "two commits")
+    driver.mine()
+    wait_for(lambda: len(events("VoteCommitted", dispute_id)) == 2, 60, "two commits")
 
     # b: its reveal is in the mempool when it is killed -9.
-    _mine(url, commit_end + 1)
+    driver.mine(commit_end + 1)
     reveal_sent = "SELECT reveal_state FROM arb_votes"
     wait_for(lambda: arbs["b"].query(reveal_sent) == [("sent",)], 60, "b's reveal signed")
     arbs["b"].kill()
@@ -153,43 +133,37 @@ def test_three_daemons_vote_once_each_through_kills(deployed_anvil, deployed_sta
     arbs["b"].wait_ready()
     wait_for(lambda: arbs["a"].query(reveal_sent) == [("sent",)], 60, "a's reveal signed")
     rpc_call(url, "evm_setAutomine", True)
-    _mine(url)
-    wait_for(lambda: len(_events(pool, "VoteRevealed", dispute_id)) == 2, 60, "two reveals")
+    driver.mine()
+    wait_for(lambda: len(events("VoteRevealed", dispute_id)) == 2, 60, "two reveals")
 
     # the keeper tallies after the reveal phase and executes after the appeal period.
-    _mine(url, reveal_end + 1)
-    wait_for(lambda: _events(pool, "Tallied", dispute_id), 60, "the tally")
-    appeal_end = _events(pool, "Tallied", dispute_id)[0]["appealEnd"]
-    _mine(url, appeal_end + 1)
-    wait_for(lambda: _events(pool, "Rewarded", dispute_id), 60, "the ruling paid")
+    driver.mine(reveal_end + 1)
+    wait_for(lambda: events("Tallied", dispute_id), 60, "the tally")
+    driver.mine(events("Tallied", dispute_id)[0]["appealEnd"] + 1)
+    wait_for(lambda: events("Rewarded", dispute_id), 60, "the ruling paid")
 
-    committed = [e["arbitrator"] for e in _events(pool, "VoteCommitted", dispute_id)]
-    revealed = [e["arbitrator"] for e in _events(pool, "VoteRevealed", dispute_id)]
-    assert sorted(committed) == sorted(revealed) == sorted([address["a"], address["b"]])
+    committed, revealed = events("VoteCommitted", dispute_id), events("VoteRevealed", dispute_id)
+    assert sorted(e["arbitrator"] for e in committed) == sorted([address["a"], address["b"]])
+    assert sorted(e["arbitrator"] for e in revealed) == sorted([address["a"], address["b"]])
+    stamp = {e["block"]: protocol.w3.eth.get_block(e["block"])["timestamp"] for e in committed + revealed}
+    assert all(stamp[e["block"]] <= commit_end for e in committed)  # each in its phase
+    assert all(commit_end < stamp[e["block"]] <= reveal_end for e in revealed)
+    assert arbs["a"].query("SELECT salt FROM arb_votes") == [salt]  # the salt stored before the first kill
     for name in ("a", "b"):  # one transaction per step: no repeat after the kills
         steps = arbs[name].query(
             "SELECT commit_nonce, reveal_nonce, commit_state, reveal_state FROM arb_votes"
         )
         assert len(steps) == 1 and steps[0][2:] == ("done", "done")
     assert arbs["b"].query("SELECT count(*) FROM transactions") == [(2,)]
-    penalized = _events(pool, "Penalized", dispute_id)
+    penalized = events("Penalized", dispute_id)
     assert [(e["arbitrator"], e["penalty"]) for e in penalized] == [
         (address["c"], pool.functions.lockPerDraw().call())
     ]
-    for name in ("a", "b"):
-        claimed = arbs[name].run("claim")
-        assert claimed.returncode == 0, claimed.stderr
+    claims = {name: arbs[name].spawn("claim") for name in ("a", "b")}
+    for name, process in claims.items():
+        stdout, stderr = process.communicate(timeout=180)
+        assert process.returncode == 0 and stdout.startswith("claimed "), stderr
         assert pool.functions.arbitratorOf(address[name]).call()[4] == 0
-    nothing = arbs["c"].run("claim")
-    assert (
-        nothing.returncode == 2
-        and nothing.stderr.strip()
-        == "arbitrator: nothing to claim: no rewards credited (rulings pay when executed)"
-    )
-    not_drawn = arbs["c"].run("vote", "999", "worker")
-    assert not_drawn.returncode == 2 and "not drawn in dispute 999" in not_drawn.stderr
-    late = arbs["c"].run("vote", str(dispute_id), "agent")
-    assert late.returncode == 2 and "phase over" in late.stderr
     for arb in arbs.values():
         assert arb.stop() == 0
     assert desk.stop() == 0
