@@ -68,12 +68,24 @@ class ComplianceConfig(BaseModel):
     ignore: list[str] = []  # benign senses blanked out before matching (a lawyer who is the customer)
 
 
+class NoveltyWeights(BaseModel):
+    """The logistic model's weights over the closest known issue's signals (fitted on the dev split)."""
+
+    model_config = _STRICT
+    bias: float
+    similarity: float  # cosine similarity to the closest known issue
+    unexplained_marker: float  # unexpected behaviour the closest issue does not explain
+    unexplained_concepts: float  # per ticket topic the closest issue does not name
+
+
 class NoveltyConfig(BaseModel):
     """Distance from every known issue, and how resolutions make a new problem known."""
 
     model_config = _STRICT
-    threshold: float
-    offer_threshold: float
+    threshold: float = Field(ge=0, le=1)  # novelty probability at which the detector fires
+    offer_threshold: float = Field(ge=0, le=1)
+    weights: NoveltyWeights
+    max_unexplained_concepts: int = Field(ge=0)
     unknown_weight: float
     anomaly_factor: float = Field(gt=0, le=1)
     promote_after: int = Field(ge=1)

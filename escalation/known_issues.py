@@ -21,7 +21,15 @@ class Neighbour:
 
     issue_id: str
     text: str
-    similarity: float
+    similarity: float  # cosine of the concept vectors, before any marker penalty
+    unexplained_marker: bool = False  # the text reports unexpected behaviour this issue does not explain
+    unexplained_concepts: int = 0  # distinct support concepts of the text this issue does not name
+    fit: float = -1.0  # the similarity after the marker penalty (`anomaly_factor`): what ranks issues
+
+    @property
+    def rank(self) -> float:
+        """What ranks neighbours: the penalised similarity when one was computed."""
+        return self.similarity if self.fit < 0 else self.fit
 
 
 class KnownIssueIndex:
@@ -77,7 +85,7 @@ class KnownIssueIndex:
                 if counts.total() >= _MIN_SENTENCE_TOKENS:
                     candidates.append(self._nearest(counts))
         found = [c for c in candidates if c is not None]
-        return max(found, key=lambda n: n.similarity) if found else None
+        return max(found, key=lambda n: n.rank) if found else None
 
     def _nearest(self, counts: Counter[str]) -> Neighbour | None:
         if not counts:
@@ -90,18 +98,33 @@ class KnownIssueIndex:
             for doc, doc_weight in self._postings.get(term, ()):
                 scores[doc] = scores.get(doc, 0.0) + weight * doc_weight
         if not scores:
-            return Neighbour(issue_id="", text="", similarity=0.0)
+            return Neighbour(issue_id="", text="", similarity=0.0, unexplained_concepts=_concepts(counts))
+        raw = dict(scores)
         anomalies = self._lexicon.anomalies.intersection(counts)
-        if anomalies and self._anomaly_factor < 1.0:
+        unexplained: set[int] = set()
+        if anomalies:
             outcomes = self._lexicon.outcomes.intersection(counts)
             for doc in scores:
                 # the ticket reports behaviour nobody asked for; an issue that neither carries the same
                 # marker nor names the same failure does not explain it, however many words it shares
                 issue = self._tokens[doc]
                 if not anomalies.issubset(issue) and outcomes.isdisjoint(issue):
+                    unexplained.add(doc)
                     scores[doc] *= self._anomaly_factor
         best = max(scores, key=scores.__getitem__)
-        return Neighbour(self._ids[best], self._texts[best], min(1.0, scores[best] / norm))
+        issue = self._tokens[best]
+        return Neighbour(
+            self._ids[best],
+            self._texts[best],
+            min(1.0, raw[best] / norm),
+            unexplained_marker=best in unexplained,
+            unexplained_concepts=_concepts(counts, issue),
+            fit=min(1.0, scores[best] / norm),
+        )
+
+
+def _concepts(counts: Counter[str], issue: Counter[str] | None = None) -> int:
+    return sum(1 for term in counts if term.startswith("c_") and (issue is None or term not in issue))
 
 
 def read_known_issues(path: Path) -> list[tuple[str, str]]:

@@ -105,6 +105,10 @@ class ConceptLexicon:
             pattern = re.compile(rf"(?:{form.replace('*', r'[a-z0-9]*')})\b")
             self._by_first.setdefault(first.group(), []).append((pattern, token))
         self._stop = frozenset(word for words in stopwords.values() for word in words.split())
+        # a marker of unexpected behaviour or a failure counts even where it is also a stopword
+        # ("although", "obwohl", "instead", "wrong")
+        symptoms = self.anomalies | self.outcomes
+        self._markers = {word: token for word, token in self._exact.items() if token in symptoms}
 
     @property
     def stopwords(self) -> frozenset[str]:
@@ -150,6 +154,8 @@ class ConceptLexicon:
         for word in _TOKEN.findall(folded):
             if word.startswith("c_"):
                 out.append(word)
+            elif word in self._markers:
+                out.append(self._markers[word])
             elif word in self._stop or len(word) < 3 or word.isdigit():
                 continue
             else:

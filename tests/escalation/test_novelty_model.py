@@ -1,0 +1,81 @@
+"""The novelty model: markers of unexpected behaviour in every language, and the logistic score's shape.
+
+The sentences here are written for these tests and appear nowhere in the corpus."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from escalation.config import build_config
+from escalation.detectors.novelty import novelty_probability
+from escalation.engine import EscalationEngine
+from escalation.evaluate import load_known_issue_rows
+from escalation.known_issues import Neighbour
+from escalation.models import Ticket, Trigger
+from escalation.text import shipped_lexicon
+
+CONFIG = build_config()
+ENGINE = EscalationEngine(CONFIG, load_known_issue_rows())
+
+
+def opening(language: str, text: str) -> Ticket:
+    messages = [{"role": "customer", "text": text, "ts": 1_700_000_000}]
+    return Ticket.model_validate({"language": language, "messages": messages, "agent_confidence": 0.9})
+
+
+@pytest.mark.parametrize(
+    ("word", "concept"),
+    [("although", "c_contrary"), ("obwohl", "c_contrary"), ("instead", "c_instead"), ("wrong", "c_wrong")],
+)
+def test_a_symptom_word_counts_even_when_it_is_a_stopword(word: str, concept: str) -> None:
+    assert concept in shipped_lexicon().tokens(f"the parcel {word} arrived")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "My wishlist empties itself, although I never touch it, and suddenly holds other toys."),
+        ("es", "De repente la lista de deseos se vacía y aparecen productos de otra persona."),
+        ("de", "Plötzlich verschwinden meine Adressen aus dem Konto, obwohl ich nichts geändert habe."),
+        ("fr", "Mes adresses disparaissent du compte tout à coup, alors que je n'ai rien changé."),
+    ],
+)
+def test_unexpected_behaviour_is_novel_in_every_language(language: str, text: str) -> None:
+    decision = ENGINE.decide(opening(language, text))
+    assert Trigger.NOVEL in decision.triggers
+    reason = next(r for r in decision.reasons if r.code == "novel")
+    assert "known issue" in reason.text and "novelty" in reason.text
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The reset email for my password never shows up, can you resend it?"),
+        ("es", "Me cobraron dos veces el mismo pedido con la tarjeta."),
+        ("de", "Wie kann ich mein Abo kündigen?"),
+        ("fr", "Mon colis est en retard, il devait arriver vendredi."),
+    ],
+)
+def test_a_known_problem_in_other_words_is_not_novel(language: str, text: str) -> None:
+    assert Trigger.NOVEL not in ENGINE.decide(opening(language, text)).triggers
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    low=st.floats(0, 1),
+    high=st.floats(0, 1),
+    marker=st.booleans(),
+    concepts=st.integers(0, 20),
+)
+def test_novelty_falls_with_similarity_and_rises_with_an_unexplained_marker(
+    low: float, high: float, marker: bool, concepts: int
+) -> None:
+    low, high = sorted((low, high))
+
+    def p(similarity: float, unexplained: bool) -> float:
+        neighbour = Neighbour("kb", "text", similarity, unexplained, concepts)
+        return novelty_probability(neighbour, CONFIG.novelty)
+
+    assert p(high, marker) <= p(low, marker)
+    assert p(low, False) < p(low, True)
+    assert 0.0 <= p(low, marker) <= 1.0
