@@ -120,11 +120,12 @@ def test_missing_file_root_folder_is_refused(setup, anvil):
     [
         ("mysqlx://nobody@127.0.0.1/db", "unknown database URL scheme 'mysqlx'"),
         ("sqlite:////no/such/folder/node.db", "cannot open the database"),
-        (f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/db", "cannot open the database"),
+        ("postgresql+psycopg://nobody@127.0.0.1:{free_port}/db", "cannot open the database"),
     ],
 )
 def test_unusable_database_url_is_named(setup, anvil, url, expected):
     tmp_path, deployments = setup
+    url = url.format(free_port=free_port())  # chosen when run: the collected test ids stay the same
     args = ("--database-url", url, "--rpc-url", anvil.url, "--deployments-file", str(deployments))
     result = _run(tmp_path, "--account", "op3", *args)
     _one_line_error(result, expected)
