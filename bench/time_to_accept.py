@@ -30,7 +30,7 @@ from escalation.desk.policy import SpendPolicy  # noqa: E402
 from escalation.desk.requests import EscalationRequest  # noqa: E402
 from escalation.desk.tables import jobs, matches, offers  # noqa: E402
 from escalation.desk.wiring import build  # noqa: E402
-from escalation.matching.source import pool_from_indexer  # noqa: E402
+from escalation.matching.source import LivePool  # noqa: E402
 from escalation.redact import KINDS  # noqa: E402
 from indexer.queries import ReadModel  # noqa: E402
 from indexer.service import READ_ONLY  # noqa: E402
@@ -91,11 +91,11 @@ def run(work: Path, url: str, rng: random.Random) -> dict[str, object]:
     index = connect(f"sqlite:///{work}/indexer.db", indexer_tables)
     cursor = cursor_for(chain, index, RuntimeMetrics("indexer_bench"), addresses, 0, 2_000)
     cursor.bind(chain.chain_id(), READ_ONLY)
-    model = ReadModel(index)
+    live = LivePool(ReadModel(index))
 
-    def candidates(need, signals):  # type: ignore[no-untyped-def]
+    def candidates(signals):  # type: ignore[no-untyped-def]
         cursor.poll(chain.head())
-        return pool_from_indexer(model, need, signals)
+        return live.pool(signals)
 
     clock = Clock()
     policy = SpendPolicy(max_reward=10**9, daily_budget=10**15, approval_threshold=10**9)

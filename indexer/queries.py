@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from protocol_core.enums import RoundPhase
 from runtime.tables import cursor
 
-from .tables import arbitrators, disputes, jobs, operators, seats, workers
+from .tables import arbitrators, disputes, jobs, operators, seats, worker_changes, workers
 
 AMOUNTS = {"reward", "oracle_fee", "protocol_fee", "paid", "refunded", "stake", "locked", "unstaking",
            "rewards", "queued_in", "queued_out", "expertise"}  # fmt: skip
@@ -66,6 +66,18 @@ class ReadModel:
         with self.engine.connect() as db:
             rows = db.execute(query).all()
         return [Worker(**{k: v for k, v in _public(r._mapping).items() if k != "block"}) for r in rows]
+
+    def worker_changes(self, after: int = 0) -> tuple[int, list[str]]:
+        """The last change's seq and the addresses of workers written since `after` (removed ones too)."""
+        with self.engine.connect() as db:
+            last = db.execute(select(func.max(worker_changes.c.seq))).scalar() or 0
+            if last <= after:
+                return last, []
+            found = db.execute(
+                select(worker_changes.c.address).where(worker_changes.c.seq > after)
+                .where(worker_changes.c.seq <= last).distinct()
+            ).scalars().all()  # fmt: skip
+        return last, list(found)
 
     def job(self, job_id: str) -> dict[str, Any] | None:
         """One job: terms, status, worker, deadline, money."""

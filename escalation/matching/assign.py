@@ -15,7 +15,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from .model import JobNeed
-from .pool import Floats, Pool
+from .pool import Floats, Ints, Pool
 from .score import ScoreWeights
 
 
@@ -33,12 +33,14 @@ def assign(pool: Pool, needs: list[JobNeed], weights: ScoreWeights) -> Assignmen
     return assign_scores(pool, pool.scores(needs, weights) if len(pool) else np.empty((len(needs), 0)))
 
 
-def assign_scores(pool: Pool, scores: Floats) -> Assignment:
-    """`assign` on a jobs x workers score matrix (-inf = may not accept)."""
+def assign_scores(pool: Pool, scores: Floats, free: Ints | None = None) -> Assignment:
+    """`assign` on a jobs x workers score matrix (-inf = may not accept); `free`: slots per worker
+    (default the pool's; the desk subtracts the offers a worker already holds)."""
     jobs, width = scores.shape
+    free = np.minimum(pool.free if free is None else np.maximum(free, 0), jobs)
+    scores = np.where(free[None, :] > 0, scores, -np.inf)  # a worker with no slot left is no candidate
     if jobs == 0 or width == 0 or not np.isfinite(scores).any():
         return _result(pool, scores, [None] * jobs)
-    free = np.minimum(pool.free, jobs)
     first = np.concatenate(([0], np.cumsum(free)[:-1]))  # each worker's first slot column
     top = min(jobs, width)
     best = (
@@ -71,10 +73,11 @@ def assign_scores(pool: Pool, scores: Floats) -> Assignment:
     return _result(pool, scores, chosen)
 
 
-def assign_dense(pool: Pool, scores: Floats) -> Assignment:
+def assign_dense(pool: Pool, scores: Floats, free: Ints | None = None) -> Assignment:
     """The same optimum with linear_sum_assignment over every free slot: the reference for small batches."""
     jobs = scores.shape[0]
-    owner = np.repeat(np.arange(scores.shape[1]), np.minimum(pool.free, jobs))
+    slots = pool.free if free is None else np.maximum(free, 0)
+    owner = np.repeat(np.arange(scores.shape[1]), np.minimum(slots, jobs))
     if jobs == 0 or owner.size == 0:
         return _result(pool, scores, [None] * jobs)
     value = scores[:, owner]
@@ -85,9 +88,9 @@ def assign_dense(pool: Pool, scores: Floats) -> Assignment:
     return _result(pool, scores, chosen)
 
 
-def greedy(pool: Pool, scores: Floats) -> Assignment:
+def greedy(pool: Pool, scores: Floats, free: Ints | None = None) -> Assignment:
     """Jobs in order, each taking its best worker with a free slot left: the baseline the batch must beat."""
-    free = pool.free.copy()
+    free = (pool.free if free is None else np.maximum(free, 0)).copy()
     chosen: list[int | None] = []
     for row in scores:
         open_row = np.where(free > 0, row, -np.inf)

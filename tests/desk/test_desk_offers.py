@@ -16,7 +16,7 @@ from escalation.desk.offers import NO_ELIGIBLE, OfferConfig
 from escalation.desk.serving import ServerThread
 from escalation.desk.tables import matches, notices
 from escalation.matching.score import ScoreWeights
-from escalation.matching.source import pool_from_indexer
+from escalation.matching.source import LivePool
 from indexer.queries import ReadModel
 from indexer.service import READ_ONLY
 from indexer.tables import metadata as indexer_tables
@@ -47,11 +47,11 @@ def candidates(tmp_path, rpc_url, addresses):
     engine = connect(f"sqlite:///{tmp_path}/indexer.db", indexer_tables)
     cursor = cursor_for(chain, engine, RuntimeMetrics("indexer_test"), addresses, 0, 2_000)
     cursor.bind(chain.chain_id(), READ_ONLY)
-    model = ReadModel(engine)
+    live = LivePool(ReadModel(engine))
 
-    def source(need, signals):
+    def source(signals):
         cursor.poll(chain.head())
-        return pool_from_indexer(model, need, signals)
+        return live.pool(signals)
 
     return source
 
@@ -165,7 +165,6 @@ def test_agent_is_told_at_once_when_nobody_is_eligible_and_why(offering_desk, ov
 def test_settings_turn_offers_on_with_the_indexer_database(tmp_path):
     from escalation.desk.settings import DeskSettings
     from escalation.desk.wiring import _matching
-    from escalation.matching.model import JobNeed
 
     assert _matching(DeskSettings()) == {}
     hooks = {"0x" + "a" * 40: "http://127.0.0.1:9/offer"}
@@ -174,7 +173,7 @@ def test_settings_turn_offers_on_with_the_indexer_database(tmp_path):
     found = _matching(settings)
     assert found["offers"].timeout_s == 90 and found["offers"].weights.min_score == 3
     assert found["offers"].hooks == {"0x" + "a" * 40: "http://127.0.0.1:9/offer"}
-    assert len(found["candidates"](JobNeed(0), {})) == 0  # an empty read model: nobody to offer to
+    assert len(found["candidates"]({})) == 0  # an empty read model: nobody to offer to
 
 
 def test_parallel_jobs_hold_no_more_offers_per_worker_than_its_free_slots(
