@@ -231,7 +231,7 @@ class Offers:
              **values: Any) -> None:  # fmt: skip
         """The job's match state; back to offering (or waiting) after parked, the agent hears it."""
         if row.state in PARKED and eligible is not None:
-            self.notifier.record(db, row.desk_id, MATCHING, f"{eligible} eligible workers now")
+            self.notifier.record(db, row.desk_id, MATCHING, f"eligible workers now: {eligible}")
         changed = db.execute(
             update(matches).where(matches.c.desk_id == row.desk_id)
             .values(state=state, updated_at=now, **values)

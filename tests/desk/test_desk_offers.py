@@ -11,8 +11,9 @@ import pytest
 from fastapi import FastAPI, Request
 from sqlalchemy import select
 
+from devtools.chain import wait_for
 from escalation.desk.notices import SIGNATURE_HEADER
-from escalation.desk.offers import NO_ELIGIBLE, OfferConfig
+from escalation.desk.offers import MATCHING, NO_ELIGIBLE, OfferConfig
 from escalation.desk.serving import ServerThread
 from escalation.desk.tables import matches, notices
 from escalation.matching.score import ScoreWeights
@@ -188,3 +189,64 @@ def test_parallel_jobs_hold_no_more_offers_per_worker_than_its_free_slots(
     held = Counter(o["worker"] for v in views for o in service.follower.offers.history(v.desk_id))
     assert held == {str(worker.address).lower(): 2, str(other_worker.address).lower(): 1}
     assert sorted(match_of(service, v.desk_id).state for v in views) == ["offering"] * 3 + ["waiting"]
+
+
+@pytest.fixture
+def newcomers(chain, accounts, system):
+    """Fresh worker keys with gas money; `register(i, languages, expertise, capacity)` signs them up."""
+    made = [accounts.generate_test_account() for _ in range(3)]
+    for account in made:
+        chain.provider.set_balance(account.address, 10**18)
+
+    def register(i, languages, expertise=0b1, capacity=1):
+        system.registry.register(languages, expertise, capacity, b"\x11" * 32, "ipfs://new", sender=made[i])
+        return str(made[i].address).lower()
+
+    return register
+
+
+def offered(service, view):
+    return [(o["worker"], o["answer"]) for o in service.follower.offers.history(view.desk_id)]
+
+
+def test_jobs_due_together_are_assigned_together_so_the_only_speaker_goes_where_needed(
+    offering_desk, newcomers
+):
+    # Japanese (29) and Korean (30): nobody else on the session chain speaks them. Both workers speak
+    # Japanese; only the stronger one (more expertise) speaks Korean. Job by job, the Japanese job
+    # would take the stronger one and the Korean job would wait.
+    both = newcomers(0, 1 << 29 | 1 << 30, expertise=0b1111)
+    japanese_only = newcomers(1, 1 << 29)
+    service, _ = offering_desk()
+    offers, service.follower.offers = service.follower.offers, None  # both open before offers start
+    japanese = service.desk.escalate(request(language="ja"))
+    korean = service.desk.escalate(request(language="ko"))
+    follow(service, japanese.desk_id, "open")
+    follow(service, korean.desk_id, "open")
+    service.follower.offers = offers
+    assert offers.run_once() == 2
+    assert offered(service, japanese) == [(japanese_only, "pending")]
+    assert offered(service, korean) == [(both, "pending")]
+    (ranked_first, _), _ = service.follower.offers.history(japanese.desk_id)[0]["ranked"]
+    assert ranked_first.lower() == both  # the best for the Japanese job, given where it was needed
+
+
+def test_a_job_nobody_could_take_is_offered_when_a_worker_registers_and_the_agent_hears_it(
+    offering_desk, newcomers
+):
+    service, _ = offering_desk()
+    view = service.desk.escalate(request(language="th"))
+    follow(service, view.desk_id, "open")
+    assert (match_of(service, view.desk_id).state, offered(service, view)) == (NO_ELIGIBLE, [])
+    service.follower.offers.run_once()  # nothing changed: nothing offered, nothing said again
+    thai = newcomers(0, 1 << 26)
+    wait_for(lambda: service.follower.run_once() >= 0 and offered(service, view) != [], timeout=20,
+             what="the offer to the new Thai speaker")  # fmt: skip
+    assert offered(service, view) == [(thai, "pending")]
+    assert match_of(service, view.desk_id).state == "offering"
+    with service.desk.engine.connect() as db:
+        told = db.execute(select(notices).where(notices.c.desk_id == view.desk_id)).all()
+    assert [(n.status, n.detail) for n in told if n.status in (NO_ELIGIBLE, MATCHING)] == [
+        (NO_ELIGIBLE, "no registered worker speaks th"),
+        (MATCHING, "eligible workers now: 1"),
+    ]

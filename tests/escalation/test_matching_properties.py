@@ -93,3 +93,17 @@ def test_nobody_eligible_says_which_requirement(need, why):
     ws = [Record("0x" + "a" * 40, 0b11, 0b1, 0b1, 1, 0, True)]
     ranking = Pool(ws).rank(need, ScoreWeights())
     assert ranking.candidates == () and ranking.why == why
+
+
+@settings(PROFILE)
+@given(ws=workers(), jobs=st.lists(needs, max_size=10), held=st.lists(st.integers(0, 3), max_size=12))
+def test_batch_respects_slots_held_by_other_offers_and_still_beats_greedy(ws, jobs, held):
+    # The desk passes the free slots minus the offers each worker already holds for other jobs.
+    pool = Pool(ws)
+    free = pool.free - np.resize(np.array(held or [0], dtype=np.int64), len(pool))
+    scores = pool.scores(jobs, ScoreWeights()) if len(pool) else np.empty((len(jobs), 0))
+    batch = assign_scores(pool, scores, free)
+    used = Counter(pool.index[a.lower()] for a in batch.workers if a is not None)
+    assert all(n <= free[i] for i, n in used.items())
+    assert batch.total >= greedy(pool, scores, free).total - 1e-6
+    assert batch.total == pytest.approx(assign_dense(pool, scores, free).total, abs=1e-6)
