@@ -1,6 +1,7 @@
 """The workers as numpy columns: hard constraints and soft scores for one job or a batch at once."""
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -57,10 +58,10 @@ class Pool:
         for name, dtype in COLUMNS.items():
             setattr(self, name, np.empty(0, dtype=dtype))
         self.free = np.empty(0, dtype=np.int64)
-        self.order = np.empty(0, dtype=np.intp)  # each worker's place in address order (tie-break)
+        self._order: npt.NDArray[np.intp] | None = None  # each worker's place in address order
         self.response, self.utc = np.empty(0), np.empty(0)
-        self.update(workers)
         self.resignal(signals or {})
+        self.update(workers)
 
     def __len__(self) -> int:
         return len(self.workers)
@@ -80,14 +81,13 @@ class Pool:
             else:
                 fresh.pop(address, None)
         if fresh:
-            start = len(self.workers)
-            self.workers += fresh.values()
+            start, ws = len(self.workers), list(fresh.values())
+            self.workers += ws
             self.address += fresh
             self.index |= {a: start + k for k, a in enumerate(fresh)}
-            columns = zip(*(_values(w) for w in fresh.values()), strict=True)
-            for (name, dtype), column in zip(COLUMNS.items(), columns, strict=True):
-                setattr(self, name, np.concatenate((getattr(self, name), np.array(column, dtype=dtype))))
-            self.order = np.argsort(np.argsort(np.array(self.address)))
+            for name, column in _columns(ws).items():
+                setattr(self, name, np.concatenate((getattr(self, name), column)))
+            self._order = None
             got = [self.signals.get(a, Signals()) for a in fresh]
             self.response = np.concatenate((self.response, _response(got)))
             self.utc = np.concatenate((self.utc, _utc(got)))
@@ -109,8 +109,10 @@ class Pool:
 
     def ordered(self, row: Floats) -> npt.NDArray[np.intp]:
         """The workers with a finite score in `row`, best first, ties by address."""
+        if self._order is None:
+            self._order = np.argsort(np.argsort(np.array(self.address)))
         chosen = np.flatnonzero(np.isfinite(row))
-        return chosen[np.lexsort((self.order[chosen], -row[chosen]))]
+        return chosen[np.lexsort((self._order[chosen], -row[chosen]))]
 
     def eligible(self, needs: list[JobNeed]) -> Bools:
         """jobs x workers: the escrow would let the worker accept the job (registry checks and offeredTo)."""
@@ -190,6 +192,21 @@ def _values(w: WorkerRecord) -> tuple[int | bool, ...]:
     """A record's numbers in COLUMNS' order."""
     return (w.languages % 2**64, w.expertise, w.certifications, w.max_concurrent, w.active_jobs,
             bool(w.available), w.completed, w.missed_deadlines, w.disputes_lost)  # fmt: skip
+
+
+def _columns(ws: list[WorkerRecord]) -> dict[str, npt.NDArray[Any]]:
+    """Records as COLUMNS, one comprehension per column (faster than transposing tuples)."""
+    return {
+        "languages": np.array([w.languages % 2**64 for w in ws], dtype=np.uint64),
+        "expertise": np.array([w.expertise for w in ws], dtype=np.uint64),
+        "certifications": np.array([w.certifications for w in ws], dtype=np.uint64),
+        "capacity": np.array([w.max_concurrent for w in ws], dtype=np.int64),
+        "active": np.array([w.active_jobs for w in ws], dtype=np.int64),
+        "available": np.array([bool(w.available) for w in ws], dtype=np.bool_),
+        "completed": np.array([w.completed for w in ws], dtype=np.float64),
+        "missed": np.array([w.missed_deadlines for w in ws], dtype=np.float64),
+        "lost": np.array([w.disputes_lost for w in ws], dtype=np.float64),
+    }
 
 
 def _response(got: list[Signals]) -> Floats:
