@@ -137,7 +137,7 @@ class Offers:
             if fresh.any():
                 relaxed[j] = not strict.any()
                 allowed[j] = np.where(fresh if relaxed[j] else strict, scores[j], -np.inf)
-        chosen = assign_scores(pool, allowed, pool.free - taken).workers
+        chosen = assign_scores(pool, allowed, pool.free - taken, cover=True).workers
         hooks: list[tuple[int, Any, Candidate]] = []
         with transaction(self.engine) as db:
             expired = [o.id for row in due for o in pending[row.desk_id]]

@@ -1,5 +1,6 @@
 """Ranking and batch assignment, in process, with hypothesis: never an ineligible worker, never over
-capacity, the batch never worse than greedy and equal to the dense linear_sum_assignment optimum."""
+capacity, the batch never worse than greedy and equal to the dense linear_sum_assignment optimum; with
+`cover`, as many jobs matched as a maximum matching allows."""
 
 from collections import Counter
 
@@ -7,6 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from escalation.matching.assign import assign, assign_dense, assign_scores, greedy
 from escalation.matching.eligibility import may_accept, why_nobody
@@ -107,3 +110,19 @@ def test_batch_respects_slots_held_by_other_offers_and_still_beats_greedy(ws, jo
     assert all(n <= free[i] for i, n in used.items())
     assert batch.total >= greedy(pool, scores, free).total - 1e-6
     assert batch.total == pytest.approx(assign_dense(pool, scores, free).total, abs=1e-6)
+
+
+@settings(PROFILE)
+@given(ws=workers(), jobs=st.lists(needs, max_size=10), w=weights)
+def test_cover_matches_the_most_jobs_possible_then_the_best_total(ws, jobs, w):
+    pool = Pool(ws)
+    scores = pool.scores(jobs, w) if len(pool) else np.empty((len(jobs), 0))
+    covered = assign_scores(pool, scores, cover=True)
+    matched = sum(a is not None for a in covered.workers)
+    slots = np.repeat(np.arange(len(pool)), np.minimum(pool.free, len(jobs)))  # one column per free slot
+    graph = csr_matrix(np.isfinite(scores[:, slots]).astype(np.int8) if len(jobs) else np.zeros((0, 0)))
+    most = int((maximum_bipartite_matching(graph, perm_type="column") >= 0).sum()) if slots.size else 0
+    assert matched == most >= sum(a is not None for a in assign_scores(pool, scores).workers)
+    bonus = 1_000.0  # any bonus above every total gives the same optimum
+    dense = assign_dense(pool, np.where(np.isfinite(scores), scores + bonus, -np.inf))
+    assert covered.total == pytest.approx(dense.total - bonus * matched, abs=1e-6)
