@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
 from escalation.matching.assign import assign_scores
 from escalation.matching.eligibility import why_nobody
@@ -42,6 +42,7 @@ NO_ANSWER = "no_answer"  # every eligible worker was offered the job and none to
 MATCHING = "matching"  # a job nobody could take (or nobody answered) has a new candidate: offers resume
 EXHAUSTED = "exhausted"
 PARKED = (NO_ELIGIBLE, EXHAUSTED)  # looked at again only when the pool changed
+ENDED = ("accepted", "closed")  # a job no longer open whose offers are settled
 RANKED_KEPT = 50  # the head of the ranking stored with each offer
 
 
@@ -72,7 +73,8 @@ class Offers:
         with self.engine.connect() as db:
             rows = db.execute(
                 select(jobs, matches.c.state).outerjoin(matches, matches.c.desk_id == jobs.c.desk_id)
-                .where(jobs.c.status.in_([DeskStatus.OPEN, DeskStatus.ACCEPTED])).order_by(jobs.c.created_at)
+                .where(or_(jobs.c.status == DeskStatus.OPEN, matches.c.state.not_in(ENDED)))
+                .order_by(jobs.c.created_at)
             ).all()  # fmt: skip
             pending = db.execute(select(offers).where(offers.c.answer == "pending")).all()
         held = Counter(o.worker for o in pending)  # open offers per worker: each holds one free slot
@@ -82,9 +84,9 @@ class Offers:
         now = self.clock()
         due, parked = [], []
         for row in rows:
-            if row.status == DeskStatus.ACCEPTED:
-                if row.state not in (None, "accepted"):
-                    self._accepted(row)
+            if row.status != DeskStatus.OPEN:  # taken, or refunded before anyone took it
+                held.subtract(o.worker for o in by_job[row.desk_id])
+                self._ended(row)
             elif row.state in PARKED:
                 parked.append(row)
             elif row.state != "accepted" and not any(
@@ -186,20 +188,25 @@ class Offers:
         self._set(db, row, state, now, why=why)
         self.notifier.record(db, row.desk_id, NO_ELIGIBLE if state == NO_ELIGIBLE else NO_ANSWER, why)
 
-    def _accepted(self, row: Any) -> None:
-        """The job was taken: by the offered worker (its offer accepted) or by someone else eligible."""
+    def _ended(self, row: Any) -> None:
+        """The job left `open`: taken by the offered worker (its offer accepted) or by someone else
+        eligible, or refunded untaken (cancelled, expired); open offers close and free their slots."""
         now, worker = self.clock(), (row.worker or "").lower()
         with transaction(self.engine) as db:
-            db.execute(
-                update(offers).where(offers.c.desk_id == row.desk_id)
-                .where(offers.c.answer.in_(["pending", "expired"]))
-                .where(offers.c.worker == worker).values(answer="accepted", answered_at=now)
-            )  # fmt: skip
+            if worker:
+                db.execute(
+                    update(offers).where(offers.c.desk_id == row.desk_id)
+                    .where(offers.c.answer.in_(["pending", "expired"]))
+                    .where(offers.c.worker == worker).values(answer="accepted", answered_at=now)
+                )  # fmt: skip
             db.execute(
                 update(offers).where(offers.c.desk_id == row.desk_id).where(offers.c.answer == "pending")
                 .values(answer="closed", answered_at=now)
             )  # fmt: skip
-            self._set(db, row, "accepted", now, accepted_by=worker)
+            if worker:
+                self._set(db, row, "accepted", now, accepted_by=worker)
+            else:
+                self._set(db, row, "closed", now)
 
     def _need(self, row: Any) -> JobNeed:
         terms = JobTerms.model_validate_json(row.terms)

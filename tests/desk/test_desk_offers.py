@@ -250,3 +250,17 @@ def test_a_job_nobody_could_take_is_offered_when_a_worker_registers_and_the_agen
         (NO_ELIGIBLE, "no registered worker speaks th"),
         (MATCHING, "eligible workers now: 1"),
     ]
+
+
+def test_a_cancelled_job_closes_its_offer_and_frees_the_workers_slot(offering_desk, newcomers):
+    thai = newcomers(0, 1 << 26)  # one slot
+    service, _ = offering_desk()
+    first = service.desk.escalate(request(language="th"))
+    follow(service, first.desk_id, "open")
+    assert offered(service, first) == [(thai, "pending")]
+    service.desk.cancel(first.desk_id)
+    follow(service, first.desk_id, "refunded")
+    assert (offered(service, first), match_of(service, first.desk_id).state) == ([(thai, "closed")], "closed")
+    second = service.desk.escalate(request(language="th"))
+    follow(service, second.desk_id, "open")
+    assert offered(service, second) == [(thai, "pending")]  # the cancelled job's offer holds no slot
