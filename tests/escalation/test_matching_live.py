@@ -17,7 +17,7 @@ from indexer.tables import metadata as indexer_tables
 from indexer.views import Views
 from runtime.db import connect, transaction
 
-settings.register_profile("live_pool", max_examples=40, deadline=None)
+settings.register_profile("live_pool", max_examples=30, deadline=None)
 ADDRESSES = [f"0x{i:040x}" for i in range(1, 7)]
 NEEDS = [JobNeed(0), JobNeed(1, expertise=0b1), JobNeed(0, certifications=0b1), JobNeed(2)]
 

@@ -20,6 +20,8 @@ from tests.escalation.test_matching_contract import Record
 
 settings.register_profile("matching", max_examples=150, deadline=None)
 PROFILE = settings.get_profile("matching")
+settings.register_profile("matching_small", max_examples=60, deadline=None)
+SMALL = settings.get_profile("matching_small")  # for the properties that repeat the ones above under a twist
 
 
 @st.composite
@@ -98,7 +100,7 @@ def test_nobody_eligible_says_which_requirement(need, why):
     assert ranking.candidates == () and ranking.why == why
 
 
-@settings(PROFILE)
+@settings(SMALL)
 @given(ws=workers(), jobs=st.lists(needs, max_size=10), held=st.lists(st.integers(0, 3), max_size=12))
 def test_batch_respects_slots_held_by_other_offers_and_still_beats_greedy(ws, jobs, held):
     # The desk passes the free slots minus the offers each worker already holds for other jobs.
@@ -112,7 +114,7 @@ def test_batch_respects_slots_held_by_other_offers_and_still_beats_greedy(ws, jo
     assert batch.total == pytest.approx(assign_dense(pool, scores, free).total, abs=1e-6)
 
 
-@settings(PROFILE)
+@settings(SMALL)
 @given(ws=workers(), jobs=st.lists(needs, max_size=10), w=weights)
 def test_cover_matches_the_most_jobs_possible_then_the_best_total(ws, jobs, w):
     pool = Pool(ws)
