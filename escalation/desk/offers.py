@@ -89,10 +89,8 @@ class Offers:
                 self._ended(row)
             elif row.state in PARKED:
                 parked.append(row)
-            elif row.state != "accepted" and not any(
-                now - o.offered_at < self.config.timeout_s for o in by_job[row.desk_id]
-            ):
-                due.append(row)
+            elif not any(now - o.offered_at < self.config.timeout_s for o in by_job[row.desk_id]):
+                due.append(row)  # also a job a reorg reopened after it was taken
         if not due and not parked:
             return 0
         pool = self.source(self._signals())

@@ -202,6 +202,7 @@ def newcomers(chain, accounts, system):
         system.registry.register(languages, expertise, capacity, b"\x11" * 32, "ipfs://new", sender=made[i])
         return str(made[i].address).lower()
 
+    register.accounts = made  # type: ignore[attr-defined]
     return register
 
 
@@ -264,3 +265,20 @@ def test_a_cancelled_job_closes_its_offer_and_frees_the_workers_slot(offering_de
     second = service.desk.escalate(request(language="th"))
     follow(service, second.desk_id, "open")
     assert offered(service, second) == [(thai, "pending")]  # the cancelled job's offer holds no slot
+
+
+def test_a_job_a_reorg_reopens_is_offered_again_to_the_next_worker(offering_desk, newcomers, chain, system):
+    first = newcomers(0, 1 << 26, expertise=0b111)  # ranked first
+    second = newcomers(1, 1 << 26)
+    service, _ = offering_desk()
+    view = service.desk.escalate(request(language="th"))
+    follow(service, view.desk_id, "open")
+    before = chain.snapshot()
+    system.escrow.acceptJob(terms_of(service, view.desk_id).as_abi(), sender=newcomers.accounts[0])
+    follow(service, view.desk_id, "accepted")
+    assert offered(service, view) == [(first, "accepted")]
+    chain.restore(before)  # the acceptance's block is orphaned; the chain goes on without it
+    chain.mine(3)
+    follow(service, view.desk_id, "open")
+    assert offered(service, view) == [(first, "accepted"), (second, "pending")]
+    assert match_of(service, view.desk_id).state == "offering"
