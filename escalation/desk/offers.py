@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from escalation.matching.assign import assign_scores
 from escalation.matching.eligibility import why_nobody
 from escalation.matching.model import Candidate, JobNeed, Signals
-from escalation.matching.pool import Floats, Pool
+from escalation.matching.pool import Floats, Ints, Pool
 from escalation.matching.score import ScoreWeights
 from protocol_core.terms import ZERO_ADDRESS, JobTerms
 from runtime.db import transaction
@@ -44,6 +44,7 @@ EXHAUSTED = "exhausted"
 PARKED = (NO_ELIGIBLE, EXHAUSTED)  # looked at again only when the pool changed
 ENDED = ("accepted", "closed")  # a job no longer open whose offers are settled
 RANKED_KEPT = 50  # the head of the ranking stored with each offer
+BATCH_JOBS = 256  # jobs assigned together at most (the rest of a pass's due jobs in further batches)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,15 @@ class Offers:
         if parked and (pool.version is None or pool.version != self._parked_at):
             due += parked  # a worker registered, became available or finished a job since
         self._parked_at = pool.version
-        return self._offer(due, pool, held, by_job, now) if due else 0
+        for row in due:
+            held.subtract(o.worker for o in by_job[row.desk_id])  # these offers expire now
+        taken = np.zeros(len(pool), dtype=np.int64)  # slots held by other jobs' open offers
+        for address, count in held.items():
+            if address in pool.index:
+                taken[pool.index[address]] += count
+        # Oldest first, BATCH_JOBS at a time: a jobs x workers matrix per batch bounds the memory.
+        return sum(self._offer(due[k : k + BATCH_JOBS], pool, taken, by_job, now)
+                   for k in range(0, len(due), BATCH_JOBS))  # fmt: skip
 
     def history(self, desk_id: str) -> list[dict[str, Any]]:
         """Every offer of the job, oldest first, with its reasons."""
@@ -108,9 +117,10 @@ class Offers:
             for r in found
         ]
 
-    def _offer(self, due: list[Any], pool: Pool, held: Counter[str], pending: dict[str, list[Any]],
+    def _offer(self, due: list[Any], pool: Pool, taken: Ints, pending: dict[str, list[Any]],
                now: float) -> int:  # fmt: skip
-        """Expires the due jobs' open offers and offers each job a worker, all jobs assigned at once."""
+        """Expires the due jobs' open offers and offers each job a worker, all jobs assigned at once;
+        adds the slots its offers take to `taken`."""
         weights = self.config.weights
         needs = [self._need(row) for row in due]
         scores = pool.scores(needs, weights) if len(pool) else np.empty((len(due), 0))
@@ -122,12 +132,6 @@ class Offers:
         tried: dict[str, set[str]] = defaultdict(set)
         for desk_id, worker in made:
             tried[desk_id].add(worker)
-        for row in due:
-            held.subtract(o.worker for o in pending[row.desk_id])
-        taken = np.zeros(len(pool), dtype=np.int64)
-        for address, count in held.items():
-            if address in pool.index:
-                taken[pool.index[address]] += count
         allowed = np.full(scores.shape, -np.inf)
         relaxed: dict[int, bool] = {}
         for j, row in enumerate(due):
@@ -156,6 +160,7 @@ class Offers:
                     self._set(db, row, "waiting", now, eligible)
                 else:
                     i = pool.index[chosen[j].lower()]  # type: ignore[union-attr]
+                    taken[i] += 1
                     hooks.append(self._record(db, row, pool, needs[j], scores[j], i, relaxed[j], now))
                     self._set(db, row, "relaxed" if relaxed[j] else "offering", now, eligible)
         for offer_id, row, candidate in hooks:
