@@ -39,21 +39,24 @@ class LivePool:
     def __init__(self, read_model: ReadModel) -> None:
         self.read_model = read_model
         self._pool: Pool | None = None
+        self._at: str | None = None  # the address logged at the pool's version: the log's fingerprint
 
     def pool(self, signals: Mapping[str, Signals] | None = None) -> Pool:
         """The pool, brought up to the indexer's last write, with `signals`; `pool.version` is that seq."""
-        if self._pool is None:
-            seq, _ = self.read_model.worker_changes(2**62)  # the seq first: later writes are read again
-            self._pool = Pool(self.read_model.workers())
-        else:
-            seq, changed = self.read_model.worker_changes(self._pool.version or 0)
-            if changed:
+        if self._pool is not None:
+            log = self.read_model.worker_changes(self._pool.version or 0)
+            if log.at != self._at or log.last < (self._pool.version or 0):
+                self._pool = None  # another log than the one read before: the database was rebuilt
+            elif log.addresses:
                 found = {
                     w.address: w
-                    for start in range(0, len(changed), BATCH)
-                    for w in self.read_model.workers(addresses=changed[start : start + BATCH])
+                    for start in range(0, len(log.addresses), BATCH)
+                    for w in self.read_model.workers(addresses=log.addresses[start : start + BATCH])
                 }
-                self._pool.update([found.get(a, Gone(a)) for a in changed])
-        self._pool.version = seq
+                self._pool.update([found.get(a, Gone(a)) for a in log.addresses])
+        if self._pool is None:
+            log = self.read_model.worker_changes(2**62)  # the log first: later writes are read again
+            self._pool = Pool(self.read_model.workers())
+        self._pool.version, self._at = log.last, log.at_last
         self._pool.resignal(signals or {})
         return self._pool

@@ -68,4 +68,23 @@ def test_live_pool_scores_as_a_fresh_pool_through_writes_reorgs_and_restarts(ste
             live = LivePool(model)
         pool = live.pool()
         assert by_address(pool) == by_address(Pool(model.workers()))
-        assert pool.version == model.worker_changes()[0]
+        assert pool.version == model.worker_changes().last
+
+
+def test_live_pool_reloads_when_the_indexer_database_is_rebuilt(tmp_path):
+    logs = ReadModelLogs({}, Views(None, {}, 0))  # type: ignore[arg-type]
+    args = {"languages": 1, "expertise": 1, "maxConcurrent": 1, "encryptionKey": "0x" + "11" * 32,
+            "profileURI": "ipfs://w"}  # fmt: skip
+
+    def database(name, addresses):
+        engine = connect(f"sqlite:///{tmp_path / name}", indexer_tables)
+        with transaction(engine) as db:
+            logs.ingest(db, [Fact(Kind.WORKER, a, "WorkerRegistered", args, 1, "0x") for a in addresses])  # type: ignore[list-item]
+        return ReadModel(engine)
+
+    live = LivePool(database("old.db", ADDRESSES[:3]))
+    assert len(live.pool()) == 3 and live.pool().version == 3
+    live.read_model = database("new.db", ADDRESSES[3:7])  # synced again from block 0, and further
+    assert live.pool().address == ADDRESSES[3:7] and live.pool().version == 3
+    live.read_model = database("newer.db", ADDRESSES[:1])  # again, shorter: the log went back
+    assert live.pool().address == ADDRESSES[:1] and live.pool().version == 1
