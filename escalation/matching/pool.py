@@ -54,7 +54,7 @@ class Pool:
         self.index: dict[str, int] = {}
         self.version: int | None = None  # the source's last change seq in it; None: built from records
         self.signals: dict[str, Signals] = {}
-        self._given: dict[str, Signals] | None = None
+        self._given: dict[str, Signals] | None = None  # the signals as last given
         for name, dtype in COLUMNS.items():
             setattr(self, name, np.empty(0, dtype=dtype))
         self.free = np.empty(0, dtype=np.int64)
@@ -95,11 +95,11 @@ class Pool:
 
     def resignal(self, signals: Mapping[str, Signals]) -> None:
         """Replaces the off-chain signals (answer times, time zones); a no-op when they did not change."""
-        lowered = {k.lower(): v for k, v in signals.items()}
-        if lowered == self._given:
+        if signals == self._given:
             return
-        self._given = self.signals = lowered
-        got = [lowered.get(a, Signals()) for a in self.address]
+        self._given = dict(signals)
+        self.signals = {k.lower(): v for k, v in signals.items()}
+        got = [self.signals.get(a, Signals()) for a in self.address]
         self.response, self.utc = _response(got), _utc(got)
 
     def free_of(self, address: str) -> int:
