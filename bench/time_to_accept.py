@@ -4,7 +4,8 @@ bench/out/matching.json (`time_to_accept_p50_s`, `time_to_accept_p95_s`, `time_t
 The desk (in process), the indexer's read model (in process) and the chain are real; the workers are
 simulated: each answers an offer after a random delay, or never, and answering means sending
 `acceptJob` from its own (impersonated) address. Time is the offers' clock, moved a second per tick,
-so the figure is in offer seconds (chain and desk work per tick is not counted).
+so the figure is in offer seconds (chain and desk work per tick is not counted). Three seeds, each on
+a fresh anvil, pooled: one run's few unlucky jobs move its p95 by tens of seconds.
 """
 
 import json
@@ -30,7 +31,7 @@ from escalation.desk.policy import SpendPolicy  # noqa: E402
 from escalation.desk.requests import EscalationRequest  # noqa: E402
 from escalation.desk.tables import jobs, matches, offers  # noqa: E402
 from escalation.desk.wiring import build  # noqa: E402
-from escalation.matching.source import pool_from_indexer  # noqa: E402
+from escalation.matching.source import LivePool  # noqa: E402
 from escalation.redact import KINDS  # noqa: E402
 from indexer.queries import ReadModel  # noqa: E402
 from indexer.service import READ_ONLY  # noqa: E402
@@ -44,6 +45,7 @@ from runtime.metrics import RuntimeMetrics  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out" / "matching.json"
 WORKERS, JOBS, TIMEOUT_S, HORIZON_S = 40, 60, 30.0, 900
+SEEDS = (12, 13, 14)
 NEVER = 0.3  # share of offers a worker never answers
 MEAN_DELAY_S = 25.0  # mean answer time of those who answer (exponential, so some answer after the timeout)
 
@@ -57,15 +59,29 @@ class Clock:
 
 
 def main() -> None:
-    rng = random.Random(12)
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        anvil = Anvil(work)
-        anvil.start()
-        try:
-            figures = run(work, anvil.url, rng)
-        finally:
-            anvil.kill()
+    runs = []
+    for seed in SEEDS:  # one seed's answers decide much of p95: the figures pool several runs
+        with tempfile.TemporaryDirectory() as folder:
+            work = Path(folder)
+            anvil = Anvil(work)
+            anvil.start()
+            try:
+                runs.append(run(work, anvil.url, seed))
+            finally:
+                anvil.kill()
+    waits = sorted(w for r in runs for w in r.pop("waits"))  # type: ignore[attr-defined]  # per-run lists
+    figures = {
+        "time_to_accept_p50_s": statistics.median(waits) if waits else None,
+        "time_to_accept_p95_s": waits[int(0.95 * (len(waits) - 1))] if waits else None,
+        "time_to_accept_max_s": waits[-1] if waits else None,
+        "time_to_accept_jobs": JOBS * len(SEEDS), "time_to_accept_accepted": len(waits),
+        "time_to_accept_setup": {
+            "seeds": list(SEEDS), "workers": WORKERS, "jobs_per_run": JOBS, "offer_timeout_s": TIMEOUT_S,
+            "never_answer": NEVER, "mean_answer_s": MEAN_DELAY_S, "horizon_s": HORIZON_S,
+            "assignment": "batch per pass, most jobs first (cover)",
+        },
+        "time_to_accept_runs": runs,
+    }  # fmt: skip
     merged = json.loads(OUT.read_text()) if OUT.exists() else {}
     merged.update(figures)
     OUT.parent.mkdir(exist_ok=True)
@@ -73,7 +89,8 @@ def main() -> None:
     print(json.dumps(figures, indent=2))
 
 
-def run(work: Path, url: str, rng: random.Random) -> dict[str, object]:
+def run(work: Path, url: str, seed: int) -> dict[str, object]:
+    rng = random.Random(seed)
     addresses = deploy(url, work / "deployments.json")
     protocol = Protocol.connect(url, addresses, work / "evidence")
     protocol.rpc("anvil_autoImpersonateAccount", True)
@@ -91,11 +108,11 @@ def run(work: Path, url: str, rng: random.Random) -> dict[str, object]:
     index = connect(f"sqlite:///{work}/indexer.db", indexer_tables)
     cursor = cursor_for(chain, index, RuntimeMetrics("indexer_bench"), addresses, 0, 2_000)
     cursor.bind(chain.chain_id(), READ_ONLY)
-    model = ReadModel(index)
+    live = LivePool(ReadModel(index))
 
-    def candidates(need, signals):  # type: ignore[no-untyped-def]
+    def candidates(signals):  # type: ignore[no-untyped-def]
         cursor.poll(chain.head())
-        return pool_from_indexer(model, need, signals)
+        return live.pool(signals)
 
     clock = Clock()
     policy = SpendPolicy(max_reward=10**9, daily_budget=10**15, approval_threshold=10**9)
@@ -142,15 +159,12 @@ def run(work: Path, url: str, rng: random.Random) -> dict[str, object]:
         offered = db.execute(select(offers)).all()
     waits = sorted(accepted_at.values())
     return {
-        "time_to_accept_p50_s": statistics.median(waits) if waits else None,
-        "time_to_accept_p95_s": waits[int(0.95 * (len(waits) - 1))] if waits else None,
-        "time_to_accept_max_s": waits[-1] if waits else None,
-        "time_to_accept_jobs": JOBS, "time_to_accept_accepted": len(waits),
-        "time_to_accept_setup": {
-            "workers": WORKERS, "offer_timeout_s": TIMEOUT_S, "never_answer": NEVER,
-            "mean_answer_s": MEAN_DELAY_S, "horizon_s": HORIZON_S, "offers_made": len(offered),
-            "jobs_exhausted": ends.count("exhausted"), "jobs_no_eligible": ends.count("no_eligible"),
-        },
+        "seed": seed, "accepted": len(waits), "waits": waits,
+        "p50_s": statistics.median(waits) if waits else None,
+        "p95_s": waits[int(0.95 * (len(waits) - 1))] if waits else None,
+        "max_s": waits[-1] if waits else None,
+        "offers_made": len(offered), "jobs_exhausted": ends.count("exhausted"),
+        "jobs_no_eligible": ends.count("no_eligible"),
     }  # fmt: skip
 
 

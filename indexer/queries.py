@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from protocol_core.enums import RoundPhase
 from runtime.tables import cursor
 
-from .tables import arbitrators, disputes, jobs, operators, seats, workers
+from .tables import arbitrators, disputes, jobs, operators, seats, worker_changes, workers
 
 AMOUNTS = {"reward", "oracle_fee", "protocol_fee", "paid", "refunded", "stake", "locked", "unstaking",
            "rewards", "queued_in", "queued_out", "expertise"}  # fmt: skip
@@ -31,6 +31,16 @@ class Worker:
     disputes_lost: int
     encryption_key: str
     profile_uri: str
+
+
+@dataclass(frozen=True)
+class WorkerChanges:
+    """What `ReadModel.worker_changes` found in the indexer's log of worker writes."""
+
+    last: int  # the last seq written (0: none)
+    addresses: list[str]  # written after the seq asked about
+    at: str | None  # the address logged at the seq asked about; None when there is no such row
+    at_last: str | None  # the address logged at `last`
 
 
 class ReadModel:
@@ -66,6 +76,18 @@ class ReadModel:
         with self.engine.connect() as db:
             rows = db.execute(query).all()
         return [Worker(**{k: v for k, v in _public(r._mapping).items() if k != "block"}) for r in rows]
+
+    def worker_changes(self, after: int = 0) -> WorkerChanges:
+        """The log of worker writes after seq `after`: the addresses written (removed ones too), the
+        last seq, and the addresses logged at `after` and at the last seq (a reader's fingerprint)."""
+        log = worker_changes.c
+        with self.engine.connect() as db:
+            last = db.execute(select(func.max(log.seq))).scalar() or 0
+            at = {s: a for s, a in db.execute(select(log.seq, log.address).where(log.seq.in_([after, last])))}
+            found = db.execute(
+                select(log.address).where(log.seq > after).where(log.seq <= last).distinct()
+            ).scalars().all() if last > after else []  # fmt: skip
+        return WorkerChanges(last, list(found), at.get(after), at.get(last))
 
     def job(self, job_id: str) -> dict[str, Any] | None:
         """One job: terms, status, worker, deadline, money."""

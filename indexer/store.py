@@ -12,7 +12,7 @@ from runtime.chain import Log
 
 from .facts import Fact, Kind, decode
 from .fold import Row, fold
-from .tables import arbitrators, disputes, facts, jobs, operators, seats, workers
+from .tables import arbitrators, disputes, facts, jobs, operators, seats, worker_changes, workers
 from .views import SNAPSHOT_POSITION, Views
 
 TABLES: dict[Kind, tuple[Table, str]] = {
@@ -120,3 +120,5 @@ def _write(db: Connection, kind: Kind, keys: list[str], rows: dict[str, Row | No
             db.execute(seats.insert(), seated)
     if present:
         db.execute(table.insert(), present)
+    if kind == Kind.WORKER:  # removed rows too: a reorg may undo a registration
+        db.execute(worker_changes.insert(), [{"address": key} for key in keys])

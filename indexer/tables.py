@@ -41,6 +41,17 @@ workers = Table(
     Column("block", BigInteger, nullable=False),  # of the last fact folded in
 )
 
+# Every write of a worker's row (a fold, a refold after a reorg, a removal), in order: readers that
+# cache the workers (the desk's matching pool) reload only the addresses written after the last
+# `seq` they saw. AUTOINCREMENT so that SQLite never hands out a seq twice.
+worker_changes = Table(
+    "worker_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(42), nullable=False),
+    sqlite_autoincrement=True,
+)
+
 jobs = Table(
     "jobs",
     metadata,

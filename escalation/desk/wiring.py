@@ -15,7 +15,7 @@ from escalation.engine import EscalationEngine
 from escalation.evaluate import load_known_issue_rows
 from escalation.known_issues import read_known_issues
 from escalation.matching.score import ScoreWeights
-from escalation.matching.source import pool_from_indexer
+from escalation.matching.source import LivePool
 from indexer.queries import ReadModel
 from indexer.tables import metadata as indexer_tables
 from protocol_core.content import ContentClient, FolderStore
@@ -180,4 +180,4 @@ def _matching(settings: DeskSettings) -> dict[str, Any]:
     model = ReadModel(connect(settings.indexer_database_url, indexer_tables))
     weights = ScoreWeights(min_score=settings.offer_min_score)
     config = OfferConfig(timeout_s=settings.offer_timeout_s, weights=weights, hooks=settings.offer_hooks)
-    return {"candidates": lambda need, signals: pool_from_indexer(model, need, signals), "offers": config}
+    return {"candidates": LivePool(model).pool, "offers": config}

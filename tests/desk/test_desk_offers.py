@@ -11,12 +11,13 @@ import pytest
 from fastapi import FastAPI, Request
 from sqlalchemy import select
 
+from devtools.chain import wait_for
 from escalation.desk.notices import SIGNATURE_HEADER
-from escalation.desk.offers import NO_ELIGIBLE, OfferConfig
+from escalation.desk.offers import MATCHING, NO_ELIGIBLE, OfferConfig
 from escalation.desk.serving import ServerThread
 from escalation.desk.tables import matches, notices
 from escalation.matching.score import ScoreWeights
-from escalation.matching.source import pool_from_indexer
+from escalation.matching.source import LivePool
 from indexer.queries import ReadModel
 from indexer.service import READ_ONLY
 from indexer.tables import metadata as indexer_tables
@@ -47,11 +48,11 @@ def candidates(tmp_path, rpc_url, addresses):
     engine = connect(f"sqlite:///{tmp_path}/indexer.db", indexer_tables)
     cursor = cursor_for(chain, engine, RuntimeMetrics("indexer_test"), addresses, 0, 2_000)
     cursor.bind(chain.chain_id(), READ_ONLY)
-    model = ReadModel(engine)
+    live = LivePool(ReadModel(engine))
 
-    def source(need, signals):
+    def source(signals):
         cursor.poll(chain.head())
-        return pool_from_indexer(model, need, signals)
+        return live.pool(signals)
 
     return source
 
@@ -165,7 +166,6 @@ def test_agent_is_told_at_once_when_nobody_is_eligible_and_why(offering_desk, ov
 def test_settings_turn_offers_on_with_the_indexer_database(tmp_path):
     from escalation.desk.settings import DeskSettings
     from escalation.desk.wiring import _matching
-    from escalation.matching.model import JobNeed
 
     assert _matching(DeskSettings()) == {}
     hooks = {"0x" + "a" * 40: "http://127.0.0.1:9/offer"}
@@ -174,7 +174,7 @@ def test_settings_turn_offers_on_with_the_indexer_database(tmp_path):
     found = _matching(settings)
     assert found["offers"].timeout_s == 90 and found["offers"].weights.min_score == 3
     assert found["offers"].hooks == {"0x" + "a" * 40: "http://127.0.0.1:9/offer"}
-    assert len(found["candidates"](JobNeed(0), {})) == 0  # an empty read model: nobody to offer to
+    assert len(found["candidates"]({})) == 0  # an empty read model: nobody to offer to
 
 
 def test_parallel_jobs_hold_no_more_offers_per_worker_than_its_free_slots(
@@ -189,3 +189,96 @@ def test_parallel_jobs_hold_no_more_offers_per_worker_than_its_free_slots(
     held = Counter(o["worker"] for v in views for o in service.follower.offers.history(v.desk_id))
     assert held == {str(worker.address).lower(): 2, str(other_worker.address).lower(): 1}
     assert sorted(match_of(service, v.desk_id).state for v in views) == ["offering"] * 3 + ["waiting"]
+
+
+@pytest.fixture
+def newcomers(chain, accounts, system):
+    """Fresh worker keys with gas money; `register(i, languages, expertise, capacity)` signs them up."""
+    made = [accounts.generate_test_account() for _ in range(3)]
+    for account in made:
+        chain.provider.set_balance(account.address, 10**18)
+
+    def register(i, languages, expertise=0b1, capacity=1):
+        system.registry.register(languages, expertise, capacity, b"\x11" * 32, "ipfs://new", sender=made[i])
+        return str(made[i].address).lower()
+
+    register.accounts = made  # type: ignore[attr-defined]
+    return register
+
+
+def offered(service, view):
+    return [(o["worker"], o["answer"]) for o in service.follower.offers.history(view.desk_id)]
+
+
+def test_jobs_due_together_are_assigned_together_so_the_only_speaker_goes_where_needed(
+    offering_desk, newcomers
+):
+    # Japanese (29) and Korean (30): nobody else on the session chain speaks them. Both workers speak
+    # Japanese; only the stronger one (more expertise) speaks Korean. Job by job, the Japanese job
+    # would take the stronger one and the Korean job would wait.
+    both = newcomers(0, 1 << 29 | 1 << 30, expertise=0b1111)
+    japanese_only = newcomers(1, 1 << 29)
+    service, _ = offering_desk()
+    offers, service.follower.offers = service.follower.offers, None  # both open before offers start
+    japanese = service.desk.escalate(request(language="ja"))
+    korean = service.desk.escalate(request(language="ko"))
+    follow(service, japanese.desk_id, "open")
+    follow(service, korean.desk_id, "open")
+    service.follower.offers = offers
+    assert offers.run_once() == 2
+    assert offered(service, japanese) == [(japanese_only, "pending")]
+    assert offered(service, korean) == [(both, "pending")]
+    (ranked_first, _), _ = service.follower.offers.history(japanese.desk_id)[0]["ranked"]
+    assert ranked_first.lower() == both  # the best for the Japanese job, given where it was needed
+
+
+def test_a_job_nobody_could_take_is_offered_when_a_worker_registers_and_the_agent_hears_it(
+    offering_desk, newcomers
+):
+    service, _ = offering_desk()
+    view = service.desk.escalate(request(language="th"))
+    follow(service, view.desk_id, "open")
+    assert (match_of(service, view.desk_id).state, offered(service, view)) == (NO_ELIGIBLE, [])
+    service.follower.offers.run_once()  # nothing changed: nothing offered, nothing said again
+    thai = newcomers(0, 1 << 26)
+    wait_for(lambda: service.follower.run_once() >= 0 and offered(service, view) != [], timeout=20,
+             what="the offer to the new Thai speaker")  # fmt: skip
+    assert offered(service, view) == [(thai, "pending")]
+    assert match_of(service, view.desk_id).state == "offering"
+    with service.desk.engine.connect() as db:
+        told = db.execute(select(notices).where(notices.c.desk_id == view.desk_id)).all()
+    assert [(n.status, n.detail) for n in told if n.status in (NO_ELIGIBLE, MATCHING)] == [
+        (NO_ELIGIBLE, "no registered worker speaks th"),
+        (MATCHING, "eligible workers now: 1"),
+    ]
+
+
+def test_a_cancelled_job_closes_its_offer_and_frees_the_workers_slot(offering_desk, newcomers):
+    thai = newcomers(0, 1 << 26)  # one slot
+    service, _ = offering_desk()
+    first = service.desk.escalate(request(language="th"))
+    follow(service, first.desk_id, "open")
+    assert offered(service, first) == [(thai, "pending")]
+    service.desk.cancel(first.desk_id)
+    follow(service, first.desk_id, "refunded")
+    assert (offered(service, first), match_of(service, first.desk_id).state) == ([(thai, "closed")], "closed")
+    second = service.desk.escalate(request(language="th"))
+    follow(service, second.desk_id, "open")
+    assert offered(service, second) == [(thai, "pending")]  # the cancelled job's offer holds no slot
+
+
+def test_a_job_a_reorg_reopens_is_offered_again_to_the_next_worker(offering_desk, newcomers, chain, system):
+    first = newcomers(0, 1 << 26, expertise=0b111)  # ranked first
+    second = newcomers(1, 1 << 26)
+    service, _ = offering_desk()
+    view = service.desk.escalate(request(language="th"))
+    follow(service, view.desk_id, "open")
+    before = chain.snapshot()
+    system.escrow.acceptJob(terms_of(service, view.desk_id).as_abi(), sender=newcomers.accounts[0])
+    follow(service, view.desk_id, "accepted")
+    assert offered(service, view) == [(first, "accepted")]
+    chain.restore(before)  # the acceptance's block is orphaned; the chain goes on without it
+    chain.mine(3)
+    follow(service, view.desk_id, "open")
+    assert offered(service, view) == [(first, "accepted"), (second, "pending")]
+    assert match_of(service, view.desk_id).state == "offering"

@@ -1,5 +1,6 @@
 """Ranking and batch assignment, in process, with hypothesis: never an ineligible worker, never over
-capacity, the batch never worse than greedy and equal to the dense linear_sum_assignment optimum."""
+capacity, the batch never worse than greedy and equal to the dense linear_sum_assignment optimum; with
+`cover`, as many jobs matched as a maximum matching allows."""
 
 from collections import Counter
 
@@ -7,6 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from escalation.matching.assign import assign, assign_dense, assign_scores, greedy
 from escalation.matching.eligibility import may_accept, why_nobody
@@ -17,6 +20,8 @@ from tests.escalation.test_matching_contract import Record
 
 settings.register_profile("matching", max_examples=150, deadline=None)
 PROFILE = settings.get_profile("matching")
+settings.register_profile("matching_small", max_examples=60, deadline=None)
+SMALL = settings.get_profile("matching_small")  # for the properties that repeat the ones above under a twist
 
 
 @st.composite
@@ -93,3 +98,33 @@ def test_nobody_eligible_says_which_requirement(need, why):
     ws = [Record("0x" + "a" * 40, 0b11, 0b1, 0b1, 1, 0, True)]
     ranking = Pool(ws).rank(need, ScoreWeights())
     assert ranking.candidates == () and ranking.why == why
+
+
+@settings(SMALL)
+@given(ws=workers(), jobs=st.lists(needs, max_size=10), held=st.lists(st.integers(0, 3), max_size=12))
+def test_batch_respects_slots_held_by_other_offers_and_still_beats_greedy(ws, jobs, held):
+    # The desk passes the free slots minus the offers each worker already holds for other jobs.
+    pool = Pool(ws)
+    free = pool.free - np.resize(np.array(held or [0], dtype=np.int64), len(pool))
+    scores = pool.scores(jobs, ScoreWeights()) if len(pool) else np.empty((len(jobs), 0))
+    batch = assign_scores(pool, scores, free)
+    used = Counter(pool.index[a.lower()] for a in batch.workers if a is not None)
+    assert all(n <= free[i] for i, n in used.items())
+    assert batch.total >= greedy(pool, scores, free).total - 1e-6
+    assert batch.total == pytest.approx(assign_dense(pool, scores, free).total, abs=1e-6)
+
+
+@settings(SMALL)
+@given(ws=workers(), jobs=st.lists(needs, max_size=10), w=weights)
+def test_cover_matches_the_most_jobs_possible_then_the_best_total(ws, jobs, w):
+    pool = Pool(ws)
+    scores = pool.scores(jobs, w) if len(pool) else np.empty((len(jobs), 0))
+    covered = assign_scores(pool, scores, cover=True)
+    matched = sum(a is not None for a in covered.workers)
+    slots = np.repeat(np.arange(len(pool)), np.minimum(pool.free, len(jobs)))  # one column per free slot
+    graph = csr_matrix(np.isfinite(scores[:, slots]).astype(np.int8) if len(jobs) else np.zeros((0, 0)))
+    most = int((maximum_bipartite_matching(graph, perm_type="column") >= 0).sum()) if slots.size else 0
+    assert matched == most >= sum(a is not None for a in assign_scores(pool, scores).workers)
+    bonus = 1_000.0  # any bonus above every total gives the same optimum
+    dense = assign_dense(pool, np.where(np.isfinite(scores), scores + bonus, -np.inf))
+    assert covered.total == pytest.approx(dense.total - bonus * matched, abs=1e-6)
