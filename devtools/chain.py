@@ -47,6 +47,9 @@ class Anvil:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._state = workdir / f"{name}-state.json"
+        # anvil writes old states to disk and leaves them behind when killed: keep them in the workdir,
+        # not in ~/.foundry/anvil/tmp, where killed test chains once filled the disk.
+        self._cache = workdir / f"{name}-cache"
         self._accounts = accounts
         self._options = [
             *(["--chain-id", str(chain_id)] if chain_id is not None else []),
@@ -59,7 +62,7 @@ class Anvil:
         """Starts anvil (with the saved state, if any) and waits until it listens."""
         self._process = subprocess.Popen(
             ["anvil", "--host", "127.0.0.1", "--port", str(self.port), "--accounts", str(self._accounts),
-             "--state", str(self._state), *self._options],
+             "--state", str(self._state), "--cache-path", str(self._cache), *self._options],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         assert self._process.stdout is not None
