@@ -34,7 +34,7 @@ demo: setup
 	$(BIN)/ape run demo --verbosity WARNING --network polygon:local:foundry
 
 test: setup
-	$(BIN)/ape test tests -q --network polygon:local:foundry -n 2 --dist loadfile
+	$(BIN)/ape test tests -q --network polygon:local:foundry -n 2 --dist loadgroup
 
 bench: setup
 	$(BIN)/python bench/gas.py

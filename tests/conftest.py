@@ -230,3 +230,13 @@ def postgres_url() -> Iterator[str]:
 def fresh_postgres_url(postgres_url) -> str:
     """A new, empty database on the session's PostgreSQL, for a test whose state must not meet another's."""
     return new_database(postgres_url)
+
+
+def pytest_collection_modifyitems(items):
+    """Two xdist workers (`make test`): the process tests of tests/e2e, each on chains of its own, go
+    module by module to whichever worker is free; every other test shares the session's chain and
+    deployment and runs on one worker in collection order (the draw tests failed when other modules ran
+    before them on that chain in another order)."""
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(module if module.startswith("tests/e2e/") else "session"))
