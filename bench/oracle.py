@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from oracle_relay import measure_relay  # beside this script
-from oracle_setup import LogClock, bench_chain, paced, percentile
+from oracle_setup import bench_chain, job_clock, paced, percentile
 
 from devtools.accounts import OPERATORS, WORKERS
 from devtools.chain import wait_for
@@ -42,7 +42,7 @@ def measure(nodes: int, jobs: int, rate: float, workdir: Path) -> dict:
             backlog = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(jobs)]
             for job in backlog:
                 protocol.submit(job)
-            with LogClock(protocol, EVENTS) as clock:
+            with job_clock(protocol, EVENTS) as clock:
                 seen = clock.seen["verdict"]
                 start = time.monotonic()
                 for node in running:
@@ -72,7 +72,7 @@ def measure(nodes: int, jobs: int, rate: float, workdir: Path) -> dict:
 
 def _paced(protocol: Protocol, jobs: int, rate: float) -> list[float]:
     fresh = [protocol.post(WORKERS[i % len(WORKERS)]) for i in range(jobs)]
-    with LogClock(protocol, EVENTS) as clock:
+    with job_clock(protocol, EVENTS) as clock:
         paced(jobs, rate, lambda i: protocol.submit(fresh[i]))
         wait_for(lambda: len(clock.seen["verdict"]) >= jobs, timeout=600, what="the paced verdicts")
         return [clock.seen["verdict"][job.job_id] - clock.seen["evidence"][job.job_id] for job in fresh]

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from oracle_setup import LogClock, bench_chain, paced, percentile  # beside this script
+from oracle_setup import bench_chain, job_clock, paced, percentile  # beside this script
 
 from devtools.accounts import OPERATORS, WORKERS, key_of
 from devtools.chain import wait_for
@@ -50,7 +50,11 @@ def measure_relay(jobs: int, rate: float, workdir: Path) -> dict:
             requests = [
                 intake_request(protocol, job, workers[i % len(workers)]) for i, job in enumerate(backlog)
             ]
-            with LogClock(protocol, EVENTS) as clock, httpx.Client() as client, ThreadPoolExecutor(8) as pool:
+            with (
+                job_clock(protocol, EVENTS) as clock,
+                httpx.Client() as client,
+                ThreadPoolExecutor(8) as pool,
+            ):
                 start = time.monotonic()
                 answers = list(
                     pool.map(
@@ -81,7 +85,7 @@ def _paced(
     protocol: Protocol, jobs: list[Job], workers: list[Worker], urls: list[str], rate: float
 ) -> list[float]:
     handed: dict[str, float] = {}
-    with LogClock(protocol, EVENTS) as clock, httpx.Client() as client, ThreadPoolExecutor(4) as pool:
+    with job_clock(protocol, EVENTS) as clock, httpx.Client() as client, ThreadPoolExecutor(4) as pool:
         requests = [intake_request(protocol, job, workers[i % len(workers)]) for i, job in enumerate(jobs)]
 
         def one(i: int) -> None:

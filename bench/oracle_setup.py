@@ -1,7 +1,6 @@
 """What the oracle benches share: a fresh anvil with the system deployed and operators staked, a poller
 that notes when each job's logs first appeared, a paced load and percentiles."""
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +10,7 @@ from typing import Any
 
 from devtools.accounts import write_keystores
 from devtools.chain import Anvil
+from devtools.log_clock import LogClock
 from devtools.protocol import Protocol, deploy
 
 
@@ -38,40 +38,11 @@ def bench_chain(workdir: Path, operators: tuple[int, ...], quorum: int) -> Itera
         anvil.kill()
 
 
-class LogClock:
-    """Polls the chain every 10 ms and notes when each job's logs of each watched event first appeared:
-    `clock.seen[name][job_id]`, monotonic seconds."""
-
-    def __init__(self, protocol: Protocol, events: dict[str, tuple[str, str]]) -> None:
-        # name -> (contract, event), e.g. {"paid": ("JobEscrow", "WorkerPaid")}
-        self._events = {
-            name: getattr(protocol.contracts[contract].events, event)
-            for name, (contract, event) in events.items()
-        }
-        self.seen: dict[str, dict[str, float]] = {name: {} for name in events}
-        self._w3 = protocol.w3
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._next = protocol.w3.eth.block_number + 1
-
-    def __enter__(self) -> "LogClock":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            head = self._w3.eth.block_number
-            if head >= self._next:
-                now = time.monotonic()
-                for name, event in self._events.items():
-                    for log in event.get_logs(from_block=self._next, to_block=head):
-                        self.seen[name].setdefault("0x" + bytes(log["args"]["jobId"]).hex(), now)
-                self._next = head + 1
-            self._stop.wait(0.01)
+def job_clock(protocol: Protocol, events: dict[str, tuple[str, str]]) -> LogClock:
+    """A LogClock over `events` (name -> (contract, event), e.g. {"paid": ("JobEscrow", "WorkerPaid")}),
+    keyed by job id: `clock.seen[name][job_id]`, monotonic seconds."""
+    watched = {name: getattr(protocol.contracts[c].events, e) for name, (c, e) in events.items()}
+    return LogClock(protocol.w3, watched, lambda _name, args: "0x" + bytes(args["jobId"]).hex())
 
 
 def paced(count: int, rate: float, act: Callable[[int], Any]) -> None:
