@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .deps
-PACKAGES := protocol_core runtime oracle_node indexer escalation arbitration devtools
+PACKAGES := protocol_core runtime oracle_node indexer escalation arbitration devtools worker
 
 export SOLCX_BINARY_PATH := $(CURDIR)/tools
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)

@@ -44,7 +44,9 @@ def load_addresses(path: Path, network: str) -> Addresses:
     except DeploymentError as error:
         raise WorkerError(str(error)) from error
     if found is None:
-        raise WorkerError(f"{path} has no deployment {network!r}: set WORKER_DEPLOYMENTS_FILE and WORKER_NETWORK")
+        raise WorkerError(
+            f"{path} has no deployment {network!r}: set WORKER_DEPLOYMENTS_FILE and WORKER_NETWORK"
+        )
     return found
 
 
@@ -57,7 +59,9 @@ class WorkerChain:
         self.escrow = Escrow(self.w3, addresses.escrow)
         self.registry = Registry(self.w3, addresses.registry)
         self.pool = Pool(self.w3, addresses.arbitrator) if addresses.arbitrator else None
-        self.token = self.w3.eth.contract(address=Web3.to_checksum_address(addresses.token), abi=abi("TestUSDC"))
+        self.token = self.w3.eth.contract(
+            address=Web3.to_checksum_address(addresses.token), abi=abi("TestUSDC")
+        )
         self._chain_id: int | None = None
 
     @property

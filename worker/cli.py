@@ -122,7 +122,9 @@ def wallet_create(ctx: click.Context) -> None:
     click.echo("Write these 12 words down, in order; they are shown only now:\n  " + made.phrase)
     for position in (3, 9):
         if click.prompt(f"word {position}").strip().lower() != words[position - 1]:
-            raise WorkerError(f"word {position} does not match: nothing was saved, run `worker wallet create` again")
+            raise WorkerError(
+                f"word {position} does not match: nothing was saved, run `worker wallet create` again"
+            )
     core.keystore.save(made.account, _passphrase(confirm=True))
     click.echo(f"wallet {made.account.address} saved")
 
@@ -151,7 +153,9 @@ def wallet_show(ctx: click.Context) -> None:
 @click.option("--at-once", default=2, show_default=True, help="jobs at once")
 @click.pass_context
 @guarded
-def register(ctx: click.Context, languages: tuple[str, ...], expertise: tuple[str, ...], at_once: int) -> None:
+def register(
+    ctx: click.Context, languages: tuple[str, ...], expertise: tuple[str, ...], at_once: int
+) -> None:
     """Registers (or updates) the profile; the desk relays it, so the wallet needs no POL."""
     keys = _keys(ctx)
     save_profile(_core(ctx), keys, list(languages), list(expertise), at_once)
@@ -181,8 +185,16 @@ def jobs(ctx: click.Context, as_json: bool) -> None:
     found = available_jobs(core, profile, core.chain.now(), core.desk.offers(keys))
     if as_json:
         for offer in found:
-            click.echo(json.dumps({"job_id": offer.job.job_id, "reward": usdc(offer.job.reward),
-                                   "offered": offer.offered, "accept_by": offer.job.terms.accept_by}))  # fmt: skip
+            click.echo(
+                json.dumps(
+                    {
+                        "job_id": offer.job.job_id,
+                        "reward": usdc(offer.job.reward),
+                        "offered": offer.offered,
+                        "accept_by": offer.job.terms.accept_by,
+                    }
+                )
+            )
         return
     table = Table("job", "reward (USDC)", "language", "take by", "offered")
     for offer in found:
@@ -238,7 +250,7 @@ def status(ctx: click.Context, job_id: str) -> None:
     """Where a job is, in words."""
     core = _core(ctx)
     job = current(core, job_id.lower())
-    step, outcome = progress(job, bool(core.index.work(job.job_id).get("handed_in_at")))
+    _, outcome = progress(job, bool(core.index.work(job.job_id).get("handed_in_at")))
     reason = f" (reason {job.reason})" if job.approved is False else ""
     click.echo(f"{job.job_id} {JobStatus(job.status).name.lower()}: {outcome}{reason}")
 
@@ -256,7 +268,10 @@ def earnings(ctx: click.Context) -> None:
     for job, amount in found.paid:
         table.add_row(job.job_id, usdc(amount))
     console.print(table)
-    click.echo(f"total {usdc(found.total)} USDC, balance {usdc(found.balance)} USDC, to withdraw {usdc(found.credit)} USDC")
+    click.echo(
+        f"total {usdc(found.total)} USDC, balance {usdc(found.balance)} USDC, "
+        f"to withdraw {usdc(found.credit)} USDC"
+    )
 
 
 @main.command("withdraw")
@@ -284,4 +299,3 @@ def dispute_cmd(ctx: click.Context, job_id: str, statement: str, yes: bool) -> N
         raise WorkerError("not disputed")
     tx = open_dispute(core, _keys(ctx), job_id.lower(), statement)
     click.echo(f"disputed ({tx})")
-

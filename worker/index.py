@@ -88,12 +88,23 @@ class JobIndex:
         """A posted job (idempotent)."""
         req = terms.requirements
         db.execute(
-            "INSERT OR IGNORE INTO jobs (job_id, terms, reward, language, expertise, certifications, offered_to,"
-            " accept_by, resolve_by, status, deadline, block) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            ("0x" + terms.digest().hex(), terms.model_dump_json(), terms.reward, req.language, str(req.expertise),
-             req.certifications, terms.offered_to, terms.accept_by, terms.resolve_by, int(JobStatus.OPEN),
-             terms.accept_by, block),
-        )  # fmt: skip
+            "INSERT OR IGNORE INTO jobs (job_id, terms, reward, language, expertise, certifications,"
+            " offered_to, accept_by, resolve_by, status, deadline, block) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                "0x" + terms.digest().hex(),
+                terms.model_dump_json(),
+                terms.reward,
+                req.language,
+                str(req.expertise),
+                req.certifications,
+                terms.offered_to,
+                terms.accept_by,
+                terms.resolve_by,
+                int(JobStatus.OPEN),
+                terms.accept_by,
+                block,
+            ),
+        )
 
     def sync(self, chain: Any) -> int:
         """Reads new logs up to the head and re-reads touched jobs; returns how many jobs changed."""
@@ -103,7 +114,9 @@ class JobIndex:
             addresses = [chain.addresses.escrow, chain.addresses.oracle]
             while start <= head:
                 end = min(head, start + CHUNK - 1)
-                logs = chain.read(chain.w3.eth.get_logs, {"fromBlock": start, "toBlock": end, "address": addresses})
+                logs = chain.read(
+                    chain.w3.eth.get_logs, {"fromBlock": start, "toBlock": end, "address": addresses}
+                )
                 with self._db() as db:
                     for event in decode_logs(logs):
                         touched |= self._apply(db, event)
@@ -121,8 +134,10 @@ class JobIndex:
             return set()
         job_id = "0x" + job.hex()
         if event.name == "VerdictReached":
-            db.execute("UPDATE jobs SET reason = ?, approved = ? WHERE job_id = ?",
-                       (int(event["reason"]), int(event["approved"]), job_id))  # fmt: skip
+            db.execute(
+                "UPDATE jobs SET reason = ?, approved = ? WHERE job_id = ?",
+                (int(event["reason"]), int(event["approved"]), job_id),
+            )
         elif event.name == "JobDisputed":
             db.execute("UPDATE jobs SET dispute_id = ? WHERE job_id = ?", (int(event["disputeId"]), job_id))
         elif event.name == "WorkerPaid":
@@ -183,8 +198,13 @@ class JobIndex:
 
 def _row(row: sqlite3.Row) -> JobRow:
     return JobRow(
-        job_id=row["job_id"], terms=JobTerms.model_validate_json(row["terms"]), status=JobStatus(row["status"]),
-        worker=row["worker"], deadline=row["deadline"], reason=row["reason"],
-        approved=None if row["approved"] is None else bool(row["approved"]), dispute_id=row["dispute_id"],
+        job_id=row["job_id"],
+        terms=JobTerms.model_validate_json(row["terms"]),
+        status=JobStatus(row["status"]),
+        worker=row["worker"],
+        deadline=row["deadline"],
+        reason=row["reason"],
+        approved=None if row["approved"] is None else bool(row["approved"]),
+        dispute_id=row["dispute_id"],
         paid=row["paid"],
-    )  # fmt: skip
+    )

@@ -86,7 +86,9 @@ def add_statement(core: Core, keys: Keys, job_id: str, statement: str) -> str:
     body = json.dumps({"name": "worker statement", "description": statement, "job_id": job_id}).encode()
     uri = FolderStore(core.settings.evidence_dir).put(body)
     core.index.save_work(job_id, statement=statement)
-    return core.chain.send(keys.account, core.chain.escrow.submit_dispute_evidence(bytes.fromhex(job_id[2:]), uri))
+    return core.chain.send(
+        keys.account, core.chain.escrow.submit_dispute_evidence(bytes.fromhex(job_id[2:]), uri)
+    )
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,11 @@ def dispute_view(core: Core, job: JobRow) -> DisputeView | None:
         phase = chain.read(chain.pool.phase, info.dispute_id)
         rounds = chain.read(chain.pool.round_of, info.dispute_id, 0)
     return DisputeView(
-        info.dispute_id, phase.name.lower(), info.ruled, RulingOption(info.ruling).name.lower(),
-        rounds.commit_end if rounds else 0, rounds.reveal_end if rounds else 0, rounds.appeal_end if rounds else 0,
-    )  # fmt: skip
+        info.dispute_id,
+        phase.name.lower(),
+        info.ruled,
+        RulingOption(info.ruling).name.lower(),
+        rounds.commit_end if rounds else 0,
+        rounds.reveal_end if rounds else 0,
+        rounds.appeal_end if rounds else 0,
+    )

@@ -59,7 +59,11 @@ def save_profile(
     """Signs the profile (with this wallet's X25519 key) and has the desk relay `registerFor`."""
     unknown = [code for code in languages if code not in LANGUAGES]
     if not languages or unknown:
-        raise BadInput("pick at least one language from the list" if not languages else f"unknown language {unknown[0]!r}")
+        raise BadInput(
+            "pick at least one language from the list"
+            if not languages
+            else f"unknown language {unknown[0]!r}"
+        )
     missing = [name for name in expertise if name not in core.settings.expertise]
     if missing:
         raise BadInput(f"unknown expertise {missing[0]!r}: pick from {', '.join(core.settings.expertise)}")
@@ -67,11 +71,18 @@ def save_profile(
         raise BadInput("jobs at once must be between 1 and 20")
     chain = core.chain
     signed = sign_registration(
-        bytes(keys.account.key), chain_id=chain.chain_id, registry=chain.registry.address, worker=keys.address,
-        languages=language_mask(languages), expertise=sum(1 << core.settings.expertise[n] for n in expertise),
-        max_concurrent=max_concurrent, encryption_key=keys.public_x25519, profile_uri="",
-        nonce=chain.read(chain.registry.nonce, keys.address), deadline=core.deadline(),
-    )  # fmt: skip
+        bytes(keys.account.key),
+        chain_id=chain.chain_id,
+        registry=chain.registry.address,
+        worker=keys.address,
+        languages=language_mask(languages),
+        expertise=sum(1 << core.settings.expertise[n] for n in expertise),
+        max_concurrent=max_concurrent,
+        encryption_key=keys.public_x25519,
+        profile_uri="",
+        nonce=chain.read(chain.registry.nonce, keys.address),
+        deadline=core.deadline(),
+    )
     return core.desk.register(signed)
 
 
@@ -79,7 +90,12 @@ def set_available(core: Core, keys: Keys, available: bool) -> dict[str, str]:
     """Signs the availability switch and has the desk relay `setAvailabilityFor`."""
     chain, deadline = core.chain, core.deadline()
     signature = sign_availability(
-        bytes(keys.account.key), chain_id=chain.chain_id, registry=chain.registry.address, worker=keys.address,
-        available=available, nonce=chain.read(chain.registry.nonce, keys.address), deadline=deadline,
-    )  # fmt: skip
+        bytes(keys.account.key),
+        chain_id=chain.chain_id,
+        registry=chain.registry.address,
+        worker=keys.address,
+        available=available,
+        nonce=chain.read(chain.registry.nonce, keys.address),
+        deadline=deadline,
+    )
     return core.desk.availability(keys.address, available, deadline, signature)

@@ -42,7 +42,9 @@ class DeskClient:
                 "try again in a minute"
             ) from error
         if response.status_code >= 500:
-            raise DeskUnavailable(f"the desk at {self.url} is in trouble ({response.status_code}): {_detail(response)}")
+            raise DeskUnavailable(
+                f"the desk at {self.url} is in trouble ({response.status_code}): {_detail(response)}"
+            )
         if response.status_code >= 400:
             raise Refused(f"the desk refused: {_detail(response)}")
         return response.json()
@@ -90,5 +92,7 @@ def hand_in(urls: list[str], request: dict[str, Any], timeout: float = 10.0) -> 
             receipts.append({"node": url, "ok": False, "detail": f"unreachable ({type(error).__name__})"})
             continue
         ok = response.status_code == 202
-        receipts.append({"node": url, "ok": ok, "detail": response.json().get("status") if ok else _detail(response)})
+        receipts.append(
+            {"node": url, "ok": ok, "detail": response.json().get("status") if ok else _detail(response)}
+        )
     return receipts

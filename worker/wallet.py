@@ -65,7 +65,9 @@ def from_secret(secret: str) -> LocalAccount:
             return Account.from_mnemonic(text)
         return Account.from_key(text)
     except Exception as exc:  # eth_account raises several types for a bad phrase or key
-        raise BadInput("that is neither a recovery phrase (12 or 24 words) nor a private key (0x + 64 hex)") from exc
+        raise BadInput(
+            "that is neither a recovery phrase (12 or 24 words) nor a private key (0x + 64 hex)"
+        ) from exc
 
 
 class Keystore:

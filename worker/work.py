@@ -72,15 +72,22 @@ def current(core: Core, job_id: str) -> JobRow:
 def accept(core: Core, keys: Keys, job_id: str) -> dict[str, Any]:
     """Signs the acceptance of one open job and has the desk relay it."""
     job, now = current(core, job_id), core.chain.now()
-    if job.status != JobStatus.OPEN:
-        mine = job.worker is not None and job.worker.lower() == keys.address.lower()
-        raise Refused("you have this job already" if mine else "someone else took this job first; pick another")
+    if job.worker is not None and job.worker.lower() == keys.address.lower():
+        raise Refused("you have this job already")
     if now > job.terms.accept_by:
         raise Refused(f"this job could be taken until {_when(job.terms.accept_by)}; that has passed")
+    if job.status == JobStatus.REFUNDED and job.worker is None:
+        raise Refused("the company withdrew this job; pick another")
+    if job.status != JobStatus.OPEN:
+        raise Refused("someone else took this job first; pick another")
     signed = sign_acceptance(
-        bytes(keys.account.key), chain_id=core.chain.chain_id, escrow=core.chain.escrow.address,
-        job_id=bytes.fromhex(job_id[2:]), worker=keys.address, deadline=min(core.deadline(), job.terms.accept_by),
-    )  # fmt: skip
+        bytes(keys.account.key),
+        chain_id=core.chain.chain_id,
+        escrow=core.chain.escrow.address,
+        job_id=bytes.fromhex(job_id[2:]),
+        worker=keys.address,
+        deadline=min(core.deadline(), job.terms.accept_by),
+    )
     return core.desk.accept(signed)
 
 
@@ -113,12 +120,16 @@ def submit(core: Core, keys: Keys, job_id: str, summary: str) -> list[dict[str, 
         raise BadInput(f"the summary is {len(summary)} characters; keep it under 4,000")
     job, now = current(core, job_id), core.chain.now()
     if job.status != JobStatus.ACCEPTED or (job.worker or "").lower() != keys.address.lower():
-        raise Refused(f"this job is {job.status.name.lower()}, not accepted by you: there is nothing to submit")
+        raise Refused(
+            f"this job is {job.status.name.lower()}, not accepted by you: there is nothing to submit"
+        )
     if now > job.terms.resolve_by:
         raise Refused(f"the deadline to resolve was {_when(job.terms.resolve_by)}; it has passed")
     confirmation = core.desk.handoff(keys, job_id).get("confirmation")
     if not confirmation:
-        raise Refused("the customer has not confirmed yet; your summary is saved, submit again once they have")
+        raise Refused(
+            "the customer has not confirmed yet; your summary is saved, submit again once they have"
+        )
     bundle = EvidenceBundle(
         version=1, chain_id=core.chain.chain_id, escrow=core.chain.escrow.address, job_id=job_id.lower(),
         ticket_ref=str(confirmation["ticket_ref"]), outcome=Outcome(int(confirmation["outcome"])),
@@ -145,6 +156,7 @@ def submit(core: Core, keys: Keys, job_id: str, summary: str) -> list[dict[str, 
 
 
 STEPS = ("accepted", "submitted", "verified", "paid")
+OUTCOMES = ("working", "verifying", "approved", "rejected", "refunded", "disputed", "paid")
 
 
 def progress(job: JobRow, handed_in: bool) -> tuple[int, str]:

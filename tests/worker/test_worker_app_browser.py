@@ -7,15 +7,19 @@ import hashlib
 import hmac
 import json
 import shutil
+import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from eth_account import Account
+from web3 import Web3
 
-from devtools.accounts import AGENT, DEPLOYER, key_of, write_keystores
-from devtools.chain import Anvil, rpc_call, wait_for
+from devtools.accounts import AGENT, DEPLOYER, WORKERS, key_of, write_keystores
+from devtools.chain import Anvil, free_port, rpc_call, wait_for
+from devtools.daemons import program
 from devtools.desk import API_KEY, HELPDESK_SECRET, DeskDaemon
 from devtools.protocol import Protocol
 from devtools.relay import relayed_nodes
@@ -25,6 +29,7 @@ from escalation.desk.requests import EscalationRequest
 from escalation.desk.sdk import DeskClient
 from protocol_core.context import Message
 from protocol_core.enums import JobStatus
+from protocol_core.terms import JobTerms
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
 PASSPHRASE = "a long passphrase of mine"
@@ -44,10 +49,19 @@ class World:
         self.anvil.start()
         self.protocol = Protocol.connect(self.anvil.url, deployed_state.addresses, folder / "evidence")
         write_keystores(folder / "ape", operators=(3, 4))
-        self.nodes = relayed_nodes(folder, self.anvil.url, self.deployments, ["op3", "op4"], takeover_delay=0.5)
+        self.nodes = relayed_nodes(
+            folder, self.anvil.url, self.deployments, ["op3", "op4"], takeover_delay=0.5
+        )
         self.desk = DeskDaemon(folder, self.anvil.url, self.deployments, key_of(AGENT), poll=0.2)
-        self.app = WorkerApp(folder, self.anvil.url, self.deployments, "", [n.intake_url for n in self.nodes],
-                             content_folder=folder / "blobs", evidence_folder=folder / "evidence")  # fmt: skip
+        self.app = WorkerApp(
+            folder,
+            self.anvil.url,
+            self.deployments,
+            "",
+            [n.intake_url for n in self.nodes],
+            content_folder=folder / "blobs",
+            evidence_folder=folder / "evidence",
+        )
         for node in self.nodes:
             node.start()
         self.desk.start()
@@ -76,7 +90,9 @@ class World:
     def confirm(self, job_id: str, outcome: str = "resolved") -> None:
         """The helpdesk's webhook: the customer says whether the ticket is resolved."""
         ticket = self.client.status(job_id).ticket_ref
-        body = json.dumps({"ticket_ref": ticket, "outcome": outcome, "confirmed_at": int(time.time())}).encode()
+        body = json.dumps(
+            {"ticket_ref": ticket, "outcome": outcome, "confirmed_at": int(time.time())}
+        ).encode()
         signature = hmac.new(HELPDESK_SECRET.encode(), body, hashlib.sha256).hexdigest()
         answer = httpx.post(f"{self.desk.url}/v1/helpdesk/confirm", content=body,
                             headers={"X-Helpdesk-Signature": signature})  # fmt: skip
@@ -192,7 +208,7 @@ def test_first_day_from_wallet_to_paid(world, page):
 
 
 def test_rejection_says_why_then_dispute_with_the_cost_first(world, page):
-    address = page.inner_text("#my-address") if "/profile" in page.url else _address(world)
+    address = _address(world)
     job_id = world.escalate(challenge_window_s=3_600, reward=10 * USDC)
     page.goto(world.app.url + "/jobs")
     page.locator(f"#offers li[data-job='{job_id}'] button").click()
@@ -219,4 +235,145 @@ def test_rejection_says_why_then_dispute_with_the_cost_first(world, page):
 
 
 def _address(world) -> str:
-    return "0x" + json.loads((world.app.workdir / "worker-home" / "keystore.json").read_text())["address"]
+    keystore = json.loads((world.app.workdir / "worker-home" / "keystore.json").read_text())
+    return Web3.to_checksum_address(keystore["address"])
+
+
+def cli(world, home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`worker <args>` as a person at a terminal would run it, with its own home."""
+    env = {**world.app.env, "WORKER_HOME": str(home), "WORKER_PASSPHRASE": PASSPHRASE}
+    return subprocess.run([program("worker"), *args], env=env, input=stdin, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+
+
+def test_cli_does_the_same_first_day(world, tmp_path):
+    account = Account.create()
+    imported = cli(world, tmp_path, "wallet", "import", stdin=account.key.hex() + "\n")
+    assert imported.returncode == 0 and account.address in imported.stdout, imported.stderr
+    registered = cli(world, tmp_path, "register", "--language", "en", "--expertise", "billing")
+    assert registered.returncode == 0, registered.stderr
+    registry = world.protocol.contracts["WorkerRegistry"]
+    wait_for(
+        lambda: registry.functions.profile(account.address).call()[3] > 0, WAIT, "the relayed registration"
+    )
+    job_id = world.escalate(reward=5 * USDC)
+    listed = [json.loads(line) for line in cli(world, tmp_path, "jobs", "--json").stdout.splitlines()]
+    assert {"job_id": job_id, "reward": "5.00", "offered": False} in [
+        {k: v for k, v in row.items() if k != "accept_by"} for row in listed
+    ]
+    assert cli(world, tmp_path, "accept", job_id).returncode == 0
+    opened = wait_for(lambda: _ok(cli(world, tmp_path, "context", job_id)), WAIT, "the sealed context")
+    assert "Charged twice! Write to [EMAIL]" in opened.stdout
+    world.confirm(job_id)
+    submitted = cli(world, tmp_path, "submit", job_id, "--summary", "Refunded the duplicate charge.")
+    assert submitted.stdout.strip() == "evidence handed to 2 of 2 oracle nodes", submitted.stderr
+    wait_for(lambda: "paid" in cli(world, tmp_path, "status", job_id).stdout, WAIT, "the payout")
+    assert (
+        "total 5.00 USDC, balance 5.00 USDC, to withdraw 0.00 USDC" in cli(world, tmp_path, "earnings").stdout
+    )
+    again = cli(world, tmp_path, "accept", job_id)
+    assert again.returncode == 1 and again.stderr.strip() == "worker: you have this job already"
+    env = {**world.app.env, "WORKER_HOME": str(tmp_path), "WORKER_PASSPHRASE": "not it"}
+    wrong = subprocess.run([program("worker"), "jobs"], capture_output=True, text=True, timeout=60, env=env)
+    assert (
+        wrong.returncode == 1
+        and wrong.stderr.strip() == "worker: that passphrase does not open this wallet; try again"
+    )
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str] | None:
+    return result if result.returncode == 0 else None
+
+
+def post_form(page, path: str):
+    """Submits a form as the page would (its session cookie and CSRF token), for a page that changed since."""
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    return page.request.post(page.url.split("/", 3)[0] + "//" + page.url.split("/", 3)[2] + path,
+                             form={"csrf": token})  # fmt: skip
+
+
+def test_bad_input_is_said_plainly_and_nothing_is_lost(world, page, tmp_path):
+    # Wrong passphrase: refused, and the right one still opens the wallet.
+    page.goto(world.app.url + "/jobs")
+    page.click("header form[action='/lock'] button")
+    page.fill("#passphrase", "not my passphrase")
+    page.click("#unlock button")
+    assert "that passphrase does not open this wallet" in page.inner_text("#error")
+    page.fill("#passphrase", PASSPHRASE)
+    page.click("#unlock button")
+    assert page.url.endswith("/jobs")
+
+    # A tampered context is refused with what it is, never shown.
+    address = _address(world)
+    blob = _sealed_blob(world, address)
+    paid_job = world.protocol.contracts["JobEscrow"].events.JobAccepted.get_logs(
+        from_block=0, argument_filters={"worker": address})[0]["args"]["jobId"]  # fmt: skip
+    original = blob.read_bytes()
+    blob.write_bytes(original.replace(b'"kind":"context"', b'"kind":"context" '))
+    page.goto(f"{world.app.url}/work/0x{paid_job.hex()}")
+    assert "was not shown" in page.inner_text("#context-error") and page.locator("#transcript").count() == 0
+    blob.write_bytes(original)
+
+    # Submitting before the customer confirmed: refused, and the summary is kept.
+    job_id = world.escalate(reward=3 * USDC)
+    page.goto(world.app.url + "/jobs")
+    page.locator(f"#offers li[data-job='{job_id}'] button").click()
+    page.fill("#summary", "Issued the refund; waiting for the customer.")
+    page.click("#submit")
+    assert "the customer has not confirmed yet" in page.inner_text("#error")
+    page.goto(f"{world.app.url}/work/{job_id}")
+    assert page.input_value("#summary") == "Issued the refund; waiting for the customer."
+
+    # A job someone else took first, and one whose accept-by passed.
+    taken = world.escalate(reward=2 * USDC)
+    late = world.escalate(reward=2 * USDC, accept_within_s=60)
+    page.goto(world.app.url + "/jobs")
+    page.locator(f"#offers li[data-job='{taken}']").wait_for()
+    world.protocol.send("JobEscrow", "acceptJob", _terms(world, taken).as_abi(), sender=WORKERS[0])
+    answer = post_form(page, f"/jobs/{taken}/accept")
+    assert answer.status == 409 and "someone else took this job first" in answer.text()
+    rpc_call(world.anvil.url, "evm_increaseTime", 120)
+    rpc_call(world.anvil.url, "evm_mine")
+    answer = post_form(page, f"/jobs/{late}/accept")
+    assert answer.status == 409 and "that has passed" in answer.text()
+
+    # The chain unreachable: the page says so; the wallet made meanwhile is kept.
+    offline = WorkerApp(tmp_path, f"http://127.0.0.1:{free_port()}", world.deployments, world.desk.url, [])
+    offline.start()
+    try:
+        page.goto(offline.url + "/wallet/new")
+        until_text(page, "#chain-down", "cannot be reached")
+        page.fill("#secret", Account.create().key.hex())
+        page.fill("#ipassphrase", PASSPHRASE)
+        page.fill("#irepeat", PASSPHRASE)
+        page.click("#import button")
+        assert "nothing was sent and nothing was lost" in page.inner_text("#error")
+        assert (tmp_path / "worker-home" / "keystore.json").exists()
+        shot(page, "10-chain-down")
+    finally:
+        offline.stop()
+
+    # The desk unreachable: the jobs page says so and still lists the jobs; accepting is refused.
+    open_job = world.escalate(reward=4 * USDC)
+    world.desk.stop()
+    page.goto(world.app.url + "/jobs")
+    until_text(page, "#desk-down", "cannot be reached")
+    assert page.locator(f"#offers li[data-job='{open_job}']").count() == 1
+    shot(page, "11-desk-down")
+    answer = post_form(page, f"/jobs/{open_job}/accept")
+    assert answer.status == 503 and "nothing was lost" in answer.text()
+
+
+def _sealed_blob(world, worker: str) -> Path:
+    with sqlite3.connect(world.desk.database_url.removeprefix("sqlite:///")) as db:
+        (blob,) = db.execute(
+            "SELECT blob FROM desk_seals WHERE reader = ? ORDER BY id LIMIT 1", (worker,)
+        ).fetchone()
+    return world.app.workdir / "blobs" / blob
+
+
+def _terms(world, job_id: str) -> JobTerms:
+    """The job's terms as the app's index read them from its JobPosted log."""
+    with sqlite3.connect(world.app.workdir / "worker-home" / "index.db") as db:
+        (terms,) = db.execute("SELECT terms FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+    return JobTerms.model_validate_json(terms)

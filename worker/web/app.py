@@ -2,9 +2,9 @@
 static files (htmx from npm, served from the repository's node_modules), and the routes' modules."""
 
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-import time
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +165,9 @@ def create_app(core: Core, follow: bool = True) -> FastAPI:
 
     @app.get("/static/htmx.min.js")
     def htmx() -> Response:
-        return FileResponse(HTMX, media_type="text/javascript") if HTMX.exists() else Response(status_code=404)
+        return (
+            FileResponse(HTMX, media_type="text/javascript") if HTMX.exists() else Response(status_code=404)
+        )
 
     @app.get("/static/app.css")
     def css() -> Response:
@@ -174,9 +176,10 @@ def create_app(core: Core, follow: bool = True) -> FastAPI:
     @app.post("/lang")
     async def language(request: Request) -> Response:
         form = await checked_form(request)
-        response = back(form.get("next", "/") if form.get("next", "/").startswith("/") else "/")
+        target = form.get("next", "/")
+        response = back(target if target.startswith("/") and not target.startswith("//") else "/")
         if form.get("lang") in LANGUAGES:
-            response.set_cookie("lang", form["lang"], httponly=True, samesite="strict", path="/")
+            response.set_cookie("lang", form.get("lang"), httponly=True, samesite="strict", path="/")
         return response
 
     from . import jobs_routes, money_routes, wallet_routes
@@ -184,4 +187,3 @@ def create_app(core: Core, follow: bool = True) -> FastAPI:
     for module in (wallet_routes, jobs_routes, money_routes):
         module.routes(app)
     return app
-

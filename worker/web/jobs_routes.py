@@ -2,6 +2,7 @@
 chat transcript, the summary, submission, and progress until paid."""
 
 import re
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import Response
@@ -29,7 +30,7 @@ def job_id_of(raw: str) -> str:
 def routes(app: FastAPI) -> None:
     core = app.state.core
 
-    def jobs_context(request: Request) -> dict[str, object]:
+    def jobs_context(request: Request) -> dict[str, Any]:
         keys = keys_of(request)
         profile = read_profile(core, keys.address, keys.public_x25519)
         try:
@@ -37,10 +38,19 @@ def routes(app: FastAPI) -> None:
         except (DeskUnavailable, WorkerError) as error:
             offers, desk_error = [], str(error)
         now = core.chain.now()
-        mine = [j for j in core.index.mine(keys.address) if j.status < JobStatus.PAID or j.status == JobStatus.DISPUTED]
-        return {"profile": profile, "offers": available_jobs(core, profile, now, offers), "mine": mine,
-                "desk_error": desk_error, "language_of": lambda i: LANGUAGES[i] if i < len(LANGUAGES) else "?",
-                "needs": lambda mask: names(mask, core.settings.expertise)}  # fmt: skip
+        mine = [
+            j
+            for j in core.index.mine(keys.address)
+            if j.status < JobStatus.PAID or j.status == JobStatus.DISPUTED
+        ]
+        return {
+            "profile": profile,
+            "offers": available_jobs(core, profile, now, offers),
+            "mine": mine,
+            "desk_error": desk_error,
+            "language_of": lambda i: LANGUAGES[i] if i < len(LANGUAGES) else "?",
+            "needs": lambda mask: names(mask, core.settings.expertise),
+        }
 
     @app.get("/jobs")
     def jobs_page(request: Request) -> Response:
@@ -57,12 +67,13 @@ def routes(app: FastAPI) -> None:
         accept(core, keys, job_id)
         return back(f"/work/{job_id}?accepted=1")
 
-    def work_context(request: Request, job_id: str) -> dict[str, object]:
+    def work_context(request: Request, job_id: str) -> dict[str, Any]:
         keys = keys_of(request)
         job = current(core, job_id)
         if (job.worker or "").lower() != keys.address.lower():
             raise HTTPException(404, "this is not one of your jobs")
-        bundle, handoff, context_error = None, {}, None
+        handoff: dict[str, Any] = {}
+        bundle, context_error = None, None
         try:
             bundle, handoff = open_job_context(core, keys, job_id)
         except WorkerError as error:
@@ -72,9 +83,20 @@ def routes(app: FastAPI) -> None:
         reason = Reason(job.reason).name.lower() if job.reason is not None and job.approved is False else None
         cost = dispute_cost(core, job) if outcome == "rejected" else None
         disputed = dispute_view(core, job) if job.status == JobStatus.DISPUTED or job.dispute_id else None
-        return {"job": job, "bundle": bundle, "handoff": handoff, "context_error": context_error, "work": work,
-                "step": step, "steps": STEPS, "outcome": outcome, "reason": reason, "cost": cost,
-                "dispute": disputed, "split": lambda text: REDACTED.split(text)}  # fmt: skip
+        return {
+            "job": job,
+            "bundle": bundle,
+            "handoff": handoff,
+            "context_error": context_error,
+            "work": work,
+            "step": step,
+            "steps": STEPS,
+            "outcome": outcome,
+            "reason": reason,
+            "cost": cost,
+            "dispute": disputed,
+            "split": lambda text: REDACTED.split(text),
+        }
 
     @app.get("/work/{raw}")
     def work_page(raw: str, request: Request) -> Response:

@@ -15,7 +15,9 @@ def routes(app: FastAPI) -> None:
     @app.get("/money")
     def money_page(request: Request) -> Response:
         keys = keys_of(request)
-        return render(request, "money.html", money=money(core, keys.address), done=request.query_params.get("done"))
+        return render(
+            request, "money.html", money=money(core, keys.address), done=request.query_params.get("done")
+        )
 
     @app.post("/money/withdraw")
     async def withdraw_credit(request: Request) -> Response:

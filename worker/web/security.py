@@ -85,16 +85,18 @@ class Guard(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         if not loopback_host(request.headers.get("host")):
             return PlainTextResponse("This app answers only on 127.0.0.1 (localhost).", status_code=421)
-        token, session = self.sessions.get(request.cookies.get(COOKIE))
+        cookie = f"{COOKIE}_{request.url.port}"  # cookies ignore ports: two apps on loopback keep apart
+        token, session = self.sessions.get(request.cookies.get(cookie))
         session.touch(self.lock_after, active=not request.url.path.startswith(LIVE_PREFIX))
         request.state.session = session
         response = await call_next(request)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        response.set_cookie(cookie, token, httponly=True, samesite="strict", path="/")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'"
+            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
+            "form-action 'self'"
         )
         return response
 

@@ -9,7 +9,8 @@ from fastapi.responses import Response
 from ..errors import BadInput, WorkerError
 from ..profile import read_profile, save_profile, set_available
 from ..wallet import MIN_PASSPHRASE, PHRASE_WORDS, from_secret, keys_of, new_wallet
-from .app import back, checked_form, keys_of as session_keys, render, session_of
+from .app import back, checked_form, render, session_of
+from .app import keys_of as session_keys
 from .security import PendingWallet
 
 
@@ -64,8 +65,12 @@ def routes(app: FastAPI) -> None:
         words = pending.wallet.phrase.split()
         typed = (form.get("word1", "").strip().lower(), form.get("word2", "").strip().lower())
         if typed != (words[pending.positions[0] - 1], words[pending.positions[1] - 1]):
-            error = BadInput(f"words {pending.positions[0]} and {pending.positions[1]} do not match your phrase")
-            return render(request, "wallet_phrase.html", 400, words=None, positions=pending.positions, error=error)
+            error = BadInput(
+                f"words {pending.positions[0]} and {pending.positions[1]} do not match your phrase"
+            )
+            return render(
+                request, "wallet_phrase.html", 400, words=None, positions=pending.positions, error=error
+            )
         core.keystore.save(pending.wallet.account, pending.passphrase)
         session.keys, session.pending = keys_of(pending.wallet.account), None
         return back("/profile")
@@ -110,7 +115,13 @@ def routes(app: FastAPI) -> None:
     def profile_page(request: Request) -> Response:
         keys = session_keys(request)
         profile = read_profile(core, keys.address, keys.public_x25519)
-        return render(request, "profile.html", profile=profile, settings=core.settings, sent=request.query_params.get("sent"))
+        return render(
+            request,
+            "profile.html",
+            profile=profile,
+            settings=core.settings,
+            sent=request.query_params.get("sent"),
+        )
 
     @app.post("/profile")
     async def profile_save(request: Request) -> Response:
