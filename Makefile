@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/indexer.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/time_to_accept.py
+	$(BIN)/python bench/worker_app.py
 
 lint: setup
 	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools

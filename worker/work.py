@@ -52,8 +52,13 @@ def available_jobs(core: Core, profile: Profile, now: int, offers: list[dict[str
     """The desk's offers to this worker first, then the open jobs it is eligible for."""
     indices = {LANGUAGES.index(code) for code in profile.languages}
     offered = {o["job_id"].lower(): tuple(o.get("reasons", ())) for o in offers}
-    found = [j for j in core.index.open_jobs(now, indices) if eligible(j, profile)]
-    found.sort(key=lambda j: j.job_id not in offered)  # stable: offers first, then by reward
+    named = [core.index.job(job_id) for job_id in offered]  # an offer may pay less than the top of the list
+    candidates = [
+        j for j in named if j is not None and j.status == JobStatus.OPEN and j.terms.accept_by >= now
+    ]
+    known = {j.job_id for j in candidates}
+    candidates += [j for j in core.index.open_jobs(now, indices, limit=100) if j.job_id not in known]
+    found = [j for j in candidates if eligible(j, profile)]
     return [Offer(j, j.job_id in offered, offered.get(j.job_id, ())) for j in found]
 
 

@@ -27,6 +27,7 @@ from devtools.system import USDC
 from devtools.worker_app import WorkerApp
 from escalation.desk.requests import EscalationRequest
 from escalation.desk.sdk import DeskClient
+from protocol_core.content import read_headers
 from protocol_core.context import Message
 from protocol_core.enums import JobStatus
 from protocol_core.terms import JobTerms
@@ -311,6 +312,13 @@ def test_bad_input_is_said_plainly_and_nothing_is_lost(world, page, tmp_path):
     page.goto(f"{world.app.url}/work/0x{paid_job.hex()}")
     assert "was not shown" in page.inner_text("#context-error") and page.locator("#transcript").count() == 0
     blob.write_bytes(original)
+
+    # The desk's worker door answers only the job's worker, and only with a valid read proof.
+    stranger, door = Account.create(), f"{world.desk.url}/v1/worker/jobs/0x{paid_job.hex()}"
+    assert httpx.get(door).status_code == 401
+    assert httpx.get(door, headers=read_headers(stranger, "0x" + paid_job.hex())).status_code == 403
+    offers = f"{world.desk.url}/v1/worker/offers/{address.lower()}"
+    assert httpx.get(offers, headers=read_headers(stranger, address.lower())).status_code == 403
 
     # Submitting before the customer confirmed: refused, and the summary is kept.
     job_id = world.escalate(reward=3 * USDC)

@@ -16,6 +16,7 @@ from ..profile import names, read_profile
 from ..work import STEPS, accept, available_jobs, current, open_job_context, progress, submit
 from .app import back, checked_form, keys_of, render
 
+SHOWN = 30  # cards on the jobs page: offers first, then the best paid; a person scans no more
 JOB_ID = re.compile(r"0x[0-9a-f]{64}")
 REDACTED = re.compile(r"(\[(?:EMAIL|PHONE|CARD|IBAN|ID|ADDRESS)\])")  # what the desk's redaction left
 
@@ -38,6 +39,7 @@ def routes(app: FastAPI) -> None:
         except (DeskUnavailable, WorkerError) as error:
             offers, desk_error = [], str(error)
         now = core.chain.now()
+        found = available_jobs(core, profile, now, offers)
         mine = [
             j
             for j in core.index.mine(keys.address)
@@ -45,7 +47,8 @@ def routes(app: FastAPI) -> None:
         ]
         return {
             "profile": profile,
-            "offers": available_jobs(core, profile, now, offers),
+            "offers": found[:SHOWN],
+            "more": max(0, len(found) - SHOWN),
             "mine": mine,
             "desk_error": desk_error,
             "language_of": lambda i: LANGUAGES[i] if i < len(LANGUAGES) else "?",

@@ -89,7 +89,9 @@ class Guard(BaseHTTPMiddleware):
         token, session = self.sessions.get(request.cookies.get(cookie))
         session.touch(self.lock_after, active=not request.url.path.startswith(LIVE_PREFIX))
         request.state.session = session
+        began = time.perf_counter()
         response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - began) * 1000:.1f}"
         response.set_cookie(cookie, token, httponly=True, samesite="strict", path="/")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
