@@ -7,7 +7,7 @@ import os
 import sys
 import webbrowser
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -22,14 +22,14 @@ from .money import dispute as open_dispute
 from .money import dispute_cost, money, usdc, withdraw
 from .profile import read_profile, save_profile, set_available
 from .settings import WorkerSettings
-from .wallet import Keys, from_secret, new_wallet
+from .wallet import Keys, Keystore, from_secret, new_wallet
 from .work import accept, available_jobs, current, open_job_context, progress, submit
 
 console = Console()
 T = TypeVar("T")
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"worker: {message}", err=True)
     sys.exit(code)
 
@@ -42,14 +42,21 @@ def guarded(action: Callable[..., T]) -> Callable[..., T]:
             return action(*args, **kwargs)
         except WorkerError as error:
             fail(str(error))
-            raise  # unreachable: fail exits
 
     run.__name__, run.__doc__ = action.__name__, action.__doc__
     return run
 
 
 def _core(ctx: click.Context) -> Core:
+    """The core, built on first use (the wallet's commands need no deployment)."""
+    if "core" not in ctx.obj:
+        ctx.obj["core"] = build(ctx.obj["settings"])
     return ctx.obj["core"]  # type: ignore[no-any-return]
+
+
+def _keystore(ctx: click.Context) -> Keystore:
+    settings: WorkerSettings = ctx.obj["settings"]
+    return Keystore(settings.home, settings.kdf_n)
 
 
 def _passphrase(confirm: bool = False) -> str:
@@ -73,10 +80,7 @@ def main(ctx: click.Context, **options: Any) -> None:
     """The worker's app and CLI."""
     given = {k: v for k, v in options.items() if v is not None}
     try:
-        settings = WorkerSettings(**given)
-        ctx.obj = {"core": build(settings)}
-    except WorkerError as error:
-        fail(str(error), 2)
+        ctx.obj = {"settings": WorkerSettings(**given)}
     except ValueError as error:
         fail(f"settings: {error}", 2)
 
@@ -91,7 +95,10 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool) -> None:
 
     from .web.app import create_app
 
-    core = _core(ctx)
+    try:
+        core = _core(ctx)
+    except WorkerError as error:
+        fail(str(error), 2)
     if core.settings.host not in ("127.0.0.1", "localhost", "::1"):
         fail(f"the app serves on loopback only, not {core.settings.host}: unset WORKER_HOST", 2)
     config = uvicorn.Config(create_app(core), host=core.settings.host, port=port or core.settings.port,
@@ -114,9 +121,9 @@ def wallet() -> None:
 @guarded
 def wallet_create(ctx: click.Context) -> None:
     """Creates a wallet: the recovery phrase is shown once and two of its words are asked back."""
-    core = _core(ctx)
-    if core.keystore.exists():
-        raise WorkerError(f"a wallet exists already ({core.keystore.address()}); it was not replaced")
+    keystore = _keystore(ctx)
+    if keystore.exists():
+        raise WorkerError(f"a wallet exists already ({keystore.address()}); it was not replaced")
     made = new_wallet()
     words = made.phrase.split()
     click.echo("Write these 12 words down, in order; they are shown only now:\n  " + made.phrase)
@@ -125,7 +132,7 @@ def wallet_create(ctx: click.Context) -> None:
             raise WorkerError(
                 f"word {position} does not match: nothing was saved, run `worker wallet create` again"
             )
-    core.keystore.save(made.account, _passphrase(confirm=True))
+    keystore.save(made.account, _passphrase(confirm=True))
     click.echo(f"wallet {made.account.address} saved")
 
 
@@ -135,7 +142,7 @@ def wallet_create(ctx: click.Context) -> None:
 def wallet_import(ctx: click.Context) -> None:
     """Imports a recovery phrase or private key (asked for, hidden)."""
     account = from_secret(click.prompt("recovery phrase or private key", hide_input=True))
-    _core(ctx).keystore.save(account, _passphrase(confirm=True))
+    _keystore(ctx).save(account, _passphrase(confirm=True))
     click.echo(f"wallet {account.address} saved")
 
 
@@ -144,7 +151,7 @@ def wallet_import(ctx: click.Context) -> None:
 @guarded
 def wallet_show(ctx: click.Context) -> None:
     """The wallet's address."""
-    click.echo(_core(ctx).keystore.address())
+    click.echo(_keystore(ctx).address())
 
 
 @main.command()

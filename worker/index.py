@@ -107,28 +107,32 @@ class JobIndex:
         )
 
     def sync(self, chain: Any) -> int:
-        """Reads new logs up to the head and re-reads touched jobs; returns how many jobs changed."""
+        """Reads new logs up to the head and re-reads the jobs they changed; returns how many."""
         with self._lock:
             head = chain.read(lambda: chain.w3.eth.block_number)
-            start, touched = self.cursor() + 1, set()
+            start, changed = self.cursor() + 1, 0
             addresses = [chain.addresses.escrow, chain.addresses.oracle]
             while start <= head:
                 end = min(head, start + CHUNK - 1)
                 logs = chain.read(
                     chain.w3.eth.get_logs, {"fromBlock": start, "toBlock": end, "address": addresses}
                 )
+                touched: set[str] = set()
                 with self._db() as db:
                     for event in decode_logs(logs):
                         touched |= self._apply(db, event)
+                for job_id in touched:  # before the cursor moves: a failed read is read again next pass
+                    self.refresh(chain, job_id)
+                with self._db() as db:
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('block', ?)", (str(end),))
+                changed += len(touched)
                 start = end + 1
-            for job_id in touched:
-                self.refresh(chain, job_id)
-            return len(touched)
+            return changed
 
     def _apply(self, db: sqlite3.Connection, event: Any) -> set[str]:
-        if event.name == "JobPosted":
+        if event.name == "JobPosted":  # open by construction: nothing to re-read
             self.add_posted(db, JobTerms.from_event(event["terms"]), event.block_number)
+            return set()
         job = event.args.get("jobId")
         if not isinstance(job, bytes):
             return set()

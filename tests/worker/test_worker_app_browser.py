@@ -28,7 +28,7 @@ from devtools.worker_app import WorkerApp
 from escalation.desk.requests import EscalationRequest
 from escalation.desk.sdk import DeskClient
 from protocol_core.content import read_headers
-from protocol_core.context import Message
+from protocol_core.context import DocLink, Message
 from protocol_core.enums import JobStatus
 from protocol_core.terms import JobTerms
 
@@ -82,6 +82,7 @@ class World:
             conversation=(Message(role="customer", text="Charged twice! Write to jane@example.com", ts=1),
                           Message(role="agent", text="I see two charges of 49 USD.", ts=2)),
             acceptance_criteria=("The duplicate charge is refunded",), reward=20 * USDC, expertise=0b1,
+            docs=(DocLink(title="Refund policy", url="https://intranet.example/refunds"),),
         )  # fmt: skip
         fields.update(over)
         view = self.client.escalate(EscalationRequest.model_validate(fields))
@@ -190,6 +191,7 @@ def test_first_day_from_wallet_to_paid(world, page):
     until_text(page, "#transcript", "Charged twice!")
     assert page.locator("#transcript mark.redacted").first.inner_text() == "[EMAIL]"
     assert "jane@example.com" not in page.content()
+    assert page.get_attribute("#docs a", "href") == "https://intranet.example/refunds"
     shot(page, "05-work-ticket")
 
     page.fill("#summary", "Refunded the duplicate charge of 49 USD.")
@@ -233,6 +235,31 @@ def test_rejection_says_why_then_dispute_with_the_cost_first(world, page):
     assert world.protocol.contracts["JobEscrow"].functions.jobState(job_id).call()[0] == JobStatus.DISPUTED
     assert "Dispute #" in page.inner_text("#dispute-view")
     shot(page, "09-disputed")
+
+
+def test_pay_the_token_refused_waits_as_credit_and_goes_to_another_address(world, page):
+    address, elsewhere = _address(world), Account.create().address
+    token = world.protocol.contracts["TestUSDC"]
+    world.protocol.send("TestUSDC", "setBlacklisted", address, True, sender=DEPLOYER)
+    job_id = world.escalate(reward=7 * USDC)
+    page.goto(world.app.url + "/jobs")
+    page.locator(f"#offers li[data-job='{job_id}'] button").click()
+    world.confirm(job_id)
+    until_text(page, "#confirmation-state", "confirmed the ticket")
+    page.fill("#summary", "Refunded.")
+    page.click("#submit")
+    page.locator("#outcome[data-outcome=paid]").wait_for()
+    page.goto(world.app.url + "/money")
+    assert page.inner_text("#credit") == "7.00 USDC"
+    shot(page, "10-credit")
+    page.fill("#to", "not an address")
+    page.click("#withdraw button")
+    assert "is not an address" in page.inner_text("#error") and page.inner_text("#credit") == "7.00 USDC"
+    page.fill("#to", elsewhere)
+    page.click("#withdraw button")
+    assert page.locator("#credit").inner_text() == "0.00 USDC"
+    assert token.functions.balanceOf(elsewhere).call() == 7 * USDC
+    world.protocol.send("TestUSDC", "setBlacklisted", address, False, sender=DEPLOYER)
 
 
 def _address(world) -> str:
@@ -355,7 +382,7 @@ def test_bad_input_is_said_plainly_and_nothing_is_lost(world, page, tmp_path):
         page.click("#import button")
         assert "nothing was sent and nothing was lost" in page.inner_text("#error")
         assert (tmp_path / "worker-home" / "keystore.json").exists()
-        shot(page, "10-chain-down")
+        shot(page, "11-chain-down")
     finally:
         offline.stop()
 
@@ -365,7 +392,7 @@ def test_bad_input_is_said_plainly_and_nothing_is_lost(world, page, tmp_path):
     page.goto(world.app.url + "/jobs")
     until_text(page, "#desk-down", "cannot be reached")
     assert page.locator(f"#offers li[data-job='{open_job}']").count() == 1
-    shot(page, "11-desk-down")
+    shot(page, "12-desk-down")
     answer = post_form(page, f"/jobs/{open_job}/accept")
     assert answer.status == 503 and "nothing was lost" in answer.text()
 
