@@ -49,10 +49,11 @@ def register(protocol: Protocol, account) -> None:  # type: ignore[no-untyped-de
     """The worker (English and Spanish, billing) registered by a relayed signature the deployer sends."""
     keys = keys_of(account)
     registry = protocol.contracts["WorkerRegistry"]
+    nonce = registry.functions.nonces(account.address).call()
     signed = sign_registration(
         bytes(account.key), chain_id=protocol.w3.eth.chain_id, registry=registry.address,
         worker=account.address, languages=0b11, expertise=0b1, max_concurrent=20,
-        encryption_key=keys.public_x25519, profile_uri="", nonce=registry.functions.nonces(account.address).call(),
+        encryption_key=keys.public_x25519, profile_uri="", nonce=nonce,
         deadline=int(time.time()) + 3_600,
     )  # fmt: skip
     protocol.send("WorkerRegistry", "registerFor", *signed.as_abi(), sender=DEPLOYER)
@@ -109,8 +110,10 @@ def offer_times(app: WorkerApp, desk: DeskDaemon, worker: str) -> list[float]:
             page.locator(f"#offers li.offered[data-job='{job_id}']").wait_for(timeout=60_000)
             shown = time.time()
             offered_at = wait_for(lambda j=job_id: _offered_at(desk, j, worker), 30, "the offer's record")
-            print(f"offer {n}: asked +0, open +{posted - asked:.2f}, offered +{offered_at - asked:.2f}, "
-                  f"shown +{shown - asked:.2f} s")
+            print(
+                f"offer {n}: asked +0, open +{posted - asked:.2f}, offered +{offered_at - asked:.2f}, "
+                f"shown +{shown - asked:.2f} s"
+            )
             seen.append(shown - offered_at)
         context.close()
     return seen
@@ -145,8 +148,9 @@ def main() -> None:
             indexer = IndexerProcess(work, anvil.url, deployments, poll=0.2)
             started.append(indexer.start())
             indexer.wait_ready()
+            index_url = f"sqlite:///{indexer.database}"
             desk = DeskDaemon(work, anvil.url, deployments, key_of(AGENT), poll=0.2,
-                              indexer_database_url=f"sqlite:///{indexer.database}", offer_timeout_s=600)  # fmt: skip
+                              indexer_database_url=index_url, offer_timeout_s=600)  # fmt: skip
             started.append(desk.start())
             app = WorkerApp(work, anvil.url, deployments, desk.url, [], content_folder=work / "blobs")
             started.append(app.start())
