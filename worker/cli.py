@@ -3,71 +3,23 @@ clear line per refusal. Settings come from WORKER_* variables and the options; t
 WORKER_PASSPHRASE or a hidden prompt, never an argument."""
 
 import json
-import os
-import sys
 import webbrowser
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from protocol_core.enums import JobStatus
 from protocol_core.languages import LANGUAGES
 
-from .core import Core, build
+from .cli_support import console, core_of, fail, guarded, keys_of_ctx
+from .cli_wallet import wallet
 from .errors import WorkerError
 from .money import dispute as open_dispute
 from .money import dispute_cost, money, usdc, withdraw
 from .profile import read_profile, save_profile, set_available
 from .settings import WorkerSettings
-from .wallet import Keys, Keystore, from_secret, new_wallet
 from .work import accept, available_jobs, current, open_job_context, progress, submit
-
-console = Console()
-T = TypeVar("T")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"worker: {message}", err=True)
-    sys.exit(code)
-
-
-def guarded(action: Callable[..., T]) -> Callable[..., T]:
-    """Every refusal as one line on stderr, exit code 1."""
-
-    def run(*args: Any, **kwargs: Any) -> T:
-        try:
-            return action(*args, **kwargs)
-        except WorkerError as error:
-            fail(str(error))
-
-    run.__name__, run.__doc__ = action.__name__, action.__doc__
-    return run
-
-
-def _core(ctx: click.Context) -> Core:
-    """The core, built on first use (the wallet's commands need no deployment)."""
-    if "core" not in ctx.obj:
-        ctx.obj["core"] = build(ctx.obj["settings"])
-    return ctx.obj["core"]  # type: ignore[no-any-return]
-
-
-def _keystore(ctx: click.Context) -> Keystore:
-    settings: WorkerSettings = ctx.obj["settings"]
-    return Keystore(settings.home, settings.kdf_n)
-
-
-def _passphrase(confirm: bool = False) -> str:
-    given = os.environ.get("WORKER_PASSPHRASE")
-    if given is not None:
-        return given
-    return str(click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm))
-
-
-def _keys(ctx: click.Context) -> Keys:
-    return _core(ctx).keystore.unlock(_passphrase())
 
 
 @click.group()
@@ -96,7 +48,7 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool) -> None:
     from .web.app import create_app
 
     try:
-        core = _core(ctx)
+        core = core_of(ctx)
     except WorkerError as error:
         fail(str(error), 2)
     if core.settings.host not in ("127.0.0.1", "localhost", "::1"):
@@ -111,49 +63,6 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool) -> None:
     server.run()
 
 
-@main.group()
-def wallet() -> None:
-    """Create, import or show the wallet."""
-
-
-@wallet.command("create")
-@click.pass_context
-@guarded
-def wallet_create(ctx: click.Context) -> None:
-    """Creates a wallet: the recovery phrase is shown once and two of its words are asked back."""
-    keystore = _keystore(ctx)
-    if keystore.exists():
-        raise WorkerError(f"a wallet exists already ({keystore.address()}); it was not replaced")
-    made = new_wallet()
-    words = made.phrase.split()
-    click.echo("Write these 12 words down, in order; they are shown only now:\n  " + made.phrase)
-    for position in (3, 9):
-        if click.prompt(f"word {position}").strip().lower() != words[position - 1]:
-            raise WorkerError(
-                f"word {position} does not match: nothing was saved, run `worker wallet create` again"
-            )
-    keystore.save(made.account, _passphrase(confirm=True))
-    click.echo(f"wallet {made.account.address} saved")
-
-
-@wallet.command("import")
-@click.pass_context
-@guarded
-def wallet_import(ctx: click.Context) -> None:
-    """Imports a recovery phrase or private key (asked for, hidden)."""
-    account = from_secret(click.prompt("recovery phrase or private key", hide_input=True))
-    _keystore(ctx).save(account, _passphrase(confirm=True))
-    click.echo(f"wallet {account.address} saved")
-
-
-@wallet.command("show")
-@click.pass_context
-@guarded
-def wallet_show(ctx: click.Context) -> None:
-    """The wallet's address."""
-    click.echo(_keystore(ctx).address())
-
-
 @main.command()
 @click.option("--language", "languages", multiple=True, required=True, type=click.Choice(LANGUAGES))
 @click.option("--expertise", multiple=True, help="a product you know (repeat)")
@@ -164,8 +73,8 @@ def register(
     ctx: click.Context, languages: tuple[str, ...], expertise: tuple[str, ...], at_once: int
 ) -> None:
     """Registers (or updates) the profile; the desk relays it, so the wallet needs no POL."""
-    keys = _keys(ctx)
-    save_profile(_core(ctx), keys, list(languages), list(expertise), at_once)
+    keys = keys_of_ctx(ctx)
+    save_profile(core_of(ctx), keys, list(languages), list(expertise), at_once)
     click.echo(f"profile of {keys.address} sent (relayed by the desk)")
 
 
@@ -175,7 +84,7 @@ def register(
 @guarded
 def availability(ctx: click.Context, state: str) -> None:
     """Takes new jobs (on) or not (off); relayed."""
-    set_available(_core(ctx), _keys(ctx), state == "on")
+    set_available(core_of(ctx), keys_of_ctx(ctx), state == "on")
     click.echo(f"availability {state} sent")
 
 
@@ -185,8 +94,8 @@ def availability(ctx: click.Context, state: str) -> None:
 @guarded
 def jobs(ctx: click.Context, as_json: bool) -> None:
     """The jobs this worker may take now (offers first)."""
-    core = _core(ctx)
-    keys = _keys(ctx)
+    core = core_of(ctx)
+    keys = keys_of_ctx(ctx)
     core.index.sync(core.chain)
     profile = read_profile(core, keys.address)
     found = available_jobs(core, profile, core.chain.now(), core.desk.offers(keys))
@@ -217,7 +126,7 @@ def jobs(ctx: click.Context, as_json: bool) -> None:
 @guarded
 def accept_cmd(ctx: click.Context, job_id: str) -> None:
     """Signs the acceptance of JOB_ID; the desk relays it."""
-    receipt = accept(_core(ctx), _keys(ctx), job_id.lower())
+    receipt = accept(core_of(ctx), keys_of_ctx(ctx), job_id.lower())
     click.echo(f"{receipt['job_id']} acceptance sent ({receipt['status']})")
 
 
@@ -227,7 +136,7 @@ def accept_cmd(ctx: click.Context, job_id: str) -> None:
 @guarded
 def context(ctx: click.Context, job_id: str) -> None:
     """Opens the ticket's sealed context locally and prints the conversation."""
-    bundle, _ = open_job_context(_core(ctx), _keys(ctx), job_id.lower())
+    bundle, _ = open_job_context(core_of(ctx), keys_of_ctx(ctx), job_id.lower())
     if bundle is None:
         raise WorkerError("the desk has not handed the context over yet; try again in a moment")
     console.print(f"[bold]{bundle.ticket_ref}[/bold]: {bundle.issue}")
@@ -244,7 +153,7 @@ def context(ctx: click.Context, job_id: str) -> None:
 @guarded
 def submit_cmd(ctx: click.Context, job_id: str, summary: str) -> None:
     """Hands the evidence (the customer's confirmation and the summary) to the oracle nodes."""
-    receipts = submit(_core(ctx), _keys(ctx), job_id.lower(), summary)
+    receipts = submit(core_of(ctx), keys_of_ctx(ctx), job_id.lower(), summary)
     took = sum(1 for r in receipts if r["ok"])
     click.echo(f"evidence handed to {took} of {len(receipts)} oracle nodes")
 
@@ -255,7 +164,7 @@ def submit_cmd(ctx: click.Context, job_id: str, summary: str) -> None:
 @guarded
 def status(ctx: click.Context, job_id: str) -> None:
     """Where a job is, in words."""
-    core = _core(ctx)
+    core = core_of(ctx)
     job = current(core, job_id.lower())
     _, outcome = progress(job, bool(core.index.work(job.job_id).get("handed_in_at")))
     reason = f" (reason {job.reason})" if job.approved is False else ""
@@ -267,7 +176,7 @@ def status(ctx: click.Context, job_id: str) -> None:
 @guarded
 def earnings(ctx: click.Context) -> None:
     """Earnings per job and in total, the wallet's balance and any credit to withdraw (USDC)."""
-    core = _core(ctx)
+    core = core_of(ctx)
     address = core.keystore.address()
     core.index.sync(core.chain)
     found = money(core, address)
@@ -287,7 +196,7 @@ def earnings(ctx: click.Context) -> None:
 @guarded
 def withdraw_cmd(ctx: click.Context, to: str | None) -> None:
     """Withdraws the credit (the worker's own transaction: it needs a little POL)."""
-    tx = withdraw(_core(ctx), _keys(ctx), to)
+    tx = withdraw(core_of(ctx), keys_of_ctx(ctx), to)
     click.echo(f"withdrawn ({tx})")
 
 
@@ -299,10 +208,13 @@ def withdraw_cmd(ctx: click.Context, to: str | None) -> None:
 @guarded
 def dispute_cmd(ctx: click.Context, job_id: str, statement: str, yes: bool) -> None:
     """Disputes a rejection; the cost is said first."""
-    core = _core(ctx)
+    core = core_of(ctx)
     fee, bond = dispute_cost(core, current(core, job_id.lower()))
     click.echo(f"a dispute costs {usdc(fee + bond)} USDC ({usdc(fee)} fee, {usdc(bond)} bond)")
     if not yes and not click.confirm("pay it and dispute?"):
         raise WorkerError("not disputed")
-    tx = open_dispute(core, _keys(ctx), job_id.lower(), statement)
+    tx = open_dispute(core, keys_of_ctx(ctx), job_id.lower(), statement)
     click.echo(f"disputed ({tx})")
+
+
+main.add_command(wallet)
