@@ -90,7 +90,9 @@ class World:
         return str(view.job_id)
 
     def confirm(self, job_id: str, outcome: str = "resolved") -> None:
-        """The helpdesk's webhook: the customer says whether the ticket is resolved."""
+        """The helpdesk's webhook, once the desk saw the job accepted: resolved or not, says the customer."""
+        accepted = lambda: self.client.status(job_id).status == "accepted"  # noqa: E731
+        wait_for(accepted, WAIT, "the desk to see the job accepted")
         ticket = self.client.status(job_id).ticket_ref
         body = json.dumps(
             {"ticket_ref": ticket, "outcome": outcome, "confirmed_at": int(time.time())}
@@ -208,6 +210,13 @@ def test_first_day_from_wallet_to_paid(world, page):
     assert page.inner_text("#total") == "20.00 USDC" and page.inner_text("#balance") == "20.00 USDC"
     assert job_id[:10] in page.inner_text("#earnings")
     shot(page, "07-money")
+    page.select_option("#lang-pick", "es")
+    page.click("header form[action='/lang'] button")
+    assert page.inner_text("h1") == "Dinero" and page.inner_text("#total") == "20.00 USDC"
+    shot(page, "07-money-es")
+    page.select_option("#lang-pick", "en")
+    page.click("header form[action='/lang'] button")
+    assert page.inner_text("h1") == "Money"
 
 
 def test_rejection_says_why_then_dispute_with_the_cost_first(world, page):
