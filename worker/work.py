@@ -161,7 +161,7 @@ def submit(core: Core, keys: Keys, job_id: str, summary: str) -> list[dict[str, 
 
 
 STEPS = ("accepted", "submitted", "verified", "paid")
-OUTCOMES = ("working", "verifying", "approved", "rejected", "refunded", "disputed", "paid")
+OUTCOMES = ("accepting", "working", "verifying", "approved", "rejected", "refunded", "disputed", "paid")
 
 
 def progress(job: JobRow, handed_in: bool) -> tuple[int, str]:

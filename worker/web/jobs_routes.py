@@ -73,6 +73,15 @@ def routes(app: FastAPI) -> None:
     def work_context(request: Request, job_id: str) -> dict[str, Any]:
         keys = keys_of(request)
         job = current(core, job_id)
+        if job.status == JobStatus.OPEN and request.query_params.get("accepted"):
+            return {
+                "job": job,
+                "accepting": True,
+                "work": {},
+                "step": 0,
+                "steps": STEPS,
+                "outcome": "accepting",
+            }
         if (job.worker or "").lower() != keys.address.lower():
             raise HTTPException(404, "this is not one of your jobs")
         handoff: dict[str, Any] = {}
@@ -107,7 +116,11 @@ def routes(app: FastAPI) -> None:
 
     @app.get("/live/work/{raw}")
     def work_live(raw: str, request: Request) -> Response:
-        return render(request, "_progress.html", **work_context(request, job_id_of(raw)))
+        context = work_context(request, job_id_of(raw))
+        response = render(request, "_progress.html", **context)
+        if request.query_params.get("accepted") and not context.get("accepting"):
+            response.headers["HX-Redirect"] = f"/work/{context['job'].job_id}"  # accepted: show the ticket
+        return response
 
     @app.post("/work/{raw}/submit")
     async def submit_work(raw: str, request: Request) -> Response:
