@@ -101,12 +101,12 @@ def open_job_context(core: Core, keys: Keys, job_id: str) -> tuple[ContextBundle
     the desk has not sealed it yet. TamperedContext when it is not the job's own."""
     job = current(core, job_id)
     handoff = core.desk.handoff(keys, job_id)
-    if handoff.get("seal") is None:
+    if handoff.get("context") is None:
         return None, handoff
     folder = FolderStore(core.settings.content_folder) if core.settings.content_folder else None
     client = ContentClient(folder=folder, reader=keys.account)
     try:
-        envelope = client.get(handoff["seal"]["uri"], handoff["seal"]["blob"])
+        envelope = client.get(handoff["context"]["uri"], handoff["context"]["blob"])
         bundle = open_context(envelope, keys.x25519, agent=job.terms.agent, spec_hash=job.terms.spec_hash)
     except (SealError, ContextError, ContentError) as error:
         raise TamperedContext(f"the ticket's context was not shown: {error}") from error
@@ -142,7 +142,7 @@ def submit(core: Core, keys: Keys, job_id: str, summary: str) -> list[dict[str, 
         confirmation=str(confirmation["confirmation"]),
     )  # fmt: skip
     raw = bundle.canonical()
-    uri = FolderStore(core.settings.evidence_dir).put(raw)
+    uri = core.desk.store_evidence(keys, job_id, raw)
     signed = sign_evidence(
         bytes(keys.account.key), chain_id=core.chain.chain_id, escrow=core.chain.escrow.address,
         job_id=bytes.fromhex(job_id[2:]), evidence_hash=bundle.digest(), uri=uri,

@@ -31,6 +31,8 @@ from protocol_core.content import read_headers
 from protocol_core.context import DocLink, Message
 from protocol_core.enums import JobStatus
 from protocol_core.terms import JobTerms
+from worker.remote import worker_headers
+from worker.wallet import keys_of
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
 PASSPHRASE = "a long passphrase of mine"
@@ -349,12 +351,13 @@ def test_bad_input_is_said_plainly_and_nothing_is_lost(world, page, tmp_path):
     assert "was not shown" in page.inner_text("#context-error") and page.locator("#transcript").count() == 0
     blob.write_bytes(original)
 
-    # The desk's worker door answers only the job's worker, and only with a valid read proof.
-    stranger, door = Account.create(), f"{world.desk.url}/v1/worker/jobs/0x{paid_job.hex()}"
+    # The desk answers about a job only its worker, and only with a valid proof; offers likewise.
+    stranger = keys_of(Account.create())
+    door = f"{world.desk.url}/v1/jobs/0x{paid_job.hex()}/handoff"
     assert httpx.get(door).status_code == 401
-    assert httpx.get(door, headers=read_headers(stranger, "0x" + paid_job.hex())).status_code == 403
+    assert httpx.get(door, headers=worker_headers(stranger, "0x" + paid_job.hex())).status_code == 403
     offers = f"{world.desk.url}/v1/worker/offers/{address.lower()}"
-    assert httpx.get(offers, headers=read_headers(stranger, address.lower())).status_code == 403
+    assert httpx.get(offers, headers=read_headers(stranger.account, address.lower())).status_code == 403
 
     # Submitting before the customer confirmed: refused, and the summary is kept.
     job_id = world.escalate(reward=3 * USDC)
