@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .deps
-PACKAGES := protocol_core runtime oracle_node indexer escalation arbitration devtools
+PACKAGES := protocol_core runtime oracle_node indexer escalation arbitration devtools worker
 
 export SOLCX_BINARY_PATH := $(CURDIR)/tools
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/indexer.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/time_to_accept.py
+	$(BIN)/python bench/worker_app.py
 
 lint: setup
 	$(BIN)/ruff check $(PACKAGES) scripts tests bench tools

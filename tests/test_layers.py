@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = ("protocol_core", "runtime", "oracle_node", "indexer", "escalation", "arbitration")
+SHIPPED = ("protocol_core", "runtime", "oracle_node", "indexer", "escalation", "arbitration", "worker")
 # package -> top-level modules it must never import
 FORBIDDEN = {
     "protocol_core": {
@@ -18,6 +18,7 @@ FORBIDDEN = {
     "indexer": {"oracle_node", "escalation", "arbitration", "devtools", "tests", "scripts"},
     "escalation": {"oracle_node", "arbitration", "devtools", "tests", "scripts"},
     "arbitration": {"oracle_node", "indexer", "escalation", "devtools", "tests", "scripts"},
+    "worker": {"oracle_node", "indexer", "escalation", "arbitration", "devtools", "tests", "scripts"},
     "devtools": {"tests"},
     "bench": {"tests"},
     "scripts": {"tests"},

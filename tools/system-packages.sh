@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and the demo run (redis-server, PostgreSQL) when missing.
+# Installs the Debian packages the tests and the demo run (redis-server, PostgreSQL; Chromium for the
+# worker app's browser tests) when missing.
 # Run by `make setup` (so `make test` and `make demo` work on a fresh machine) and by .ci/run.
 # The packages' services are not started: the tests start their own servers on loopback.
 set -euo pipefail
@@ -7,6 +8,8 @@ set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -32,6 +32,7 @@ from .relay import AcceptanceReceipt, AcceptanceRequest
 from .requests import API_KEY_HEADER, Budget, EscalationRequest, JobView, Withdrawal
 from .wiring import DeskService
 from .worker_door import StoredEvidence, WorkerHandoff, proven_worker
+from .worker_relay import worker_router
 
 STATUS = {UnknownJob: 404, PolicyRefusal: 422, InsufficientFunds: 402, NotAllowedNow: 409, WouldRevert: 409,
           BadWebhook: 401, BadProof: 401, NotYourJob: 403, StoreUnavailable: 503}  # fmt: skip
@@ -155,4 +156,5 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
             raise HTTPException(401, str(error)) from error
         return run(lambda: service.confirmations.confirm(event))  # type: ignore[no-any-return]
 
+    app.include_router(worker_router(service, run))  # the worker's app reads and relays here
     return app
