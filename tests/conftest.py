@@ -232,6 +232,7 @@ def fresh_postgres_url(postgres_url) -> str:
     return new_database(postgres_url)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
 def pytest_collection_modifyitems(items):
     """Two xdist workers (`make test`): the process tests of tests/e2e, each on chains of its own, go
     module by module to whichever worker is free; every other test shares the session's chain and

@@ -1150,7 +1150,7 @@ class People(RuleBasedStateMachine):
         never reveal), tallies and executes; a round nobody can sit lapses after the draw timeout."""
         rng = random.Random(f"{dispute.id} {self.now} {self.serial}")
         side = rng.choice([Ruling.PAY_WORKER, Ruling.REFUND_AGENT])
-        appeals = int(rng.random() < 0.5)
+        appeals = int(rng.random() < 0.5 or not REACHED["appeal"])  # a run that never appealed does once
         w = self.world
         for _ in range(16):
             if dispute.phase == Phase.FINAL:
