@@ -13,7 +13,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 # this file's folder would shadow the `escalation` package it measures
@@ -25,7 +24,7 @@ from escalation.matching.pool import Pool  # noqa: E402
 from escalation.matching.score import ScoreWeights  # noqa: E402
 from escalation.matching.source import LivePool  # noqa: E402
 from indexer.facts import Fact, Kind  # noqa: E402
-from indexer.queries import ReadModel  # noqa: E402
+from indexer.queries import ReadModel, Worker  # noqa: E402
 from indexer.store import ReadModelLogs  # noqa: E402
 from indexer.tables import metadata as indexer_tables  # noqa: E402
 from indexer.views import Views  # noqa: E402
@@ -35,18 +34,7 @@ OUT = Path(__file__).resolve().parent / "out" / "matching.json"
 WORKERS, JOBS, RUNS, SINGLE_RUNS = 5_000, 500, 5, 200
 
 
-@dataclass(frozen=True)
-class Worker:
-    address: str
-    languages: int
-    expertise: int
-    certifications: int
-    max_concurrent: int
-    active_jobs: int
-    available: bool
-    completed: int
-    missed_deadlines: int
-    disputes_lost: int
+KEY = "0x" + "11" * 32  # every simulated worker's X25519 key: matching never reads it
 
 
 def population(rng: random.Random) -> tuple[list[Worker], dict[str, Signals], list[JobNeed]]:
@@ -61,7 +49,7 @@ def population(rng: random.Random) -> tuple[list[Worker], dict[str, Signals], li
         workers.append(Worker(
             address, languages, rng.getrandbits(16), rng.getrandbits(4) & rng.getrandbits(4), capacity,
             rng.randint(0, capacity), rng.random() < 0.85, rng.randint(0, 400), rng.randint(0, 8),
-            rng.randint(0, 4),
+            rng.randint(0, 4), KEY, "ipfs://w",
         ))  # fmt: skip
         if rng.random() < 0.7:
             signals[address] = Signals(rng.uniform(5, 300), rng.choice([-8, -5, 0, 1, 2, 5.5, 8, 9]))
@@ -80,8 +68,8 @@ def facts_of(workers: list[Worker]) -> list[Fact]:
     for w in workers:
         events = [
             ("WorkerRegistered", {"languages": w.languages, "expertise": w.expertise,
-                                  "maxConcurrent": w.max_concurrent, "encryptionKey": "0x" + "11" * 32,
-                                  "profileURI": "ipfs://w"}),
+                                  "maxConcurrent": w.max_concurrent, "encryptionKey": w.encryption_key,
+                                  "profileURI": w.profile_uri}),
             ("AvailabilityChanged", {"available": w.available}),
             ("CertificationsChanged", {"certifications": w.certifications}),
             ("WorkRecorded", {"activeJobs": w.active_jobs, "completed": w.completed,
