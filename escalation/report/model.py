@@ -6,6 +6,7 @@ Money is in USDC base units (6 decimals); durations are seconds of the run's sim
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -115,7 +116,7 @@ class Dispute(BaseModel):
 
     model_config = _RECORD
     ticket: str = Field(min_length=1)  # the helpdesk's ticket reference or the job id
-    opened_by: str = Field(pattern="^(agent|worker)$")  # who disputed the oracle's verdict
+    opened_by: Literal["agent", "worker"]  # who disputed the oracle's verdict
     ruling: Ruling = Ruling.PENDING
 
 

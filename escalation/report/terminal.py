@@ -1,7 +1,8 @@
 """The report in a terminal, with rich, laid out for 100 columns."""
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -37,21 +38,21 @@ def _autonomy(report: OperationReport) -> Table:
 
 
 def render_terminal(report: OperationReport, console: Console | None = None) -> None:
-    """Prints the whole report to `console` (a 100-column one on stdout by default)."""
+    """Prints the whole report to `console` (stdout by default), never wider than 100 columns."""
     out = console or Console(width=WIDTH)
-    e = economics(report)
-    out.rule("[bold]Support operation report")
-    out.print(run_line(report), overflow="fold")
-    out.print(_table("Tickets", ticket_rows(report), value_width=8))
-    out.print(_table("Time from escalation (simulated clock)", timing_rows(timings(report))))
-    out.print(_table("Money (USDC, each flow separate)", money_rows(report), value_width=18))
-    out.print(_table(f"Gas at {report.assumptions.gas_gwei:g} gwei, POL ${report.assumptions.pol_usd:.2f}",
-                     gas_rows(e), value_width=12))  # fmt: skip
-    out.print(_table("Cost against a full-time team", cost_rows(e), value_width=18))
-    if report.autonomy:
-        out.print(_autonomy(report))
-    out.print(Text("Assumptions", style="bold"))
-    for line in e.assumptions:
-        out.print(Text("- " + line), overflow="fold")
-    for note in report.notes:
-        out.print(Text("Note: " + note, style="yellow"), overflow="fold")
+    e, a = economics(report), report.assumptions
+    parts: list[RenderableType] = [
+        Rule("[bold]Support operation report"),
+        Text(run_line(report)),
+        _table("Tickets", ticket_rows(report), value_width=8),
+        _table("Time from escalation (simulated clock)", timing_rows(timings(report))),
+        _table("Money (USDC, each flow separate)", money_rows(report), value_width=18),
+        _table(f"Gas at {a.gas_gwei:g} gwei, POL ${a.pol_usd:.2f}", gas_rows(e), value_width=12),
+        _table("Cost against a full-time team", cost_rows(e), value_width=18),
+        *([_autonomy(report)] if report.autonomy else []),
+        Text("Assumptions", style="bold"),
+        *(Text("- " + line) for line in e.assumptions),
+        *(Text("Note: " + note, style="yellow") for note in report.notes),
+    ]
+    for part in parts:
+        out.print(part, width=min(out.width, WIDTH), overflow="fold")

@@ -28,14 +28,15 @@ TOP_KEYS = ["params", "tickets", "reasons", "disputes", "timings", "money", "gas
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror=1>'
 
 
-def _terminal(report) -> str:
-    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+def _terminal_at(report, width: int) -> str:
+    console = Console(width=width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     render_terminal(report, console)
     return console.export_text()
 
 
-def test_terminal_fits_100_columns_and_shows_the_key_figures():
-    text = _terminal(sample_report())
+@pytest.mark.parametrize("width", [100, 160])
+def test_terminal_fits_100_columns_and_shows_the_key_figures(width):
+    text = _terminal_at(sample_report(), width)
     assert max(cell_len(line) for line in text.splitlines()) <= 100
     for figure in ("2,000", "1,868", "6.6% of tickets", "2,665.00 USDC", "116.15 USDC", "66.00 USDC",
                    "26.65 USDC", "40.00 USDC", "306,815 gas", "$0.00184", "T-10003: worker paid",
@@ -48,7 +49,7 @@ def test_terminal_fits_100_columns_and_shows_the_key_figures():
 @given(reports())
 def test_any_report_fits_100_columns(report):
     assert (
-        max(cell_len(line) for line in _terminal(report).splitlines()) <= 100
+        max(cell_len(line) for line in _terminal_at(report, 100).splitlines()) <= 100
     )  # cells, as a terminal counts
 
 
