@@ -2,12 +2,13 @@
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Polygon PoS prices assumed on 2026-11-30 (not a live quote): POL near $0.20 and a standard gas
-# price near 30 gwei are the levels public trackers (CoinGecko for POL/USD, Polygonscan's gas
-# tracker) showed through late 2025, after the 25 gwei minimum priority fee. Change them per run.
+# Polygon PoS prices assumed on 2026-11-30, not a live quote (no network here to check one):
+# 30 gwei is the minimum priority fee Polygon PoS validators take (wallets' 1.5 gwei Ethereum default
+# gets stuck: maticnetwork/matic.js#373), with little base fee on top outside congestion; POL near
+# $0.20 is where it traded in late 2025 (CoinGecko). Give today's with --pol-usd and --gwei.
 POL_USD = 0.20
 GAS_GWEI = 30.0
-PRICES_AS_OF = "2026-11, late-2025 levels (CoinGecko POL/USD, Polygonscan gas tracker)"
+PRICES_AS_OF = "assumed 2026-11: 30 gwei minimum priority fee, POL at its late-2025 level"
 
 
 class Assumptions(BaseModel):

@@ -24,7 +24,9 @@ def browser():
 
 
 @pytest.mark.parametrize(("viewport", "name"), [((1000, 900), "desktop"), ((390, 844), "phone")])
-def test_report_page_renders_its_charts_without_errors(browser, tmp_path, viewport, name):
+def test_report_page_renders_its_charts_without_errors(
+    browser, tmp_path, capsys, record_property, viewport, name
+):
     files = write_report(sample_report(), tmp_path)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     errors, fetched = [], []
@@ -43,7 +45,9 @@ def test_report_page_renders_its_charts_without_errors(browser, tmp_path, viewpo
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]  # no sideways scrolling
     shot = tmp_path / f"report-{name}.png"
     page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
+    record_property("screenshot", str(shot))
+    with capsys.disabled():
+        print(f"\nscreenshot: {shot}")
     assert shot.stat().st_size > 10_000
     assert errors == [] and fetched == [files.html.as_uri()]
     page.close()
