@@ -45,6 +45,7 @@ from .relay import AcceptanceRelayer
 from .schema import migrate
 from .serving import ServerThread
 from .settings import ENV, DeskSettings
+from .statements import Statements
 from .tables import metadata
 from .worker_door import WorkerDoor
 
@@ -100,7 +101,8 @@ def build(
     cursor: LogCursor = LogCursor(chain, engine, metrics, source, DeskLogs(), start_block, log_chunk)
     cursor.bind(chain_id, agent.address)
     tracker = Tracker(sender, chain, engine, metrics, FEES, DeskHooks())
-    handoff = Handoff(engine, contracts, store, agent, chain_id)
+    statements = Statements(engine, store, agent, chain_id, contracts.escrow.address)
+    handoff = Handoff(engine, contracts, store, agent, chain_id, statements)
     notifier = Notifier(engine, callback_secret)
     # Offers need a candidate source (the indexer's read model); without one the job is open to all.
     offering = (
@@ -111,7 +113,7 @@ def build(
     follower = Follower(desk, cursor, tracker, handoff, notifier, offering)
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
-    relayer, workers = AcceptanceRelayer(desk), WorkerDoor(desk, store)
+    relayer, workers = AcceptanceRelayer(desk), WorkerDoor(desk, store, statements)
     return DeskService(desk, follower, confirmations, relayer, store, decider, metrics, workers)
 
 
@@ -146,7 +148,8 @@ def daemon(settings: DeskSettings) -> Daemon:
     service = patiently(
         lambda: build(
             rpc_url=url, database_url=settings.database_url, addresses=known[key], agent=agent,
-            config=_config(settings), store=_store(settings), callback_secret=secret, confirmer=confirmer,
+            config=_config(settings), store=_store(settings, agent), callback_secret=secret,
+            confirmer=confirmer,
             start_block=settings.start_block, log_chunk=settings.log_chunk, decider=decider,
             **_matching(settings),
         ),
@@ -166,10 +169,10 @@ def _config(settings: DeskSettings) -> DeskConfig:
     return DeskConfig(policy, tuple(settings.redact_kinds), settings.use_permit, settings.permit_version)
 
 
-def _store(settings: DeskSettings) -> ContentClient:
-    if settings.content_url:
+def _store(settings: DeskSettings, agent: LocalAccount) -> ContentClient:
+    if settings.content_url:  # the agent proves its reads: the statements it stored are sealed to itself
         key = settings.content_api_key.get_secret_value() if settings.content_api_key else None
-        return ContentClient(store_url=settings.content_url, api_key=key)
+        return ContentClient(store_url=settings.content_url, api_key=key, reader=agent)
     return ContentClient(folder=FolderStore(settings.content_folder))
 
 
