@@ -29,6 +29,7 @@ from .errors import (
     WouldRevert,
 )
 from .relay import AcceptanceReceipt, AcceptanceRequest
+from .relay_limit import RateLimited
 from .requests import API_KEY_HEADER, Budget, EscalationRequest, JobView, Withdrawal
 from .statements import StoredStatement
 from .wiring import DeskService
@@ -75,6 +76,8 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
                 return action()
         except ChainUnavailable as error:
             raise HTTPException(503, str(error)) from error
+        except RateLimited as error:
+            raise HTTPException(429, str(error), {"Retry-After": str(error.retry_after)}) from error
         except DeskError as error:
             raise HTTPException(STATUS.get(type(error), 400), str(error)) from error
 

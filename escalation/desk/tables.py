@@ -123,6 +123,16 @@ offers = Table(
     Column("hook_delivered", Boolean),  # None: the worker has no webhook
 )
 
+# Relayed profile calls the desk paid for, counted against its rate limits (escalation.desk.relay_limit).
+relays = Table(
+    "desk_relays",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker", String(42), nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # registration, availability
+    Column("at", Float, nullable=False, index=True),  # unix seconds it was sent
+)
+
 # Which version of these tables the database holds (escalation.desk.schema brings older ones up to date).
 schema_version = Table(
     "desk_schema",

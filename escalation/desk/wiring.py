@@ -42,6 +42,7 @@ from .notices import Notifier
 from .offers import CandidateSource, OfferConfig, Offers
 from .policy import SpendPolicy
 from .relay import AcceptanceRelayer
+from .relay_limit import RelayGate, RelayLimits
 from .schema import migrate
 from .serving import ServerThread
 from .settings import ENV, DeskSettings
@@ -65,7 +66,8 @@ class DeskService:
     store: ContentClient
     decider: EscalationEngine  # "should I escalate this?", offered by the doors
     metrics: RuntimeMetrics
-    workers: WorkerDoor  # the accepted worker's door: its handoff and its evidence
+    workers: WorkerDoor  # the accepted worker's door: its handoff, its evidence, its statements
+    relays: RelayGate  # the limits on the relayed registrations and availability changes the desk pays for
     # One key, one nonce sequence: the API's commands and the follow loop's passes take turns.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -85,6 +87,7 @@ def build(
     decider: EscalationEngine | None = None,
     candidates: CandidateSource | None = None,
     offers: OfferConfig | None = None,
+    relay_limits: RelayLimits | None = None,
     clock: Callable[[], float] = time.time,
 ) -> DeskService:
     """A desk on the chain at `rpc_url`, its state in `database_url`, ready to take requests and passes."""
@@ -114,7 +117,8 @@ def build(
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
     relayer, workers = AcceptanceRelayer(desk), WorkerDoor(desk, store, statements)
-    return DeskService(desk, follower, confirmations, relayer, store, decider, metrics, workers)
+    relays = RelayGate(engine, relay_limits or RelayLimits(), clock)
+    return DeskService(desk, follower, confirmations, relayer, store, decider, metrics, workers, relays)
 
 
 def daemon(settings: DeskSettings) -> Daemon:
@@ -151,6 +155,7 @@ def daemon(settings: DeskSettings) -> Daemon:
             config=_config(settings), store=_store(settings, agent), callback_secret=secret,
             confirmer=confirmer,
             start_block=settings.start_block, log_chunk=settings.log_chunk, decider=decider,
+            relay_limits=_relay_limits(settings),
             **_matching(settings),
         ),
         settings.startup_timeout,
@@ -167,6 +172,10 @@ def daemon(settings: DeskSettings) -> Daemon:
 def _config(settings: DeskSettings) -> DeskConfig:
     policy = SpendPolicy(settings.max_reward, settings.daily_budget, settings.approval_threshold)
     return DeskConfig(policy, tuple(settings.redact_kinds), settings.use_permit, settings.permit_version)
+
+
+def _relay_limits(settings: DeskSettings) -> RelayLimits:
+    return RelayLimits(settings.relay_per_worker, settings.relay_total, settings.relay_window_s)
 
 
 def _store(settings: DeskSettings, agent: LocalAccount) -> ContentClient:
