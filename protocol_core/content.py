@@ -175,6 +175,16 @@ class ContentClient:
             return check(self._request("GET", uri, headers=headers).content, expect_hash, uri, self._max)
         raise ContentError(f"unsupported URI scheme {parsed.scheme!r} in {uri}: use file, http(s) or ipfs")
 
+    def holds(self, uri: str) -> bool:
+        """Whether `uri` names a blob in this client's own store (its folder, or its team's HTTP store)."""
+        parsed = urlparse(uri)
+        if parsed.scheme == "file":
+            folder = self._folder
+            return folder is not None and Path(unquote(parsed.path)).resolve().parent == folder.root
+        if self._store_url is None or parsed.scheme not in ("http", "https"):
+            return False
+        return uri.startswith(self._store_url.rstrip("/") + "/blobs/")
+
     def _get_file(self, path: str, expect_hash: str | bytes) -> bytes:
         if self._folder is None or Path(path).resolve().parent != self._folder.root:
             raise ContentForbidden(f"file://{path} is outside the store folder; file reads stay inside it")

@@ -109,6 +109,14 @@ class DeskClient:
         answer = self._call("POST", f"/v1/jobs/{job_id.lower()}/evidence", content=bundle, headers=headers)
         return str(answer["uri"])
 
+    def store_statement(self, keys: Keys, job_id: str, text: str) -> str:
+        """Hands a dispute statement to the desk, which keeps it sealed and puts it in the panel's case
+        files; its URI (content-addressed: it names the statement without publishing it)."""
+        headers = worker_headers(keys, job_id)
+        path = f"/v1/jobs/{job_id.lower()}/statements"
+        answer = self._call("POST", path, json={"text": text}, headers=headers)
+        return str(answer["uri"])
+
     def offers(self, keys: Keys) -> list[dict[str, Any]]:
         """The desk's offers to this worker that wait for an answer."""
         headers = read_headers(keys.account, keys.address.lower())

@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from eth_abi import decode
 from sqlalchemy import Connection, Engine, delete, exists, select, update
 
 from protocol_core.abi import abi
@@ -37,6 +38,7 @@ ESCROW_EVENTS = ("JobPosted", "JobAccepted", "EvidenceSubmitted", "VerdictRecord
                  "AgentRefunded", "JobDisputed", "DisputeSettled", "JobAppealed")  # fmt: skip
 ESCROW_TOPICS = tuple(event_topic(abi("JobEscrow"), name) for name in ESCROW_EVENTS)
 DRAWN = event_topic(abi("ArbitrationPool"), "Drawn")
+EVIDENCE_SUBMITTED = event_topic(abi("JobEscrow"), "EvidenceSubmitted")
 RETRY_S = 3.0  # seconds between retries of handoffs that failed (the store down, a key not registered yet)
 SETTLEABLE = (JobStatus.OPEN, JobStatus.ACCEPTED, JobStatus.SUBMITTED, JobStatus.APPROVED, JobStatus.REJECTED)
 
@@ -48,15 +50,20 @@ class Touched:
     job_id: str | None
     dispute_id: int | None = None
     arbitrator: str | None = None
+    evidence: tuple[str, str] | None = None  # EvidenceSubmitted: (evidence hash, URI), for the case files
 
 
 class DeskLogs:
     """The cursor's handler: marks the desk's jobs an event touched as dirty (a runtime LogHandler)."""
 
     def decode(self, log: Log) -> Touched:
-        """Which job or dispute the log is about (indexed topics only; nothing else is trusted)."""
+        """Which job or dispute the log is about (the cursor reads only the escrow's and the pool's logs),
+        and where the worker's evidence is (the case files carry it)."""
         if log.topics[0] == DRAWN:
             return Touched(None, int(log.topics[1], 16), "0x" + log.topics[2][-40:])
+        if log.topics[0] == EVIDENCE_SUBMITTED:
+            evidence_hash, uri = decode(["bytes32", "string"], log.data)
+            return Touched(log.topics[1].lower(), evidence=("0x" + evidence_hash.hex(), uri))
         return Touched(log.topics[1].lower())
 
     def ingest(self, db: Connection, events: list[Touched]) -> int:
@@ -64,7 +71,10 @@ class DeskLogs:
         touched = 0
         for event in events:
             if event.job_id is not None:
-                result = db.execute(update(jobs).where(jobs.c.job_id == event.job_id).values(dirty=True))
+                found = dict(zip(("evidence_hash", "evidence_uri"), event.evidence or (), strict=False))
+                result = db.execute(
+                    update(jobs).where(jobs.c.job_id == event.job_id).values(dirty=True, **found)
+                )
             else:
                 result = db.execute(
                     update(jobs).where(jobs.c.dispute_id == event.dispute_id).values(dirty=True)

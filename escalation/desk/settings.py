@@ -55,6 +55,10 @@ class DeskSettings(LayeredSettings):
     offer_timeout_s: float = 30.0  # an offer not accepted within this goes to the next best worker
     offer_min_score: float = 0.0  # offers go first to workers scoring at least this; then to the rest
     offer_hooks: dict[str, str] = Field(default_factory=dict)  # worker address -> its tool's offer webhook
+    # relayed registrations and availability changes the desk pays for (a refusal is a 429 with Retry-After)
+    relay_per_worker: int = 10  # most relayed calls of one worker per window
+    relay_total: int = 500  # most relayed calls of all workers together per window
+    relay_window_s: float = 3_600.0  # the sliding window, seconds
     # operating
     metrics_host: str = "127.0.0.1"  # /healthz, /readyz and /metrics listen here
     metrics_port: int = 9465  # 0 picks a free port

@@ -27,6 +27,7 @@ from protocol_core.sealing import open_context
 from .errors import DeskError, NotAllowedNow
 from .relay import AcceptanceReceipt
 from .sdk import DeskClient
+from .statements import StoredStatement
 from .worker_door import StoredEvidence, WorkerHandoff, worker_proof_message
 
 VALID_FOR = 600  # seconds a signed acceptance or evidence stays valid by default
@@ -117,6 +118,13 @@ class DeskWorker:
             terms=handoff.terms, evidence_hash=stored.evidence_hash, uri=stored.uri, worker=self.address,
             deadline=signed.deadline, signature=compact_hex(signed.signature), bundle=raw.decode(),
         )  # fmt: skip
+
+    def statement(self, job_id: str, text: str) -> StoredStatement:
+        """Hands a dispute statement to the desk for the panel's case files; name its URI on chain with
+        `submitDisputeEvidence` (the worker's own transaction)."""
+        answer = self._desk._call("POST", f"/v1/jobs/{job_id}/statements", json={"text": text},
+                                  headers=self._proof(job_id))  # fmt: skip
+        return StoredStatement.model_validate(answer)
 
     def hand_in(self, node_url: str, request: IntakeRequest) -> dict[str, Any]:
         """POSTs the evidence to an oracle node's intake; NodeRefused with the node's reason when refused."""
