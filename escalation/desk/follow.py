@@ -138,13 +138,13 @@ class Follower:
         self.cursor.poll(head)
         self.tracker.tick(head)
         changed = self._refresh()
-        if self.learning is not None:  # after the refresh: jobs that just ended are noted in this pass
-            self.learning.run_once(head)
         self._retry_handoffs()
         if self.offers is not None:  # after the refresh: offers go to open jobs, acceptances are seen
             self.offers.run_once()
         self._settle_expired()
         self.notifier.deliver()
+        if self.learning is not None:  # last: the learning log never holds up money or notices
+            self.learning.run_once(head)
         return changed
 
     def _refresh(self) -> int:

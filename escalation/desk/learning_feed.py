@@ -79,7 +79,15 @@ class LearningFeed:
         metadata.create_all(engine)
 
     def run_once(self, head: int) -> int:
-        """Finishes a cut line, notes jobs newly final, writes those confirmed; returns lines written."""
+        """Finishes a cut line, notes jobs newly final, writes those confirmed; returns lines written.
+        A log that cannot be written (a full disk, no permission) is logged and retried at the next pass."""
+        try:
+            return self._pass(head)
+        except OSError as error:
+            log.error("learning log %s not written: %s; the desk retries every pass", self.path, error)
+            return 0
+
+    def _pass(self, head: int) -> int:
         self._finish_pending()
         final = [DeskStatus.PAID, DeskStatus.REFUNDED]
         noted = exists().where(fed.c.desk_id == jobs.c.desk_id)

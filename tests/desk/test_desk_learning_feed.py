@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import select, update
 
-from escalation.desk.learning_feed import fed
+from escalation.desk.learning_feed import LearningFeed, fed
 from escalation.learning import Resolution
 from escalation.models import Trigger
 from protocol_core.evidence import EvidenceBundle, Outcome
@@ -91,6 +91,10 @@ def test_paid_job_is_one_redacted_resolution_once_confirmed_and_a_reorg_writes_n
     log.write_text(line[: len(line) // 2])
     with transaction(again.desk.engine) as db:
         db.execute(update(fed).where(fed.c.desk_id == desk_id).values(written=False))
+    unwritable = LearningFeed(again.desk.engine, again.desk.contracts, again.store, tmp_path)  # a folder
+    assert unwritable.run_once(chain.blocks.height) == 0  # logged, nothing raised: the desk goes on
+    with again.desk.engine.connect() as db:
+        assert db.execute(select(fed.c.written).where(fed.c.desk_id == desk_id)).scalar_one() is False
     again.follower.run_once()
     assert lines(log) == [line]
     with transaction(again.desk.engine) as db:
