@@ -161,6 +161,14 @@ class ContentClient:
             )
         return uri
 
+    def uri_of(self, blob: str) -> str:
+        """Where this client's own store (the team's HTTP store, else the folder) keeps `blob`."""
+        if self._store_url is not None:
+            return f"{self._store_url.rstrip('/')}/blobs/{blob.lower()}"
+        if self._folder is None:
+            raise ContentError("no store configured: give a folder or a store URL")
+        return self._folder.path(blob).as_uri()
+
     def get(self, uri: str, expect_hash: str | bytes) -> bytes:
         """The blob at `uri`, checked to hash to `expect_hash`."""
         parsed = urlparse(uri)

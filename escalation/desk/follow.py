@@ -27,6 +27,7 @@ from .contracts import needs_chain
 from .desk import Desk
 from .errors import DeskError
 from .handoff import Handoff
+from .learning_feed import LearningFeed
 from .notices import Notifier
 from .offers import Offers
 from .permits import release_permit_nonces
@@ -128,9 +129,10 @@ class Follower:
         handoff: Handoff,
         notifier: Notifier,
         offers: Offers | None = None,
+        learning: LearningFeed | None = None,
     ) -> None:
         self.desk, self.cursor, self.tracker = desk, cursor, tracker
-        self.handoff, self.notifier, self.offers = handoff, notifier, offers
+        self.handoff, self.notifier, self.offers, self.learning = handoff, notifier, offers, learning
         self._head = 0  # the head of the current pass
         self._next_retry = 0.0  # monotonic time of the next retry of failed handoffs
         self._failed: set[str] | None = None  # panel handoffs to retry; None: at start, every disputed job
@@ -151,6 +153,8 @@ class Follower:
             self.offers.run_once()
         self._settle_expired()
         self.notifier.deliver()
+        if self.learning is not None:  # last: the learning log never holds up money or notices
+            self.learning.run_once(head)
         return changed
 
     def _refresh(self) -> int:

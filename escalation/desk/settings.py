@@ -50,6 +50,8 @@ class DeskSettings(LayeredSettings):
     # the escalation decision (`POST /v1/decide`, the MCP tool `decide`)
     known_issues: Path | None = None  # JSONL with a `text` per known issue; None: the shipped ones
     engine_config: Path | None = None  # TOML over the engine's shipped defaults
+    learning_log: Path | None = None  # JSONL the desk appends each verified resolution to; None: not kept
+    learning_confirmations: int = Field(default=12, ge=0)  # blocks a job stays final before it is written
     # matching and offers (issue 12): off without the indexer's database
     indexer_database_url: str | None = None  # the indexer's read model, read only; None: no offers
     offer_timeout_s: float = 30.0  # an offer not accepted within this goes to the next best worker

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -38,6 +39,7 @@ from .contracts import DeskContracts
 from .desk import Desk, DeskConfig
 from .follow import DRAWN, ESCROW_TOPICS, DeskHooks, DeskLogs, Follower
 from .handoff import Handoff
+from .learning_feed import LearningFeed
 from .notices import Notifier
 from .offers import CandidateSource, OfferConfig, Offers
 from .policy import SpendPolicy
@@ -89,6 +91,8 @@ def build(
     offers: OfferConfig | None = None,
     relay_limits: RelayLimits | None = None,
     clock: Callable[[], float] = time.time,
+    learning_log: Path | None = None,
+    learning_confirmations: int = 12,
 ) -> DeskService:
     """A desk on the chain at `rpc_url`, its state in `database_url`, ready to take requests and passes."""
     chain = Chain.over_http(rpc_url)
@@ -113,7 +117,12 @@ def build(
         if candidates is not None
         else None
     )
-    follower = Follower(desk, cursor, tracker, handoff, notifier, offering)
+    learning = (
+        LearningFeed(engine, contracts, store, learning_log, learning_confirmations, log_chunk)
+        if learning_log is not None
+        else None
+    )
+    follower = Follower(desk, cursor, tracker, handoff, notifier, offering, learning)
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
     relayer, workers = AcceptanceRelayer(desk), WorkerDoor(desk, store, statements)
@@ -156,6 +165,7 @@ def daemon(settings: DeskSettings) -> Daemon:
             confirmer=confirmer,
             start_block=settings.start_block, log_chunk=settings.log_chunk, decider=decider,
             relay_limits=_relay_limits(settings),
+            learning_log=settings.learning_log, learning_confirmations=settings.learning_confirmations,
             **_matching(settings),
         ),
         settings.startup_timeout,
