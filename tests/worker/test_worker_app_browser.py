@@ -1,7 +1,8 @@
-"""The worker's app in a real Chromium against real processes (anvil, the desk, two oracle nodes with
-the relayed flow, `worker serve`): a first day from creating a wallet to being paid, a rejection
-followed by a dispute, and the bad input a worker meets on the way. One set of processes for the module;
-screenshots of the main pages go to tests/worker/artifacts/ (gitignored)."""
+"""The worker's app in a real Chromium against real processes (anvil, the desk offering jobs from the
+indexer's read model, two oracle nodes with the relayed flow, `worker serve`): a first day from creating
+a wallet to an offer taken from its card and paid, a rejection followed by a dispute, and the bad input
+a worker meets on the way. One set of processes for the module (the indexer's passes run on a thread of
+this one); screenshots of the main pages go to tests/worker/artifacts/ (gitignored)."""
 
 import hashlib
 import hmac
@@ -21,6 +22,7 @@ from devtools.accounts import AGENT, DEPLOYER, WORKERS, key_of, write_keystores
 from devtools.chain import Anvil, free_port, rpc_call, wait_for
 from devtools.daemons import program
 from devtools.desk import API_KEY, HELPDESK_SECRET, DeskDaemon
+from devtools.indexer import IndexerThread
 from devtools.protocol import Protocol
 from devtools.relay import relayed_nodes
 from devtools.system import USDC
@@ -55,7 +57,9 @@ class World:
         self.nodes = relayed_nodes(
             folder, self.anvil.url, self.deployments, ["op3", "op4"], takeover_delay=0.5
         )
-        self.desk = DeskDaemon(folder, self.anvil.url, self.deployments, key_of(AGENT), poll=0.2)
+        self.indexer = IndexerThread(folder, self.anvil.url, deployed_state.addresses).start()
+        self.desk = DeskDaemon(folder, self.anvil.url, self.deployments, key_of(AGENT), poll=0.2,
+                               indexer_database_url=self.indexer.url, offer_timeout_s=600)  # fmt: skip
         self.app = WorkerApp(
             folder,
             self.anvil.url,
@@ -75,6 +79,7 @@ class World:
     def stop(self) -> None:
         for daemon in (self.app, self.desk, *self.nodes):
             daemon.stop()
+        self.indexer.stop()
         self.anvil.kill()
 
     def escalate(self, **over) -> str:
@@ -177,6 +182,7 @@ def test_first_day_from_wallet_to_paid(world, page):
     assert " ".join(words) not in world.app.log() and PASSPHRASE not in world.app.log()
 
     page.check("input[name=languages][value=en]")
+    page.check("input[name=languages][value=es]")
     page.check("input[name=expertise][value=billing]")
     page.click("#profile button[type=submit]")
     assert "sent=profile" in page.url
@@ -184,11 +190,13 @@ def test_first_day_from_wallet_to_paid(world, page):
     assert world.protocol.w3.eth.get_balance(address) == 0  # registered by a relayed signature
     shot(page, "03-profile")
 
-    job_id = world.escalate()
+    # A Spanish ticket: of the registered workers only this one speaks Spanish, so the desk offers it here.
     page.goto(world.app.url + "/jobs")
-    card = page.locator(f"#offers li[data-job='{job_id}']")
-    card.wait_for()  # appears by itself: the list polls
-    assert "20.00 USDC" in card.inner_text()
+    job_id = world.escalate(language="es")
+    card = page.locator(f"#offers li.offered[data-job='{job_id}']")
+    card.wait_for()  # appears by itself, marked as offered: the list polls the desk's offers
+    assert "Offered to you" in card.inner_text() and "20.00 USDC" in card.inner_text()
+    assert page.locator("#offers li.card").first.get_attribute("data-job") == job_id  # offers come first
     shot(page, "04-jobs")
     card.locator("button").click()
     assert page.url.startswith(f"{world.app.url}/work/{job_id}")
