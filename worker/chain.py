@@ -59,6 +59,9 @@ class WorkerChain:
         self.escrow = Escrow(self.w3, addresses.escrow)
         self.registry = Registry(self.w3, addresses.registry)
         self.pool = Pool(self.w3, addresses.arbitrator) if addresses.arbitrator else None
+        self.arbitrator = (
+            self.w3.eth.contract(address=self.pool.address, abi=abi("ArbitrationPool")) if self.pool else None
+        )  # the ERC-792 reads the bindings leave out: appealCost, currentRuling, maxRounds
         self.token = self.w3.eth.contract(
             address=Web3.to_checksum_address(addresses.token), abi=abi("TestUSDC")
         )
@@ -80,6 +83,27 @@ class WorkerChain:
     def read(self, reader: Callable[..., R], *args: Any) -> R:
         """Any binding read, with the RPC's failures said plainly."""
         return reader(*args)
+
+    @needs_chain
+    def block_time(self, block: int) -> int:
+        """When block `block` was mined (unix seconds)."""
+        return int(self.w3.eth.get_block(block)["timestamp"])
+
+    @needs_chain
+    def current_round(self, dispute_id: int) -> int:
+        """Index of the dispute's current round: the last one opened (each appeal opens the next)."""
+        assert self.pool is not None, "no arbitration pool in this deployment"
+        index = 0
+        while self.pool.round_of(dispute_id, index + 1).panel_size != 0:
+            index += 1
+        return index
+
+    @needs_chain
+    def arbitration(self, function: str, *args: Any) -> int:
+        """One of the pool's ERC-792 integer reads (`appealCost`, `maxRounds`); `currentRuling`'s ruling."""
+        assert self.arbitrator is not None, "no arbitration pool in this deployment"
+        found = getattr(self.arbitrator.functions, function)(*args).call()
+        return int(found[0] if isinstance(found, list | tuple) else found)
 
     @needs_chain
     def balance(self, account: str) -> int:

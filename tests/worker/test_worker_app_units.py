@@ -36,7 +36,7 @@ def test_catalogues_are_complete_in_english_and_spanish():
     literal = {key for key in re.findall(r't\("([a-z_.0-9]+)"', pages) if not key.endswith((".", "_"))}
     dynamic = {f"{kind}.{member.name.lower()}" for kind, enum in
                (("status", JobStatus), ("reason", Reason), ("next", Reason), ("phase", RoundPhase),
-                ("ruling", RulingOption)) for member in enum}  # fmt: skip
+                ("ruling", RulingOption), ("vote", RulingOption)) for member in enum}  # fmt: skip
     dynamic |= {f"expertise.{n}" for n in EXPERTISE} | {f"cert.{n}" for n in CERTIFICATIONS}
     dynamic |= (
         {f"step.{s}" for s in STEPS} | {f"outcome.{o}" for o in OUTCOMES} | {f"lang.{c}" for c in LANGUAGES}

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from protocol_core.enums import JobStatus, Reason
 from protocol_core.languages import LANGUAGES
 
+from ..disputes import panel
 from ..errors import DeskUnavailable, WorkerError
 from ..money import dispute_cost, dispute_view
 from ..profile import names, read_profile
@@ -107,6 +108,7 @@ def routes(app: FastAPI) -> None:
             "reason": reason,
             "cost": cost,
             "dispute": disputed,
+            "panel": panel(core, job) if disputed else None,
             "split": lambda text: REDACTED.split(text),
         }
 
