@@ -77,7 +77,7 @@ def appeal(core: Core, keys: Keys, job_id: str) -> str:
     core.index.sync(core.chain)  # the dispute id, if the follower has not seen it yet
     found = panel(core, core.index.job(job_id) or job)
     if found is None or found.appeal is None:
-        raise Refused(_why_not(found))
+        raise Refused(why_no_appeal(found))
     cost = found.appeal.cost
     chain = core.chain
     balance = chain.balance(keys.address)
@@ -90,7 +90,8 @@ def appeal(core: Core, keys: Keys, job_id: str) -> str:
     return tx
 
 
-def _why_not(found: Panel | None) -> str:
+def why_no_appeal(found: Panel | None) -> str:
+    """Why the worker cannot appeal now, in words."""
     if found is None:
         return "this job has no dispute to appeal"
     if found.tallied == RulingOption.PAY_WORKER:

@@ -5,6 +5,7 @@ against the worker, its cost and deadline shown first, in one click; a ruling fo
 import re
 
 import pytest
+from click.testing import CliRunner
 from eth_account import Account
 from fastapi.testclient import TestClient
 
@@ -23,6 +24,7 @@ from tests.contracts.arbitration_helpers import (
     reveal_votes,
     vote_round,
 )
+from worker.cli import main
 from worker.core import build
 from worker.disputes import appeal, panel
 from worker.errors import Refused
@@ -152,5 +154,12 @@ def test_a_ruling_for_the_worker_offers_no_appeal_and_says_until_when_the_compan
     assert [v.choice for v in found.votes] == [RulingOption.PAY_WORKER] * 3
     with pytest.raises(Refused, match="in your favour"):
         appeal(core, keys, job_id)
+    options = ["--home", str(core.settings.home), "--rpc-url", core.settings.rpc_url,
+               "--deployments-file", str(core.settings.deployments_file)]  # fmt: skip
+    terminal = CliRunner(mix_stderr=False).invoke(
+        main, [*options, "appeal", job_id, "--yes"], env={"WORKER_PASSPHRASE": PASSPHRASE}
+    )
+    assert terminal.stdout.count("voted pay_worker at") == 3 and terminal.exit_code == 1
+    assert terminal.stderr.strip() == "worker: the ruling is in your favour: there is nothing to appeal"
     after_appeal_window(pool, chain, dispute_id)
     assert panel(core, core.index.job(job_id)).others_may_appeal_until == 0
