@@ -13,6 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devtools.chain import free_port
+from escalation.desk.worker_door import proven_worker
+from escalation.desk.worker_door import worker_proof_message as door_message
+from protocol_core.content import (
+    EXPIRES_HEADER,
+    READER_HEADER,
+    SIGNATURE_HEADER,
+    worker_headers,
+    worker_proof_message,
+)
 from protocol_core.deployment import Addresses, save_deployment
 from protocol_core.enums import JobStatus, Reason, RoundPhase, RulingOption
 from worker.core import build
@@ -133,3 +142,11 @@ def test_phrase_is_shown_once_and_the_wallet_locks_after_inactivity(app):
     locked = client.get("/profile", follow_redirects=False)
     assert locked.status_code == 303 and locked.headers["location"] == "/unlock"
     assert "away for a while" in client.get("/unlock").text
+
+
+def test_the_workers_desk_proof_is_the_doors_message_and_proves_the_worker():
+    account, job_id = Account.create(), "0x" + "AB" * 32
+    assert worker_proof_message(job_id, 1_700_000_000) == door_message(job_id, 1_700_000_000)
+    sent = worker_headers(account, job_id)
+    proven = proven_worker(job_id.lower(), sent[READER_HEADER], sent[EXPIRES_HEADER], sent[SIGNATURE_HEADER])
+    assert proven == account.address
