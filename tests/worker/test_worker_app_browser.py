@@ -29,11 +29,10 @@ from devtools.system import USDC
 from devtools.worker_app import WorkerApp
 from escalation.desk.requests import EscalationRequest
 from escalation.desk.sdk import DeskClient
-from protocol_core.content import read_headers
+from protocol_core.content import read_headers, worker_headers
 from protocol_core.context import DocLink, Message
 from protocol_core.enums import JobStatus
 from protocol_core.terms import JobTerms
-from worker.remote import worker_headers
 from worker.wallet import keys_of
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
@@ -253,6 +252,8 @@ def test_rejection_says_why_then_dispute_with_the_cost_first(world, page):
     page.locator("#dispute-view").wait_for()
     assert world.protocol.contracts["JobEscrow"].functions.jobState(job_id).call()[0] == JobStatus.DISPUTED
     assert "Dispute #" in page.inner_text("#dispute-view")
+    assert "0 of 3 votes revealed" in page.inner_text("#panel-round")  # the first panel, being drawn
+    assert page.locator("#no-votes").count() == 1 and page.locator("#appeal").count() == 0
     shot(page, "09-disputed")
 
 
@@ -363,7 +364,7 @@ def test_bad_input_is_said_plainly_and_nothing_is_lost(world, page, tmp_path):
     stranger = keys_of(Account.create())
     door = f"{world.desk.url}/v1/jobs/0x{paid_job.hex()}/handoff"
     assert httpx.get(door).status_code == 401
-    assert httpx.get(door, headers=worker_headers(stranger, "0x" + paid_job.hex())).status_code == 403
+    assert httpx.get(door, headers=worker_headers(stranger.account, "0x" + paid_job.hex())).status_code == 403
     offers = f"{world.desk.url}/v1/worker/offers/{address.lower()}"
     assert httpx.get(offers, headers=read_headers(stranger.account, address.lower())).status_code == 403
 
