@@ -30,9 +30,7 @@ def needs_chain(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except (requests.ConnectionError, requests.Timeout, ConnectionError) as error:
-            raise ChainUnavailable(
-                f"the chain's RPC does not answer ({type(error).__name__}): nothing was sent; try again later"
-            ) from error
+            raise ChainUnavailable(detail="refusal.chain_down", kind=type(error).__name__) from error
 
     return call
 
@@ -126,19 +124,19 @@ class WorkerChain:
         try:
             gas = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
         except (ContractLogicError, ContractCustomError, Web3RPCError) as error:
-            raise Refused(f"{call.function} would fail ({error}); nothing was sent") from error
+            raise Refused(detail="refusal.would_fail", function=call.function, reason=str(error)) from error
         native = self.w3.eth.get_balance(account.address)
         fee = int(self.w3.eth.gas_price * 2)
         if native < gas * fee:
             raise Refused(
-                f"{call.function} needs about {gas * fee / 1e18:.5f} POL for gas and the wallet has "
-                f"{native / 1e18:.5f}: send a little POL to {account.address} first; nothing was sent"
-            )
+                detail="refusal.needs_gas", function=call.function, needed=f"{gas * fee / 1e18:.5f}",
+                held=f"{native / 1e18:.5f}", address=account.address,
+            )  # fmt: skip
         tx |= {"gas": int(gas * GAS_MARGIN), "gasPrice": fee, "chainId": self.chain_id,
                "nonce": self.w3.eth.get_transaction_count(account.address, "pending")}  # fmt: skip
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
-            raise Refused(f"{call.function} was mined but failed (transaction {tx_hash.hex()})")
+            raise Refused(detail="refusal.mined_failed", function=call.function, tx=tx_hash.hex())
         return "0x" + bytes(tx_hash).hex().removeprefix("0x")

@@ -16,7 +16,7 @@ from protocol_core.languages import LANGUAGES
 from .cli_support import console, core_of, fail, guarded, keys_of_ctx
 from .cli_wallet import wallet
 from .disputes import appeal, panel, why_no_appeal
-from .errors import Refused, WorkerError
+from .errors import WorkerError
 from .money import dispute as open_dispute
 from .money import dispute_cost, money, usdc, withdraw
 from .profile import read_profile, save_profile, set_available
@@ -233,7 +233,7 @@ def appeal_cmd(ctx: click.Context, job_id: str, yes: bool) -> None:
         at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(vote.at))
         click.echo(f"round {vote.round + 1}: {vote.arbitrator} voted {vote.choice.name.lower()} at {at}")
     if found is None or found.appeal is None:
-        raise Refused(why_no_appeal(found))
+        raise why_no_appeal(found)
     until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(found.appeal.deadline))
     click.echo(f"an appeal costs {usdc(found.appeal.cost)} USDC until {until}; "
                f"a panel of {found.appeal.panel_size} decides again")  # fmt: skip

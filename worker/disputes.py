@@ -71,18 +71,18 @@ def appeal(core: Core, keys: Keys, job_id: str) -> str:
     """Appeals the ruling against the worker: approves the cost if needed, then `appeal` on the escrow."""
     job = current(core, job_id)
     if (job.worker or "").lower() != keys.address.lower():
-        raise Refused("only the job's worker can appeal its ruling")
+        raise Refused(detail="refusal.not_your_appeal")
     if job.status != JobStatus.DISPUTED:
-        raise Refused(f"this job is {job.status.name.lower()}: only a disputed job's ruling can be appealed")
+        raise Refused(detail="refusal.not_disputed", status=job.status.name.lower())
     core.index.sync(core.chain)  # the dispute id, if the follower has not seen it yet
     found = panel(core, core.index.job(job_id) or job)
     if found is None or found.appeal is None:
-        raise Refused(why_no_appeal(found))
+        raise why_no_appeal(found)
     cost = found.appeal.cost
     chain = core.chain
     balance = chain.balance(keys.address)
     if balance < cost:
-        raise Refused(f"an appeal costs {usdc(cost)} USDC and the wallet holds {usdc(balance)}")
+        raise Refused(detail="refusal.appeal_cost", cost=usdc(cost), held=usdc(balance))
     if chain.allowance(keys.address, chain.escrow.address) < cost:
         chain.send(keys.account, chain.approve(chain.escrow.address, cost))
     tx = chain.send(keys.account, chain.escrow.appeal(job.terms))
@@ -90,14 +90,14 @@ def appeal(core: Core, keys: Keys, job_id: str) -> str:
     return tx
 
 
-def why_no_appeal(found: Panel | None) -> str:
+def why_no_appeal(found: Panel | None) -> Refused:
     """Why the worker cannot appeal now, in words."""
     if found is None:
-        return "this job has no dispute to appeal"
+        return Refused(detail="refusal.no_dispute")
     if found.tallied == RulingOption.PAY_WORKER:
-        return "the ruling is in your favour: there is nothing to appeal"
+        return Refused(detail="refusal.ruling_for_you")
     if found.last_round and found.phase == RoundPhase.APPEALABLE:
-        return "this was the last round: its ruling cannot be appealed"
+        return Refused(detail="refusal.last_round")
     if found.phase == RoundPhase.APPEALABLE:
-        return "the time to appeal has passed"
-    return f"the panel has not ruled yet ({found.phase.name.lower()}): an appeal follows a ruling"
+        return Refused(detail="refusal.appeal_passed")
+    return Refused(detail="refusal.not_ruled", phase=found.phase.name.lower())

@@ -38,15 +38,17 @@ class DeskClient:
             response = self._http.request(method, self.url + path, **kwargs)
         except httpx.TransportError as error:
             raise DeskUnavailable(
-                f"the desk at {self.url} does not answer ({type(error).__name__}): nothing was lost; "
-                "try again in a minute"
+                detail="refusal.desk_silent", url=self.url, kind=type(error).__name__
             ) from error
         if response.status_code >= 500:
             raise DeskUnavailable(
-                f"the desk at {self.url} is in trouble ({response.status_code}): {_detail(response)}"
+                detail="refusal.desk_trouble",
+                url=self.url,
+                code=response.status_code,
+                reason=_detail(response),
             )
         if response.status_code >= 400:
-            raise Refused(f"the desk refused: {_detail(response)}")
+            raise Refused(detail="refusal.desk_refused", reason=_detail(response))
         return response.json()
 
     def accept(self, acceptance: SignedAcceptance) -> dict[str, Any]:

@@ -57,7 +57,10 @@ def test_catalogues_are_complete_in_english_and_spanish():
         "profile.sent_profile",
         "profile.sent_availability",
     }
-    missing = (literal | dynamic) - set(english)
+    sources = "".join(module.read_text() for module in TEMPLATES.parent.rglob("*.py"))
+    refusals = set(re.findall(r'detail="(refusal\.[a-z_]+)"', sources))
+    assert len(refusals) > 30  # every refusal the pages show is said in the reader's language
+    missing = (literal | dynamic | refusals) - set(english)
     assert not missing, f"keys used by the pages but not in the catalogue: {sorted(missing)}"
     assert {p for p in english.values() for p in re.findall(r"{(\w+)}", p)} == {
         p for p in spanish.values() for p in re.findall(r"{(\w+)}", p)
@@ -150,3 +153,16 @@ def test_the_workers_desk_proof_is_the_doors_message_and_proves_the_worker():
     sent = worker_headers(account, job_id)
     proven = proven_worker(job_id.lower(), sent[READER_HEADER], sent[EXPIRES_HEADER], sent[SIGNATURE_HEADER])
     assert proven == account.address
+
+
+def test_refusals_are_said_in_the_readers_language_and_the_cli_keeps_english(app):
+    _, client = app
+    client.cookies.set("lang", "es")
+    token = csrf_of(client.get("/wallet/new").text)
+    short = client.post("/wallet/create", data={"csrf": token, "passphrase": "short", "repeat": "short"})
+    assert short.status_code == 400 and "elige una contraseña de al menos 10 caracteres" in short.text
+    differ = client.post("/wallet/create", data={"csrf": token, "passphrase": "x" * 12, "repeat": "y" * 12})
+    assert "las dos contraseñas no coinciden" in differ.text and "type the same one twice" not in differ.text
+    error = WrongPassphrase(detail="refusal.wrong_passphrase")
+    assert str(error) == "that passphrase does not open this wallet; try again"
+    assert error.told("es") == "esa contraseña no abre esta cartera; inténtalo de nuevo"

@@ -35,10 +35,11 @@ def routes(app: FastAPI) -> None:
     def jobs_context(request: Request) -> dict[str, Any]:
         keys = keys_of(request)
         profile = read_profile(core, keys.address, keys.public_x25519)
+        desk_error: WorkerError | None = None
         try:
-            offers, desk_error = core.desk.offers(keys), ""
+            offers = core.desk.offers(keys)
         except (DeskUnavailable, WorkerError) as error:
-            offers, desk_error = [], str(error)
+            offers, desk_error = [], error
         now = core.chain.now()
         found = available_jobs(core, profile, now, offers)
         mine = [
