@@ -65,13 +65,28 @@ def read_proof_message(blob: str, expires: int) -> SignableMessage:
     return encode_defunct(text=f"escalation content read\nblob: {blob.lower()}\nexpires: {expires}")
 
 
+def worker_proof_message(job_id: str, expires: int) -> SignableMessage:
+    """The EIP-191 message a job's worker signs to be answered about `job_id` by the desk's worker door
+    until `expires` (unix s)."""
+    return encode_defunct(text=f"escalation desk worker\njob: {job_id.lower()}\nexpires: {expires}")
+
+
 def read_headers(reader: Signer, blob: str, now: float | None = None) -> dict[str, str]:
     """The headers that prove `reader` asks for `blob`, valid for READ_PROOF_TTL seconds."""
     expires = int(now if now is not None else time.time()) + READ_PROOF_TTL
-    signed = reader.sign_message(read_proof_message(blob, expires))
-    signature = bytes(signed.signature)  # type: ignore[attr-defined]
+    return _proof_headers(reader, read_proof_message(blob, expires), expires)
+
+
+def worker_headers(worker: Signer, job_id: str, now: float | None = None) -> dict[str, str]:
+    """The headers that prove `worker` asks the desk about `job_id`, valid for READ_PROOF_TTL seconds."""
+    expires = int(now if now is not None else time.time()) + READ_PROOF_TTL
+    return _proof_headers(worker, worker_proof_message(job_id, expires), expires)
+
+
+def _proof_headers(signer: Signer, message: SignableMessage, expires: int) -> dict[str, str]:
+    signature = bytes(signer.sign_message(message).signature)  # type: ignore[attr-defined]
     return {
-        READER_HEADER: reader.address,
+        READER_HEADER: signer.address,
         EXPIRES_HEADER: str(expires),
         SIGNATURE_HEADER: "0x" + signature.hex(),
     }

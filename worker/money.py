@@ -111,7 +111,7 @@ def dispute_view(core: Core, job: JobRow) -> DisputeView | None:
     phase, rounds = RoundPhase.NONE, None
     if chain.pool is not None:
         phase = chain.read(chain.pool.phase, info.dispute_id)
-        rounds = chain.read(chain.pool.round_of, info.dispute_id, 0)
+        rounds = chain.read(chain.pool.round_of, info.dispute_id, chain.current_round(info.dispute_id))
     return DisputeView(
         info.dispute_id,
         phase.name.lower(),

@@ -11,13 +11,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from nacl.public import PrivateKey
 
-from protocol_core.content import (
-    EXPIRES_HEADER,
-    READ_PROOF_TTL,
-    READER_HEADER,
-    SIGNATURE_HEADER,
-    ContentClient,
-)
+from protocol_core.content import ContentClient, worker_headers
 from protocol_core.context import ContextBundle
 from protocol_core.evidence import EvidenceBundle, Outcome
 from protocol_core.handoff import IntakeRequest, compact_hex
@@ -28,7 +22,7 @@ from .errors import DeskError, NotAllowedNow
 from .relay import AcceptanceReceipt
 from .sdk import DeskClient
 from .statements import StoredStatement
-from .worker_door import StoredEvidence, WorkerHandoff, worker_proof_message
+from .worker_door import StoredEvidence, WorkerHandoff
 
 VALID_FOR = 600  # seconds a signed acceptance or evidence stays valid by default
 
@@ -142,10 +136,7 @@ class DeskWorker:
         return answer
 
     def _proof(self, job_id: str) -> dict[str, str]:
-        expires = int(time.time()) + READ_PROOF_TTL
-        signed = self.account.sign_message(worker_proof_message(job_id, expires))
-        return {READER_HEADER: self.address, EXPIRES_HEADER: str(expires),
-                SIGNATURE_HEADER: "0x" + bytes(signed.signature).hex()}  # fmt: skip
+        return worker_headers(self.account, job_id)
 
     def close(self) -> None:
         """Closes the connections."""
