@@ -89,7 +89,7 @@ class DeskClient:
     def store_statement(self, keys: Keys, job_id: str, text: str) -> str:
         """Hands a dispute statement to the desk, which keeps it sealed and puts it in the panel's case
         files; its URI (content-addressed: it names the statement without publishing it)."""
-        headers = worker_headers(keys, job_id)
+        headers = worker_headers(keys.account, job_id)
         path = f"/v1/jobs/{job_id.lower()}/statements"
         answer = self._call("POST", path, json={"text": text}, headers=headers)
         return str(answer["uri"])
