@@ -180,7 +180,7 @@ def measure(console: Console, deploy_token: Callable[[Any], Any]) -> dict[str, i
             deadline=chain.pending_timestamp + 600, version=usdc.version(),
         )  # fmt: skip
         tx = escrow.postJobWithPermit(
-            terms.as_abi(), permit.deadline, permit.v, permit.r, permit.s, sender=agent
+            terms.as_abi(), permit.value, permit.deadline, permit.v, permit.r, permit.s, sender=agent
         )
         usdc.approve(escrow, 2**256 - 1, sender=agent)
         return tx.gas_used
