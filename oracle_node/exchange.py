@@ -120,8 +120,9 @@ class Exchange:
                     problem.detail,
                     extra={"job_id": signed.evidence.job_id, "signer": signed.signer},
                 )
-        self.store(
-            [signed for signed, problem in zip(batch.signatures, problems, strict=True) if problem is None]
+        self.store(  # a peer's: it pushes again while short of a quorum, so no disk flush for them
+            [signed for signed, problem in zip(batch.signatures, problems, strict=True) if problem is None],
+            durable=False,
         )
         return [
             {"status": "stored"}
@@ -145,11 +146,11 @@ class Exchange:
         if signer not in current.eligible:
             raise Refused(403, "not_operator", f"{signer} is not a staked operator in the current set")
 
-    def store(self, signatures: Sequence[AttestationSignature]) -> None:
-        """Keeps each signature once, in one database transaction."""
+    def store(self, signatures: Sequence[AttestationSignature], durable: bool = True) -> None:
+        """Keeps each signature once, in one database transaction (runtime.db: `durable`)."""
         if not signatures:
             return
-        with transaction(self._engine) as db:
+        with transaction(self._engine, durable) as db:
             for signed in signatures:
                 insert_ignore(
                     db,

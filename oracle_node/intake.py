@@ -128,7 +128,7 @@ class Intake:
                 good.append(record)
             except Refused as refused:
                 problems[key] = refused
-        self._store(good)
+        self._store(good, durable=False)  # a peer's: it sends them again while short of a quorum
         return [problems.get((record.job_id, record.evidence_hash.lower())) for record in records]
 
     def _check_signed(self, record: EvidenceRecord, required: bool) -> None:
@@ -170,12 +170,13 @@ class Intake:
             ).all()
         return {(row.job_id, row.evidence_hash) for row in rows} & keys
 
-    def _store(self, records: list[EvidenceRecord]) -> bool:
-        """Stores each record not held yet, in one transaction; whether any was new."""
+    def _store(self, records: list[EvidenceRecord], durable: bool = True) -> bool:
+        """Stores each record not held yet, in one transaction; whether any was new. A worker's is
+        durable (its receipt is a promise); a peer's need not be (runtime.db)."""
         if not records:
             return False
         now, new = time.time(), False
-        with transaction(self._engine) as db:
+        with transaction(self._engine, durable) as db:
             for record in records:
                 key = (record.job_id, record.evidence_hash.lower())
                 known = db.execute(
