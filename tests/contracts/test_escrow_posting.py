@@ -213,7 +213,9 @@ def test_post_with_permit_posts_in_one_transaction(escrow, usdc, agent, make_ter
     assert escrow.jobState(terms.digest())[0] == JobStatus.OPEN
 
 
-def test_post_with_larger_permit_leaves_the_rest_for_plain_posts(escrow, usdc, agent, make_terms, sign_permit):
+def test_post_with_larger_permit_leaves_the_rest_for_plain_posts(
+    escrow, usdc, agent, make_terms, sign_permit
+):
     usdc.approve(escrow, 0, sender=agent)
     first, second = make_terms(), make_terms()
     value = first.total + second.total + 1
