@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from protocol_core.attestation_digest import attestation_digest, sign_digest
 from protocol_core.eip712 import InvalidSignature
 from protocol_core.handoff import AttestationSignature, EvidenceRecord, SignatureBatch, compact_hex
-from runtime.db import insert_ignore, transaction
+from runtime.db import insert_ignore_many, transaction
 
 from .intake import Intake, Refused
 from .metrics import NodeMetrics
@@ -150,16 +150,17 @@ class Exchange:
         """Keeps each signature once, in one database transaction (runtime.db: `durable`)."""
         if not signatures:
             return
+        rows = [
+            dict(
+                job_id=signed.evidence.job_id,
+                evidence_hash=signed.evidence.evidence_hash.lower(),
+                signer=signed.signer,
+                approve=signed.approve,
+                reason=signed.reason,
+                set_nonce=signed.set_nonce,
+                signature=signed.signature,
+            )
+            for signed in signatures
+        ]
         with transaction(self._engine, durable) as db:
-            for signed in signatures:
-                insert_ignore(
-                    db,
-                    relay_signatures,
-                    job_id=signed.evidence.job_id,
-                    evidence_hash=signed.evidence.evidence_hash.lower(),
-                    signer=signed.signer,
-                    approve=signed.approve,
-                    reason=signed.reason,
-                    set_nonce=signed.set_nonce,
-                    signature=signed.signature,
-                )
+            insert_ignore_many(db, relay_signatures, rows)

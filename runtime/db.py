@@ -92,6 +92,14 @@ def upsert(db: Connection, table: Table, key: str, **values: Any) -> None:
     db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
 
 
+def insert_ignore_many(db: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts each of `rows` (same columns in each) unless a row with its unique key exists: one
+    statement, executed for all of them."""
+    if rows:
+        dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+        db.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
 def insert_ignore(db: Connection, table: Table, **values: Any) -> None:
     """Inserts `values` unless a row with the same unique key exists."""
     dialect = postgresql if db.dialect.name == "postgresql" else sqlite
