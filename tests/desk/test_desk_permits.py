@@ -2,10 +2,13 @@
 a permit again when it runs out; a permit the token refuses, or one that expires before it is mined,
 is named and posts nothing."""
 
+import time
+
 import pytest
 from sqlalchemy import select
 
 from devtools.system import USDC
+from escalation.desk.desk import PERMIT_TTL
 from escalation.desk.errors import WouldRevert
 from escalation.desk.requests import DeskStatus
 from escalation.desk.tables import allowance
@@ -75,7 +78,8 @@ def test_a_permit_expired_before_mining_fails_the_post_and_the_next_post_carries
     try:
         stuck = service.desk.escalate(request(accept_within_s=4 * 3_600))  # outlives the permit's hour
         assert left(service) is not None  # counted on while in flight
-        provider.make_request("evm_mine", [chain.pending_timestamp + 3_601 + 60])  # mined past the deadline
+        # mined past the permit's deadline, which the desk counts from the later of both clocks
+        provider.make_request("evm_mine", [max(chain.pending_timestamp, int(time.time())) + PERMIT_TTL + 60])
     finally:
         provider.make_request("evm_setAutomine", [True])
     follow(service, stuck.desk_id, DeskStatus.FAILED)
