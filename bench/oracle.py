@@ -83,6 +83,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=500, help="jobs per phase (at least 500 for the report)")
     parser.add_argument("--rate", type=float, default=50.0, help="evidence submissions per second when paced")
     parser.add_argument("--relayed-only", action="store_true", help="only the relayed flow's figures")
+    parser.add_argument(
+        "--one-node-hand-in", action="store_true", help="also measure bundles handed to one node each"
+    )
     args = parser.parse_args()
     results = []
     for nodes in () if args.relayed_only else (1, 3):
@@ -90,6 +93,9 @@ def main() -> int:
             results.append(measure(nodes, args.jobs, args.rate, Path(workdir)))
     with tempfile.TemporaryDirectory(prefix="oracle-bench-relayed-") as workdir:
         relayed = measure_relay(args.jobs, args.rate, Path(workdir))
+    if args.one_node_hand_in:
+        with tempfile.TemporaryDirectory(prefix="oracle-bench-relayed-one-") as workdir:
+            relayed["one_node_hand_in"] = measure_relay(args.jobs, args.rate, Path(workdir), every_node=False)
     load = os.getloadavg()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     if args.relayed_only and OUT.exists():

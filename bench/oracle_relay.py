@@ -1,7 +1,11 @@
 """The relayed flow's figures: three nodes that take evidence by HTTP, exchange signatures and pay in one
 submitAndAttest. Throughput: N bundles handed in as fast as eight clients can, from the first hand-in
 to the last VerdictReached. Latency: bundles handed in at a steady rate, each from its hand-in (the
-node has the evidence) to its WorkerPaid log, seen by one poller every 10 ms."""
+node has the evidence) to its WorkerPaid log, seen by one poller every 10 ms.
+
+Each bundle is handed to every node, as the worker app does (worker/remote.py `hand_in`), so the
+three verify it side by side; `--one-node-hand-in` gives each bundle to one node only (the others
+hear of it with its first signature, one verification later): the figures under `one_node_hand_in`."""
 
 import statistics
 import time
@@ -28,7 +32,7 @@ from devtools.relay import (
 EVENTS = {"verdict": ("VerificationOracle", "VerdictReached"), "paid": ("JobEscrow", "WorkerPaid")}
 
 
-def measure_relay(jobs: int, rate: float, workdir: Path) -> dict:
+def measure_relay(jobs: int, rate: float, workdir: Path, every_node: bool = True) -> dict:
     """Both phases with three relayed nodes (quorum 2); the figures for bench/out/oracle.json."""
     with bench_chain(workdir, OPERATORS, quorum=2) as bench:
         protocol = bench.protocol
@@ -58,15 +62,14 @@ def measure_relay(jobs: int, rate: float, workdir: Path) -> dict:
                 start = time.monotonic()
                 answers = list(
                     pool.map(
-                        lambda pair: hand_in(urls[pair[0] % 3], pair[1], client).status_code,
-                        enumerate(requests),
+                        lambda pair: _hand_in(urls, pair[0], pair[1], client, every_node), enumerate(requests)
                     )
                 )
                 assert set(answers) == {202}, answers
                 wait_for(lambda: len(clock.seen["paid"]) >= jobs, timeout=600, what="the backlog paid")
                 throughput = jobs / (max(clock.seen["verdict"].values()) - start)
             print(f"  relayed: {throughput:.1f} verifications/s", flush=True)
-            latencies = _paced(protocol, later, workers, urls, rate)
+            latencies = _paced(protocol, later, workers, urls, rate, every_node)
             sent = transactions_from(protocol.w3, {protocol.account(i) for i in OPERATORS}, first_block)
     verifications = [tx for tx in sent if tx.function in VERIFICATIONS]
     return {
@@ -81,8 +84,14 @@ def measure_relay(jobs: int, rate: float, workdir: Path) -> dict:
     }
 
 
+def _hand_in(urls: list[str], i: int, request: dict, client: httpx.Client, every_node: bool) -> int:
+    """The status of handing bundle `i` to every node (the worst answer), or to node i % 3 only."""
+    chosen = urls if every_node else [urls[i % len(urls)]]
+    return max(hand_in(url, request, client).status_code for url in chosen)
+
+
 def _paced(
-    protocol: Protocol, jobs: list[Job], workers: list[Worker], urls: list[str], rate: float
+    protocol: Protocol, jobs: list[Job], workers: list[Worker], urls: list[str], rate: float, every_node: bool
 ) -> list[float]:
     handed: dict[str, float] = {}
     with job_clock(protocol, EVENTS) as clock, httpx.Client() as client, ThreadPoolExecutor(4) as pool:
@@ -90,7 +99,7 @@ def _paced(
 
         def one(i: int) -> None:
             handed[jobs[i].job_id] = time.monotonic()
-            assert hand_in(urls[i % 3], requests[i], client).status_code == 202
+            assert _hand_in(urls, i, requests[i], client, every_node) == 202
 
         paced(len(jobs), rate, lambda i: pool.submit(one, i))
         pool.shutdown(wait=True)

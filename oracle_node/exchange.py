@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from protocol_core.attestation_digest import attestation_digest, sign_digest
 from protocol_core.eip712 import InvalidSignature
 from protocol_core.handoff import AttestationSignature, EvidenceRecord, SignatureBatch, compact_hex
-from runtime.db import insert_ignore, transaction
+from runtime.db import insert_ignore_many, transaction
 
 from .intake import Intake, Refused
 from .metrics import NodeMetrics
@@ -120,8 +120,9 @@ class Exchange:
                     problem.detail,
                     extra={"job_id": signed.evidence.job_id, "signer": signed.signer},
                 )
-        self.store(
-            [signed for signed, problem in zip(batch.signatures, problems, strict=True) if problem is None]
+        self.store(  # a peer's: it pushes again while short of a quorum, so no disk flush for them
+            [signed for signed, problem in zip(batch.signatures, problems, strict=True) if problem is None],
+            durable=False,
         )
         return [
             {"status": "stored"}
@@ -145,20 +146,21 @@ class Exchange:
         if signer not in current.eligible:
             raise Refused(403, "not_operator", f"{signer} is not a staked operator in the current set")
 
-    def store(self, signatures: Sequence[AttestationSignature]) -> None:
-        """Keeps each signature once, in one database transaction."""
+    def store(self, signatures: Sequence[AttestationSignature], durable: bool = True) -> None:
+        """Keeps each signature once, in one database transaction (runtime.db: `durable`)."""
         if not signatures:
             return
-        with transaction(self._engine) as db:
-            for signed in signatures:
-                insert_ignore(
-                    db,
-                    relay_signatures,
-                    job_id=signed.evidence.job_id,
-                    evidence_hash=signed.evidence.evidence_hash.lower(),
-                    signer=signed.signer,
-                    approve=signed.approve,
-                    reason=signed.reason,
-                    set_nonce=signed.set_nonce,
-                    signature=signed.signature,
-                )
+        rows = [
+            dict(
+                job_id=signed.evidence.job_id,
+                evidence_hash=signed.evidence.evidence_hash.lower(),
+                signer=signed.signer,
+                approve=signed.approve,
+                reason=signed.reason,
+                set_nonce=signed.set_nonce,
+                signature=signed.signature,
+            )
+            for signed in signatures
+        ]
+        with transaction(self._engine, durable) as db:
+            insert_ignore_many(db, relay_signatures, rows)

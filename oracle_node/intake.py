@@ -17,6 +17,7 @@ from protocol_core.enums import JobStatus
 from protocol_core.handoff import EvidenceRecord
 from runtime.db import insert_ignore, transaction
 
+from .group_commit import GroupCommit
 from .metrics import NodeMetrics
 from .rate_limits import Buckets
 from .relay_contracts import JobView, RelayReads
@@ -73,6 +74,8 @@ class Intake:
         self._engine, self._reads, self._max_bytes = engine, reads, max_bytes
         self._per_worker, self._per_job = per_worker, per_job
         self.chain_id = 0  # set when the node starts
+        # workers handing in at once share one chain read and one flushed commit
+        self._group: GroupCommit[EvidenceRecord, tuple[bool, bool]] = GroupCommit(self._take_many)
 
     def take(self, record: EvidenceRecord) -> Receipt:
         """Checks a worker's `record` and stores it; raises Refused with what is wrong."""
@@ -95,13 +98,26 @@ class Intake:
             wait = buckets.take(str(key))
             if wait:
                 raise Refused(429, "rate_limited", f"too many requests for this {what}; retry later", wait)
-        (view,) = self._reads.jobs([record.job_id])
-        on_chain = _check_job(record, view)
-        new = self._store([record])
+        on_chain, new = self._group.run(record)
         status = "on_chain" if on_chain else "accepted" if new else "duplicate"
         if new:
             log.info("evidence taken in", extra={"job_id": record.job_id, "status": status})
         return Receipt(record.job_id, record.evidence_hash, status)
+
+    def _take_many(self, records: list[EvidenceRecord]) -> list[tuple[bool, bool] | Exception]:
+        """Per worker record: (evidence already on chain, newly stored), or the Refused to answer."""
+        views = self._reads.jobs([record.job_id for record in records])
+        checked: list[bool | Exception] = []
+        for record, view in zip(records, views, strict=True):
+            try:
+                checked.append(_check_job(record, view))
+            except Refused as refused:
+                checked.append(refused)
+        new = self._store([r for r, c in zip(records, checked, strict=True) if not isinstance(c, Exception)])
+        return [
+            c if isinstance(c, Exception) else (c, id(r) in new)
+            for r, c in zip(records, checked, strict=True)
+        ]
 
     def admit(self, records: list[EvidenceRecord]) -> list[Refused | None]:
         """A peer's records, checked as a worker's are (no rate limit), in one chain read and one
@@ -128,7 +144,7 @@ class Intake:
                 good.append(record)
             except Refused as refused:
                 problems[key] = refused
-        self._store(good)
+        self._store(good, durable=False)  # a peer's: it sends them again while short of a quorum
         return [problems.get((record.job_id, record.evidence_hash.lower())) for record in records]
 
     def _check_signed(self, record: EvidenceRecord, required: bool) -> None:
@@ -170,12 +186,13 @@ class Intake:
             ).all()
         return {(row.job_id, row.evidence_hash) for row in rows} & keys
 
-    def _store(self, records: list[EvidenceRecord]) -> bool:
-        """Stores each record not held yet, in one transaction; whether any was new."""
+    def _store(self, records: list[EvidenceRecord], durable: bool = True) -> set[int]:
+        """Stores each record not held yet, in one transaction; the id() of each that was new. A
+        worker's is durable (its receipt is a promise); a peer's need not be (runtime.db)."""
         if not records:
-            return False
-        now, new = time.time(), False
-        with transaction(self._engine) as db:
+            return set()
+        now, new = time.time(), set()
+        with transaction(self._engine, durable) as db:
             for record in records:
                 key = (record.job_id, record.evidence_hash.lower())
                 known = db.execute(
@@ -185,7 +202,7 @@ class Intake:
                 ).first()
                 if known is not None:
                     continue
-                new = True
+                new.add(id(record))
                 insert_ignore(
                     db,
                     relay_items,

@@ -7,6 +7,7 @@ are re-read every few seconds: only operators in the set with at least minStake 
 may lead, and are sent our signatures).
 """
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,8 +32,13 @@ class CurrentSet:
 
 def succession(job_id: str, operators: Sequence[str]) -> list[str]:
     """The order in which operators lead `job_id`: by keccak(jobId ‖ operator), lowest first."""
+    return list(_succession(job_id, tuple(operators)))
+
+
+@functools.lru_cache(maxsize=16_384)  # asked for every signed item at every pass: the hashes once per job
+def _succession(job_id: str, operators: tuple[str, ...]) -> tuple[str, ...]:
     job = bytes.fromhex(job_id[2:])
-    return sorted(operators, key=lambda op: keccak(job + bytes.fromhex(to_checksum_address(op)[2:])))
+    return tuple(sorted(operators, key=lambda op: keccak(job + bytes.fromhex(to_checksum_address(op)[2:]))))
 
 
 def turn_at(job_id: str, operators: Sequence[str], me: str, since: float, step: float) -> float | None:

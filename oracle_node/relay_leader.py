@@ -94,7 +94,7 @@ class Leader:
             elif outcome is not None:
                 moves.append((row, *outcome))
         if moves:
-            with transaction(self._engine) as db:
+            with transaction(self._engine, durable=False) as db:  # read from the chain again if lost
                 for row, state, detail in moves:
                     db.execute(
                         update(relay_items)
@@ -129,7 +129,7 @@ class Leader:
             and len(held.get(key, {})) >= current.quorum
         ]
         if new:
-            with transaction(self._engine) as db:
+            with transaction(self._engine, durable=False) as db:  # lost: a later quorum_at, a later turn
                 for job_id, evidence_hash in new:
                     db.execute(
                         update(relay_items)
@@ -254,7 +254,7 @@ class Leader:
         return len(calls)
 
     def _dry_run_failed(self, send: RelaySend, revert: str) -> None:
-        with transaction(self._engine) as db:
+        with transaction(self._engine, durable=False) as db:
             attempts = (
                 1
                 + db.execute(

@@ -88,8 +88,10 @@ class Escrow(_Binding):
         return self._call("postJob", terms.as_abi())
 
     def post_job_with_permit(self, terms: JobTerms, permit: Permit) -> Call:
-        """Posts `terms` with an EIP-2612 permit instead of an allowance."""
-        return self._call("postJobWithPermit", terms.as_abi(), permit.deadline, permit.v, permit.r, permit.s)
+        """Posts `terms` with an EIP-2612 permit for `permit.value` (the total, or more for later posts)."""
+        return self._call(
+            "postJobWithPermit", terms.as_abi(), permit.value, permit.deadline, permit.v, permit.r, permit.s
+        )
 
     def cancel_job(self, terms: JobTerms) -> Call:
         """Cancels an open job and refunds its agent."""

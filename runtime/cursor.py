@@ -132,7 +132,8 @@ class LogCursor(Generic[E]):
             raise RuntimeError("LogCursor.bind() must be called before poll()")
         chain_id, signer = self._identity
         events = [self._handler.decode(entry) for entry in logs]
-        with transaction(self._engine) as db:
+        # What the logs say is derived from the chain: lost with power, it is read again (as after a reorg).
+        with transaction(self._engine, durable=False) as db:
             for entry in logs:
                 _remember_block(db, entry.block_number, entry.block_hash)
             new = self._handler.ingest(db, events)

@@ -59,10 +59,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One atomic unit of work."""
-    with engine.begin() as connection:
-        yield connection
+def transaction(engine: Engine, durable: bool = True) -> Iterator[Connection]:
+    """One atomic unit of work. `durable=False` for state the daemon can derive again (from the chain,
+    its peers, a deterministic signature): its commit survives the process being killed (-9) but not
+    the machine losing power, and costs no disk flush; a later durable commit flushes it too (SQLite's
+    WAL and PostgreSQL's log are written in commit order), so nothing durable ever gets ahead of it."""
+    if durable:
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        sqlite_db = connection.dialect.name == "sqlite"
+        if sqlite_db:  # outside the transaction (the driver opens it at the first write)
+            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            connection.commit()  # ends the pragma's autobegun (empty) transaction
+        try:
+            with connection.begin():
+                if not sqlite_db:
+                    connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                yield connection
+        finally:
+            if sqlite_db:
+                connection.exec_driver_sql("PRAGMA synchronous=FULL")
+                connection.commit()
 
 
 def upsert(db: Connection, table: Table, key: str, **values: Any) -> None:
@@ -71,6 +90,14 @@ def upsert(db: Connection, table: Table, key: str, **values: Any) -> None:
     statement = dialect.insert(table).values(**values)
     changed = {name: value for name, value in values.items() if name != key}
     db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
+
+
+def insert_ignore_many(db: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts each of `rows` (same columns in each) unless a row with its unique key exists: one
+    statement, executed for all of them."""
+    if rows:
+        dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+        db.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
 def insert_ignore(db: Connection, table: Table, **values: Any) -> None:

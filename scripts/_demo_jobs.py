@@ -73,7 +73,7 @@ def post_job(escalation: Escalation, agent, workers, confirmer, system, evidence
         value=escalation.reward + oracle_fee + protocol_fee, nonce=usdc.nonces(agent), deadline=now + 600,
     )  # fmt: skip
     post = escrow.postJobWithPermit(
-        terms.as_abi(), permit.deadline, permit.v, permit.r, permit.s, sender=agent
+        terms.as_abi(), permit.value, permit.deadline, permit.v, permit.r, permit.s, sender=agent
     ).gas_used
     acceptance = sign_acceptance(
         worker.private_key, **domain, job_id=job_id, worker=str(worker.address), deadline=now + 600

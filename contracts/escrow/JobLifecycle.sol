@@ -31,15 +31,17 @@ abstract contract JobLifecycle is EscrowAccounts {
     }
 
     /// @inheritdoc IJobEscrow
-    function postJobWithPermit(JobTerms calldata terms, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        whenNotPaused
-        nonReentrant
-        returns (bytes32)
-    {
+    function postJobWithPermit(
+        JobTerms calldata terms,
+        uint256 permitValue,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external whenNotPaused nonReentrant returns (bytes32) {
         // A failed permit is not fatal: someone may have submitted it first, and the transfer in
         // _post fails anyway when the allowance is short.
-        try IERC20Permit(address(token)).permit(msg.sender, address(this), _total(terms), permitDeadline, v, r, s) {}
+        try IERC20Permit(address(token)).permit(msg.sender, address(this), permitValue, permitDeadline, v, r, s) {}
             catch {}
         return _post(terms);
     }

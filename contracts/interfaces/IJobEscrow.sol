@@ -184,9 +184,16 @@ interface IJobEscrow is IArbitrableV2 {
 
     /// @notice `postJob` with an EIP-2612 permit, so posting is one transaction. A failed permit
     /// is ignored when the allowance already suffices (a front-run permit cannot block the post).
-    function postJobWithPermit(JobTerms calldata terms, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        returns (bytes32 jobId);
+    /// @param permitValue the allowance the permit grants the escrow: the job's total, or more, so
+    /// that later posts of the same agent need no permit (only the agent can post from it)
+    function postJobWithPermit(
+        JobTerms calldata terms,
+        uint256 permitValue,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (bytes32 jobId);
 
     /// @notice The agent withdraws an open job; everything it paid comes back.
     function cancelJob(JobTerms calldata terms) external;

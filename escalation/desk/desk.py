@@ -16,7 +16,6 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from protocol_core.context import ContextBundle
-from protocol_core.eip712 import sign_permit
 from protocol_core.languages import language_index
 from protocol_core.terms import ZERO_ADDRESS, JobTerms, Requirements
 from runtime.db import transaction
@@ -24,8 +23,8 @@ from runtime.sender import Call, Sender
 
 from .bundle import build_context
 from .contracts import DeskContracts, needs_chain
-from .errors import InsufficientFunds, NotAllowedNow, UnknownJob
-from .permits import next_permit_nonce, take_permit_nonce
+from .errors import InsufficientFunds, NotAllowedNow, UnknownJob, WouldRevert
+from .permits import forget_allowance, plan_funding, refused_permit, sign_post_permit, take_funding
 from .policy import SpendPolicy, Verdict, usdc
 from .requests import Budget, DeskStatus, EscalationRequest, JobView, SealView
 from .tables import calls, jobs, seals
@@ -43,6 +42,7 @@ class DeskConfig:
     redact_kinds: tuple[str, ...]  # kinds of personal data removed before sealing
     use_permit: bool = True  # post with an EIP-2612 permit (else from a standing allowance)
     permit_version: str = "1"  # the token's EIP-712 domain version (Circle's USDC: "2")
+    permit_allowance: int = 0  # most one permit lets the escrow pull; 0: the rest of the day's budget
 
 
 class Desk:
@@ -105,20 +105,26 @@ class Desk:
         bundle = ContextBundle.parse(row.context)
         terms = self._terms(request, bundle.spec_hash())
         self._check_funds(terms.total)
-        permit_nonce = None
-        if self.config.use_permit:
-            permit_nonce = next_permit_nonce(self.engine, self.contracts, self.agent.address)
-            permit = self._permit(terms.total, permit_nonce)
+        funding, what, call = None, f"posting {desk_id}", self.contracts.escrow.post_job(terms)
+        if self.config.use_permit:  # a permit for the rest of the day's budget: later posts need none
+            value = self.config.policy.daily_budget - self.committed(row.day) + terms.total
+            funding = plan_funding(self.engine, self.contracts, self.agent.address, terms.total,
+                                   min(value, self.config.permit_allowance or value))  # fmt: skip
+        if funding is not None and funding.nonce is not None:
+            what += f" with a permit for {usdc(funding.value)} USDC"
+            permit = sign_post_permit(self.contracts, self.agent, self.chain_id, self.config.permit_version,
+                                      funding, self._now() + PERMIT_TTL)  # fmt: skip
             call = self.contracts.escrow.post_job_with_permit(terms, permit)
-        else:
-            call = self.contracts.escrow.post_job(terms)
-        gas = self.contracts.gas(self.agent.address, call.to, call.data, f"posting {desk_id}")
+        try:
+            gas = self.contracts.gas(self.agent.address, call.to, call.data, what)
+        except WouldRevert as error:  # a refused permit leaves the allowance short: say what to check
+            raise refused_permit(error, funding, self.config.permit_version) from error
         job_id = "0x" + terms.digest().hex()
 
         def claim(db: Connection, purpose: tuple[str, str], nonce: int) -> bool:
             db.execute(calls.insert().values(nonce=nonce, desk_id=purpose[0], action=purpose[1]))
-            if permit_nonce is not None:  # taken with the signed bytes: a refused post takes none
-                take_permit_nonce(db, permit_nonce)
+            if funding is not None:  # taken with the signed bytes: a refused post takes none
+                take_funding(db, funding)
             db.execute(
                 update(jobs).where(jobs.c.desk_id == desk_id)
                 .values(job_id=job_id, terms=terms.model_dump_json(), status=DeskStatus.POSTING,
@@ -163,14 +169,6 @@ class Desk:
                     f"the escrow may pull {usdc(allowance)} USDC from the agent, this needs {usdc(amount)}: "
                     "approve the escrow or turn use_permit on; nothing was posted"
                 )
-
-    def _permit(self, value: int, nonce: int) -> Any:
-        return sign_permit(
-            self.agent.key, token_name=self.contracts.token_view("name"), chain_id=self.chain_id,
-            token=self.contracts.token.address, owner=self.agent.address,
-            spender=self.contracts.escrow.address, value=value, nonce=nonce,
-            deadline=self._now() + PERMIT_TTL, version=self.config.permit_version,
-        )  # fmt: skip
 
     @needs_chain
     def cancel(self, ref: str) -> JobView:
@@ -225,6 +223,8 @@ class Desk:
 
     def _ensure_allowance(self, desk_id: str, amount: int) -> None:
         self._check_funds(amount)
+        with transaction(self.engine) as db:  # this pull leaves the posts' allowance unknown: permit again
+            forget_allowance(db)
         escrow = self.contracts.escrow.address
         if int(self.contracts.token_view("allowance", self.agent.address, escrow)) < amount:
             data = self.contracts.approve_data(escrow, amount)

@@ -47,6 +47,7 @@ class DeskSettings(LayeredSettings):
     redact_kinds: list[str] = Field(default=list(KINDS))  # personal data removed before sealing
     use_permit: bool = True  # post with an EIP-2612 permit, else from a standing allowance
     permit_version: str = "1"  # the token's EIP-712 domain version (Circle's USDC on Polygon: "2")
+    permit_allowance: int = 0  # most one permit lets the escrow pull; 0: the rest of the day's budget
     # the escalation decision (`POST /v1/decide`, the MCP tool `decide`)
     known_issues: Path | None = None  # JSONL with a `text` per known issue; None: the shipped ones
     engine_config: Path | None = None  # TOML over the engine's shipped defaults

@@ -94,6 +94,14 @@ permits = Table(
     Column("next_nonce", BigInteger, nullable=False),
 )
 
+# The allowance the escrow will hold once every post the desk signed is mined; no row: not known.
+allowance = Table(
+    "desk_allowance",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("left", BigInteger, nullable=False),  # USDC base units
+)
+
 # What the matcher decided for a job: the state of its offers and, when nobody can take it, why.
 matches = Table(
     "desk_matches",

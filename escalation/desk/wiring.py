@@ -181,7 +181,10 @@ def daemon(settings: DeskSettings) -> Daemon:
 
 def _config(settings: DeskSettings) -> DeskConfig:
     policy = SpendPolicy(settings.max_reward, settings.daily_budget, settings.approval_threshold)
-    return DeskConfig(policy, tuple(settings.redact_kinds), settings.use_permit, settings.permit_version)
+    return DeskConfig(
+        policy, tuple(settings.redact_kinds), settings.use_permit, settings.permit_version,
+        settings.permit_allowance,
+    )  # fmt: skip
 
 
 def _relay_limits(settings: DeskSettings) -> RelayLimits:

@@ -203,7 +203,7 @@ def test_post_with_permit_posts_in_one_transaction(escrow, usdc, agent, make_ter
     v, r, s = sign_permit(agent, escrow, terms.total, deadline)
     before = usdc.balanceOf(agent)
 
-    tx = escrow.postJobWithPermit(terms.as_abi(), deadline, v, r, s, sender=agent)
+    tx = escrow.postJobWithPermit(terms.as_abi(), terms.total, deadline, v, r, s, sender=agent)
 
     assert tx.return_value == terms.digest()
     assert usdc.Approval(agent, escrow, terms.total) in tx.events
@@ -211,6 +211,23 @@ def test_post_with_permit_posts_in_one_transaction(escrow, usdc, agent, make_ter
     assert usdc.allowance(agent, escrow) == 0
     assert usdc.nonces(agent) == 1
     assert escrow.jobState(terms.digest())[0] == JobStatus.OPEN
+
+
+def test_post_with_larger_permit_leaves_the_rest_for_plain_posts(
+    escrow, usdc, agent, make_terms, sign_permit
+):
+    usdc.approve(escrow, 0, sender=agent)
+    first, second = make_terms(), make_terms()
+    value = first.total + second.total + 1
+    v, r, s = sign_permit(agent, escrow, value, first.accept_by)
+
+    tx = escrow.postJobWithPermit(first.as_abi(), value, first.accept_by, v, r, s, sender=agent)
+
+    assert usdc.Approval(agent, escrow, value) in tx.events
+    assert usdc.allowance(agent, escrow) == value - first.total
+    escrow.postJob(second.as_abi(), sender=agent)  # no permit, no approve: the rest of the first one
+    assert usdc.allowance(agent, escrow) == 1
+    assert escrow.jobState(second.digest())[0] == JobStatus.OPEN
 
 
 def test_post_with_permit_still_posts_when_permit_front_run(
@@ -222,7 +239,7 @@ def test_post_with_permit_still_posts_when_permit_front_run(
     v, r, s = sign_permit(agent, escrow, terms.total, deadline)
     usdc.permit(agent, escrow, terms.total, deadline, v, r, s, sender=stranger)
 
-    tx = escrow.postJobWithPermit(terms.as_abi(), deadline, v, r, s, sender=agent)
+    tx = escrow.postJobWithPermit(terms.as_abi(), terms.total, deadline, v, r, s, sender=agent)
 
     assert tx.return_value == terms.digest()
     assert not tx.decode_logs(usdc.Approval)  # the permit failed inside; the allowance sufficed
@@ -238,7 +255,7 @@ def test_post_with_permit_reverts_when_permit_invalid_and_allowance_short(
     v, r, s = sign_permit(agent, escrow, terms.total - 1, terms.accept_by)  # signs another value
 
     with reverts(usdc.ERC20InsufficientAllowance, spender=escrow, allowance=0, needed=terms.total):
-        escrow.postJobWithPermit(terms.as_abi(), terms.accept_by, v, r, s, sender=agent)
+        escrow.postJobWithPermit(terms.as_abi(), terms.total, terms.accept_by, v, r, s, sender=agent)
 
 
 def test_post_with_permit_reverts_when_paused(escrow, usdc, deployer, agent, make_terms, sign_permit):
@@ -247,7 +264,7 @@ def test_post_with_permit_reverts_when_paused(escrow, usdc, deployer, agent, mak
     escrow.setPaused(True, sender=deployer)
 
     with reverts(escrow.PostingPaused):
-        escrow.postJobWithPermit(terms.as_abi(), terms.accept_by, v, r, s, sender=agent)
+        escrow.postJobWithPermit(terms.as_abi(), terms.total, terms.accept_by, v, r, s, sender=agent)
 
 
 def test_quote_charges_flat_oracle_fee_and_bps_rounded_down(escrow):

@@ -227,7 +227,7 @@ def test_post_with_version_2_permit_posts_in_one_transaction(escrow, fiat, agent
     v, r, s = sign_permit(agent, escrow, terms.total, terms.accept_by)
     before = fiat.balanceOf(agent)
 
-    tx = escrow.postJobWithPermit(terms.as_abi(), terms.accept_by, v, r, s, sender=agent)
+    tx = escrow.postJobWithPermit(terms.as_abi(), terms.total, terms.accept_by, v, r, s, sender=agent)
 
     assert tx.events.filter(fiat.Approval) == [fiat.Approval(agent, escrow, terms.total)]
     assert fiat.balanceOf(agent) == before - terms.total

@@ -363,7 +363,7 @@ class ProtocolMachine(DisputeRules, RuleBasedStateMachine):
         # A bad permit signature is ignored when the allowance covers the job, as the agent's does.
         bad_permit = (now + 60, 27, b"\1" * 32, b"\2" * 32)
         call, args = (
-            (self.e.postJobWithPermit, (terms.as_abi(), *bad_permit))
+            (self.e.postJobWithPermit, (terms.as_abi(), terms.total, *bad_permit))
             if permit
             else (self.e.postJob, (terms.as_abi(),))
         )

@@ -1,6 +1,11 @@
 """The runtime's tables on SQLite and on a real PostgreSQL: Polygon-sized numbers, upserts, a daemon's own
 tables beside them. Moved from test_oracle_store.py; the rows name the runtime's columns."""
 
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 
@@ -67,3 +72,41 @@ def test_connect_creates_the_runtime_tables_and_the_daemons_own(engine):
         assert db.execute(select(notes.c.body).where(notes.c.nonce == 7)).scalar_one() == (
             "links to transactions.nonce"
         )
+
+
+def _flush_setting(db) -> str:
+    if db.dialect.name == "sqlite":
+        return str(db.exec_driver_sql("PRAGMA synchronous").scalar())  # 2: FULL
+    return str(db.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+
+def test_a_transaction_without_flush_commits_rolls_back_and_leaves_the_connection_durable(engine):
+    with engine.connect() as db:
+        durable = _flush_setting(db)
+    with transaction(engine, durable=False) as db:
+        db.execute(notes.insert().values(nonce=1, body="kept"))
+    with pytest.raises(RuntimeError), transaction(engine, durable=False) as db:
+        db.execute(notes.insert().values(nonce=2, body="rolled back"))
+        raise RuntimeError("a failure midway")
+    with engine.connect() as db:
+        assert db.execute(select(notes.c.nonce)).scalars().all() == [1]
+        assert _flush_setting(db) == durable in ("2", "on")  # the next transaction flushes again
+
+
+def test_a_transaction_without_flush_survives_its_process_killed(tmp_path):
+    url = f"sqlite:///{tmp_path}/killed.db"
+    program = (
+        "import os, signal, sys\n"
+        "from runtime.db import connect, transaction\n"
+        "from tests.runtime.test_runtime_store import NOTES, notes\n"
+        f"engine = connect({url!r}, NOTES)\n"
+        "with transaction(engine, durable=False) as db:\n"
+        "    db.execute(notes.insert().values(nonce=7, body='before the kill'))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", program], cwd=Path(__file__).parents[2], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    engine = connect(url, NOTES)
+    with engine.connect() as db:
+        assert db.execute(select(notes.c.body)).scalars().all() == ["before the kill"]
+    engine.dispose()
