@@ -1,0 +1,201 @@
+"""The operation day by day: every ticket of the stream goes through the escalation engine; the
+escalated ones go to the desk, which posts, matches and offers them; the crew works them; the oracle
+nodes pay or refund; verified resolutions teach the engine before the next day. At the end one
+approved job is disputed on the customer's word and ruled by the arbitrators' daemons, and the chain's
+clock is moved past every deadline so that what nobody finished is refunded."""
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from escalation.config import build_config
+from escalation.desk.requests import DeskStatus, EscalationRequest
+from escalation.desk.sdk import DeskClient
+from escalation.engine import EscalationEngine
+from escalation.evaluate import load_known_issue_rows
+from escalation.learning import AutonomyTracker, Resolution
+from escalation.models import Decision
+from protocol_core.context import DocLink, Message
+
+from devtools.desk import API_KEY
+
+from .crew import Crew, Hub, post_helpdesk
+from .stream import DAY, StreamTicket, ticket_stream
+from .world import Stage, World, running
+
+RESTING = {"paid", "refunded", "approved", "failed", "disputed"}  # nothing more happens this day
+FINAL = {"paid", "refunded", "failed"}
+DOCS = (DocLink(title="Knowledge base", url="https://support.example.com/kb"),)
+CRITERIA = ("The customer confirms that the problem is resolved",)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The simulation's knobs; every one has a default (`make demo` passes none)."""
+
+    tickets: int = 3_000
+    days: int = 28
+    seed: int = 7
+    speed: float = 7_200.0  # simulated seconds of a specialist's work per real second
+    day_timeout_s: float = 60.0  # most real seconds a day waits for its jobs to come to rest
+    dispute_day: int = 2  # the first escalation of this day is disputed at the end (0-based)
+    challenge_window_s: int = 3_600  # the disputed job's window, in which the customer complains
+
+
+@dataclass
+class Escalated:
+    """One ticket the engine escalated, and what became of it."""
+
+    item: StreamTicket
+    decision: Decision
+    desk_id: str
+    escalated_at: float  # monotonic seconds
+    disputed: bool = False
+    learned: bool = False
+
+
+@dataclass
+class Record:
+    """Everything the run measured, for the report."""
+
+    options: Options
+    tickets: int = 0
+    escalated: list[Escalated] = field(default_factory=list)
+    triggers: Counter[str] = field(default_factory=Counter)
+    tracker: AutonomyTracker = field(default_factory=AutonomyTracker)
+    learned: int = 0  # resolutions handed to the engine
+    skipped_s: int = 0  # chain time moved forward (deadlines, the challenge window, arbitration)
+    first_block: int = 0
+    dispute: dict[str, object] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+
+class Operation:
+    """One run of the simulated operation against a deployed chain."""
+
+    def __init__(self, stage: Stage, options: Options, crew: Crew, progress: Callable[[str], None]) -> None:
+        self.stage, self.options, self.crew, self.say = stage, options, crew, progress
+        self.record = Record(options)
+        self.engine = EscalationEngine(build_config(), load_known_issue_rows())
+
+    def run(self, chain: "ChainClock", on_dispute: Callable[[World, "Operation"], None]) -> Record:
+        """Runs every simulated day, then the dispute and the refunds; stops every process."""
+        started = time.monotonic()
+        stream = ticket_stream(self.options.tickets, self.options.days, self.options.seed)
+        hub = Hub(self.stage.callback_secret, self.crew.offered).start()
+        self.hub = hub
+        try:
+            with running(self.stage, self.crew.hooks(hub.url)) as world:
+                self.world = world
+                self.say(f"desk, indexer, content store and three oracle nodes ready in {time.monotonic() - started:.1f}s")
+                self.record.first_block = chain.height()
+                helpdesk = post_helpdesk(world.desk.url, self.stage.helpdesk_secret)
+                self.crew.connect(world.desk.url, chain.chain_id, chain.escrow, helpdesk,
+                                  [n.intake_url for n in world.nodes.nodes])  # fmt: skip
+                self.client = DeskClient(world.desk.url, API_KEY)
+                for day, tickets in enumerate(stream):
+                    self._day(day, tickets)
+                on_dispute(world, self)
+                self._expire(chain)
+        finally:
+            self.crew.close()
+            hub.stop()
+        self.record.wall_s = time.monotonic() - started
+        return self.record
+
+    def _day(self, day: int, tickets: list[StreamTicket]) -> None:
+        today: list[Escalated] = []
+        for item in tickets:
+            decision = self.engine.decide(item.ticket)
+            self.record.tickets += 1
+            self.record.tracker.record(item.ticket.messages[0].ts, decision.should_escalate)
+            if decision.should_escalate:
+                self.record.triggers.update(t.value for t in decision.triggers)
+                disputed = day == self.options.dispute_day and not any(e.disputed for e in self.record.escalated)
+                today.append(self._escalate(item, decision, disputed))
+        self.record.escalated.extend(today)
+        deadline = time.monotonic() + self.options.day_timeout_s
+        while any(self.hub.latest(e.desk_id) not in RESTING for e in today) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling the desk's callbacks
+        learned = self._learn(today, day)
+        paid = sum(self.hub.latest(e.desk_id) in {"paid", "approved"} for e in today)
+        self.say(
+            f"day {day + 1:>2}/{self.options.days}: {len(tickets)} tickets, {len(today)} escalated, "
+            f"{paid} resolved; {learned} resolutions learned"
+        )
+
+    def _escalate(self, item: StreamTicket, decision: Decision, disputed: bool) -> Escalated:
+        ticket, needs = item.ticket, decision.requirements
+        assert needs is not None
+        request = EscalationRequest(
+            ticket_ref=str(ticket.id), language=needs.language, issue=ticket.opening(),
+            conversation=tuple(Message(role=m.role, text=m.text, ts=m.ts) for m in ticket.messages),
+            customer={"yearly_value_usd": f"{ticket.customer_value_usd or 0:.0f}"}, docs=DOCS,
+            acceptance_criteria=CRITERIA, reward=needs.reward, expertise=needs.expertise,
+            certifications=needs.certifications, resolve_within_s=needs.resolve_within_s,
+            challenge_window_s=self.options.challenge_window_s if disputed else 0,
+            callback_url=f"{self.hub.url}/callbacks",
+        )  # fmt: skip
+        view = self.client.escalate(request)
+        return Escalated(item, decision, view.desk_id, time.monotonic(), disputed)
+
+    def _learn(self, today: list[Escalated], day: int) -> int:
+        """Hands the day's verified resolutions back to the engine (the learning loop)."""
+        learned = 0
+        for job in today:
+            work = self.crew.work.get(job.desk_id)
+            status = self.hub.latest(job.desk_id)
+            if work is None or not work.summary or status not in {"paid", "refunded", "approved"}:
+                continue
+            verdict = "approved" if status in {"paid", "approved"} and work.resolved else "rejected"
+            resolution = Resolution(
+                ticket=job.item.ticket, triggers=job.decision.triggers, summary=work.summary,
+                verdict=verdict, resolved_at=job.item.ticket.messages[-1].ts + DAY // 4,
+            )  # fmt: skip
+            self.engine.learn(resolution)
+            job.learned, learned = True, learned + 1
+        self.record.learned += learned
+        return learned
+
+    def _expire(self, chain: "ChainClock") -> None:
+        """Moves the chain past every deadline still running; the desk settles (refunds) them."""
+        waiting = [e for e in self.record.escalated if self.hub.latest(e.desk_id) not in FINAL]
+        if not waiting:
+            return
+        deadlines = [self.client.status(e.desk_id).deadline or 0 for e in waiting]
+        self.record.skipped_s += chain.jump_to(max(deadlines) + 1)
+        self.say(f"{len(waiting)} job(s) never finished: chain time moved past their deadlines")
+        limit = time.monotonic() + 60
+        while any(self.hub.latest(e.desk_id) not in FINAL for e in waiting) and time.monotonic() < limit:
+            time.sleep(0.05)  # the desk settles what time decided
+
+
+class ChainClock:
+    """The local chain's head and clock (anvil's evm_ methods)."""
+
+    def __init__(self, w3: object, chain_id: int, escrow: str) -> None:
+        self.w3, self.chain_id, self.escrow = w3, chain_id, escrow
+
+    def height(self) -> int:
+        return int(self.w3.eth.block_number)  # type: ignore[attr-defined]
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])  # type: ignore[attr-defined]
+
+    def jump_to(self, timestamp: int) -> int:
+        """Mines a block at `timestamp` (when it is ahead); returns the seconds skipped."""
+        skipped = max(timestamp - self.now(), 0)
+        if skipped:
+            self.w3.provider.make_request("evm_setNextBlockTimestamp", [hex(timestamp)])  # type: ignore[attr-defined]
+        self.w3.provider.make_request("evm_mine", [])  # type: ignore[attr-defined]
+        return skipped
+
+
+def work_time(speed: float) -> Callable[[random.Random], float]:
+    """A specialist's real seconds on a ticket: 10-40 simulated minutes at `speed`."""
+    return lambda rng: rng.uniform(600, 2_400) / speed
+
+
+STATUSES = tuple(s.value for s in DeskStatus)
