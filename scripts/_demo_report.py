@@ -1,34 +1,105 @@
-"""Interim: the run's figures as a plain summary (replaced by escalation.report)."""
+"""The demo's run as the support manager's report (escalation.report): counts and reasons from the
+simulation, times from the desk's callbacks, money and gas from the chain's logs."""
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from devtools.operation.ledger import Ledger
+from devtools.operation.run import Escalated, Operation, Record
+from escalation.report import (
+    Assumptions,
+    Dispute,
+    Gas,
+    Money,
+    OperationReport,
+    PeriodRate,
+    ReasonCounts,
+    RunParams,
+    TicketCounts,
+    TicketTiming,
+)
+from escalation.report.model import Ruling
+from protocol_core.enums import RulingOption
 
-@dataclass
-class Interim:
-    figures: dict[str, Any]
 
-    def show(self, console: Any) -> None:
-        console.print_json(json.dumps(self.figures, default=str))
+def build_report(
+    record: Record, ledger: Ledger, operation: Operation, pol_usd: float | None, gas_gwei: float | None
+) -> OperationReport:
+    """The report of one run."""
+    hub, crew, jumps = operation.hub, operation.crew, operation.clock.jumps
+    final = {e.desk_id: hub.latest(e.desk_id) for e in record.escalated}
+    matched = sum(hub.first(e.desk_id, "accepted") is not None for e in record.escalated)
+    options = record.options
+    prices: dict[str, Any] = {k: v for k, v in (("pol_usd", pol_usd), ("gas_gwei", gas_gwei)) if v is not None}
+    dispute = record.dispute
+    return OperationReport(
+        params=RunParams(tickets=options.tickets, seed=options.seed, speed=options.speed,
+                         simulated_days=options.days, wall_clock_s=round(record.wall_s, 1)),  # fmt: skip
+        tickets=TicketCounts(
+            total=record.tickets, handled_by_ai=record.tickets - len(record.escalated),
+            escalated=len(record.escalated), matched=matched,
+            resolved=sum(s == "paid" for s in final.values()), refunded=sum(s == "refunded" for s in final.values()),
+        ),  # fmt: skip
+        reasons=ReasonCounts.tally(set(e.decision.triggers) for e in record.escalated),
+        disputes=[Dispute(ticket=str(dispute["ticket"]), opened_by="agent", ruling=Ruling.of(RulingOption[
+            str(dispute["ruling"]).upper()]))] if "ruling" in dispute else [],  # fmt: skip
+        timings=[_timing(e, hub, jumps) for e in record.escalated],
+        money=Money(
+            rewards_paid=ledger.rewards_paid, refunds=ledger.refunds, oracle_fees=ledger.oracle_fees,
+            protocol_fees=ledger.protocol_fees, slashes=ledger.oracle_slashed + ledger.arbitrator_penalties,
+            arbitration_fees=ledger.arbitration_fees,
+        ),  # fmt: skip
+        gas=Gas(per_paid_ticket=ledger.gas_per_paid_job, per_step=ledger.gas_by_step),
+        autonomy=[PeriodRate(period=f"week {i + 1} ({w['period']})", tickets=w["tickets"], rate=w["autonomous_rate"])
+                  for i, w in enumerate(record.tracker.per_week())],  # fmt: skip
+        assumptions=Assumptions(**prices),
+        notes=_notes(record, ledger, crew, operation),
+    )
 
-    def write(self, out: Path) -> list[Path]:
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "report.json"
-        path.write_text(json.dumps(self.figures, indent=2, default=str))
-        return [path]
+
+def _timing(job: Escalated, hub: Any, jumps: list[tuple[float, int]]) -> TicketTiming:
+    """Seconds from escalation to acceptance and to payment as the run lived them; chain time the run
+    moved forward in between is named (the challenge window, deadlines, arbitration phases)."""
+    accepted, paid = hub.first(job.desk_id, "accepted"), hub.first(job.desk_id, "paid")
+
+    def skipped(until: float | None) -> int:
+        return 0 if until is None else sum(s for at, s in jumps if job.escalated_at <= at <= until)
+
+    to_payment = None if paid is None else paid - job.escalated_at
+    skip_paid = skipped(paid)
+    return TicketTiming(
+        ticket=str(job.item.ticket.id),
+        to_acceptance_s=None if accepted is None else round(accepted - job.escalated_at, 3),
+        to_payment_s=None if to_payment is None else round(to_payment + skip_paid, 3),
+        skipped_to_acceptance_s=skipped(accepted), skipped_to_payment_s=skip_paid,
+        skipped_for="chain time advanced past a challenge window or deadline" if skip_paid else "",
+    )  # fmt: skip
 
 
-def build_report(record: Any, ledger: Any, operation: Any, **_: Any) -> Interim:
-    hub = operation.hub
-    statuses = {e.desk_id: hub.latest(e.desk_id) for e in record.escalated}
-    return Interim({
-        "tickets": record.tickets, "escalated": len(record.escalated), "triggers": dict(record.triggers),
-        "statuses": {s: list(statuses.values()).count(s) for s in set(statuses.values())},
-        "ledger": vars(ledger) | {"gas_per_paid_job": ledger.gas_per_paid_job[:5]},
-        "per_week": record.tracker.per_week(), "dispute": record.dispute, "skipped_s": record.skipped_s,
-        "wall_s": record.wall_s,
-        "refused": [w.refused for w in operation.crew.work.values() if w.refused][:5],
-        "work": [vars(w) for w in list(operation.crew.work.values())[:3]], "learned": record.learned,
-    })
+def _notes(record: Record, ledger: Ledger, crew: Any, operation: Operation) -> list[str]:
+    options = record.options
+    notes = [
+        f"Times are wall-clock seconds of this run on a local chain (anvil mines at once); each specialist's "
+        f"work (10-40 simulated minutes) was compressed {options.speed:g}x.",
+        f"The oracle nodes sent {ledger.node_transactions} transactions, {ledger.reverted_node_transactions} "
+        f"reverted; the specialists sent {ledger.worker_transactions} (registered, hired and paid by signature).",
+        f"{record.learned} verified resolutions went back to the escalation engine (the learning loop).",
+    ]
+    if ledger.oracle_slashed or ledger.arbitrator_penalties:
+        notes.append(
+            f"Slashes: {ledger.oracle_slashed / 1e6:.2f} USDC from oracle stakes, "
+            f"{ledger.arbitrator_penalties / 1e6:.2f} USDC from arbitrators who did not vote with the ruling."
+        )
+    if record.dispute.get("skipped"):
+        notes.append(str(record.dispute["skipped"]))
+    elif record.dispute:
+        d = record.dispute
+        notes.append(
+            f"Dispute #{d['dispute_id']} ({d['ticket']}): panel of {len(d['panel'])}, "  # type: ignore[arg-type]
+            f"{sum(d['opened'].values())} opened the case file the desk sealed to them; "  # type: ignore[union-attr]
+            f"ruling {d['ruling']}."
+        )
+    if record.skipped_s:
+        notes.append(f"Chain time moved forward {record.skipped_s / 3600:.1f} h in all (dispute phases, deadlines).")
+    if crew.errors:
+        notes.append(f"{len(crew.errors)} specialist step(s) failed; first: {crew.errors[0][:160]}")
+    return notes

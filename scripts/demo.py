@@ -19,6 +19,8 @@ from ape.cli import ConnectedProviderCommand
 from nacl.public import PrivateKey
 from rich.console import Console
 
+from eth_account import Account
+
 from devtools import system as harness
 from devtools.desk import HELPDESK_SECRET
 from devtools.operation.crew import CREW, Crew
@@ -27,6 +29,7 @@ from devtools.operation.ledger import read_ledger
 from devtools.operation.run import ChainClock, Operation, Options, work_time
 from devtools.operation.world import Stage
 from escalation.config import build_config
+from escalation.report import render_terminal, write_report
 from protocol_core.deployment import SystemParams, save_deployment
 from protocol_core.languages import language_mask
 from protocol_core.relayed import sign_registration
@@ -62,12 +65,14 @@ def cli(tickets: int, days: int, seed: int, speed: float, pol_usd: float | None,
     console.rule(f"[bold]{tickets} tickets over {days} simulated days")
     record = operation.run(clock, lambda world, op: rule_dispute(world, op, clock))
     workers = [p.account.address for p in crew.people.values()]
-    ledger = read_ledger(w3, stage.deployments, record.first_block, workers)
+    nodes = {Account.from_key(key).address for key in stage.operator_keys.values()}
+    with console.status("reading the ledger from the chain's logs"):
+        ledger = read_ledger(w3, stage.deployments, record.first_block, workers, nodes)
     report = build_report(record, ledger, operation, pol_usd=pol_usd, gas_gwei=gas_gwei)
-    console.rule("[bold]report")
-    report.show(console)
-    written = report.write(out)
-    console.print(f"written: {', '.join(str(p) for p in written)} (ran {time.monotonic() - started:.0f}s)")
+    console.rule("[bold]the support manager's report")
+    render_terminal(report, console)
+    files = write_report(report, out)
+    console.print(f"written: {files.json}, {files.html} (the demo ran {time.monotonic() - started:.0f}s)")
     if crew.errors:
         console.print(f"[yellow]{len(crew.errors)} specialist step(s) failed; first: {crew.errors[0]}")
 

@@ -36,7 +36,7 @@ def rule_dispute(world: World, op: Operation, chain: ChainClock) -> None:
     _until(lambda: op.hub.latest(job.desk_id) == "disputed", "the dispute on chain")
     dispute_id = op.client.status(job.desk_id).dispute_id
     assert dispute_id is not None
-    arbitrators = world.start_arbitrators(op.stage, keeper=sorted(op.stage.arbitrator_keys)[0])
+    arbitrators = world.arbitrators_ready()
     w3 = chain.w3
     addresses = load_deployments(op.stage.deployments)["polygon:local"]
     pool = w3.eth.contract(address=Web3.to_checksum_address(addresses.arbitrator), abi=abi("ArbitrationPool"))  # type: ignore[attr-defined]

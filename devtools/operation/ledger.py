@@ -9,6 +9,7 @@ from typing import Any
 
 from web3 import Web3
 
+from devtools.relay import transactions_from
 from protocol_core.abi import abi
 from protocol_core.deployment import load_deployments
 
@@ -31,11 +32,15 @@ class Ledger:
     gas_per_paid_job: list[int] = field(default_factory=list)
     gas_by_step: dict[str, list[int]] = field(default_factory=dict)  # post, accept, verify_and_pay, other
     transactions_per_paid_job: list[int] = field(default_factory=list)
+    arbitration_fees: int = 0
     worker_transactions: int = 0
+    node_transactions: int = 0
+    reverted_node_transactions: int = 0
 
 
-def read_ledger(w3: Web3, deployments: Path, first_block: int, workers: list[str]) -> Ledger:
-    """The ledger of everything from `first_block` on; `workers` are checked to have sent nothing."""
+def read_ledger(w3: Web3, deployments: Path, first_block: int, workers: list[str], nodes: set[str]) -> Ledger:
+    """The ledger of everything from `first_block` on; `workers` are checked to have sent nothing, and
+    every transaction the oracle `nodes` sent is checked to have succeeded."""
     addresses = load_deployments(deployments)["polygon:local"]
     escrow = w3.eth.contract(address=Web3.to_checksum_address(addresses.escrow), abi=abi("JobEscrow"))
     pool = w3.eth.contract(address=Web3.to_checksum_address(addresses.arbitrator), abi=abi("ArbitrationPool"))
@@ -52,7 +57,10 @@ def read_ledger(w3: Web3, deployments: Path, first_block: int, workers: list[str
     ledger.oracle_slashed = sum(e["args"]["slashed"] for e in escrow.events.OracleSlashed.get_logs(from_block=first_block))
     ledger.arbitrator_penalties = sum(e["args"]["penalty"] for e in pool.events.Penalized.get_logs(from_block=first_block))
     ledger.arbitrator_rewards = sum(e["args"]["reward"] for e in pool.events.Rewarded.get_logs(from_block=first_block))
+    ledger.arbitration_fees = sum(e["args"]["fee"] for e in escrow.events.JobDisputed.get_logs(from_block=first_block))
     _gas(w3, logs, ledger)
+    sent = transactions_from(w3, nodes, first_block)
+    ledger.node_transactions, ledger.reverted_node_transactions = len(sent), sum(not tx.succeeded for tx in sent)
     ledger.worker_transactions = sum(w3.eth.get_transaction_count(Web3.to_checksum_address(a)) for a in workers)
     return ledger
 
@@ -81,6 +89,7 @@ def _gas(w3: Web3, logs: dict[str, list[Any]], ledger: Ledger) -> None:
         ledger.transactions_per_paid_job.append(len(txs_of[job]))
 
 
-_STEP = {"JobPosted": "post", "JobAccepted": "accept", "EvidenceSubmitted": "verify_and_pay"}
+_STEP = {"JobPosted": "post (with a permit when the allowance is short)", "JobAccepted": "relayed accept",
+         "EvidenceSubmitted": "evidence, quorum and payout", "WorkerPaid": "settle", "VerdictRecorded": "verdict"}
 _REASONS = {0: "cancelled", 1: "not_accepted", 2: "resolve_deadline_missed", 3: "rejected",
             4: "verification_missed", 5: "ruling"}  # fmt: skip

@@ -83,6 +83,7 @@ class Operation:
     def run(self, chain: "ChainClock", on_dispute: Callable[[World, "Operation"], None]) -> Record:
         """Runs every simulated day, then the dispute and the refunds; stops every process."""
         started = time.monotonic()
+        self.clock = chain
         stream = ticket_stream(self.options.tickets, self.options.days, self.options.seed)
         hub = Hub(self.stage.callback_secret, self.crew.offered).start()
         self.hub = hub
@@ -113,7 +114,9 @@ class Operation:
             self.record.tracker.record(item.ticket.messages[0].ts, decision.should_escalate)
             if decision.should_escalate:
                 self.record.triggers.update(t.value for t in decision.triggers)
-                disputed = day == self.options.dispute_day and not any(e.disputed for e in self.record.escalated)
+                disputed = day == min(self.options.dispute_day, self.options.days - 1) and not any(
+                    e.disputed for e in (*self.record.escalated, *today)
+                )
                 today.append(self._escalate(item, decision, disputed))
         self.record.escalated.extend(today)
         deadline = time.monotonic() + self.options.day_timeout_s
@@ -177,6 +180,7 @@ class ChainClock:
 
     def __init__(self, w3: object, chain_id: int, escrow: str) -> None:
         self.w3, self.chain_id, self.escrow = w3, chain_id, escrow
+        self.jumps: list[tuple[float, int]] = []  # (monotonic seconds when, chain seconds skipped)
 
     def height(self) -> int:
         return int(self.w3.eth.block_number)  # type: ignore[attr-defined]
@@ -189,6 +193,7 @@ class ChainClock:
         skipped = max(timestamp - self.now(), 0)
         if skipped:
             self.w3.provider.make_request("evm_setNextBlockTimestamp", [hex(timestamp)])  # type: ignore[attr-defined]
+            self.jumps.append((time.monotonic(), skipped))
         self.w3.provider.make_request("evm_mine", [])  # type: ignore[attr-defined]
         return skipped
 

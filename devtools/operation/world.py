@@ -50,7 +50,8 @@ class World:
     arbitrators: dict[str, Arbitrator] = field(default_factory=dict)
 
     def start_arbitrators(self, stage: Stage, keeper: str) -> dict[str, Arbitrator]:
-        """Every staked arbitrator's `arbitrator watch`; `keeper` also draws, tallies and executes."""
+        """Every staked arbitrator's `arbitrator watch`, started without waiting; `keeper` also draws,
+        tallies and executes. `arbitrators_ready` waits for them."""
         folder = stage.workdir / "arbitrators"
         folder.mkdir(exist_ok=True)
         for alias, (key, x25519) in stage.arbitrator_keys.items():
@@ -61,8 +62,11 @@ class World:
             ))  # fmt: skip
         for arbitrator in self.arbitrators.values():
             arbitrator.start()
+        return self.arbitrators
+
+    def arbitrators_ready(self) -> dict[str, Arbitrator]:
         for arbitrator in self.arbitrators.values():
-            arbitrator.wait_ready()
+            arbitrator.wait_ready(timeout=180)
         return self.arbitrators
 
     def daemons(self) -> list[Daemon]:
@@ -97,7 +101,10 @@ def running(stage: Stage, offer_hooks: dict[str, str]) -> Iterator[World]:
         indexer.wait_ready()
         desk.wait_ready()
         nodes.wait_ready()
-        yield World(store, desk, indexer, nodes, stack)
+        world = World(store, desk, indexer, nodes, stack)
+        if stage.arbitrator_keys:  # they follow the chain from the start; a dispute finds them ready
+            world.start_arbitrators(stage, keeper=sorted(stage.arbitrator_keys)[0])
+        yield world
 
 
 def _publish(stage: Stage, nodes: OracleNodes) -> None:
