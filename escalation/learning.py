@@ -22,7 +22,7 @@ class Resolution(BaseModel):
 
     ticket: Ticket
     triggers: tuple[Trigger, ...]  # why the ticket was escalated
-    summary: str = Field(min_length=1)  # the worker's resolution summary
+    summary: str  # the worker's resolution summary; empty when the desk did not hold the worker's bundle
     verdict: Literal["approved", "rejected"]  # the oracle quorum's verdict
     resolved_at: int = Field(ge=0)  # unix seconds
 
@@ -79,7 +79,8 @@ class LearningLoop:
             return False
         self._groups.remove(group)
         self.promoted += 1
-        issues = [(f"learned-{self.promoted}-{i}", t) for i, t in enumerate([*group, resolution.summary])]
+        texts = [*group, resolution.summary] if resolution.summary.strip() else group
+        issues = [(f"learned-{self.promoted}-{i}", t) for i, t in enumerate(texts)]
         self.learned += issues
         self._known.add(issues)
         return True

@@ -12,6 +12,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 _SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # patterns are written with single spaces; lines stay lines
 _RESIDUAL_STEM = 6  # unknown words are cut to this many letters: a crude stemmer for every language
 _MIN_COMPOUND = 8  # German-style compounds: a long unknown word may end in a known one
+_CONTRARY = "c_contrary"  # the concession marker ("although", "obwohl", "aunque", "alors que")
+_CLAUSE_END = re.compile(r"[.!?;\n]")
 
 
 def _starts_words(pattern: str) -> bool:
@@ -78,8 +80,12 @@ class ConceptLexicon:
         stopwords: dict[str, str],
         anomalies: dict[str, str] | None = None,
         outcomes: Iterable[str] = (),
+        negations: str = "",
     ) -> None:
         anomalies = anomalies or {}
+        self._negation = re.compile(rf"\b(?:{negations})\b|n.t\b") if negations else None
+        contrary = anomalies.get(_CONTRARY[2:], "").replace("*", r"[a-z0-9]*")
+        self._contrary = re.compile(rf"\b(?:{contrary})\b") if contrary else None
         self.anomalies = frozenset(f"c_{name}" for name in anomalies)  # unexpected behaviour markers
         self.outcomes = frozenset(f"c_{name}" for name in outcomes)  # concepts naming what went wrong
         concepts = {**concepts, **anomalies}
@@ -149,7 +155,8 @@ class ConceptLexicon:
     @lru_cache(maxsize=8192)  # noqa: B019 - a conversation is decided again at each new message
     def tokens(self, text: str) -> tuple[str, ...]:
         """Concept tokens for known words, short stems for unknown ones, nothing for stopwords."""
-        folded = self._phrases(fold(text))
+        plain = fold(text)
+        folded = self._phrases(plain)
         out: list[str] = []
         for word in _TOKEN.findall(folded):
             if word.startswith("c_"):
@@ -160,11 +167,26 @@ class ConceptLexicon:
                 continue
             else:
                 out.append(self._word(word) or word[:_RESIDUAL_STEM])
+        if _CONTRARY in out and self._concedes_failure(plain):
+            out.remove(_CONTRARY)
         return tuple(out)
+
+    def _concedes_failure(self, folded: str) -> bool:
+        """A concession after a negated main clause ("it does not turn on although I charged it"): the
+        ordinary report of a known failure, not behaviour nobody asked for."""
+        found = self._contrary.search(folded) if self._contrary else None
+        if found is None or self._negation is None:
+            return False
+        main = _CLAUSE_END.split(folded[: found.start()])[-1]
+        if not main.strip(" ,"):  # "although I charged it, it does not turn on": the main clause follows
+            after = folded[found.end() :].split(",", 1)
+            main = _CLAUSE_END.split(after[1])[0] if len(after) > 1 else ""
+        return self._negation.search(main) is not None
 
 
 @lru_cache(maxsize=1)
 def shipped_lexicon() -> ConceptLexicon:
     """The lexicon that ships with the package (escalation/data/lexicon.json)."""
     raw = json.loads(resources.files("escalation").joinpath("data/lexicon.json").read_text("utf-8"))
-    return ConceptLexicon(raw["concepts"], raw["stopwords"], raw.get("anomalies"), raw.get("outcomes", ()))
+    anomalies, outcomes, negations = raw.get("anomalies"), raw.get("outcomes", ()), raw.get("negations", "")
+    return ConceptLexicon(raw["concepts"], raw["stopwords"], anomalies, outcomes, negations)

@@ -65,13 +65,28 @@ def read_proof_message(blob: str, expires: int) -> SignableMessage:
     return encode_defunct(text=f"escalation content read\nblob: {blob.lower()}\nexpires: {expires}")
 
 
+def worker_proof_message(job_id: str, expires: int) -> SignableMessage:
+    """The EIP-191 message a job's worker signs to be answered about `job_id` by the desk's worker door
+    until `expires` (unix s)."""
+    return encode_defunct(text=f"escalation desk worker\njob: {job_id.lower()}\nexpires: {expires}")
+
+
 def read_headers(reader: Signer, blob: str, now: float | None = None) -> dict[str, str]:
     """The headers that prove `reader` asks for `blob`, valid for READ_PROOF_TTL seconds."""
     expires = int(now if now is not None else time.time()) + READ_PROOF_TTL
-    signed = reader.sign_message(read_proof_message(blob, expires))
-    signature = bytes(signed.signature)  # type: ignore[attr-defined]
+    return _proof_headers(reader, read_proof_message(blob, expires), expires)
+
+
+def worker_headers(worker: Signer, job_id: str, now: float | None = None) -> dict[str, str]:
+    """The headers that prove `worker` asks the desk about `job_id`, valid for READ_PROOF_TTL seconds."""
+    expires = int(now if now is not None else time.time()) + READ_PROOF_TTL
+    return _proof_headers(worker, worker_proof_message(job_id, expires), expires)
+
+
+def _proof_headers(signer: Signer, message: SignableMessage, expires: int) -> dict[str, str]:
+    signature = bytes(signer.sign_message(message).signature)  # type: ignore[attr-defined]
     return {
-        READER_HEADER: reader.address,
+        READER_HEADER: signer.address,
         EXPIRES_HEADER: str(expires),
         SIGNATURE_HEADER: "0x" + signature.hex(),
     }
@@ -161,6 +176,14 @@ class ContentClient:
             )
         return uri
 
+    def uri_of(self, blob: str) -> str:
+        """Where this client's own store (the team's HTTP store, else the folder) keeps `blob`."""
+        if self._store_url is not None:
+            return f"{self._store_url.rstrip('/')}/blobs/{blob.lower()}"
+        if self._folder is None:
+            raise ContentError("no store configured: give a folder or a store URL")
+        return self._folder.path(blob).as_uri()
+
     def get(self, uri: str, expect_hash: str | bytes) -> bytes:
         """The blob at `uri`, checked to hash to `expect_hash`."""
         parsed = urlparse(uri)
@@ -174,6 +197,16 @@ class ContentClient:
             headers = read_headers(self._reader, blob) if self._reader is not None else {}
             return check(self._request("GET", uri, headers=headers).content, expect_hash, uri, self._max)
         raise ContentError(f"unsupported URI scheme {parsed.scheme!r} in {uri}: use file, http(s) or ipfs")
+
+    def holds(self, uri: str) -> bool:
+        """Whether `uri` names a blob in this client's own store (its folder, or its team's HTTP store)."""
+        parsed = urlparse(uri)
+        if parsed.scheme == "file":
+            folder = self._folder
+            return folder is not None and Path(unquote(parsed.path)).resolve().parent == folder.root
+        if self._store_url is None or parsed.scheme not in ("http", "https"):
+            return False
+        return uri.startswith(self._store_url.rstrip("/") + "/blobs/")
 
     def _get_file(self, path: str, expect_hash: str | bytes) -> bytes:
         if self._folder is None or Path(path).resolve().parent != self._folder.root:

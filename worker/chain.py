@@ -30,9 +30,7 @@ def needs_chain(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except (requests.ConnectionError, requests.Timeout, ConnectionError) as error:
-            raise ChainUnavailable(
-                f"the chain's RPC does not answer ({type(error).__name__}): nothing was sent; try again later"
-            ) from error
+            raise ChainUnavailable(detail="refusal.chain_down", kind=type(error).__name__) from error
 
     return call
 
@@ -59,6 +57,9 @@ class WorkerChain:
         self.escrow = Escrow(self.w3, addresses.escrow)
         self.registry = Registry(self.w3, addresses.registry)
         self.pool = Pool(self.w3, addresses.arbitrator) if addresses.arbitrator else None
+        self.arbitrator = (
+            self.w3.eth.contract(address=self.pool.address, abi=abi("ArbitrationPool")) if self.pool else None
+        )  # the ERC-792 reads the bindings leave out: appealCost, currentRuling, maxRounds
         self.token = self.w3.eth.contract(
             address=Web3.to_checksum_address(addresses.token), abi=abi("TestUSDC")
         )
@@ -82,6 +83,27 @@ class WorkerChain:
         return reader(*args)
 
     @needs_chain
+    def block_time(self, block: int) -> int:
+        """When block `block` was mined (unix seconds)."""
+        return int(self.w3.eth.get_block(block)["timestamp"])
+
+    @needs_chain
+    def current_round(self, dispute_id: int) -> int:
+        """Index of the dispute's current round: the last one opened (each appeal opens the next)."""
+        assert self.pool is not None, "no arbitration pool in this deployment"
+        index = 0
+        while self.pool.round_of(dispute_id, index + 1).panel_size != 0:
+            index += 1
+        return index
+
+    @needs_chain
+    def arbitration(self, function: str, *args: Any) -> int:
+        """One of the pool's ERC-792 integer reads (`appealCost`, `maxRounds`); `currentRuling`'s ruling."""
+        assert self.arbitrator is not None, "no arbitration pool in this deployment"
+        found = getattr(self.arbitrator.functions, function)(*args).call()
+        return int(found[0] if isinstance(found, list | tuple) else found)
+
+    @needs_chain
     def balance(self, account: str) -> int:
         """The account's token balance (USDC base units)."""
         return int(self.token.functions.balanceOf(Web3.to_checksum_address(account)).call())
@@ -102,19 +124,19 @@ class WorkerChain:
         try:
             gas = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
         except (ContractLogicError, ContractCustomError, Web3RPCError) as error:
-            raise Refused(f"{call.function} would fail ({error}); nothing was sent") from error
+            raise Refused(detail="refusal.would_fail", function=call.function, reason=str(error)) from error
         native = self.w3.eth.get_balance(account.address)
         fee = int(self.w3.eth.gas_price * 2)
         if native < gas * fee:
             raise Refused(
-                f"{call.function} needs about {gas * fee / 1e18:.5f} POL for gas and the wallet has "
-                f"{native / 1e18:.5f}: send a little POL to {account.address} first; nothing was sent"
-            )
+                detail="refusal.needs_gas", function=call.function, needed=f"{gas * fee / 1e18:.5f}",
+                held=f"{native / 1e18:.5f}", address=account.address,
+            )  # fmt: skip
         tx |= {"gas": int(gas * GAS_MARGIN), "gasPrice": fee, "chainId": self.chain_id,
                "nonce": self.w3.eth.get_transaction_count(account.address, "pending")}  # fmt: skip
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
-            raise Refused(f"{call.function} was mined but failed (transaction {tx_hash.hex()})")
+            raise Refused(detail="refusal.mined_failed", function=call.function, tx=tx_hash.hex())
         return "0x" + bytes(tx_hash).hex().removeprefix("0x")

@@ -3,6 +3,7 @@ clear line per refusal. Settings come from WORKER_* variables and the options; t
 WORKER_PASSPHRASE or a hidden prompt, never an argument."""
 
 import json
+import time
 import webbrowser
 from typing import Any
 
@@ -14,6 +15,7 @@ from protocol_core.languages import LANGUAGES
 
 from .cli_support import console, core_of, fail, guarded, keys_of_ctx
 from .cli_wallet import wallet
+from .disputes import appeal, panel, why_no_appeal
 from .errors import WorkerError
 from .money import dispute as open_dispute
 from .money import dispute_cost, money, usdc, withdraw
@@ -215,6 +217,29 @@ def dispute_cmd(ctx: click.Context, job_id: str, statement: str, yes: bool) -> N
         raise WorkerError("not disputed")
     tx = open_dispute(core, keys_of_ctx(ctx), job_id.lower(), statement)
     click.echo(f"disputed ({tx})")
+
+
+@main.command("appeal")
+@click.argument("job_id")
+@click.option("--yes", is_flag=True, help="pay the appeal without asking")
+@click.pass_context
+@guarded
+def appeal_cmd(ctx: click.Context, job_id: str, yes: bool) -> None:
+    """Shows the panel's revealed votes, then appeals a ruling against you; the cost is said first."""
+    core = core_of(ctx)
+    core.index.sync(core.chain)
+    found = panel(core, current(core, job_id.lower()))
+    for vote in found.votes if found else ():
+        at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(vote.at))
+        click.echo(f"round {vote.round + 1}: {vote.arbitrator} voted {vote.choice.name.lower()} at {at}")
+    if found is None or found.appeal is None:
+        raise why_no_appeal(found)
+    until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(found.appeal.deadline))
+    click.echo(f"an appeal costs {usdc(found.appeal.cost)} USDC until {until}; "
+               f"a panel of {found.appeal.panel_size} decides again")  # fmt: skip
+    if not yes and not click.confirm("pay it and appeal?"):
+        raise WorkerError("not appealed")
+    click.echo(f"appealed ({appeal(core, keys_of_ctx(ctx), job_id.lower())})")
 
 
 main.add_command(wallet)

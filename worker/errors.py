@@ -1,10 +1,23 @@
 """The worker app's errors: each message says what was wrong and what to do; nothing is lost."""
 
+from typing import Any
+
+from .i18n import translate
+
 
 class WorkerError(Exception):
-    """Base of the worker app's errors; `key` names the catalogue entry a page shows."""
+    """Base of the worker app's errors; `key` names the catalogue entry of the headline a page shows,
+    `detail` (when given) the entry of the message itself, filled with `values`."""
 
     key = "error.generic"
+
+    def __init__(self, message: str = "", *, detail: str = "", **values: Any) -> None:
+        super().__init__(message or translate("en", detail, **values))  # English: the CLI's and the logs'
+        self.detail, self.values = detail, values
+
+    def told(self, lang: str) -> str:
+        """The message in `lang` (the English text when it has no catalogue entry)."""
+        return translate(lang, self.detail, **self.values) if self.detail else str(self)
 
 
 class WalletMissing(WorkerError):

@@ -1,9 +1,9 @@
 """The app's own index of the chain's jobs (SQLite under the app's home), and the worker's own work:
 drafts and hand-ins are written here before anything is sent, so nothing typed is ever lost.
 
-A pass reads the escrow's and the oracle's logs since the last block it saw and re-reads the status of
-every job a log touched (the chain, never the logs' order, is the truth). The index is a cache: a
-lost file is rebuilt from the chain.
+A pass reads the escrow's, the oracle's and the arbitration pool's logs since the last block it saw,
+keeps the panel's revealed votes, and re-reads the status of every job a log touched (the chain, never
+the logs' order, is the truth). The index is a cache: a lost file is rebuilt from the chain.
 """
 
 import json
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from protocol_core.enums import JobStatus
+from protocol_core.enums import JobStatus, RulingOption
 from protocol_core.events import decode_logs
 from protocol_core.terms import JobTerms
 
@@ -29,11 +29,17 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_open ON jobs (status, accept_by);
 CREATE INDEX IF NOT EXISTS jobs_worker ON jobs (worker);
+CREATE TABLE IF NOT EXISTS votes (
+    dispute_id INTEGER NOT NULL, round INTEGER NOT NULL, arbitrator TEXT NOT NULL, choice INTEGER NOT NULL,
+    at INTEGER NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL,
+    PRIMARY KEY (dispute_id, round, arbitrator)
+);
 CREATE TABLE IF NOT EXISTS work (
     job_id TEXT PRIMARY KEY, summary TEXT NOT NULL DEFAULT '', evidence_hash TEXT, uri TEXT,
     bundle TEXT, handed_in_at INTEGER, receipts TEXT, statement TEXT
 );
 """
+VERSION = "2"  # 2: the pool's revealed votes; an index of an older version is read again from block 0
 WORK_FIELDS = {"summary", "evidence_hash", "uri", "bundle", "handed_in_at", "receipts", "statement"}
 CHUNK = 5_000  # blocks per eth_getLogs
 
@@ -57,6 +63,16 @@ class JobRow:
         return self.terms.reward
 
 
+@dataclass(frozen=True)
+class VoteRow:
+    """One arbitrator's vote as the pool revealed it (`VoteRevealed`)."""
+
+    round: int
+    arbitrator: str
+    choice: RulingOption
+    at: int  # the block's time
+
+
 class JobIndex:
     """Jobs and the worker's own work in one SQLite file."""
 
@@ -66,6 +82,10 @@ class JobIndex:
         self._lock = threading.Lock()
         with self._db() as db:
             db.executescript(SCHEMA)
+            found = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            if found is None or found["value"] != VERSION:  # every write of a pass is idempotent
+                db.execute("DELETE FROM meta WHERE key = 'block'")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (VERSION,))
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -111,16 +131,20 @@ class JobIndex:
         with self._lock:
             head = chain.read(lambda: chain.w3.eth.block_number)
             start, changed = self.cursor() + 1, 0
-            addresses = [chain.addresses.escrow, chain.addresses.oracle]
+            followed = (chain.addresses.escrow, chain.addresses.oracle, chain.addresses.arbitrator)
+            addresses = [address for address in followed if address]
             while start <= head:
                 end = min(head, start + CHUNK - 1)
                 logs = chain.read(
                     chain.w3.eth.get_logs, {"fromBlock": start, "toBlock": end, "address": addresses}
                 )
                 touched: set[str] = set()
+                events = decode_logs(logs)
+                times = {e.block_number: chain.block_time(e.block_number) for e in events
+                         if e.name == "VoteRevealed"}  # fmt: skip
                 with self._db() as db:
-                    for event in decode_logs(logs):
-                        touched |= self._apply(db, event)
+                    for event in events:
+                        touched |= self._apply(db, event, times)
                 for job_id in touched:  # before the cursor moves: a failed read is read again next pass
                     self.refresh(chain, job_id)
                 with self._db() as db:
@@ -129,9 +153,16 @@ class JobIndex:
                 start = end + 1
             return changed
 
-    def _apply(self, db: sqlite3.Connection, event: Any) -> set[str]:
+    def _apply(self, db: sqlite3.Connection, event: Any, times: dict[int, int]) -> set[str]:
         if event.name == "JobPosted":  # open by construction: nothing to re-read
             self.add_posted(db, JobTerms.from_event(event["terms"]), event.block_number)
+            return set()
+        if event.name == "VoteRevealed":
+            db.execute(
+                "INSERT OR IGNORE INTO votes VALUES (?,?,?,?,?,?,?)",
+                (int(event["disputeId"]), int(event["round"]), event["arbitrator"], int(event["choice"]),
+                 times[event.block_number], event.block_number, event.log_index),
+            )  # fmt: skip
             return set()
         job = event.args.get("jobId")
         if not isinstance(job, bytes):
@@ -179,6 +210,14 @@ class JobIndex:
         with self._db() as db:
             rows = db.execute("SELECT * FROM jobs WHERE worker = ? ORDER BY block DESC", (worker,)).fetchall()
         return [_row(r) for r in rows]
+
+    def votes(self, dispute_id: int) -> list[VoteRow]:
+        """The dispute's revealed votes, every round, in the order they were revealed."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM votes WHERE dispute_id = ? ORDER BY block, log_index", (dispute_id,)
+            ).fetchall()
+        return [VoteRow(r["round"], r["arbitrator"], RulingOption(r["choice"]), r["at"]) for r in rows]
 
     def work(self, job_id: str) -> dict[str, Any]:
         """The worker's draft and hand-in of a job (empty when none)."""

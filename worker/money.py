@@ -1,13 +1,11 @@
 """Money and disputes: earnings per job and in total, credits that need a withdrawal, and a dispute of a
 rejection (its cost said first) with the worker's statement. These are the worker's own transactions."""
 
-import json
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from eth_utils import is_address, to_checksum_address
 
-from protocol_core.content import FolderStore
 from protocol_core.enums import JobStatus, RoundPhase, RulingOption
 
 from .core import Core
@@ -80,12 +78,12 @@ def dispute(core: Core, keys: Keys, job_id: str, statement: str) -> str:
 
 
 def add_statement(core: Core, keys: Keys, job_id: str, statement: str) -> str:
-    """The worker's statement for the panel (ERC-1497 evidence), stored and named on chain."""
+    """The worker's statement for the panel: kept by the desk, which puts it in the arbitrators' sealed
+    case files, and named on chain (ERC-1497 evidence) by its content-addressed URI only."""
     if not statement.strip() or len(statement) > 4000:
         raise BadInput("write a statement of 1 to 4,000 characters")
-    body = json.dumps({"name": "worker statement", "description": statement, "job_id": job_id}).encode()
-    uri = FolderStore(core.settings.evidence_dir).put(body)
-    core.index.save_work(job_id, statement=statement)
+    core.index.save_work(job_id, statement=statement)  # kept here first: a refusal below loses nothing
+    uri = core.desk.store_statement(keys, job_id, statement)
     return core.chain.send(
         keys.account, core.chain.escrow.submit_dispute_evidence(bytes.fromhex(job_id[2:]), uri)
     )
@@ -113,7 +111,7 @@ def dispute_view(core: Core, job: JobRow) -> DisputeView | None:
     phase, rounds = RoundPhase.NONE, None
     if chain.pool is not None:
         phase = chain.read(chain.pool.phase, info.dispute_id)
-        rounds = chain.read(chain.pool.round_of, info.dispute_id, 0)
+        rounds = chain.read(chain.pool.round_of, info.dispute_id, chain.current_round(info.dispute_id))
     return DisputeView(
         info.dispute_id,
         phase.name.lower(),

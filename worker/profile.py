@@ -59,16 +59,16 @@ def save_profile(
     """Signs the profile (with this wallet's X25519 key) and has the desk relay `registerFor`."""
     unknown = [code for code in languages if code not in LANGUAGES]
     if not languages or unknown:
-        raise BadInput(
-            "pick at least one language from the list"
-            if not languages
-            else f"unknown language {unknown[0]!r}"
-        )
+        if not languages:
+            raise BadInput(detail="refusal.pick_language")
+        raise BadInput(detail="refusal.unknown_language", code=unknown[0])
     missing = [name for name in expertise if name not in core.settings.expertise]
     if missing:
-        raise BadInput(f"unknown expertise {missing[0]!r}: pick from {', '.join(core.settings.expertise)}")
+        raise BadInput(
+            detail="refusal.unknown_expertise", name=missing[0], known=", ".join(core.settings.expertise)
+        )
     if not 1 <= max_concurrent <= 20:
-        raise BadInput("jobs at once must be between 1 and 20")
+        raise BadInput(detail="refusal.jobs_at_once")
     chain = core.chain
     signed = sign_registration(
         bytes(keys.account.key),

@@ -1,41 +1,16 @@
 """The worker's calls to others: the desk (relays, the sealed context's place, the customer's
 confirmation, offers) and the oracle nodes' evidence intake. Every failure is said plainly."""
 
-import time
 from typing import Any
 
 import httpx
-from eth_account.messages import SignableMessage, encode_defunct
 
-from protocol_core.content import (
-    EXPIRES_HEADER,
-    READ_PROOF_TTL,
-    READER_HEADER,
-    SIGNATURE_HEADER,
-    read_headers,
-)
+from protocol_core.content import read_headers, worker_headers
 from protocol_core.handoff import compact_hex
 from protocol_core.relayed import SignedAcceptance, SignedRegistration
 
 from .errors import DeskUnavailable, Refused
 from .wallet import Keys
-
-
-def worker_proof(job_id: str, expires: int) -> SignableMessage:
-    """The EIP-191 message the desk's worker door checks (`escalation.desk.worker_door`; the browser
-    tests call the real door, so a drift fails them)."""
-    return encode_defunct(text=f"escalation desk worker\njob: {job_id.lower()}\nexpires: {expires}")
-
-
-def worker_headers(keys: Keys, job_id: str) -> dict[str, str]:
-    """The signed headers that make the desk answer this worker about `job_id` for a few minutes."""
-    expires = int(time.time()) + READ_PROOF_TTL
-    signature = bytes(keys.account.sign_message(worker_proof(job_id, expires)).signature)
-    return {
-        READER_HEADER: keys.address,
-        EXPIRES_HEADER: str(expires),
-        SIGNATURE_HEADER: "0x" + signature.hex(),
-    }
 
 
 def _detail(response: httpx.Response) -> str:
@@ -63,15 +38,17 @@ class DeskClient:
             response = self._http.request(method, self.url + path, **kwargs)
         except httpx.TransportError as error:
             raise DeskUnavailable(
-                f"the desk at {self.url} does not answer ({type(error).__name__}): nothing was lost; "
-                "try again in a minute"
+                detail="refusal.desk_silent", url=self.url, kind=type(error).__name__
             ) from error
         if response.status_code >= 500:
             raise DeskUnavailable(
-                f"the desk at {self.url} is in trouble ({response.status_code}): {_detail(response)}"
+                detail="refusal.desk_trouble",
+                url=self.url,
+                code=response.status_code,
+                reason=_detail(response),
             )
         if response.status_code >= 400:
-            raise Refused(f"the desk refused: {_detail(response)}")
+            raise Refused(detail="refusal.desk_refused", reason=_detail(response))
         return response.json()
 
     def accept(self, acceptance: SignedAcceptance) -> dict[str, Any]:
@@ -99,14 +76,22 @@ class DeskClient:
     def handoff(self, keys: Keys, job_id: str) -> dict[str, Any]:
         """The desk's `WorkerHandoff`: where the job's sealed context is (`context`), and the customer's
         confirmation once the helpdesk gave it."""
-        headers = worker_headers(keys, job_id)
+        headers = worker_headers(keys.account, job_id)
         return dict(self._call("GET", f"/v1/jobs/{job_id.lower()}/handoff", headers=headers))
 
     def store_evidence(self, keys: Keys, job_id: str, bundle: bytes) -> str:
         """Stores the evidence bundle in the desk's content store (where the nodes and arbitrators fetch
         it); its URI."""
-        headers = worker_headers(keys, job_id) | {"Content-Type": "application/json"}
+        headers = worker_headers(keys.account, job_id) | {"Content-Type": "application/json"}
         answer = self._call("POST", f"/v1/jobs/{job_id.lower()}/evidence", content=bundle, headers=headers)
+        return str(answer["uri"])
+
+    def store_statement(self, keys: Keys, job_id: str, text: str) -> str:
+        """Hands a dispute statement to the desk, which keeps it sealed and puts it in the panel's case
+        files; its URI (content-addressed: it names the statement without publishing it)."""
+        headers = worker_headers(keys.account, job_id)
+        path = f"/v1/jobs/{job_id.lower()}/statements"
+        answer = self._call("POST", path, json={"text": text}, headers=headers)
         return str(answer["uri"])
 
     def offers(self, keys: Keys) -> list[dict[str, Any]]:

@@ -65,9 +65,7 @@ def from_secret(secret: str) -> LocalAccount:
             return Account.from_mnemonic(text)
         return Account.from_key(text)
     except Exception as exc:  # eth_account raises several types for a bad phrase or key
-        raise BadInput(
-            "that is neither a recovery phrase (12 or 24 words) nor a private key (0x + 64 hex)"
-        ) from exc
+        raise BadInput(detail="refusal.not_a_key") from exc
 
 
 class Keystore:
@@ -83,15 +81,15 @@ class Keystore:
     def address(self) -> str:
         """The wallet's address (readable without the passphrase)."""
         if not self.exists():
-            raise WalletMissing("no wallet yet: create one, or import your key")
+            raise WalletMissing(detail="refusal.no_wallet")
         return "0x" + str(json.loads(self.path.read_text())["address"]).removeprefix("0x")
 
     def save(self, account: LocalAccount, passphrase: str) -> None:
         """Encrypts `account` with `passphrase`; refuses a short passphrase and an existing wallet."""
         if len(passphrase) < MIN_PASSPHRASE:
-            raise BadInput(f"choose a passphrase of at least {MIN_PASSPHRASE} characters")
+            raise BadInput(detail="refusal.short_passphrase", minimum=MIN_PASSPHRASE)
         if self.exists():
-            raise BadInput(f"a wallet exists already ({self.address()}); it was not replaced")
+            raise BadInput(detail="refusal.wallet_exists", address=self.address())
         keyfile = Account.encrypt(account.key, passphrase, kdf="scrypt", iterations=self.kdf_n)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
@@ -103,9 +101,9 @@ class Keystore:
     def unlock(self, passphrase: str) -> Keys:
         """The session keys; WrongPassphrase when the passphrase does not open the keystore."""
         if not self.exists():
-            raise WalletMissing("no wallet yet: create one, or import your key")
+            raise WalletMissing(detail="refusal.no_wallet")
         try:
             key = Account.decrypt(json.loads(self.path.read_text()), passphrase)
         except ValueError as exc:
-            raise WrongPassphrase("that passphrase does not open this wallet; try again") from exc
+            raise WrongPassphrase(detail="refusal.wrong_passphrase") from exc
         return keys_of(Account.from_key(key))

@@ -67,7 +67,7 @@ def current(core: Core, job_id: str) -> JobRow:
     if core.index.job(job_id) is None:
         core.index.sync(core.chain)
     if core.index.job(job_id) is None:
-        raise BadInput(f"no job {job_id} on this chain: check the link")
+        raise BadInput(detail="refusal.no_job", job_id=job_id)
     core.index.refresh(core.chain, job_id)
     row = core.index.job(job_id)
     assert row is not None
@@ -78,13 +78,13 @@ def accept(core: Core, keys: Keys, job_id: str) -> dict[str, Any]:
     """Signs the acceptance of one open job and has the desk relay it."""
     job, now = current(core, job_id), core.chain.now()
     if job.worker is not None and job.worker.lower() == keys.address.lower():
-        raise Refused("you have this job already")
+        raise Refused(detail="refusal.yours_already")
     if now > job.terms.accept_by:
-        raise Refused(f"this job could be taken until {_when(job.terms.accept_by)}; that has passed")
+        raise Refused(detail="refusal.accept_passed", when=_when(job.terms.accept_by))
     if job.status == JobStatus.REFUNDED and job.worker is None:
-        raise Refused("the company withdrew this job; pick another")
+        raise Refused(detail="refusal.withdrawn")
     if job.status != JobStatus.OPEN:
-        raise Refused("someone else took this job first; pick another")
+        raise Refused(detail="refusal.taken")
     signed = sign_acceptance(
         bytes(keys.account.key),
         chain_id=core.chain.chain_id,
@@ -109,7 +109,7 @@ def open_job_context(core: Core, keys: Keys, job_id: str) -> tuple[ContextBundle
         envelope = client.get(handoff["context"]["uri"], handoff["context"]["blob"])
         bundle = open_context(envelope, keys.x25519, agent=job.terms.agent, spec_hash=job.terms.spec_hash)
     except (SealError, ContextError, ContentError) as error:
-        raise TamperedContext(f"the ticket's context was not shown: {error}") from error
+        raise TamperedContext(detail="refusal.context", reason=str(error)) from error
     finally:
         client.close()
     return bundle, handoff
@@ -120,21 +120,17 @@ def submit(core: Core, keys: Keys, job_id: str, summary: str) -> list[dict[str, 
     and hands it to every oracle node; the draft is kept first, so nothing typed is lost."""
     core.index.save_work(job_id, summary=summary)
     if not summary.strip():
-        raise BadInput("write what you did to resolve the ticket before submitting")
+        raise BadInput(detail="refusal.summary_empty")
     if len(summary) > 4000:
-        raise BadInput(f"the summary is {len(summary)} characters; keep it under 4,000")
+        raise BadInput(detail="refusal.summary_long", length=len(summary))
     job, now = current(core, job_id), core.chain.now()
     if job.status != JobStatus.ACCEPTED or (job.worker or "").lower() != keys.address.lower():
-        raise Refused(
-            f"this job is {job.status.name.lower()}, not accepted by you: there is nothing to submit"
-        )
+        raise Refused(detail="refusal.nothing_to_submit", status=job.status.name.lower())
     if now > job.terms.resolve_by:
-        raise Refused(f"the deadline to resolve was {_when(job.terms.resolve_by)}; it has passed")
+        raise Refused(detail="refusal.resolve_passed", when=_when(job.terms.resolve_by))
     confirmation = core.desk.handoff(keys, job_id).get("confirmation")
     if not confirmation:
-        raise Refused(
-            "the customer has not confirmed yet; your summary is saved, submit again once they have"
-        )
+        raise Refused(detail="refusal.not_confirmed")
     bundle = EvidenceBundle(
         version=1, chain_id=core.chain.chain_id, escrow=core.chain.escrow.address, job_id=job_id.lower(),
         ticket_ref=str(confirmation["ticket_ref"]), outcome=Outcome(int(confirmation["outcome"])),
@@ -156,7 +152,7 @@ def submit(core: Core, keys: Keys, job_id: str, summary: str) -> list[dict[str, 
     core.index.save_work(job_id, receipts=receipts, handed_in_at=int(time.time()))
     if not any(r["ok"] for r in receipts):
         details = "; ".join(f"{r['node']}: {r['detail']}" for r in receipts) or "no oracle node is configured"
-        raise Refused(f"no oracle node took the evidence ({details}); it is saved, submit again")
+        raise Refused(detail="refusal.no_node", details=details)
     return receipts
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from escalation.models import Decision, Ticket
@@ -29,7 +29,9 @@ from .errors import (
     WouldRevert,
 )
 from .relay import AcceptanceReceipt, AcceptanceRequest
+from .relay_limit import RateLimited
 from .requests import API_KEY_HEADER, Budget, EscalationRequest, JobView, Withdrawal
+from .statements import StoredStatement
 from .wiring import DeskService
 from .worker_door import StoredEvidence, WorkerHandoff, proven_worker
 from .worker_relay import worker_router
@@ -37,6 +39,13 @@ from .worker_relay import worker_router
 STATUS = {UnknownJob: 404, PolicyRefusal: 422, InsufficientFunds: 402, NotAllowedNow: 409, WouldRevert: 409,
           BadWebhook: 401, BadProof: 401, NotYourJob: 403, StoreUnavailable: 503}  # fmt: skip
 MAX_EVIDENCE = 64 * 1024  # bytes of an evidence bundle the worker door takes (a bundle is about 1 KB)
+MAX_STATEMENT_BODY = 32 * 1024  # bytes of a statement request (4,000 characters fit, escaped)
+
+
+class Statement(BaseModel):
+    """A party's words for the dispute's panel."""
+
+    text: str
 
 
 class Dispute(BaseModel):
@@ -67,6 +76,8 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
                 return action()
         except ChainUnavailable as error:
             raise HTTPException(503, str(error)) from error
+        except RateLimited as error:
+            raise HTTPException(429, str(error), {"Retry-After": str(error.retry_after)}) from error
         except DeskError as error:
             raise HTTPException(STATUS.get(type(error), 400), str(error)) from error
 
@@ -129,6 +140,22 @@ def desk_app(service: DeskService, api_key: str, helpdesk_secret: str) -> FastAP
         proof = [request.headers.get(name) for name in (READER_HEADER, EXPIRES_HEADER, PROOF_HEADER)]
         return await run_in_threadpool(  # type: ignore[no-any-return]
             run, lambda: service.workers.store_evidence(job_id, proven_worker(job_id, *proof), body), False
+        )
+
+    @app.post("/v1/jobs/{job_id}/statements", response_model=StoredStatement, status_code=201)
+    async def statement(request: Request, job_id: str) -> StoredStatement:
+        """The disputed job's worker (or agent) adds a statement for the panel, signed like the worker's
+        other requests; the answer is the URI to name on chain (`submitDisputeEvidence`)."""
+        body = await request.body()
+        if len(body) > MAX_STATEMENT_BODY:
+            raise HTTPException(413, f"{len(body)} bytes is over the limit of {MAX_STATEMENT_BODY} bytes")
+        try:
+            text = Statement.model_validate_json(body).text
+        except ValidationError as error:
+            raise HTTPException(422, f'send {{"text": "..."}} as JSON: {error.errors()[0]["msg"]}') from error
+        proof = [request.headers.get(name) for name in (READER_HEADER, EXPIRES_HEADER, PROOF_HEADER)]
+        return await run_in_threadpool(  # type: ignore[no-any-return]
+            run, lambda: service.workers.store_statement(job_id, proven_worker(job_id, *proof), text), False
         )
 
     @app.get("/v1/budget", response_model=Budget, dependencies=guard)

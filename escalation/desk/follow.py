@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from eth_abi import decode
 from sqlalchemy import Connection, Engine, delete, exists, select, update
 
 from protocol_core.abi import abi
@@ -26,6 +27,7 @@ from .contracts import needs_chain
 from .desk import Desk
 from .errors import DeskError
 from .handoff import Handoff
+from .learning_feed import LearningFeed
 from .notices import Notifier
 from .offers import Offers
 from .permits import release_permit_nonces
@@ -37,6 +39,7 @@ ESCROW_EVENTS = ("JobPosted", "JobAccepted", "EvidenceSubmitted", "VerdictRecord
                  "AgentRefunded", "JobDisputed", "DisputeSettled", "JobAppealed")  # fmt: skip
 ESCROW_TOPICS = tuple(event_topic(abi("JobEscrow"), name) for name in ESCROW_EVENTS)
 DRAWN = event_topic(abi("ArbitrationPool"), "Drawn")
+EVIDENCE_SUBMITTED = event_topic(abi("JobEscrow"), "EvidenceSubmitted")
 RETRY_S = 3.0  # seconds between retries of handoffs that failed (the store down, a key not registered yet)
 SETTLEABLE = (JobStatus.OPEN, JobStatus.ACCEPTED, JobStatus.SUBMITTED, JobStatus.APPROVED, JobStatus.REJECTED)
 
@@ -48,15 +51,20 @@ class Touched:
     job_id: str | None
     dispute_id: int | None = None
     arbitrator: str | None = None
+    evidence: tuple[str, str] | None = None  # EvidenceSubmitted: (evidence hash, URI), for the case files
 
 
 class DeskLogs:
     """The cursor's handler: marks the desk's jobs an event touched as dirty (a runtime LogHandler)."""
 
     def decode(self, log: Log) -> Touched:
-        """Which job or dispute the log is about (indexed topics only; nothing else is trusted)."""
+        """Which job or dispute the log is about (the cursor reads only the escrow's and the pool's logs),
+        and where the worker's evidence is (the case files carry it)."""
         if log.topics[0] == DRAWN:
             return Touched(None, int(log.topics[1], 16), "0x" + log.topics[2][-40:])
+        if log.topics[0] == EVIDENCE_SUBMITTED:
+            evidence_hash, uri = decode(["bytes32", "string"], log.data)
+            return Touched(log.topics[1].lower(), evidence=("0x" + evidence_hash.hex(), uri))
         return Touched(log.topics[1].lower())
 
     def ingest(self, db: Connection, events: list[Touched]) -> int:
@@ -64,7 +72,10 @@ class DeskLogs:
         touched = 0
         for event in events:
             if event.job_id is not None:
-                result = db.execute(update(jobs).where(jobs.c.job_id == event.job_id).values(dirty=True))
+                found = dict(zip(("evidence_hash", "evidence_uri"), event.evidence or (), strict=False))
+                result = db.execute(
+                    update(jobs).where(jobs.c.job_id == event.job_id).values(dirty=True, **found)
+                )
             else:
                 result = db.execute(
                     update(jobs).where(jobs.c.dispute_id == event.dispute_id).values(dirty=True)
@@ -118,9 +129,10 @@ class Follower:
         handoff: Handoff,
         notifier: Notifier,
         offers: Offers | None = None,
+        learning: LearningFeed | None = None,
     ) -> None:
         self.desk, self.cursor, self.tracker = desk, cursor, tracker
-        self.handoff, self.notifier, self.offers = handoff, notifier, offers
+        self.handoff, self.notifier, self.offers, self.learning = handoff, notifier, offers, learning
         self._head = 0  # the head of the current pass
         self._next_retry = 0.0  # monotonic time of the next retry of failed handoffs
         self._failed: set[str] | None = None  # panel handoffs to retry; None: at start, every disputed job
@@ -141,6 +153,8 @@ class Follower:
             self.offers.run_once()
         self._settle_expired()
         self.notifier.deliver()
+        if self.learning is not None:  # last: the learning log never holds up money or notices
+            self.learning.run_once(head)
         return changed
 
     def _refresh(self) -> int:

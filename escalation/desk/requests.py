@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from escalation.models import Trigger
 from protocol_core.context import DocLink, Message
 from protocol_core.enums import JobStatus
 
@@ -59,6 +60,9 @@ class EscalationRequest(BaseModel):
         default=None, ge=-12, le=14
     )  # matching prefers nearby workers
     callback_url: str | None = Field(default=None, max_length=2_000)
+    # the decision behind the escalation, for the learning log (docs/escalation.md)
+    triggers: tuple[Trigger, ...] = ()  # the decision's triggers; none: the log cannot say why
+    agent_confidence: float | None = Field(default=None, ge=0.0, le=1.0)  # the agent's, when it decided
 
 
 class SealView(BaseModel):

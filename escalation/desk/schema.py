@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, inspect, select, text, update
 from runtime.db import transaction
 from runtime.errors import ConfigError
 
-from .tables import notices, schema_version
+from .tables import jobs, notices, schema_version, seals
 
 
 def _notice_detail(db: Connection) -> None:
@@ -24,7 +24,18 @@ def _notice_detail(db: Connection) -> None:
         db.execute(text(f"ALTER TABLE {notices.name} ADD COLUMN detail TEXT"))
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _notice_detail}
+def _evidence_and_statements(db: Connection) -> None:
+    """3: the job's EvidenceSubmitted (hash, URI) for its case files, and how many dispute statements
+    each case file holds (a new statement re-seals it); `desk_statements` is a new table."""
+    for table, added in ((jobs, {"evidence_hash": "VARCHAR(66)", "evidence_uri": "VARCHAR(2000)"}),
+                         (seals, {"statements": "INTEGER"})):  # fmt: skip
+        columns = {column["name"] for column in inspect(db).get_columns(table.name)}
+        for name, kind in added.items():
+            if name not in columns:
+                db.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {2: _notice_detail, 3: _evidence_and_statements}
 LATEST = max(STEPS)
 
 

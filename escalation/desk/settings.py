@@ -50,11 +50,17 @@ class DeskSettings(LayeredSettings):
     # the escalation decision (`POST /v1/decide`, the MCP tool `decide`)
     known_issues: Path | None = None  # JSONL with a `text` per known issue; None: the shipped ones
     engine_config: Path | None = None  # TOML over the engine's shipped defaults
+    learning_log: Path | None = None  # JSONL the desk appends each verified resolution to; None: not kept
+    learning_confirmations: int = Field(default=12, ge=0)  # blocks a job stays final before it is written
     # matching and offers (issue 12): off without the indexer's database
     indexer_database_url: str | None = None  # the indexer's read model, read only; None: no offers
     offer_timeout_s: float = 30.0  # an offer not accepted within this goes to the next best worker
     offer_min_score: float = 0.0  # offers go first to workers scoring at least this; then to the rest
     offer_hooks: dict[str, str] = Field(default_factory=dict)  # worker address -> its tool's offer webhook
+    # relayed registrations and availability changes the desk pays for (a refusal is a 429 with Retry-After)
+    relay_per_worker: int = 10  # most relayed calls of one worker per window
+    relay_total: int = 500  # most relayed calls of all workers together per window
+    relay_window_s: float = 3_600.0  # the sliding window, seconds
     # operating
     metrics_host: str = "127.0.0.1"  # /healthz, /readyz and /metrics listen here
     metrics_port: int = 9465  # 0 picks a free port

@@ -24,6 +24,8 @@ jobs = Table(
     Column("dirty", Boolean, nullable=False, default=False),  # an event arrived: re-read the chain
     Column("settle_nonce", BigInteger),  # the transaction that settles it, once sent
     Column("confirmation", Text),  # the confirmer's EIP-712 signature, JSON with its fields
+    Column("evidence_hash", String(66)),  # the worker's EvidenceSubmitted, as the escrow logged it
+    Column("evidence_uri", String(2000)),  # where that bundle is (the desk's store, when the worker used it)
     Column("callback_url", String(2000)),
     Column("created_at", Float, nullable=False),
 )
@@ -48,6 +50,20 @@ seals = Table(
     Column("role", String(16), nullable=False),  # worker, arbitrator
     Column("uri", String(2000), nullable=False),
     Column("blob", String(66), nullable=False),  # keccak of the envelope
+    Column("statements", Integer),  # a case file: how many dispute statements it holds (None: a context)
+)
+
+# Dispute statements posted to the worker door, each stored sealed to the desk itself (so the store
+# serves it to nobody else) and put in the case files; the chain names it by its URI only.
+statements = Table(
+    "desk_statements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("desk_id", String(40), nullable=False, index=True),
+    Column("author", String(42), nullable=False),  # the job's worker or agent, as its signature proved
+    Column("uri", String(2000), nullable=False),  # the sealed statement in the desk's content store
+    Column("blob", String(66), nullable=False),  # keccak of the envelope (the URI's hash)
+    Column("created_at", Float, nullable=False),
 )
 
 # Case files named in the dispute's evidence (protocol_core.case_index), so each arbitrator finds its own.
@@ -105,6 +121,16 @@ offers = Table(
     Column("answer", String(16), nullable=False),  # pending, expired, accepted, closed (someone else took it)
     Column("answered_at", Float),
     Column("hook_delivered", Boolean),  # None: the worker has no webhook
+)
+
+# Relayed profile calls the desk paid for, counted against its rate limits (escalation.desk.relay_limit).
+relays = Table(
+    "desk_relays",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker", String(42), nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # registration, availability
+    Column("at", Float, nullable=False, index=True),  # unix seconds it was sent
 )
 
 # Which version of these tables the database holds (escalation.desk.schema brings older ones up to date).

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -38,13 +39,16 @@ from .contracts import DeskContracts
 from .desk import Desk, DeskConfig
 from .follow import DRAWN, ESCROW_TOPICS, DeskHooks, DeskLogs, Follower
 from .handoff import Handoff
+from .learning_feed import LearningFeed
 from .notices import Notifier
 from .offers import CandidateSource, OfferConfig, Offers
 from .policy import SpendPolicy
 from .relay import AcceptanceRelayer
+from .relay_limit import RelayGate, RelayLimits
 from .schema import migrate
 from .serving import ServerThread
 from .settings import ENV, DeskSettings
+from .statements import Statements
 from .tables import metadata
 from .worker_door import WorkerDoor
 
@@ -64,7 +68,8 @@ class DeskService:
     store: ContentClient
     decider: EscalationEngine  # "should I escalate this?", offered by the doors
     metrics: RuntimeMetrics
-    workers: WorkerDoor  # the accepted worker's door: its handoff and its evidence
+    workers: WorkerDoor  # the accepted worker's door: its handoff, its evidence, its statements
+    relays: RelayGate  # the limits on the relayed registrations and availability changes the desk pays for
     # One key, one nonce sequence: the API's commands and the follow loop's passes take turns.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -84,7 +89,10 @@ def build(
     decider: EscalationEngine | None = None,
     candidates: CandidateSource | None = None,
     offers: OfferConfig | None = None,
+    relay_limits: RelayLimits | None = None,
     clock: Callable[[], float] = time.time,
+    learning_log: Path | None = None,
+    learning_confirmations: int = 12,
 ) -> DeskService:
     """A desk on the chain at `rpc_url`, its state in `database_url`, ready to take requests and passes."""
     chain = Chain.over_http(rpc_url)
@@ -100,7 +108,8 @@ def build(
     cursor: LogCursor = LogCursor(chain, engine, metrics, source, DeskLogs(), start_block, log_chunk)
     cursor.bind(chain_id, agent.address)
     tracker = Tracker(sender, chain, engine, metrics, FEES, DeskHooks())
-    handoff = Handoff(engine, contracts, store, agent, chain_id)
+    statements = Statements(engine, store, agent, chain_id, contracts.escrow.address)
+    handoff = Handoff(engine, contracts, store, agent, chain_id, statements)
     notifier = Notifier(engine, callback_secret)
     # Offers need a candidate source (the indexer's read model); without one the job is open to all.
     offering = (
@@ -108,11 +117,17 @@ def build(
         if candidates is not None
         else None
     )
-    follower = Follower(desk, cursor, tracker, handoff, notifier, offering)
+    learning = (
+        LearningFeed(engine, contracts, store, learning_log, learning_confirmations, log_chunk)
+        if learning_log is not None
+        else None
+    )
+    follower = Follower(desk, cursor, tracker, handoff, notifier, offering, learning)
     confirmations = Confirmations(engine, confirmer or agent, chain_id, contracts.escrow.address)
     decider = decider or EscalationEngine(load_config(), load_known_issue_rows())
-    relayer, workers = AcceptanceRelayer(desk), WorkerDoor(desk, store)
-    return DeskService(desk, follower, confirmations, relayer, store, decider, metrics, workers)
+    relayer, workers = AcceptanceRelayer(desk), WorkerDoor(desk, store, statements)
+    relays = RelayGate(engine, relay_limits or RelayLimits(), clock)
+    return DeskService(desk, follower, confirmations, relayer, store, decider, metrics, workers, relays)
 
 
 def daemon(settings: DeskSettings) -> Daemon:
@@ -146,8 +161,11 @@ def daemon(settings: DeskSettings) -> Daemon:
     service = patiently(
         lambda: build(
             rpc_url=url, database_url=settings.database_url, addresses=known[key], agent=agent,
-            config=_config(settings), store=_store(settings), callback_secret=secret, confirmer=confirmer,
+            config=_config(settings), store=_store(settings, agent), callback_secret=secret,
+            confirmer=confirmer,
             start_block=settings.start_block, log_chunk=settings.log_chunk, decider=decider,
+            relay_limits=_relay_limits(settings),
+            learning_log=settings.learning_log, learning_confirmations=settings.learning_confirmations,
             **_matching(settings),
         ),
         settings.startup_timeout,
@@ -166,10 +184,14 @@ def _config(settings: DeskSettings) -> DeskConfig:
     return DeskConfig(policy, tuple(settings.redact_kinds), settings.use_permit, settings.permit_version)
 
 
-def _store(settings: DeskSettings) -> ContentClient:
-    if settings.content_url:
+def _relay_limits(settings: DeskSettings) -> RelayLimits:
+    return RelayLimits(settings.relay_per_worker, settings.relay_total, settings.relay_window_s)
+
+
+def _store(settings: DeskSettings, agent: LocalAccount) -> ContentClient:
+    if settings.content_url:  # the agent proves its reads: the statements it stored are sealed to itself
         key = settings.content_api_key.get_secret_value() if settings.content_api_key else None
-        return ContentClient(store_url=settings.content_url, api_key=key)
+        return ContentClient(store_url=settings.content_url, api_key=key, reader=agent)
     return ContentClient(folder=FolderStore(settings.content_folder))
 
 

@@ -11,13 +11,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from nacl.public import PrivateKey
 
-from protocol_core.content import (
-    EXPIRES_HEADER,
-    READ_PROOF_TTL,
-    READER_HEADER,
-    SIGNATURE_HEADER,
-    ContentClient,
-)
+from protocol_core.content import ContentClient, worker_headers
 from protocol_core.context import ContextBundle
 from protocol_core.evidence import EvidenceBundle, Outcome
 from protocol_core.handoff import IntakeRequest, compact_hex
@@ -27,7 +21,8 @@ from protocol_core.sealing import open_context
 from .errors import DeskError, NotAllowedNow
 from .relay import AcceptanceReceipt
 from .sdk import DeskClient
-from .worker_door import StoredEvidence, WorkerHandoff, worker_proof_message
+from .statements import StoredStatement
+from .worker_door import StoredEvidence, WorkerHandoff
 
 VALID_FOR = 600  # seconds a signed acceptance or evidence stays valid by default
 
@@ -118,6 +113,13 @@ class DeskWorker:
             deadline=signed.deadline, signature=compact_hex(signed.signature), bundle=raw.decode(),
         )  # fmt: skip
 
+    def statement(self, job_id: str, text: str) -> StoredStatement:
+        """Hands a dispute statement to the desk for the panel's case files; name its URI on chain with
+        `submitDisputeEvidence` (the worker's own transaction)."""
+        answer = self._desk._call("POST", f"/v1/jobs/{job_id}/statements", json={"text": text},
+                                  headers=self._proof(job_id))  # fmt: skip
+        return StoredStatement.model_validate(answer)
+
     def hand_in(self, node_url: str, request: IntakeRequest) -> dict[str, Any]:
         """POSTs the evidence to an oracle node's intake; NodeRefused with the node's reason when refused."""
         url = f"{node_url.rstrip('/')}/v1/evidence"
@@ -134,10 +136,7 @@ class DeskWorker:
         return answer
 
     def _proof(self, job_id: str) -> dict[str, str]:
-        expires = int(time.time()) + READ_PROOF_TTL
-        signed = self.account.sign_message(worker_proof_message(job_id, expires))
-        return {READER_HEADER: self.address, EXPIRES_HEADER: str(expires),
-                SIGNATURE_HEADER: "0x" + bytes(signed.signature).hex()}  # fmt: skip
+        return worker_headers(self.account, job_id)
 
     def close(self) -> None:
         """Closes the connections."""

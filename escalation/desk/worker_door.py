@@ -1,6 +1,7 @@
 """The desk's door for the worker who accepted a job: where its sealed context is, the customer's
-confirmation, and a place for its evidence bundle. No API key: each request is signed by the worker's
-own key (EIP-191, valid a few minutes), and only the job's worker is answered.
+confirmation, a place for its evidence bundle and for its dispute statements. No API key: each request
+is signed by the worker's own key (EIP-191, valid a few minutes), and only the job's worker is answered
+(a statement may also come from the job's agent).
 """
 
 import time
@@ -12,13 +13,15 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from protocol_core.content import READ_PROOF_TTL, ContentClient, ContentError, content_hash
+from protocol_core.enums import JobStatus
 from protocol_core.errors import ProtocolError
 from protocol_core.evidence import EvidenceBundle
 from protocol_core.terms import JobTerms
 
 from .desk import Desk
-from .errors import BadProof, InvalidRequest, NotYourJob, StoreUnavailable
+from .errors import BadProof, InvalidRequest, NotAllowedNow, NotYourJob, StoreUnavailable
 from .requests import DeskStatus, SealView
+from .statements import Statements, StoredStatement
 from .tables import seals
 
 
@@ -68,8 +71,8 @@ def proven_worker(job_id: str, reader: str | None, expires: str | None, signatur
 class WorkerDoor:
     """Answers the worker of one of the desk's jobs, and only it."""
 
-    def __init__(self, desk: Desk, store: ContentClient) -> None:
-        self.desk, self.store = desk, store
+    def __init__(self, desk: Desk, store: ContentClient, statements: Statements) -> None:
+        self.desk, self.store, self.statements = desk, store, statements
 
     def handoff(self, job_id: str, worker: str) -> WorkerHandoff:
         """The job's terms, the worker's sealed copy (once made) and the confirmation (once signed)."""
@@ -108,6 +111,23 @@ class WorkerDoor:
         except ContentError as exc:
             raise StoreUnavailable(f"cannot store the evidence: {exc}; nothing was lost, try again") from exc
         return StoredEvidence(uri=uri, evidence_hash=content_hash(raw))
+
+    def store_statement(self, job_id: str, author: str, text: str) -> StoredStatement:
+        """Stores a statement of the disputed job's worker (or agent) for the panel's case files."""
+        row = self.desk.row(job_id)
+        if row.job_id != job_id.lower():
+            raise InvalidRequest("name the job by its job id (0x + 64 hex)")
+        state = self.desk.contracts.escrow.job_state(bytes.fromhex(row.job_id[2:]))  # the chain's word
+        parties = (state.worker.lower(), JobTerms.model_validate_json(row.terms).agent.lower())
+        if author.lower() not in parties:
+            raise NotYourJob(
+                f"{author} is neither the worker nor the agent of {row.job_id}: only they make statements"
+            )
+        if state.status != JobStatus.DISPUTED:
+            raise NotAllowedNow(
+                f"{row.job_id} is {state.status.name.lower()}, not disputed: statements go to its panel"
+            )
+        return self.statements.add(row.desk_id, row.job_id, author, text)
 
     def _row_of(self, job_id: str, worker: str) -> Any:
         row = self.desk.row(job_id)

@@ -1,5 +1,6 @@
 """What the worker's app asks of the desk besides its jobs' handoff (`worker_door`): the offers made to
-a worker, and its relayed registration and availability (issue 13).
+a worker, and its relayed registration and availability (issue 13), within the desk's rate limits
+(`relay_limit`: a refusal is a 429 with Retry-After).
 
 Offers are read with the worker's EIP-191 read proof (the content store's `X-Reader`, `X-Read-Expires`,
 `X-Read-Signature`, over the worker's own address), so nobody else learns them. A registration or an
@@ -83,7 +84,7 @@ def worker_router(service: Any, run: Any) -> APIRouter:
             bytes.fromhex(body.encryption_key[2:]), body.profile_uri, body.deadline, _compact(body.signature),
         )  # fmt: skip
         call = desk.contracts.registry.register_for(signed)
-        return run(lambda: _send(desk, call, signed.worker, "registration"))  # type: ignore[no-any-return]
+        return run(lambda: _send(service, call, signed.worker, "registration"))  # type: ignore[no-any-return]
 
     @router.post("/availability")
     def availability(body: AvailabilityRequest) -> dict[str, str]:
@@ -101,13 +102,17 @@ def worker_router(service: Any, run: Any) -> APIRouter:
             raise HTTPException(400, f"the signature is {signer}'s, not {worker}'s; nothing was sent")
         call = desk.contracts.registry.set_availability_for(worker, body.available, body.deadline,
                                                              _compact(body.signature))  # fmt: skip
-        return run(lambda: _send(desk, call, worker, "availability"))  # type: ignore[no-any-return]
+        return run(lambda: _send(service, call, worker, "availability"))  # type: ignore[no-any-return]
 
     return router
 
 
-def _send(desk: Any, call: Any, worker: str, action: str) -> dict[str, str]:
-    """Dry-runs the relayed call (the registry checks the signature and nonce) and sends it."""
+def _send(service: Any, call: Any, worker: str, action: str) -> dict[str, str]:
+    """Checks the rate limits, dry-runs the relayed call (the registry checks the signature and nonce),
+    sends it and counts it; under the send lock, so two requests cannot both take the last call."""
+    desk = service.desk
+    service.relays.check(worker)
     gas = desk.contracts.gas(desk.agent.address, call.to, call.data, f"the relayed {action} of {worker}")
     desk._send(Call(call.to, call.data, gas, (f"w-{worker[2:12].lower()}", action)))
+    service.relays.record(worker, action)
     return {"worker": worker, "status": "sent"}

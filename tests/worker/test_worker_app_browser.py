@@ -1,7 +1,8 @@
-"""The worker's app in a real Chromium against real processes (anvil, the desk, two oracle nodes with
-the relayed flow, `worker serve`): a first day from creating a wallet to being paid, a rejection
-followed by a dispute, and the bad input a worker meets on the way. One set of processes for the module;
-screenshots of the main pages go to tests/worker/artifacts/ (gitignored)."""
+"""The worker's app in a real Chromium against real processes (anvil, the desk offering jobs from the
+indexer's read model, two oracle nodes with the relayed flow, `worker serve`): a first day from creating
+a wallet to an offer taken from its card and paid, a rejection followed by a dispute, and the bad input
+a worker meets on the way. One set of processes for the module (the indexer's passes run on a thread of
+this one); screenshots of the main pages go to tests/worker/artifacts/ (gitignored)."""
 
 import hashlib
 import hmac
@@ -21,17 +22,17 @@ from devtools.accounts import AGENT, DEPLOYER, WORKERS, key_of, write_keystores
 from devtools.chain import Anvil, free_port, rpc_call, wait_for
 from devtools.daemons import program
 from devtools.desk import API_KEY, HELPDESK_SECRET, DeskDaemon
+from devtools.indexer import IndexerThread
 from devtools.protocol import Protocol
 from devtools.relay import relayed_nodes
 from devtools.system import USDC
 from devtools.worker_app import WorkerApp
 from escalation.desk.requests import EscalationRequest
 from escalation.desk.sdk import DeskClient
-from protocol_core.content import read_headers
+from protocol_core.content import read_headers, worker_headers
 from protocol_core.context import DocLink, Message
 from protocol_core.enums import JobStatus
 from protocol_core.terms import JobTerms
-from worker.remote import worker_headers
 from worker.wallet import keys_of
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
@@ -55,7 +56,9 @@ class World:
         self.nodes = relayed_nodes(
             folder, self.anvil.url, self.deployments, ["op3", "op4"], takeover_delay=0.5
         )
-        self.desk = DeskDaemon(folder, self.anvil.url, self.deployments, key_of(AGENT), poll=0.2)
+        self.indexer = IndexerThread(folder, self.anvil.url, deployed_state.addresses).start()
+        self.desk = DeskDaemon(folder, self.anvil.url, self.deployments, key_of(AGENT), poll=0.2,
+                               indexer_database_url=self.indexer.url, offer_timeout_s=600)  # fmt: skip
         self.app = WorkerApp(
             folder,
             self.anvil.url,
@@ -75,6 +78,7 @@ class World:
     def stop(self) -> None:
         for daemon in (self.app, self.desk, *self.nodes):
             daemon.stop()
+        self.indexer.stop()
         self.anvil.kill()
 
     def escalate(self, **over) -> str:
@@ -177,6 +181,7 @@ def test_first_day_from_wallet_to_paid(world, page):
     assert " ".join(words) not in world.app.log() and PASSPHRASE not in world.app.log()
 
     page.check("input[name=languages][value=en]")
+    page.check("input[name=languages][value=es]")
     page.check("input[name=expertise][value=billing]")
     page.click("#profile button[type=submit]")
     assert "sent=profile" in page.url
@@ -184,11 +189,13 @@ def test_first_day_from_wallet_to_paid(world, page):
     assert world.protocol.w3.eth.get_balance(address) == 0  # registered by a relayed signature
     shot(page, "03-profile")
 
-    job_id = world.escalate()
+    # A Spanish ticket: of the registered workers only this one speaks Spanish, so the desk offers it here.
     page.goto(world.app.url + "/jobs")
-    card = page.locator(f"#offers li[data-job='{job_id}']")
-    card.wait_for()  # appears by itself: the list polls
-    assert "20.00 USDC" in card.inner_text()
+    job_id = world.escalate(language="es")
+    card = page.locator(f"#offers li.offered[data-job='{job_id}']")
+    card.wait_for()  # appears by itself, marked as offered: the list polls the desk's offers
+    assert "Offered to you" in card.inner_text() and "20.00 USDC" in card.inner_text()
+    assert page.locator("#offers li.card").first.get_attribute("data-job") == job_id  # offers come first
     shot(page, "04-jobs")
     card.locator("button").click()
     assert page.url.startswith(f"{world.app.url}/work/{job_id}")
@@ -245,6 +252,8 @@ def test_rejection_says_why_then_dispute_with_the_cost_first(world, page):
     page.locator("#dispute-view").wait_for()
     assert world.protocol.contracts["JobEscrow"].functions.jobState(job_id).call()[0] == JobStatus.DISPUTED
     assert "Dispute #" in page.inner_text("#dispute-view")
+    assert "0 of 3 votes revealed" in page.inner_text("#panel-round")  # the first panel, being drawn
+    assert page.locator("#no-votes").count() == 1 and page.locator("#appeal").count() == 0
     shot(page, "09-disputed")
 
 
@@ -355,7 +364,7 @@ def test_bad_input_is_said_plainly_and_nothing_is_lost(world, page, tmp_path):
     stranger = keys_of(Account.create())
     door = f"{world.desk.url}/v1/jobs/0x{paid_job.hex()}/handoff"
     assert httpx.get(door).status_code == 401
-    assert httpx.get(door, headers=worker_headers(stranger, "0x" + paid_job.hex())).status_code == 403
+    assert httpx.get(door, headers=worker_headers(stranger.account, "0x" + paid_job.hex())).status_code == 403
     offers = f"{world.desk.url}/v1/worker/offers/{address.lower()}"
     assert httpx.get(offers, headers=read_headers(stranger.account, address.lower())).status_code == 403
 

@@ -13,6 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devtools.chain import free_port
+from escalation.desk.worker_door import proven_worker
+from escalation.desk.worker_door import worker_proof_message as door_message
+from protocol_core.content import (
+    EXPIRES_HEADER,
+    READER_HEADER,
+    SIGNATURE_HEADER,
+    worker_headers,
+    worker_proof_message,
+)
 from protocol_core.deployment import Addresses, save_deployment
 from protocol_core.enums import JobStatus, Reason, RoundPhase, RulingOption
 from worker.core import build
@@ -36,7 +45,7 @@ def test_catalogues_are_complete_in_english_and_spanish():
     literal = {key for key in re.findall(r't\("([a-z_.0-9]+)"', pages) if not key.endswith((".", "_"))}
     dynamic = {f"{kind}.{member.name.lower()}" for kind, enum in
                (("status", JobStatus), ("reason", Reason), ("next", Reason), ("phase", RoundPhase),
-                ("ruling", RulingOption)) for member in enum}  # fmt: skip
+                ("ruling", RulingOption), ("vote", RulingOption)) for member in enum}  # fmt: skip
     dynamic |= {f"expertise.{n}" for n in EXPERTISE} | {f"cert.{n}" for n in CERTIFICATIONS}
     dynamic |= (
         {f"step.{s}" for s in STEPS} | {f"outcome.{o}" for o in OUTCOMES} | {f"lang.{c}" for c in LANGUAGES}
@@ -48,7 +57,10 @@ def test_catalogues_are_complete_in_english_and_spanish():
         "profile.sent_profile",
         "profile.sent_availability",
     }
-    missing = (literal | dynamic) - set(english)
+    sources = "".join(module.read_text() for module in TEMPLATES.parent.rglob("*.py"))
+    refusals = set(re.findall(r'detail="(refusal\.[a-z_]+)"', sources))
+    assert len(refusals) > 30  # every refusal the pages show is said in the reader's language
+    missing = (literal | dynamic | refusals) - set(english)
     assert not missing, f"keys used by the pages but not in the catalogue: {sorted(missing)}"
     assert {p for p in english.values() for p in re.findall(r"{(\w+)}", p)} == {
         p for p in spanish.values() for p in re.findall(r"{(\w+)}", p)
@@ -133,3 +145,24 @@ def test_phrase_is_shown_once_and_the_wallet_locks_after_inactivity(app):
     locked = client.get("/profile", follow_redirects=False)
     assert locked.status_code == 303 and locked.headers["location"] == "/unlock"
     assert "away for a while" in client.get("/unlock").text
+
+
+def test_the_workers_desk_proof_is_the_doors_message_and_proves_the_worker():
+    account, job_id = Account.create(), "0x" + "AB" * 32
+    assert worker_proof_message(job_id, 1_700_000_000) == door_message(job_id, 1_700_000_000)
+    sent = worker_headers(account, job_id)
+    proven = proven_worker(job_id.lower(), sent[READER_HEADER], sent[EXPIRES_HEADER], sent[SIGNATURE_HEADER])
+    assert proven == account.address
+
+
+def test_refusals_are_said_in_the_readers_language_and_the_cli_keeps_english(app):
+    _, client = app
+    client.cookies.set("lang", "es")
+    token = csrf_of(client.get("/wallet/new").text)
+    short = client.post("/wallet/create", data={"csrf": token, "passphrase": "short", "repeat": "short"})
+    assert short.status_code == 400 and "elige una contraseña de al menos 10 caracteres" in short.text
+    differ = client.post("/wallet/create", data={"csrf": token, "passphrase": "x" * 12, "repeat": "y" * 12})
+    assert "las dos contraseñas no coinciden" in differ.text and "type the same one twice" not in differ.text
+    error = WrongPassphrase(detail="refusal.wrong_passphrase")
+    assert str(error) == "that passphrase does not open this wallet; try again"
+    assert error.told("es") == "esa contraseña no abre esta cartera; inténtalo de nuevo"

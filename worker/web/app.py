@@ -43,6 +43,7 @@ class Follower:
 
     def __init__(self, core: Core) -> None:
         self.core, self.error, self.synced_at = core, "", 0.0
+        self.failure: WorkerError | None = None  # the last pass's refusal, said in the reader's language
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="worker-follower", daemon=True)
 
@@ -60,11 +61,11 @@ class Follower:
     def pass_once(self) -> None:
         try:
             self.core.index.sync(self.core.chain)
-            self.error, self.synced_at = "", time.time()
+            self.error, self.failure, self.synced_at = "", None, time.time()
         except WorkerError as error:
-            self.error = str(error)
+            self.error, self.failure = str(error), error
         except Exception as error:  # an RPC answering nonsense must not end the thread
-            self.error = f"{type(error).__name__}: {error}"
+            self.error, self.failure = f"{type(error).__name__}: {error}", None
 
 
 def session_of(request: Request) -> Session:
@@ -75,7 +76,7 @@ def keys_of(request: Request) -> Keys:
     """The unlocked keys; Locked when the wallet is locked."""
     keys = session_of(request).keys
     if keys is None:
-        raise Locked("the wallet is locked: unlock it with your passphrase")
+        raise Locked(detail="refusal.locked")
     return keys
 
 
@@ -91,8 +92,10 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     values = {
         "t": lambda key, **kw: translate(lang, key, **kw), "lang": lang, "languages": LANGUAGES,
         "csrf": session.csrf, "unlocked": session.keys is not None, "usdc": usdc, "when": when,
-        "chain_error": follower.error, "address": session.keys.address if session.keys else None,
-        "timed_out": session.locked_by_timeout, **context,
+        "told": lambda error: error.told(lang) if isinstance(error, WorkerError) else str(error),
+        "chain_error": follower.failure.told(lang) if follower.failure else follower.error,
+        "address": session.keys.address if session.keys else None, "timed_out": session.locked_by_timeout,
+        **context,
     }  # fmt: skip
     return templates.TemplateResponse(request, name, values, status_code=status)
 
@@ -122,7 +125,7 @@ async def checked_form(request: Request) -> Form:
     """The form's fields, after the CSRF token is checked (WorkerError when it is not the session's)."""
     form = await request.form()
     if not csrf_ok(session_of(request), form, request.headers.get("x-csrf-token")):
-        raise CsrfError("this form is stale or came from another site: reload the page and try again")
+        raise CsrfError(detail="refusal.csrf")
     return Form(form)
 
 

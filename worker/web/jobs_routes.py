@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from protocol_core.enums import JobStatus, Reason
 from protocol_core.languages import LANGUAGES
 
+from ..disputes import panel
 from ..errors import DeskUnavailable, WorkerError
 from ..money import dispute_cost, dispute_view
 from ..profile import names, read_profile
@@ -34,10 +35,11 @@ def routes(app: FastAPI) -> None:
     def jobs_context(request: Request) -> dict[str, Any]:
         keys = keys_of(request)
         profile = read_profile(core, keys.address, keys.public_x25519)
+        desk_error: WorkerError | None = None
         try:
-            offers, desk_error = core.desk.offers(keys), ""
+            offers = core.desk.offers(keys)
         except (DeskUnavailable, WorkerError) as error:
-            offers, desk_error = [], str(error)
+            offers, desk_error = [], error
         now = core.chain.now()
         found = available_jobs(core, profile, now, offers)
         mine = [
@@ -107,6 +109,7 @@ def routes(app: FastAPI) -> None:
             "reason": reason,
             "cost": cost,
             "dispute": disputed,
+            "panel": panel(core, job) if disputed else None,
             "split": lambda text: REDACTED.split(text),
         }
 

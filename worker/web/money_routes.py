@@ -1,8 +1,10 @@
-"""Money (earnings per job and in total, credits to withdraw) and disputes (cost first, a statement)."""
+"""Money (earnings per job and in total, credits to withdraw) and disputes (cost first, a statement, an
+appeal)."""
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from ..disputes import appeal
 from ..errors import WorkerError
 from ..money import add_statement, dispute, money, withdraw
 from .app import back, checked_form, keys_of, render
@@ -42,3 +44,10 @@ def routes(app: FastAPI) -> None:
         form = await checked_form(request)
         add_statement(core, keys, job_id, form.get("statement"))
         return back(f"/work/{job_id}?statement=1")
+
+    @app.post("/work/{raw}/appeal")
+    async def appeal_ruling(raw: str, request: Request) -> Response:
+        job_id, keys = job_id_of(raw), keys_of(request)
+        await checked_form(request)
+        appeal(core, keys, job_id)
+        return back(f"/work/{job_id}?appealed=1")

@@ -35,11 +35,11 @@ def routes(app: FastAPI) -> None:
         passphrase = form.get("passphrase", "")
         try:
             if core.keystore.exists():
-                raise BadInput("a wallet exists already: unlock it")
+                raise BadInput(detail="refusal.wallet_exists_unlock")
             if len(passphrase) < MIN_PASSPHRASE:
-                raise BadInput(f"choose a passphrase of at least {MIN_PASSPHRASE} characters")
+                raise BadInput(detail="refusal.short_passphrase", minimum=MIN_PASSPHRASE)
             if passphrase != form.get("repeat", ""):
-                raise BadInput("the two passphrases differ: type the same one twice")
+                raise BadInput(detail="refusal.passphrases_differ")
         except WorkerError as error:
             return render(request, "wallet_new.html", 400, error=error, min_passphrase=MIN_PASSPHRASE)
         first, second = sorted(secrets.SystemRandom().sample(range(1, PHRASE_WORDS + 1), 2))
@@ -81,7 +81,7 @@ def routes(app: FastAPI) -> None:
         try:
             account = from_secret(form.get("secret", ""))
             if form.get("passphrase", "") != form.get("repeat", ""):
-                raise BadInput("the two passphrases differ: type the same one twice")
+                raise BadInput(detail="refusal.passphrases_differ")
             core.keystore.save(account, form.get("passphrase", ""))
         except WorkerError as error:
             return render(request, "wallet_new.html", 400, error=error, min_passphrase=MIN_PASSPHRASE)
