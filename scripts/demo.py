@@ -26,7 +26,7 @@ from devtools.desk import HELPDESK_SECRET
 from devtools.operation.crew import CREW, Crew
 from devtools.operation.dispute import rule_dispute
 from devtools.operation.ledger import read_ledger
-from devtools.operation.run import ChainClock, Operation, Options, work_time
+from devtools.operation.run import LEARNING_LOG, ChainClock, Operation, Options, work_time
 from devtools.operation.world import Stage
 from escalation.config import build_config
 from escalation.report import render_terminal, write_report
@@ -100,7 +100,8 @@ def set_up(options: Options, workdir: Path) -> tuple[Stage, Crew, object]:
             agent.private_key.removeprefix("0x")),
         operator_keys={f"oracle-{i + 1}": bytes.fromhex(op.private_key.removeprefix("0x")) for i, op in enumerate(operators)},
         arbitrator_keys=arbitrator_keys, helpdesk_secret=HELPDESK_SECRET, callback_secret=secrets.token_hex(16),
-        desk_settings={"daily_budget": 10**12, "permit_version": usdc.version(), "offer_timeout_s": 20},
+        desk_settings={"daily_budget": 10**12, "permit_version": usdc.version(), "offer_timeout_s": 20,
+                       "learning_log": workdir / LEARNING_LOG, "learning_confirmations": 1},
         publish_endpoints=True,
     )  # fmt: skip
     return stage, crew, chain.provider.web3

@@ -25,6 +25,7 @@ from .crew import Crew, Hub, post_helpdesk
 from .stream import DAY, StreamTicket, ticket_stream
 from .world import Stage, World, running
 
+LEARNING_LOG = "learning.jsonl"  # the desk's learning log, in the work folder (its `learning_log`)
 RESTING = {"paid", "refunded", "approved", "failed", "disputed"}  # nothing more happens this day
 FINAL = {"paid", "refunded", "failed"}
 DOCS = (DocLink(title="Knowledge base", url="https://support.example.com/kb"),)
@@ -36,10 +37,10 @@ class Options:
     """The simulation's knobs; every one has a default (`make demo` passes none)."""
 
     tickets: int = 3_000
-    days: int = 28
+    days: int = 21
     seed: int = 7
     speed: float = 7_200.0  # simulated seconds of a specialist's work per real second
-    day_timeout_s: float = 60.0  # most real seconds a day waits for its jobs to come to rest
+    day_timeout_s: float = 30.0  # most real seconds a day waits for its jobs (the rest carry over)
     dispute_day: int = 2  # the first escalation of this day is disputed at the end (0-based)
     challenge_window_s: int = 3_600  # the disputed job's window, in which the customer complains
 
@@ -53,7 +54,6 @@ class Escalated:
     desk_id: str
     escalated_at: float  # monotonic seconds
     disputed: bool = False
-    learned: bool = False
 
 
 @dataclass
@@ -78,6 +78,7 @@ class Operation:
     def __init__(self, stage: Stage, options: Options, crew: Crew, progress: Callable[[str], None]) -> None:
         self.stage, self.options, self.crew, self.say = stage, options, crew, progress
         self.record = Record(options)
+        self._learning_offset = 0  # bytes of the desk's learning log already learned
         self.engine = EscalationEngine(build_config(), load_known_issue_rows())
 
     def run(self, chain: "ChainClock", on_dispute: Callable[[World, "Operation"], None]) -> Record:
@@ -122,7 +123,7 @@ class Operation:
         deadline = time.monotonic() + self.options.day_timeout_s
         while any(self.hub.latest(e.desk_id) not in RESTING for e in today) and time.monotonic() < deadline:
             time.sleep(0.05)  # polling the desk's callbacks
-        learned = self._learn(today, day)
+        learned = self._learn()
         paid = sum(self.hub.latest(e.desk_id) in {"paid", "approved"} for e in today)
         self.say(
             f"day {day + 1:>2}/{self.options.days}: {len(tickets)} tickets, {len(today)} escalated, "
@@ -139,26 +140,29 @@ class Operation:
             acceptance_criteria=CRITERIA, reward=needs.reward, expertise=needs.expertise,
             certifications=needs.certifications, resolve_within_s=needs.resolve_within_s,
             challenge_window_s=self.options.challenge_window_s if disputed else 0,
-            callback_url=f"{self.hub.url}/callbacks",
+            callback_url=f"{self.hub.url}/callbacks", triggers=decision.triggers,
+            agent_confidence=ticket.agent_confidence,
         )  # fmt: skip
         view = self.client.escalate(request)
         return Escalated(item, decision, view.desk_id, time.monotonic(), disputed)
 
-    def _learn(self, today: list[Escalated], day: int) -> int:
-        """Hands the day's verified resolutions back to the engine (the learning loop)."""
+    def _learn(self) -> int:
+        """Hands the resolutions the desk verified since the last day back to the engine: the desk
+        appends one line per finished job to its learning log (docs/escalation.md, Learning loop)."""
+        path = self.stage.workdir / LEARNING_LOG
+        if not path.exists():
+            return 0
+        with path.open("rb") as log:
+            log.seek(self._learning_offset)
+            lines = log.read().splitlines(keepends=True)
         learned = 0
-        for job in today:
-            work = self.crew.work.get(job.desk_id)
-            status = self.hub.latest(job.desk_id)
-            if work is None or not work.summary or status not in {"paid", "refunded", "approved"}:
-                continue
-            verdict = "approved" if status in {"paid", "approved"} and work.resolved else "rejected"
-            resolution = Resolution(
-                ticket=job.item.ticket, triggers=job.decision.triggers, summary=work.summary,
-                verdict=verdict, resolved_at=job.item.ticket.messages[-1].ts + DAY // 4,
-            )  # fmt: skip
+        for line in lines:
+            if not line.endswith(b"\n"):
+                break  # the desk is writing it: read next time
+            self._learning_offset += len(line)
+            resolution = Resolution.model_validate_json(line)
             self.engine.learn(resolution)
-            job.learned, learned = True, learned + 1
+            learned += 1
         self.record.learned += learned
         return learned
 
