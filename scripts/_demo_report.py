@@ -29,28 +29,47 @@ def build_report(
     final = {e.desk_id: hub.latest(e.desk_id) for e in record.escalated}
     matched = sum(hub.first(e.desk_id, "accepted") is not None for e in record.escalated)
     options = record.options
-    prices: dict[str, Any] = {k: v for k, v in (("pol_usd", pol_usd), ("gas_gwei", gas_gwei)) if v is not None}
+    prices: dict[str, Any] = {
+        k: v for k, v in (("pol_usd", pol_usd), ("gas_gwei", gas_gwei)) if v is not None
+    }
     dispute = record.dispute
+    disputes = []
+    if "ruling" in dispute:
+        ruling = Ruling.of(RulingOption[str(dispute["ruling"]).upper()])
+        disputes.append(Dispute(ticket=str(dispute["ticket"]), opened_by="agent", ruling=ruling))
+    weeks = record.tracker.per_week()
     return OperationReport(
-        params=RunParams(tickets=options.tickets, seed=options.seed, speed=options.speed,
-                         simulated_days=options.days, wall_clock_s=round(record.wall_s, 1)),  # fmt: skip
+        params=RunParams(
+            tickets=options.tickets,
+            seed=options.seed,
+            speed=options.speed,
+            simulated_days=options.days,
+            wall_clock_s=round(record.wall_s, 1),
+        ),
         tickets=TicketCounts(
-            total=record.tickets, handled_by_ai=record.tickets - len(record.escalated),
-            escalated=len(record.escalated), matched=matched,
-            resolved=sum(s == "paid" for s in final.values()), refunded=sum(s == "refunded" for s in final.values()),
-        ),  # fmt: skip
+            total=record.tickets,
+            handled_by_ai=record.tickets - len(record.escalated),
+            escalated=len(record.escalated),
+            matched=matched,
+            resolved=sum(s == "paid" for s in final.values()),
+            refunded=sum(s == "refunded" for s in final.values()),
+        ),
         reasons=ReasonCounts.tally(set(e.decision.triggers) for e in record.escalated),
-        disputes=[Dispute(ticket=str(dispute["ticket"]), opened_by="agent", ruling=Ruling.of(RulingOption[
-            str(dispute["ruling"]).upper()]))] if "ruling" in dispute else [],  # fmt: skip
+        disputes=disputes,
         timings=[_timing(e, hub, jumps) for e in record.escalated],
         money=Money(
-            rewards_paid=ledger.rewards_paid, refunds=ledger.refunds, oracle_fees=ledger.oracle_fees,
-            protocol_fees=ledger.protocol_fees, slashes=ledger.oracle_slashed + ledger.arbitrator_penalties,
+            rewards_paid=ledger.rewards_paid,
+            refunds=ledger.refunds,
+            oracle_fees=ledger.oracle_fees,
+            protocol_fees=ledger.protocol_fees,
+            slashes=ledger.oracle_slashed + ledger.arbitrator_penalties,
             arbitration_fees=ledger.arbitration_fees,
-        ),  # fmt: skip
+        ),
         gas=Gas(per_paid_ticket=ledger.gas_per_paid_job, per_step=ledger.gas_by_step),
-        autonomy=[PeriodRate(period=f"week {i + 1} ({w['period']})", tickets=w["tickets"], rate=w["autonomous_rate"])
-                  for i, w in enumerate(record.tracker.per_week())],  # fmt: skip
+        autonomy=[
+            PeriodRate(period=f"week {i + 1}", tickets=w["tickets"], rate=w["autonomous_rate"])
+            for i, w in enumerate(weeks)
+        ],
         assumptions=Assumptions(**prices),
         notes=_notes(record, ledger, crew, operation),
     )
@@ -80,8 +99,9 @@ def _notes(record: Record, ledger: Ledger, crew: Any, operation: Operation) -> l
     notes = [
         f"Times are wall-clock seconds of this run on a local chain (anvil mines at once); each specialist's "
         f"work (10-40 simulated minutes) was compressed {options.speed:g}x.",
-        f"The oracle nodes sent {ledger.node_transactions} transactions, {ledger.reverted_node_transactions} "
-        f"reverted; the specialists sent {ledger.worker_transactions} (registered, hired and paid by signature).",
+        f"The oracle nodes sent {ledger.node_transactions} transactions, "
+        f"{ledger.reverted_node_transactions} reverted; the specialists sent {ledger.worker_transactions} "
+        "(registered, hired and paid by signature).",
         f"{record.learned} verified resolutions went back to the escalation engine (the learning loop).",
     ]
     if ledger.oracle_slashed or ledger.arbitrator_penalties:
@@ -94,12 +114,14 @@ def _notes(record: Record, ledger: Ledger, crew: Any, operation: Operation) -> l
     elif record.dispute:
         d = record.dispute
         notes.append(
-            f"Dispute #{d['dispute_id']} ({d['ticket']}): panel of {len(d['panel'])}, "  # type: ignore[arg-type]
-            f"{sum(d['opened'].values())} opened the case file the desk sealed to them; "  # type: ignore[union-attr]
+            f"Dispute #{d['dispute_id']} ({d['ticket']}): panel of {len(d['panel'])}, "
+            f"{sum(d['opened'].values())} opened the case file the desk sealed to them; "
             f"ruling {d['ruling']}."
         )
     if record.skipped_s:
-        notes.append(f"Chain time moved forward {record.skipped_s / 3600:.1f} h in all (dispute phases, deadlines).")
+        notes.append(
+            f"Chain time moved forward {record.skipped_s / 3600:.1f} h in all (dispute phases, deadlines)."
+        )
     if crew.errors:
         notes.append(f"{len(crew.errors)} specialist step(s) failed; first: {crew.errors[0][:160]}")
     return notes

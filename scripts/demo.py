@@ -16,10 +16,9 @@ from pathlib import Path
 import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
+from eth_account import Account
 from nacl.public import PrivateKey
 from rich.console import Console
-
-from eth_account import Account
 
 from devtools import system as harness
 from devtools.desk import HELPDESK_SECRET
@@ -46,7 +45,9 @@ console = Console(width=100)
 @click.option("--seed", default=Options.seed, show_default=True, help="Seed of the stream and the crew.")
 @click.option("--speed", default=Options.speed, show_default=True,
               help="Simulated seconds of a specialist's work per real second.")  # fmt: skip
-@click.option("--pol-usd", default=None, type=float, help="POL price in USD for the gas cost (default: the report's).")
+@click.option(
+    "--pol-usd", default=None, type=float, help="POL price in USD for the gas cost (default: the report's)."
+)
 @click.option("--gas-gwei", default=None, type=float, help="Gas price in gwei (default: the report's).")
 @click.option("--out", default=Path("demo-out"), show_default=True, type=click.Path(path_type=Path),
               help="Folder the report is written to.")  # fmt: skip
@@ -95,15 +96,24 @@ def set_up(options: Options, workdir: Path) -> tuple[Stage, Crew, object]:
     crew = Crew(CREW, options.seed, work_time(options.speed))
     register_crew(crew, certifier, system)
     harness.fund(usdc, agent, 50_000 * USDC)  # no allowance: the desk posts with a permit
+    settings = {
+        "daily_budget": 10**12,  # the desk's budget is per real UTC day; the run packs weeks into minutes
+        "permit_version": usdc.version(),
+        "offer_timeout_s": 20,
+        "learning_log": workdir / LEARNING_LOG,
+        "learning_confirmations": 1,
+    }
     stage = Stage(
-        rpc=str(chain.provider.uri), deployments=deployments, workdir=workdir, agent_key=bytes.fromhex(
-            agent.private_key.removeprefix("0x")),
-        operator_keys={f"oracle-{i + 1}": bytes.fromhex(op.private_key.removeprefix("0x")) for i, op in enumerate(operators)},
-        arbitrator_keys=arbitrator_keys, helpdesk_secret=HELPDESK_SECRET, callback_secret=secrets.token_hex(16),
-        desk_settings={"daily_budget": 10**12, "permit_version": usdc.version(), "offer_timeout_s": 20,
-                       "learning_log": workdir / LEARNING_LOG, "learning_confirmations": 1},
-        publish_endpoints=True,
-    )  # fmt: skip
+        rpc=str(chain.provider.uri),
+        deployments=deployments,
+        workdir=workdir,
+        agent_key=_key(agent),
+        operator_keys={f"oracle-{i + 1}": _key(op) for i, op in enumerate(operators)},
+        arbitrator_keys=arbitrator_keys,
+        helpdesk_secret=HELPDESK_SECRET,
+        callback_secret=secrets.token_hex(16),
+        desk_settings=settings,
+    )
     return stage, crew, chain.provider.web3
 
 
@@ -121,8 +131,10 @@ def stake_arbitrators(deployer, system) -> dict[str, tuple[bytes, PrivateKey]]:
         arbitrator = accounts.test_accounts.generate_test_account()
         deployer.transfer(arbitrator, 10**18)
         x25519 = PrivateKey.generate()
-        system.registry.register(1, 0, 1, bytes(x25519.public_key), f"ipfs://arbitrator-{i + 1}", sender=arbitrator)
-        keys[f"arbitrator-{i + 1}"] = (bytes.fromhex(arbitrator.private_key.removeprefix("0x")), x25519)
+        system.registry.register(
+            1, 0, 1, bytes(x25519.public_key), f"ipfs://arbitrator-{i + 1}", sender=arbitrator
+        )
+        keys[f"arbitrator-{i + 1}"] = (_key(arbitrator), x25519)
         stakes.append((arbitrator, (100 + 50 * i) * USDC))
     harness.stake_arbitrators(system, stakes)
     console.print(f"{ARBITRATORS} arbitrators staked {system.arbitrator.totalStake() / USDC:.0f} USDC")
@@ -138,7 +150,8 @@ def register_crew(crew: Crew, certifier, system) -> None:
         spec, address = person.spec, person.account.address
         signed = sign_registration(
             person.account.key, chain_id=chain.chain_id, registry=str(registry.address), worker=address,
-            languages=language_mask(spec.languages), expertise=_bits(spec.expertise, requirements.expertise_bits),
+            languages=language_mask(spec.languages),
+            expertise=_bits(spec.expertise, requirements.expertise_bits),
             max_concurrent=spec.capacity, profile_uri=f"ipfs://profile/{spec.name}",
             encryption_key=bytes(person.x25519.public_key), nonce=registry.nonces(address),
             deadline=chain.pending_timestamp + 600,
@@ -148,6 +161,11 @@ def register_crew(crew: Crew, certifier, system) -> None:
             registry.grantCertifications(address, _bits(spec.certifications, requirements.certification_bits),
                                          sender=certifier)  # fmt: skip
     console.print(f"{len(crew.people)} specialists registered by signature (empty wallets)")
+
+
+def _key(account) -> bytes:
+    """A test account's private key (the daemons get it in their own keystores)."""
+    return bytes.fromhex(account.private_key.removeprefix("0x"))
 
 
 def _bits(names: tuple[str, ...], table: dict[str, int]) -> int:

@@ -44,11 +44,14 @@ def rule_dispute(world: World, op: Operation, chain: ChainClock) -> None:
     chain.jump_to(0)
     chain.jump_to(0)  # the draw's randomness is a later block's hash: the keeper draws after it
     seated = "SELECT commit_end, reveal_end FROM arb_seats WHERE dispute_id = ?"
-    address = {alias: Account.from_key(key).address.lower() for alias, (key, _) in op.stage.arbitrator_keys.items()}
+    address = {
+        alias: Account.from_key(key).address.lower() for alias, (key, _) in op.stage.arbitrator_keys.items()
+    }
     panel = lambda: {str(a).lower() for a in pool.functions.roundOf(dispute_id, 0).call()[7]}  # noqa: E731
     _until(lambda: panel(), "the keeper's draw")
     drawn = {alias: a for alias, a in arbitrators.items() if address[alias] in panel()}
     _until(lambda: all(a.query(seated, dispute_id) for a in drawn.values()), "the drawn daemons' seats")
+
     def named() -> set[str]:
         found: dict[str, str] = {}
         for log in escrow.events.Evidence.get_logs(from_block=op.record.first_block):
@@ -58,7 +61,7 @@ def rule_dispute(world: World, op: Operation, chain: ChainClock) -> None:
     _until(lambda: len(named()) >= len(drawn), "the case files sealed to the drawn arbitrators")
     opened = {}
     for alias, process in [(alias, a.spawn("open", str(dispute_id))) for alias, a in drawn.items()]:
-        out, err = process.communicate(timeout=120)
+        out, _ = process.communicate(timeout=120)
         opened[alias] = process.returncode == 0 and str(job.item.ticket.id) in out
     votes = {alias: RulingOption.REFUND_AGENT for alias in drawn}
     if len(drawn) >= 3:

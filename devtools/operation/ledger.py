@@ -7,13 +7,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hexbytes import HexBytes
 from web3 import Web3
 
 from devtools.relay import transactions_from
 from protocol_core.abi import abi
 from protocol_core.deployment import load_deployments
 
-JOB_EVENTS = ("JobPosted", "JobAccepted", "EvidenceSubmitted", "VerdictRecorded", "WorkerPaid", "AgentRefunded")
+JOB_EVENTS = (
+    "JobPosted",
+    "JobAccepted",
+    "EvidenceSubmitted",
+    "VerdictRecorded",
+    "WorkerPaid",
+    "AgentRefunded",
+)
 
 
 @dataclass
@@ -53,15 +61,30 @@ def read_ledger(w3: Web3, deployments: Path, first_block: int, workers: list[str
         reason = _REASONS.get(log["args"]["reason"], str(log["args"]["reason"]))
         ledger.refunds += log["args"]["amount"]
         ledger.refunds_by_reason[reason] = ledger.refunds_by_reason.get(reason, 0) + log["args"]["amount"]
-    ledger.oracle_fees = sum(e["args"]["fee"] for e in escrow.events.OracleFeeShared.get_logs(from_block=first_block))
-    ledger.oracle_slashed = sum(e["args"]["slashed"] for e in escrow.events.OracleSlashed.get_logs(from_block=first_block))
-    ledger.arbitrator_penalties = sum(e["args"]["penalty"] for e in pool.events.Penalized.get_logs(from_block=first_block))
-    ledger.arbitrator_rewards = sum(e["args"]["reward"] for e in pool.events.Rewarded.get_logs(from_block=first_block))
-    ledger.arbitration_fees = sum(e["args"]["fee"] for e in escrow.events.JobDisputed.get_logs(from_block=first_block))
+    ledger.oracle_fees = sum(
+        e["args"]["fee"] for e in escrow.events.OracleFeeShared.get_logs(from_block=first_block)
+    )
+    ledger.oracle_slashed = sum(
+        e["args"]["slashed"] for e in escrow.events.OracleSlashed.get_logs(from_block=first_block)
+    )
+    ledger.arbitrator_penalties = sum(
+        e["args"]["penalty"] for e in pool.events.Penalized.get_logs(from_block=first_block)
+    )
+    ledger.arbitrator_rewards = sum(
+        e["args"]["reward"] for e in pool.events.Rewarded.get_logs(from_block=first_block)
+    )
+    ledger.arbitration_fees = sum(
+        e["args"]["fee"] for e in escrow.events.JobDisputed.get_logs(from_block=first_block)
+    )
     _gas(w3, logs, ledger)
     sent = transactions_from(w3, nodes, first_block)
-    ledger.node_transactions, ledger.reverted_node_transactions = len(sent), sum(not tx.succeeded for tx in sent)
-    ledger.worker_transactions = sum(w3.eth.get_transaction_count(Web3.to_checksum_address(a)) for a in workers)
+    ledger.node_transactions, ledger.reverted_node_transactions = (
+        len(sent),
+        sum(not tx.succeeded for tx in sent),
+    )
+    ledger.worker_transactions = sum(
+        w3.eth.get_transaction_count(Web3.to_checksum_address(a)) for a in workers
+    )
     return ledger
 
 
@@ -76,7 +99,7 @@ def _gas(w3: Web3, logs: dict[str, list[Any]], ledger: Ledger) -> None:
             jobs_in[tx].add(job)
             txs_of[job].add(tx)
             step_of.setdefault(tx, _STEP.get(name, "other"))
-    receipts = {tx: w3.eth.get_transaction_receipt(tx) for tx in jobs_in}
+    receipts = {tx: w3.eth.get_transaction_receipt(HexBytes(tx)) for tx in jobs_in}
     for log in logs["WorkerPaid"]:
         job = bytes(log["args"]["jobId"])
         ledger.paid_jobs += 1
@@ -89,7 +112,12 @@ def _gas(w3: Web3, logs: dict[str, list[Any]], ledger: Ledger) -> None:
         ledger.transactions_per_paid_job.append(len(txs_of[job]))
 
 
-_STEP = {"JobPosted": "post (with a permit when the allowance is short)", "JobAccepted": "relayed accept",
-         "EvidenceSubmitted": "evidence, quorum and payout", "WorkerPaid": "settle", "VerdictRecorded": "verdict"}
+_STEP = {
+    "JobPosted": "post (with a permit when the allowance is short)",
+    "JobAccepted": "relayed accept",
+    "EvidenceSubmitted": "evidence, quorum and payout",
+    "WorkerPaid": "settle",
+    "VerdictRecorded": "verdict",
+}
 _REASONS = {0: "cancelled", 1: "not_accepted", 2: "resolve_deadline_missed", 3: "rejected",
             4: "verification_missed", 5: "ruling"}  # fmt: skip

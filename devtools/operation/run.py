@@ -9,7 +9,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from devtools.desk import API_KEY
 from escalation.config import build_config
 from escalation.desk.requests import DeskStatus, EscalationRequest
 from escalation.desk.sdk import DeskClient
@@ -19,10 +21,8 @@ from escalation.learning import AutonomyTracker, Resolution
 from escalation.models import Decision
 from protocol_core.context import DocLink, Message
 
-from devtools.desk import API_KEY
-
 from .crew import Crew, Hub, post_helpdesk
-from .stream import DAY, StreamTicket, ticket_stream
+from .stream import StreamTicket, ticket_stream
 from .world import Stage, World, running
 
 LEARNING_LOG = "learning.jsonl"  # the desk's learning log, in the work folder (its `learning_log`)
@@ -68,7 +68,7 @@ class Record:
     learned: int = 0  # resolutions handed to the engine
     skipped_s: int = 0  # chain time moved forward (deadlines, the challenge window, arbitration)
     first_block: int = 0
-    dispute: dict[str, object] = field(default_factory=dict)
+    dispute: dict[str, Any] = field(default_factory=dict)  # what rule_dispute noted
     wall_s: float = 0.0
 
 
@@ -79,6 +79,7 @@ class Operation:
         self.stage, self.options, self.crew, self.say = stage, options, crew, progress
         self.record = Record(options)
         self._learning_offset = 0  # bytes of the desk's learning log already learned
+        self.days: list[list[Escalated]] = []  # the escalations of each day so far
         self.engine = EscalationEngine(build_config(), load_known_issue_rows())
 
     def run(self, chain: "ChainClock", on_dispute: Callable[[World, "Operation"], None]) -> Record:
@@ -91,7 +92,10 @@ class Operation:
         try:
             with running(self.stage, self.crew.hooks(hub.url)) as world:
                 self.world = world
-                self.say(f"desk, indexer, content store and three oracle nodes ready in {time.monotonic() - started:.1f}s")
+                ready = time.monotonic() - started
+                self.say(
+                    f"desk, indexer, content store, oracle nodes and arbitrators started in {ready:.1f}s"
+                )
                 self.record.first_block = chain.height()
                 helpdesk = post_helpdesk(world.desk.url, self.stage.helpdesk_secret)
                 self.crew.connect(world.desk.url, chain.chain_id, chain.escrow, helpdesk,
@@ -99,6 +103,9 @@ class Operation:
                 self.client = DeskClient(world.desk.url, API_KEY)
                 for day, tickets in enumerate(stream):
                     self._day(day, tickets)
+                for jobs in self.days[-2:]:
+                    self._rest(jobs, self.options.day_timeout_s)
+                self._learn()
                 on_dispute(world, self)
                 self._expire(chain)
         finally:
@@ -120,15 +127,22 @@ class Operation:
                 )
                 today.append(self._escalate(item, decision, disputed))
         self.record.escalated.extend(today)
-        deadline = time.monotonic() + self.options.day_timeout_s
-        while any(self.hub.latest(e.desk_id) not in RESTING for e in today) and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling the desk's callbacks
+        # Two days of slack (resolutions take hours): the jobs of the day before yesterday come to rest
+        # while the later ones are worked; what they taught the desk is learned before the next day.
+        self.days.append(today)
+        self._rest(self.days[-3] if len(self.days) >= 3 else [], self.options.day_timeout_s)
         learned = self._learn()
-        paid = sum(self.hub.latest(e.desk_id) in {"paid", "approved"} for e in today)
+        paid = sum(self.hub.latest(e.desk_id) in {"paid", "approved"} for e in self.record.escalated)
         self.say(
-            f"day {day + 1:>2}/{self.options.days}: {len(tickets)} tickets, {len(today)} escalated, "
-            f"{paid} resolved; {learned} resolutions learned"
+            f"day {day + 1:>2}/{self.options.days}: {len(tickets)} tickets, {len(today)} escalated; "
+            f"{paid} of {len(self.record.escalated)} escalations resolved so far, {learned} learned today"
         )
+
+    def _rest(self, jobs: list[Escalated], timeout: float) -> None:
+        """Waits (polling the desk's callbacks) until every job in `jobs` is at rest, or `timeout`."""
+        deadline = time.monotonic() + timeout
+        while any(self.hub.latest(e.desk_id) not in RESTING for e in jobs) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _escalate(self, item: StreamTicket, decision: Decision, disputed: bool) -> Escalated:
         ticket, needs = item.ticket, decision.requirements

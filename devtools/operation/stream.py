@@ -16,9 +16,9 @@ DAY = 86_400
 START = 1_767_571_200  # Monday 2026-01-05 00:00 UTC: simulated weeks are whole ISO weeks
 NEEDS_HUMAN_SHARE = 0.05  # of ordinary traffic: the business case's share that needs a person
 LOOKALIKE_SHARE = 0.15  # of the tickets that need no human: polite long ones, capitals, small refunds
-FIRST_DAY_PROBLEMS = 3  # new problems live on day 0; one more every PROBLEM_EVERY days after
-PROBLEM_EVERY = 4
-TICKETS_PER_PROBLEM_DAY = 1  # tickets a live new problem sends each day
+FIRST_DAY_PROBLEMS = 8  # new problems a release brings on day 0; one more every PROBLEM_EVERY days
+PROBLEM_EVERY = 5
+TICKETS_PER_PROBLEM_DAY = 2  # tickets a live new problem sends each day
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,10 @@ def ticket_stream(total: int, days: int, seed: int) -> list[list[StreamTicket]]:
     for day in range(days):
         count = total // days + (day < total % days)
         live = families[: FIRST_DAY_PROBLEMS + day // PROBLEM_EVERY]
-        rows = [rng.choice(problems[rng.choice(live)]) for _ in range(min(count, TICKETS_PER_PROBLEM_DAY * len(live)))]
+        rows = [
+            rng.choice(problems[rng.choice(live)])
+            for _ in range(min(count, TICKETS_PER_PROBLEM_DAY * len(live)))
+        ]
         while len(rows) < count:
             if rng.random() < NEEDS_HUMAN_SHARE:
                 rows.append(rng.choice(needs_human))
@@ -64,6 +67,8 @@ def ticket_stream(total: int, days: int, seed: int) -> list[list[StreamTicket]]:
 def _arriving(row: LabelledTicket, day: int, n: int, count: int) -> StreamTicket:
     """The corpus ticket as it arrives: its own id and its messages a minute apart from its arrival."""
     ts = START + day * DAY + n * (DAY // count)
-    messages = tuple(Message(role=m.role, text=m.text, ts=ts + 60 * i) for i, m in enumerate(row.ticket.messages))
+    messages = tuple(
+        Message(role=m.role, text=m.text, ts=ts + 60 * i) for i, m in enumerate(row.ticket.messages)
+    )
     ticket = row.ticket.model_copy(update={"id": f"T-{day + 1:02d}-{n + 1:04d}", "messages": messages})
     return StreamTicket(day, ticket, row.kind, row.family)

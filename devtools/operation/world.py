@@ -21,6 +21,8 @@ from devtools.oracle_nodes import OracleNodes
 from protocol_core.abi import abi
 from protocol_core.deployment import load_deployments
 
+ARBITRATOR_POLL_S = 0.5  # five daemons idle until the dispute: they need not poll 20 times a second
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -59,6 +61,7 @@ class World:
             self.arbitrators[alias] = _stopped_later(self.stack, Arbitrator(
                 folder, stage.rpc, stage.deployments, alias, key, keeper=alias == keeper,
                 votes_file=folder / f"{alias}-votes.jsonl", x25519_key_file=folder / f"{alias}.x25519",
+                poll_interval=ARBITRATOR_POLL_S,
             ))  # fmt: skip
         for arbitrator in self.arbitrators.values():
             arbitrator.start()
@@ -80,7 +83,9 @@ def running(stage: Stage, offer_hooks: dict[str, str]) -> Iterator[World]:
         for folder in ("indexer", "nodes"):
             (stage.workdir / folder).mkdir(exist_ok=True)
         store = _stopped_later(stack, ContentStore(stage.workdir))
-        indexer = _stopped_later(stack, IndexerProcess(stage.workdir / "indexer", stage.rpc, stage.deployments))
+        indexer = _stopped_later(
+            stack, IndexerProcess(stage.workdir / "indexer", stage.rpc, stage.deployments)
+        )
         desk = _stopped_later(stack, DeskDaemon(
             stage.workdir, stage.rpc, stage.deployments, stage.agent_key,
             content_url=f"http://127.0.0.1:{store.port}", content_api_key=STORE_KEY,
@@ -88,8 +93,8 @@ def running(stage: Stage, offer_hooks: dict[str, str]) -> Iterator[World]:
             offer_hooks=json.dumps(offer_hooks), **stage.desk_settings,
         ))  # fmt: skip
         nodes = OracleNodes(
-            stage.workdir / "nodes", stage.rpc, stage.deployments, stage.workdir / "evidence", stage.operator_keys,
-            relayed=True, allow_private_hosts=True,
+            stage.workdir / "nodes", stage.rpc, stage.deployments, stage.workdir / "evidence",
+            stage.operator_keys, relayed=True, allow_private_hosts=True,
         )  # fmt: skip
         if stage.publish_endpoints:
             _publish(stage, nodes)
