@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
+from ape.logging import logger
 from eth_account import Account
 from nacl.public import PrivateKey
 from rich.console import Console
@@ -57,6 +58,7 @@ def cli(tickets: int, days: int, seed: int, speed: float, pol_usd: float | None,
     if tickets < days or days < 1 or speed <= 0:
         raise click.BadParameter("need at least one ticket a day, one day, and a positive speed")
     options = Options(tickets=tickets, days=days, seed=seed, speed=speed)
+    logger.set_level("WARNING")  # ape's per-transaction lines would drown the progress
     workdir = Path(tempfile.mkdtemp(prefix="escalation-demo-"))
     started = time.monotonic()
     stage, crew, w3 = set_up(options, workdir)

@@ -215,13 +215,19 @@ class Crew:
             )
             self.helpdesk(context.ticket_ref, resolved)
             evidence = _patiently(lambda: worker.evidence(job_id, work.summary))
+            refusals = []
             for url in self.node_urls:  # every operator gets the bundle; one of them submits it
                 try:
                     worker.hand_in(url, evidence)
-                except NodeRefused as refused:
-                    self.errors.append(f"{person.spec.name} {job_id[:10]}: {refused}")
+                except NodeRefused as refused:  # a node behind the chain, or down: the others carry it
+                    refusals.append(str(refused))
+            if len(refusals) == len(self.node_urls):
+                raise NodeRefused("; ".join(refusals))
             work.handed_in_at = time.monotonic()
-        except DeskError as error:
+        except NodeRefused as error:  # no node took the evidence: the job runs to its deadline
+            work.refused = str(error)
+            self.errors.append(f"{person.spec.name} {job_id[:10]}: {error}")
+        except DeskError as error:  # another specialist took it first, or the desk refused
             work.refused = str(error)
         except Exception as error:
             work.refused = f"{type(error).__name__}: {error}"

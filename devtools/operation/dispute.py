@@ -25,10 +25,12 @@ TIMEOUT = 90.0
 
 def rule_dispute(world: World, op: Operation, chain: ChainClock) -> None:
     """Disputes the operation's chosen job and carries the dispute to its ruling; notes it in the record."""
-    job = next((e for e in op.record.escalated if e.disputed), None)
+    job = next(
+        (e for e in op.record.escalated if e.windowed and op.hub.latest(e.desk_id) == "approved"), None
+    )
     note = op.record.dispute
-    if job is None or op.hub.latest(job.desk_id) != "approved":
-        note["skipped"] = "no job to dispute: the chosen one was not approved in its challenge window"
+    if job is None:
+        note["skipped"] = "no dispute: no job posted with a challenge window was approved"
         op.say(f"[yellow]{note['skipped']}")
         return
     op.say(f"the customer of {job.item.ticket.id} complains: the desk disputes the approval")

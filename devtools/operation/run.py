@@ -1,8 +1,9 @@
 """The operation day by day: every ticket of the stream goes through the escalation engine; the
 escalated ones go to the desk, which posts, matches and offers them; the crew works them; the oracle
-nodes pay or refund; verified resolutions teach the engine before the next day. At the end one
-approved job is disputed on the customer's word and ruled by the arbitrators' daemons, and the chain's
-clock is moved past every deadline so that what nobody finished is refunded."""
+nodes pay or refund; verified resolutions teach the engine before the next day. The escalations of one
+day are posted with a challenge window: at the end the first of them that was approved is disputed on
+the customer's word and ruled by the arbitrators' daemons, and the chain's clock is moved past every
+deadline, so the others are paid after their window and what nobody finished is refunded."""
 
 import random
 import time
@@ -41,8 +42,8 @@ class Options:
     seed: int = 7
     speed: float = 7_200.0  # simulated seconds of a specialist's work per real second
     day_timeout_s: float = 30.0  # most real seconds a day waits for its jobs (the rest carry over)
-    dispute_day: int = 2  # the first escalation of this day is disputed at the end (0-based)
-    challenge_window_s: int = 3_600  # the disputed job's window, in which the customer complains
+    window_day: int = 2  # this day's escalations (or the next day's with any) get a challenge window
+    challenge_window_s: int = 3_600  # in which the customer may complain: the first approved is disputed
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Escalated:
     decision: Decision
     desk_id: str
     escalated_at: float  # monotonic seconds
-    disputed: bool = False
+    windowed: bool = False  # posted with a challenge window: paid after it, or disputed within it
 
 
 @dataclass
@@ -122,10 +123,10 @@ class Operation:
             self.record.tracker.record(item.ticket.messages[0].ts, decision.should_escalate)
             if decision.should_escalate:
                 self.record.triggers.update(t.value for t in decision.triggers)
-                disputed = day == min(self.options.dispute_day, self.options.days - 1) and not any(
-                    e.disputed for e in (*self.record.escalated, *today)
+                windowed = day >= min(self.options.window_day, self.options.days - 1) and not any(
+                    e.windowed for e in self.record.escalated
                 )
-                today.append(self._escalate(item, decision, disputed))
+                today.append(self._escalate(item, decision, windowed))
         self.record.escalated.extend(today)
         # Two days of slack (resolutions take hours): the jobs of the day before yesterday come to rest
         # while the later ones are worked; what they taught the desk is learned before the next day.
@@ -144,7 +145,7 @@ class Operation:
         while any(self.hub.latest(e.desk_id) not in RESTING for e in jobs) and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    def _escalate(self, item: StreamTicket, decision: Decision, disputed: bool) -> Escalated:
+    def _escalate(self, item: StreamTicket, decision: Decision, windowed: bool) -> Escalated:
         ticket, needs = item.ticket, decision.requirements
         assert needs is not None
         request = EscalationRequest(
@@ -153,12 +154,12 @@ class Operation:
             customer={"yearly_value_usd": f"{ticket.customer_value_usd or 0:.0f}"}, docs=DOCS,
             acceptance_criteria=CRITERIA, reward=needs.reward, expertise=needs.expertise,
             certifications=needs.certifications, resolve_within_s=needs.resolve_within_s,
-            challenge_window_s=self.options.challenge_window_s if disputed else 0,
+            challenge_window_s=self.options.challenge_window_s if windowed else 0,
             callback_url=f"{self.hub.url}/callbacks", triggers=decision.triggers,
             agent_confidence=ticket.agent_confidence,
         )  # fmt: skip
         view = self.client.escalate(request)
-        return Escalated(item, decision, view.desk_id, time.monotonic(), disputed)
+        return Escalated(item, decision, view.desk_id, time.monotonic(), windowed)
 
     def _learn(self) -> int:
         """Hands the resolutions the desk verified since the last day back to the engine: the desk
