@@ -31,7 +31,7 @@ $(STAMP)/node: package.json package-lock.json
 	@touch $@
 
 demo: setup
-	$(BIN)/ape run demo --verbosity WARNING --network polygon:local:foundry
+	$(BIN)/ape run demo --verbosity WARNING --network polygon:local:foundry $(DEMO_ARGS)
 
 test: setup
 	$(BIN)/ape test tests -q --network polygon:local:foundry -n 2 --dist loadgroup

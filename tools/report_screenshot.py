@@ -1,6 +1,7 @@
-"""Writes docs/report.png: the built-in sample report in Debian's headless Chromium (needs /usr/bin/chromium).
+"""Writes docs/report.png: a report in Debian's headless Chromium (needs /usr/bin/chromium).
 
-Run after changing the report's look: `.venv/bin/python tools/report_screenshot.py`.
+`.venv/bin/python tools/report_screenshot.py [demo-out/report.json]`: the report of a `make demo` run
+(what the README shows), or the built-in sample when no file is given.
 """
 
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from escalation.report import write_report
+from escalation.report import read_report, write_report
 from escalation.report.sample import sample_report
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "report.png"
@@ -17,9 +18,10 @@ LIMIT = 300_000  # bytes: the README's image stays small
 
 
 def main() -> None:
-    """Renders the sample and saves its screenshot, scaled down until it fits the limit."""
+    """Renders the report and saves its screenshot, scaled down until it fits the limit."""
+    report = read_report(sys.argv[1]) if len(sys.argv) > 1 else sample_report()
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
-        page_file = write_report(sample_report(), folder).html
+        page_file = write_report(report, folder).html
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )

@@ -211,17 +211,23 @@ class Follower:
         self._failed = set()
 
     def _settle_expired(self) -> None:
-        """Anyone may settle what time decided; the desk does it for its own jobs (refunds)."""
+        """Anyone may settle what time decided, and a ruled dispute; the desk does it for its own jobs."""
         latest = self.desk.contracts.chain.block("latest")
         if latest is None:
             return
         open_statuses = [DeskStatus.of(s) for s in SETTLEABLE]
         with self.engine.connect() as db:
             rows = db.execute(
-                select(jobs).where(jobs.c.status.in_(open_statuses)).where(jobs.c.deadline < latest.timestamp)
-                .where(jobs.c.settle_nonce.is_(None))
+                select(jobs).where(jobs.c.settle_nonce.is_(None)).where(
+                    (jobs.c.status.in_(open_statuses) & (jobs.c.deadline < latest.timestamp))
+                    | (jobs.c.status == DeskStatus.DISPUTED)
+                )
             ).all()  # fmt: skip
         for row in rows:
+            if row.status == DeskStatus.DISPUTED and (row.deadline or 0) >= latest.timestamp and not (
+                self.desk.contracts.escrow.dispute_of(bytes.fromhex(row.job_id[2:])).ruled
+            ):
+                continue  # a dispute is settled once ruled (or after its timeout)
             call = self.desk.contracts.escrow.settle(JobTerms.model_validate_json(row.terms))
             (result,) = self.desk.contracts.chain.dry_runs(self.desk.agent.address, call.to, [call.data], {})
             if isinstance(result, str):

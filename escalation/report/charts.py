@@ -42,7 +42,7 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], color: str = BLUE)
     """Horizontal bars from zero, one row each, the value printed at the end of the bar."""
     if not bars:
         return _empty(chart_id, title)
-    label_w, value_w, row = 130, 125, 28
+    label_w, value_w, row = 150, 125, 28
     span = WIDTH - label_w - value_w
     top = max((b.value for b in bars), default=0) or 1
     body = []

@@ -1,6 +1,7 @@
 """What a run of the support operation measured: the report's typed record (pure data, no I/O).
 
-Money is in USDC base units (6 decimals); durations are seconds of the run's simulated clock.
+Money is in USDC base units (6 decimals); durations are seconds of the run's clock (simulated time
+it skipped is counted apart).
 """
 
 from collections.abc import Iterable

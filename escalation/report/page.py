@@ -104,7 +104,7 @@ def render_html(report: OperationReport) -> str:
         _section("Tickets", _rows(ticket_rows(report))),
         _section("Escalations by reason", reasons,
                  "<p class=\"run\">A ticket can have several reasons.</p>"),
-        _section("Time from escalation (simulated clock)", _rows(timing_rows((acceptance, payment))),
+        _section("Time from escalation (the run's clock)", _rows(timing_rows((acceptance, payment))),
                  wide=True),
         _section("Escalation to acceptance", to_accept),
         _section("Escalation to payment", to_pay),

@@ -45,7 +45,7 @@ def render_terminal(report: OperationReport, console: Console | None = None) -> 
         Rule("[bold]Support operation report"),
         Text(run_line(report)),
         _table("Tickets", ticket_rows(report), value_width=8),
-        _table("Time from escalation (simulated clock)", timing_rows(timings(report))),
+        _table("Time from escalation (the run's clock)", timing_rows(timings(report))),
         _table("Money (USDC, each flow separate)", money_rows(report), value_width=18),
         _table(f"Gas at {a.gas_gwei:g} gwei, POL ${a.pol_usd:.2f}", gas_rows(e), value_width=12),
         _table("Cost against a full-time team", cost_rows(e), value_width=18),

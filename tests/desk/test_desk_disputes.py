@@ -2,7 +2,8 @@
 each drawn arbitrator opens the case file re-sealed to its own key (and nobody else's key opens it), with
 the worker's evidence bundle from the desk's store and the statements the parties posted to the desk
 (a later statement seals the case files again; the chain names it without its words); the desk
-appeals a ruling it lost and the next panel gets its case files; and the desk on PostgreSQL."""
+appeals a ruling it lost and the next panel gets its case files, and settles the job once the last
+ruling is executed; and the desk on PostgreSQL."""
 
 import json
 
@@ -26,7 +27,7 @@ from protocol_core.enums import RulingOption
 from protocol_core.sealing import SealedEnvelope, WrongKey, open_sealed
 from protocol_core.terms import JobTerms
 from runtime.db import transaction
-from tests.contracts.arbitration_helpers import everyone, vote_round
+from tests.contracts.arbitration_helpers import everyone, rule, vote_round
 from tests.contracts.conftest import arbitrators  # noqa: F401  (the session's staked arbitrators)
 from tests.desk.conftest import follow, request
 from tests.desk.test_desk_follow import terms_of
@@ -139,6 +140,13 @@ def test_dispute_after_a_verdict_reseals_to_each_arbitrator_and_appeals(
     assert next_panel <= set(second) and set(second) == set(panel) | next_panel
     assert set(published_case_files(system, chain, terms.digest(), agent)) == {a.lower() for a in second}
     assert service.desk.view(desk_id).status == DeskStatus.DISPUTED
+    # The second panel refunds the agent; once the ruling is executed the desk settles the job itself.
+    signers = {**signers, **{address: accounts[address] for address in next_panel}}
+    rule(system.arbitrator, chain, dispute_id, signers, everyone(RulingOption.REFUND_AGENT))
+    credit, balance = system.escrow.creditOf(agent), system.token.balanceOf(agent)
+    follow(service, desk_id, "refunded")
+    refunded = system.token.balanceOf(agent) + system.escrow.creditOf(agent) - balance - credit
+    assert refunded >= terms.reward  # the reward back, and the dispute's bond
 
 
 def test_statements_reach_the_panel_through_the_desk_and_the_chain_names_them_only(
