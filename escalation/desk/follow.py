@@ -224,8 +224,10 @@ class Follower:
                 )
             ).all()  # fmt: skip
         for row in rows:
-            if row.status == DeskStatus.DISPUTED and (row.deadline or 0) >= latest.timestamp and not (
-                self.desk.contracts.escrow.dispute_of(bytes.fromhex(row.job_id[2:])).ruled
+            if (
+                row.status == DeskStatus.DISPUTED
+                and (row.deadline or 0) >= latest.timestamp
+                and not (self.desk.contracts.escrow.dispute_of(bytes.fromhex(row.job_id[2:])).ruled)
             ):
                 continue  # a dispute is settled once ruled (or after its timeout)
             call = self.desk.contracts.escrow.settle(JobTerms.model_validate_json(row.terms))
