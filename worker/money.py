@@ -44,10 +44,10 @@ def withdraw(core: Core, keys: Keys, to: str | None) -> str:
     """Withdraws the credit to `to` (another address when the wallet's own cannot receive)."""
     target = (to or keys.address).strip()
     if not is_address(target):
-        raise BadInput(f"{target!r} is not an address (0x + 40 hex)")
+        raise BadInput(detail="refusal.not_an_address", target=target)
     credit = core.chain.read(core.chain.escrow.credit_of, keys.address)
     if credit == 0:
-        raise Refused("nothing is waiting to be withdrawn")
+        raise Refused(detail="refusal.nothing_to_withdraw")
     return core.chain.send(keys.account, core.chain.escrow.withdraw(to_checksum_address(target)))
 
 
@@ -60,13 +60,13 @@ def dispute(core: Core, keys: Keys, job_id: str, statement: str) -> str:
     """Disputes a rejection: approves the fee and bond if needed, disputes, then adds the statement."""
     job = current(core, job_id)
     if (job.worker or "").lower() != keys.address.lower():
-        raise Refused("only the job's worker can dispute its verdict")
+        raise Refused(detail="refusal.not_your_dispute")
     if job.status not in (JobStatus.REJECTED, JobStatus.SUBMITTED):
-        raise Refused(f"this job is {job.status.name.lower()}: only a rejected job can be disputed")
+        raise Refused(detail="refusal.not_rejected", status=job.status.name.lower())
     fee, bond = dispute_cost(core, job)
     balance = core.chain.balance(keys.address)
     if balance < fee + bond:
-        raise Refused(f"a dispute costs {usdc(fee + bond)} USDC and the wallet holds {usdc(balance)}")
+        raise Refused(detail="refusal.dispute_cost", cost=usdc(fee + bond), held=usdc(balance))
     chain = core.chain
     if chain.allowance(keys.address, chain.escrow.address) < fee + bond:
         chain.send(keys.account, chain.approve(chain.escrow.address, fee + bond))
@@ -81,7 +81,7 @@ def add_statement(core: Core, keys: Keys, job_id: str, statement: str) -> str:
     """The worker's statement for the panel: kept by the desk, which puts it in the arbitrators' sealed
     case files, and named on chain (ERC-1497 evidence) by its content-addressed URI only."""
     if not statement.strip() or len(statement) > 4000:
-        raise BadInput("write a statement of 1 to 4,000 characters")
+        raise BadInput(detail="refusal.statement_length")
     core.index.save_work(job_id, statement=statement)  # kept here first: a refusal below loses nothing
     uri = core.desk.store_statement(keys, job_id, statement)
     return core.chain.send(

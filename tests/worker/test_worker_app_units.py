@@ -24,10 +24,11 @@ from protocol_core.content import (
 )
 from protocol_core.deployment import Addresses, save_deployment
 from protocol_core.enums import JobStatus, Reason, RoundPhase, RulingOption
+from worker import errors
 from worker.core import build
-from worker.errors import WrongPassphrase
+from worker.errors import BadInput, WrongPassphrase
 from worker.i18n import LANGUAGES, catalogue, pick
-from worker.money import usdc
+from worker.money import add_statement, usdc, withdraw
 from worker.settings import CERTIFICATIONS, EXPERTISE, WorkerSettings
 from worker.wallet import Keystore, from_secret, keys_of, new_wallet
 from worker.web.app import create_app
@@ -60,10 +61,17 @@ def test_catalogues_are_complete_in_english_and_spanish():
     sources = "".join(module.read_text() for module in TEMPLATES.parent.rglob("*.py"))
     refusals = set(re.findall(r'detail="(refusal\.[a-z_]+)"', sources))
     assert len(refusals) > 30  # every refusal the pages show is said in the reader's language
+    assert {"refusal.nothing_to_withdraw", "refusal.dispute_cost", "refusal.statement_length"} <= refusals
+    kinds = "|".join(
+        k.__name__ for k in vars(errors).values() if isinstance(k, type) and k.__module__ == errors.__name__
+    )
+    paged = "".join(m.read_text() for m in TEMPLATES.parent.rglob("*.py") if not m.name.startswith("cli"))
+    english_only = re.findall(rf"\b(?:{kinds})\(f?[\"']", paged)  # the CLI speaks English only
+    assert not english_only, f"refusals with an English-only message, not a catalogue key: {english_only}"
     missing = (literal | dynamic | refusals) - set(english)
     assert not missing, f"keys used by the pages but not in the catalogue: {sorted(missing)}"
-    assert {p for p in english.values() for p in re.findall(r"{(\w+)}", p)} == {
-        p for p in spanish.values() for p in re.findall(r"{(\w+)}", p)
+    assert {p for p in english.values() for p in re.findall(r"{(\w+)(?:![rs])?}", p)} == {
+        p for p in spanish.values() for p in re.findall(r"{(\w+)(?:![rs])?}", p)
     }
     assert pick("es-ES,es;q=0.9", None) == "es" and pick("fr", None) == "en" and pick("es", "en") == "en"
 
@@ -166,3 +174,14 @@ def test_refusals_are_said_in_the_readers_language_and_the_cli_keeps_english(app
     error = WrongPassphrase(detail="refusal.wrong_passphrase")
     assert str(error) == "that passphrase does not open this wallet; try again"
     assert error.told("es") == "esa contraseña no abre esta cartera; inténtalo de nuevo"
+
+
+def test_money_refusals_are_said_in_spanish_and_keep_their_english_wording():
+    with pytest.raises(BadInput) as empty:
+        add_statement(None, None, "0x" + "ab" * 32, "  ")  # refused before the core or keys are used
+    assert str(empty.value) == "write a statement of 1 to 4,000 characters"
+    assert empty.value.told("es") == "escribe una declaración de 1 a 4.000 caracteres"
+    with pytest.raises(BadInput) as bad:
+        withdraw(None, None, " 0x1234 ")
+    assert str(bad.value) == "'0x1234' is not an address (0x + 40 hex)"
+    assert bad.value.told("es") == "'0x1234' no es una dirección (0x + 40 hex)"
