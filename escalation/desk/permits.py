@@ -20,6 +20,8 @@ from .contracts import DeskContracts
 from .errors import WouldRevert
 from .tables import allowance, calls, permits
 
+MAX_TRACKED = 2**63 - 1  # the largest allowance the desk_allowance column holds
+
 
 @dataclass(frozen=True)
 class Funding:
@@ -109,6 +111,9 @@ def release_permit_nonces(db: Connection) -> None:
 
 
 def _set_allowance(db: Connection, left: int) -> None:
+    # A standing allowance may be unlimited (2**256 - 1, an approve of "everything"); the column is a
+    # 64-bit integer. Counting at most 2**63 - 1 (9.2 trillion USDC) only ever understates it.
+    left = min(left, MAX_TRACKED)
     if db.execute(select(allowance.c.id)).first() is None:
         db.execute(allowance.insert().values(id=1, left=left))
     else:

@@ -45,6 +45,22 @@ def test_one_permit_covers_the_posts_after_it_until_its_allowance_runs_out(make_
     assert token.balanceOf(agent) == 1_000 * USDC - 3 * total
 
 
+def test_an_unlimited_standing_allowance_posts_plainly(make_desk, system, desk_agent, chain):
+    w3 = chain.provider.web3  # the agent approved "everything" once, itself
+    call = {"to": system.token.address, "data": system.token.approve.encode_input(system.escrow, 2**256 - 1)}
+    nonce = w3.eth.get_transaction_count(desk_agent.address)
+    tx = {**call, "from": desk_agent.address, "chainId": chain.chain_id, "gas": 100_000, "nonce": nonce,
+          "gasPrice": w3.eth.gas_price}  # fmt: skip
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(desk_agent.sign_transaction(tx).raw_transaction)
+    )
+    service = make_desk()
+    view = service.desk.escalate(request())  # once crashed: 2**256 - 1 did not fit the column
+    follow(service, view.desk_id, "open")
+    assert system.token.nonces(desk_agent.address) == 0  # no permit was needed
+    assert left(service) == 2**63 - 1  # counted as "at least this much", never more than is there
+
+
 def test_without_a_cap_the_permit_covers_the_rest_of_the_days_budget(make_desk, system, desk_agent):
     service = make_desk()
     view = service.desk.escalate(request())
