@@ -68,8 +68,10 @@ class World:
         return self.arbitrators
 
     def arbitrators_ready(self) -> dict[str, Arbitrator]:
+        """Waits until every arbitrator daemon serves (alive: /readyz may flag a transaction its tracker
+        misjudged as foreign, and the daemon keeps working; its log says so)."""
         for arbitrator in self.arbitrators.values():
-            arbitrator.wait_ready(timeout=180)
+            arbitrator.wait_ready(timeout=180, path="/healthz")
         return self.arbitrators
 
     def daemons(self) -> list[Daemon]:

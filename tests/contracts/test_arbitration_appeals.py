@@ -174,9 +174,10 @@ def test_appeal_after_the_last_round_reverts_no_more_appeals(
     terms_abi = terms.as_abi()
     _three_rounds(chain, usdc, escrow, pool, arbitrators, agent, worker, terms, dispute_id)
     fund(usdc, worker, 100 * USDC, escrow)
-    tallied_at = pool.roundOf(dispute_id, 2).appealEnd
+    tallied_at = pool.roundOf(dispute_id, 2).appealEnd  # the last round: its appeal ends at its tally
 
-    chain.pending_timestamp = tallied_at
+    # At that second, unless funding the worker already mined later blocks (a slow machine's clock).
+    chain.pending_timestamp = max(tallied_at, chain.blocks.head.timestamp)
     with reverts(pool.NoMoreAppeals, disputeId=dispute_id, maxRounds=PARAMS.max_rounds):
         escrow.appeal(terms_abi, sender=worker)
     chain.pending_timestamp = tallied_at + 1  # any later second: still no more appeals
