@@ -1,6 +1,7 @@
 """anvil as a child process, free loopback ports, and a bounded poll for conditions."""
 
 import json
+import random
 import signal
 import socket
 import subprocess
@@ -13,9 +14,38 @@ from typing import Any
 POLL = 0.05  # seconds between two looks at a condition
 
 
+_HANDED_OUT: set[int] = set()  # ports this process gave a daemon: still theirs across a restart
+
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel gives outgoing connections (Linux: 32768 unless configured)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
+    """A TCP port on 127.0.0.1 that nothing holds now, chosen below the ephemeral range.
+
+    The kernel's own pick (bind to port 0) comes from the range it also gives outgoing connections,
+    so a daemon restarted on "its" port could find a client socket sitting there; ports below that
+    range are only ever taken by someone binding them on purpose.
+    """
+    floor = _ephemeral_floor()
+    low = max(1024, floor - 20000)
+    for _ in range(200):
+        port = random.randrange(low, floor)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as probe:  # a crowded machine: fall back to the kernel's choice
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
