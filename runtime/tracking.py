@@ -165,7 +165,8 @@ class Tracker:
         self._sender.observe_nonce(used)
         found = {h for h, r in zip(hashes, receipts, strict=True) if r is not None}
         below = [tx for tx in unanswered if tx.nonce < used]
-        foreign = {tx.nonce for tx in below if not any(h in found for h in tx.hashes.split(","))}
+        suspects = {tx.nonce for tx in below if not any(h in found for h in tx.hashes.split(","))}
+        foreign = self._still_unanswered(suspects) if suspects else set()
         if foreign:
             self._second_signer = (self._clock(), sorted(foreign))
             self._metrics.foreign_nonces.inc(len(foreign))
@@ -177,6 +178,21 @@ class Tracker:
                 self._sender.address,
             )
         return foreign
+
+    def _still_unanswered(self, nonces: set[int]) -> set[int]:
+        """Those of `nonces` whose every version, as stored now, still has no receipt.
+
+        A process sharing the database (the CLI beside the daemon) may have re-signed one of them since
+        this tick read its row, and a node may answer the nonce a moment before the receipt; a
+        transaction of ours is only called foreign when a fresh look still finds none of its hashes.
+        """
+        with self._engine.connect() as db:
+            rows = db.execute(
+                select(transactions.c.nonce, transactions.c.hashes).where(transactions.c.nonce.in_(nonces))
+            ).all()
+        hashes = [h for row in rows for h in row.hashes.split(",")]
+        found = {h for h, r in zip(hashes, self._chain.receipts(hashes), strict=True) if r is not None}
+        return {row.nonce for row in rows if not any(h in found for h in row.hashes.split(","))}
 
     def _record_receipt(self, tx: Row[Any], receipt: dict[str, Any]) -> Mined:
         succeeded = int(receipt["status"], 16) == 1

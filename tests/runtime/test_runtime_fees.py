@@ -142,3 +142,43 @@ def test_a_second_signer_on_the_key_makes_the_sender_stuck_for_a_while(w3, setup
     assert stored(engine)[0].state == "replaced"
     sending.clock.now += 61
     assert sending.tracker.problem() is None
+
+
+class _ActsWhileReadingTheNonce(Chain):
+    """The real chain, where something happens at the moment the tracker reads the key's nonce."""
+
+    meanwhile: object = None
+
+    def nonce(self, address: str, tag: str = "pending") -> int:
+        if callable(self.meanwhile):
+            self.meanwhile, act = None, self.meanwhile
+            act()
+        return super().nonce(address, tag)
+
+
+def test_a_version_re_signed_by_the_process_sharing_the_database_is_not_a_second_signer(w3, setup):
+    make, emitter, engine, _ = setup
+    fees = FeePolicy(bump_blocks=1, bump_percent=20, cap_wei=10**15, watch_blocks=3, signer_alarm=60)
+    daemon, cli = make(fees), make(fees)  # the daemon and the CLI beside it: one key, one database
+    daemon.chain = _ActsWhileReadingTheNonce(daemon.chain.rpc)
+    daemon.tracker._chain = daemon.chain
+    rpc(w3, "evm_setAutomine", False)
+    daemon.send(emitter, "a")
+    first = stored(engine)[0].tx_hash
+
+    def the_cli_re_signs_and_its_version_is_mined() -> None:
+        mine_above(w3, engine)
+        cli.clock.now += 60
+        cli.tick()  # re-signed with higher fees, after the daemon's tick read the row
+        rpc(w3, "anvil_dropTransaction", first)
+        rpc(w3, "anvil_setNextBlockBaseFeePerGas", hex(1))
+        rpc(w3, "evm_mine")
+
+    daemon.chain.meanwhile = the_cli_re_signs_and_its_version_is_mined
+    daemon.tick()
+
+    assert cli.bumps() == 1 and daemon.chain.meanwhile is None  # the interleaving happened
+    assert daemon.tracker.problem() is None, "the daemon's own re-signed nonce was taken for a stranger's"
+    assert daemon.metrics.foreign_nonces._value.get() == 0
+    daemon.tick()
+    assert stored(engine)[0].state == "mined" and stored(engine)[0].tx_hash != first
