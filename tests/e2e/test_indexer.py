@@ -89,5 +89,6 @@ def test_reorg_removes_what_the_orphaned_blocks_said_and_keeps_the_rest(world):
     assert indexer.get(f"/v1/workers/{protocol.account(WORKERS[3])}")["active_jobs"] == 0
     assert indexer.get(f"/v1/workers/{protocol.account(WORKERS[1])}")["available"] is True
     again = protocol.post(WORKERS[3])  # the chain goes on after the reorg
-    wait_for(lambda: indexer.get(f"/v1/jobs/{again.job_id}") is not None, what="a new job after the reorg")
+    wait_for(lambda: _caught_up(indexer, protocol), what="a new job and its acceptance after the reorg")
+    assert indexer.get(f"/v1/jobs/{again.job_id}")["status"] == JobStatus.ACCEPTED
     assert indexer.get(f"/v1/workers/{protocol.account(WORKERS[3])}")["active_jobs"] == 1
