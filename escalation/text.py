@@ -83,7 +83,9 @@ class ConceptLexicon:
         negations: str = "",
     ) -> None:
         anomalies = anomalies or {}
-        self._negation = re.compile(rf"\b(?:{negations})\b|n.t\b") if negations else None
+        # English contractions ("didn't") need the apostrophe: a bare `n.t` also matched German verbs
+        # ending in -nkt/-nnt ("sinkt", "kennt") and read them as negations
+        self._negation = re.compile(rf"\b(?:{negations})\b|n['\u2019]t\b") if negations else None
         contrary = anomalies.get(_CONTRARY[2:], "").replace("*", r"[a-z0-9]*")
         self._contrary = re.compile(rf"\b(?:{contrary})\b") if contrary else None
         self.anomalies = frozenset(f"c_{name}" for name in anomalies)  # unexpected behaviour markers
