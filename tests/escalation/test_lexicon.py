@@ -19,7 +19,8 @@ FORMS = [
     if re.search(r"[^a-z0-9*]", form)
 ]
 WORDS = sorted(
-    {w for form, _ in FORMS for w in re.findall(r"[a-z0-9]+", form)} | {"the", "my", "xyz", "app", "du", "del"}
+    {w for form, _ in FORMS for w in re.findall(r"[a-z0-9]+", form)}
+    | {"the", "my", "xyz", "app", "du", "del"}
 )
 
 
@@ -74,6 +75,12 @@ def test_anomalies_and_outcomes_are_concepts_of_the_lexicon() -> None:
 
 def test_a_phrase_ending_in_de_takes_its_contracted_forms() -> None:
     lexicon = shipped_lexicon()
-    for text in ("au lieu du mien", "au lieu des autres", "au lieu d'un colis", "en vez del suyo", "a pesar del aviso"):
+    for text in (
+        "au lieu du mien",
+        "au lieu des autres",
+        "au lieu d'un colis",
+        "en vez del suyo",
+        "a pesar del aviso",
+    ):
         assert {"c_instead", "c_contrary"} & set(lexicon.tokens(text)), text
     assert "c_instead" not in lexicon.tokens("le lieu du rendez-vous")

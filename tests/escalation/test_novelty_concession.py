@@ -53,4 +53,6 @@ def test_a_german_verb_ending_like_a_contraction_is_no_negation(text: str) -> No
 
 @pytest.mark.parametrize("apostrophe", ["'", "\u2019"])
 def test_an_english_contraction_still_negates_the_main_clause(apostrophe: str) -> None:
-    assert "c_contrary" not in LEXICON.tokens(f"The speaker didn{apostrophe}t charge although it was plugged in.")
+    assert "c_contrary" not in LEXICON.tokens(
+        f"The speaker didn{apostrophe}t charge although it was plugged in."
+    )
