@@ -38,6 +38,12 @@ def _starts_words(pattern: str) -> bool:
     return all(pattern.startswith((r"\b", "(?m:^)"), start) for start in starts)
 
 
+def _contracted(form: str) -> str:
+    """A phrase ending in "de" also ends in the forms it takes before an article: French du, des, d',
+    Spanish del ("au lieu du mien", "en vez del suyo")."""
+    return f"{form[:-3]} d(?:e|u|es|el|['\u2019])" if form.endswith(" de") else form
+
+
 def one_scan(patterns: Iterable[str]) -> re.Pattern[str]:
     """One alternation for a group of patterns: a single scan of the text instead of one per pattern.
 
@@ -83,7 +89,9 @@ class ConceptLexicon:
         negations: str = "",
     ) -> None:
         anomalies = anomalies or {}
-        self._negation = re.compile(rf"\b(?:{negations})\b|n.t\b") if negations else None
+        # English contractions ("didn't") need the apostrophe: a bare `n.t` also matched German verbs
+        # ending in -nkt/-nnt ("sinkt", "kennt") and read them as negations
+        self._negation = re.compile(rf"\b(?:{negations})\b|n['\u2019]t\b") if negations else None
         contrary = anomalies.get(_CONTRARY[2:], "").replace("*", r"[a-z0-9]*")
         self._contrary = re.compile(rf"\b(?:{contrary})\b") if contrary else None
         self.anomalies = frozenset(f"c_{name}" for name in anomalies)  # unexpected behaviour markers
@@ -108,7 +116,7 @@ class ConceptLexicon:
         for form, token in phrases:
             first = _WORD.match(form)
             assert first, f"phrase {form!r} must start with a letter or digit"
-            pattern = re.compile(rf"(?:{form.replace('*', r'[a-z0-9]*')})\b")
+            pattern = re.compile(rf"(?:{_contracted(form).replace('*', r'[a-z0-9]*')})\b")
             self._by_first.setdefault(first.group(), []).append((pattern, token))
         self._stop = frozenset(word for words in stopwords.values() for word in words.split())
         # a marker of unexpected behaviour or a failure counts even where it is also a stopword

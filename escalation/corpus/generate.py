@@ -23,8 +23,9 @@ class Fragment:
     family: str = ""
 
 
-def read_fragments(language: str, name: str = "") -> dict[str, list[Fragment]]:
-    """Sections of `<language>.txt` (or `<name>.txt`); even lines of a section are dev, odd are test."""
+def read_fragments(language: str, name: str = "", only: str = "") -> dict[str, list[Fragment]]:
+    """Sections of `<language>.txt` (or `<name>.txt`); even lines of a section are dev, odd are test
+    (every line is `only` when given: a batch written as training data alone)."""
     sections: dict[str, list[Fragment]] = {}
     current = ""
     for raw in (HERE / "fragments" / f"{name or language}.txt").read_text("utf-8").splitlines():
@@ -42,7 +43,7 @@ def read_fragments(language: str, name: str = "") -> dict[str, list[Fragment]]:
             family, line = line.split(" | ", 1)
         # novel families split by family number, so a test family is never seen in dev in any language
         index = int(family[2:]) - 1 if family else len(sections[current])
-        sections[current].append(Fragment(line, SPLITS[index % 2], labels, family))
+        sections[current].append(Fragment(line, only or SPLITS[index % 2], labels, family))
     return sections
 
 
@@ -188,6 +189,11 @@ def main() -> None:
             openings = read_fragments(language, f"{language}.{batch}")
             rng = random.Random(seed + number)
             rows += Builder(language, read_fragments(language), rng, openings=openings, prefix=prefix).build()
+    # the fifth batch is training data only (its README section): the test split stays as it was
+    for number, language in enumerate(LANGUAGES):
+        openings = read_fragments(language, f"{language}.fifth", only="dev")
+        rng = random.Random(5500 + number)
+        rows += Builder(language, read_fragments(language), rng, openings=openings, prefix="v").build()
     with (HERE / "conversations.jsonl").open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

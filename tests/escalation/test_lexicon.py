@@ -8,7 +8,7 @@ from importlib import resources
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from escalation.text import fold, shipped_lexicon
+from escalation.text import _contracted, fold, shipped_lexicon
 
 RAW = json.loads(resources.files("escalation").joinpath("data/lexicon.json").read_text("utf-8"))
 FORMS = [
@@ -18,13 +18,18 @@ FORMS = [
     for form in forms.split("|")
     if re.search(r"[^a-z0-9*]", form)
 ]
-WORDS = sorted({w for form, _ in FORMS for w in re.findall(r"[a-z0-9]+", form)} | {"the", "my", "xyz", "app"})
+WORDS = sorted(
+    {w for form, _ in FORMS for w in re.findall(r"[a-z0-9]+", form)}
+    | {"the", "my", "xyz", "app", "du", "del"}
+)
 
 
 def reference_phrases(folded: str) -> str:
     """What the lexicon did before the first-word index: one alternation, longest form first."""
     ordered = sorted(FORMS, key=lambda item: len(item[0]), reverse=True)
-    alternatives = "|".join(f"(?P<p{i}>{f.replace('*', r'[a-z0-9]*')})" for i, (f, _) in enumerate(ordered))
+    alternatives = "|".join(
+        f"(?P<p{i}>{_contracted(f).replace('*', r'[a-z0-9]*')})" for i, (f, _) in enumerate(ordered)
+    )
     pattern = re.compile(rf"\b(?:{alternatives})\b")
     return pattern.sub(lambda m: f" {ordered[int((m.lastgroup or 'p0')[1:])][1]} ", folded)
 
@@ -66,3 +71,16 @@ def test_anomalies_and_outcomes_are_concepts_of_the_lexicon() -> None:
     assert lexicon.anomalies and lexicon.outcomes
     assert {f"c_{name}" for name in RAW["outcomes"]} == lexicon.outcomes
     assert all(name in RAW["concepts"] for name in RAW["outcomes"])
+
+
+def test_a_phrase_ending_in_de_takes_its_contracted_forms() -> None:
+    lexicon = shipped_lexicon()
+    for text in (
+        "au lieu du mien",
+        "au lieu des autres",
+        "au lieu d'un colis",
+        "en vez del suyo",
+        "a pesar del aviso",
+    ):
+        assert {"c_instead", "c_contrary"} & set(lexicon.tokens(text)), text
+    assert "c_instead" not in lexicon.tokens("le lieu du rendez-vous")

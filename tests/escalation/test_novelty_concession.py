@@ -37,3 +37,22 @@ def test_concession_after_a_negated_failure_marks_nothing(text: str) -> None:
 )
 def test_concession_after_something_that_happened_still_marks_it(text: str) -> None:
     assert "c_contrary" in LEXICON.tokens(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Zählerstand sinkt jede Nacht um zehn Punkte, obwohl niemand zu Hause ist.",
+        "Die Kamera erkennt mich jedes Mal als Fremden, obwohl sie mein Gesicht kennt.",
+    ],
+)
+def test_a_german_verb_ending_like_a_contraction_is_no_negation(text: str) -> None:
+    # "sinkt", "kennt" end in n?t like "didn't"; only an apostrophe makes an English contraction
+    assert "c_contrary" in LEXICON.tokens(text)
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "\u2019"])
+def test_an_english_contraction_still_negates_the_main_clause(apostrophe: str) -> None:
+    assert "c_contrary" not in LEXICON.tokens(
+        f"The speaker didn{apostrophe}t charge although it was plugged in."
+    )
