@@ -175,13 +175,16 @@ def measure(console: Console, deploy_token: Callable[[Any], Any]) -> dict[str, i
             terms.digest(), worker_evidence(terms).as_abi(), sender=relayer
         ).gas_used
 
+    # FiatToken says its EIP-712 version; OpenZeppelin's ERC20Permit answers it in eip712Domain()
+    permit_version = usdc.version() if hasattr(usdc, "version") else usdc.eip712Domain()[2]
+
     def post_with_permit(terms: JobTerms, value: int | None = None) -> int:
         """`postJobWithPermit` for `value` (default: the job's total) by an agent with no allowance left."""
         usdc.approve(escrow, 0, sender=agent)
         permit = sign_permit(
             agent.private_key, token_name=usdc.name(), chain_id=chain.chain_id, token=str(usdc.address),
             owner=str(agent.address), spender=str(escrow.address), value=value or terms.total,
-            nonce=usdc.nonces(agent), deadline=chain.pending_timestamp + 600, version=usdc.version(),
+            nonce=usdc.nonces(agent), deadline=chain.pending_timestamp + 600, version=permit_version,
         )  # fmt: skip
         tx = escrow.postJobWithPermit(
             terms.as_abi(), permit.value, permit.deadline, permit.v, permit.r, permit.s, sender=agent
