@@ -1,6 +1,7 @@
 """anvil as a child process, free loopback ports, and a bounded poll for conditions."""
 
 import json
+import os
 import random
 import signal
 import socket
@@ -25,6 +26,18 @@ def _ephemeral_floor() -> int:
         return 32768
 
 
+def _my_ports() -> tuple[int, int]:
+    """This process's slice of the ports below the ephemeral range: each pytest-xdist worker has its own
+    (a port one worker keeps for a daemon's restart is never another's), other processes the first."""
+    floor = _ephemeral_floor()
+    low = max(1024, floor - 20000)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "") or 2)  # `make test` runs two
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    size = (floor - low) // (workers + 1)
+    slot = int(worker[2:]) % workers + 1 if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return low + size * slot, low + size * (slot + 1)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing holds now, chosen below the ephemeral range.
 
@@ -32,10 +45,9 @@ def free_port() -> int:
     so a daemon restarted on "its" port could find a client socket sitting there; ports below that
     range are only ever taken by someone binding them on purpose.
     """
-    floor = _ephemeral_floor()
-    low = max(1024, floor - 20000)
+    low, high = _my_ports()
     for _ in range(200):
-        port = random.randrange(low, floor)
+        port = random.randrange(low, high)
         if port in _HANDED_OUT:
             continue
         with socket.socket() as probe:
