@@ -1152,7 +1152,9 @@ class People(RuleBasedStateMachine):
         side = rng.choice([Ruling.PAY_WORKER, Ruling.REFUND_AGENT])
         appeals = int(rng.random() < 0.5 or not REACHED["appeal"])  # a run that never appealed does once
         w = self.world
-        for _ in range(16):
+        # a bound against a model that stops moving, not a budget: each earlier round waiting for its
+        # draw, each expired hash and each appeal takes steps of its own
+        for _ in range(64):
             if dispute.phase == Phase.FINAL:
                 return
             self.queue_a_stake_once()
