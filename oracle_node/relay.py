@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, select, update
 
 from protocol_core.handoff import AttestationSignature, EvidenceRecord
-from protocol_core.terms import JobTerms
-from runtime.db import insert_ignore, transaction
+from runtime.db import insert_ignore_many, transaction
 
 from .dispatch import VerificationBackend
 from .errors import TransientVerificationError
@@ -24,7 +23,7 @@ from .operators import OperatorSet
 from .relay_contracts import RelayReads, settled
 from .relay_http import RelayServer
 from .relay_leader import Leader
-from .relay_store import ItemState, prune, relay_items, relay_signatures
+from .relay_store import ItemState, new_item, prune, relay_items, relay_signatures, stored_terms
 from .store import EvidenceState, evidence, jobs
 from .verdicts import Verdict, VerificationRequest
 
@@ -118,34 +117,32 @@ class Relay:
                 .where(evidence.c.block_number <= safe)
                 .limit(ROWS)
             ).all()
-            for row in fresh:
-                insert_ignore(
-                    db,
-                    relay_items,
-                    job_id=row.job_id,
-                    evidence_hash=row.evidence_hash,
-                    source="chain",
-                    terms=row.terms,
-                    uri=row.uri,
-                    state=ItemState.PENDING,
-                    attempts=0,
-                    retry_at=0.0,
-                    received_at=row.seen_at,
-                    pushed_at=0.0,
+            if not fresh:
+                return 0
+            items = [
+                new_item(row.job_id, row.evidence_hash, "chain", row.seen_at, terms=row.terms, uri=row.uri)
+                for row in fresh
+            ]
+            insert_ignore_many(db, relay_items, items)  # one statement for the batch, as each update below
+            held = {
+                (item.job_id, item.evidence_hash): item
+                for item in db.execute(
+                    select(relay_items.c.job_id, relay_items.c.evidence_hash, relay_items.c.received_at)
+                    .add_columns(relay_items.c.state)
+                    .where(relay_items.c.job_id.in_({row.job_id for row in fresh}))
                 )
-                item = db.execute(
-                    select(relay_items.c.received_at, relay_items.c.state)
-                    .where(relay_items.c.job_id == row.job_id)
-                    .where(relay_items.c.evidence_hash == row.evidence_hash)
-                ).one()
+            }
+            patience, done, due = self._exchange.patience(time.time()), [], []
+            for row in fresh:
+                item = held[(row.job_id, row.evidence_hash)]
                 if item.state == ItemState.DONE:  # our relayed verdict put it there
-                    db.execute(
-                        update(evidence).where(evidence.c.id == row.id).values(state=EvidenceState.DONE)
-                    )
-                    continue
-                # 1.0 (in 1970) is "due now": a retry_at of 0 marks evidence not yet looked at.
-                due = max(item.received_at + self._exchange.patience(time.time()), 1.0)
-                db.execute(update(evidence).where(evidence.c.id == row.id).values(retry_at=due))
+                    done.append({"key_id": row.id, "state": EvidenceState.DONE})
+                else:  # 1.0 (in 1970) is "due now": a retry_at of 0 marks evidence not yet looked at.
+                    due.append({"key_id": row.id, "retry_at": max(item.received_at + patience, 1.0)})
+            by_id = update(evidence).where(evidence.c.id == bindparam("key_id"))
+            for moves, column in ((done, "state"), (due, "retry_at")):
+                if moves:
+                    db.execute(by_id.values({column: bindparam(column)}), moves)
         return len(fresh)
 
     def _dispatch(self) -> int:
@@ -169,11 +166,11 @@ class Relay:
             if moved is not None:
                 moves.append((row.job_id, row.evidence_hash, {"state": moved[0], "detail": moved[1]}))
                 continue
-            terms = JobTerms.model_validate_json(row.terms)
+            terms = stored_terms(row.terms)
             request = VerificationRequest(
                 chain_id=self._chain_id,
                 escrow=self._reads.escrow,
-                job_id=terms.digest(),
+                job_id=bytes.fromhex(row.job_id[2:]),  # an item's job id is its terms' hash
                 evidence_hash=bytes.fromhex(row.evidence_hash[2:]),
                 uri=row.uri,
                 confirmer=terms.confirmer,
@@ -268,7 +265,7 @@ class Relay:
             ).all()
         return {
             (row.job_id, row.evidence_hash): EvidenceRecord(
-                terms=JobTerms.model_validate_json(row.terms),
+                terms=stored_terms(row.terms),
                 evidence_hash=row.evidence_hash,
                 uri=row.uri,
                 worker=row.worker,

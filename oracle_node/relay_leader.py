@@ -17,7 +17,6 @@ from sqlalchemy import Engine, Row, select, update
 from protocol_core.enums import JobStatus
 from protocol_core.handoff import compact_bytes
 from protocol_core.relayed import SignedEvidence
-from protocol_core.terms import JobTerms
 from runtime.db import transaction
 from runtime.sender import Call, Sender
 
@@ -32,7 +31,7 @@ from .relay_contracts import (
     submit_evidence_for_call,
 )
 from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
-from .relay_store import ItemState, relay_items, relay_signatures
+from .relay_store import ItemState, relay_items, relay_signatures, stored_terms
 from .store import EvidenceState, evidence
 
 log = logging.getLogger(__name__)
@@ -171,7 +170,7 @@ class Leader:
         if fallback_turn is None:
             return None  # not in the set now: the standing watch says why; nothing to send
         turn = self._turn(row, current, quorum_at) if quorum_at is not None else None
-        terms = JobTerms.model_validate_json(row.terms)
+        terms = stored_terms(row.terms)
         if turn is not None and now >= turn:
             ours = [signers.pop(me)] if me in signers else []
             if on_chain:  # someone put the evidence on chain: the signatures go without it
