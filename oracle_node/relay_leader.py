@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, Row, bindparam, select, update
 
 from protocol_core.enums import JobStatus
 from protocol_core.handoff import compact_bytes
@@ -53,8 +53,10 @@ class Leader:
         takeover_delay: float,  # seconds each operator ahead in the succession gets before the next acts
         patience: Callable[[float], float],  # seconds without a quorum before the on-chain fallback
         metrics: NodeMetrics,
+        shortest_delay: float,  # the least patience ever gives (fallback_delay while no peer answers)
     ) -> None:
-        self._metrics = metrics
+        self._metrics, self._shortest_delay = metrics, shortest_delay
+        self._members: tuple[frozenset[str], int, int] | None = None  # the set at the last pass
         self._engine, self._reads, self._operators, self._sender = engine, reads, operators, sender
         self._takeover_delay, self._patience = takeover_delay, patience
         self._fallback_delay = 0.0  # set at every pass: longer while the peers answer
@@ -62,26 +64,34 @@ class Leader:
     def advance(self, head: int) -> int:
         """Looks at every signed item due now; returns how many moved."""
         now = time.time()
+        current = self._operators.current()
+        # An item waiting for its turn is not looked at again before it (retry_at), unless the set
+        # changes: then every signed item is, since the succession (and so each turn) may have.
+        members, self._members = self._members, (current.eligible, current.quorum, current.set_nonce)
+        query = select(relay_items).where(relay_items.c.state == ItemState.SIGNED)
+        if members == self._members:
+            query = query.where(relay_items.c.retry_at <= now)
         with self._engine.connect() as db:
-            rows = db.execute(
-                select(relay_items)
-                .where(relay_items.c.state == ItemState.SIGNED)
-                .where(relay_items.c.retry_at <= now)
-                .order_by(relay_items.c.received_at)
-                .limit(ROWS)
-            ).all()
+            rows = db.execute(query.order_by(relay_items.c.received_at).limit(ROWS)).all()
         if not rows:
             return 0
         self._fallback_delay = self._patience(now)
-        current = self._operators.current()
         held = self._signatures(rows, current)
         quorum_at = self._quorum_times(rows, held, current, now)
         # The chain is read only for items that could act now: a quorum in our turn, or the fallback due.
-        due = [
-            row
-            for row in rows
-            if self._due(row, current, now, quorum_at.get((row.job_id, row.evidence_hash)))
-        ]
+        due, later = [], []
+        for row in rows:
+            since = quorum_at.get((row.job_id, row.evidence_hash))
+            if self._due(row, current, now, since):
+                due.append(row)
+            elif since is not None and now < row.received_at + self._shortest_delay:  # no fallback yet
+                turn = self._turn(row, current, since)
+                if turn is not None:  # never earlier than a backoff it has (a failed dry run)
+                    at = max(min(turn, row.received_at + self._shortest_delay), row.retry_at)
+                    later.append({"key_job": row.job_id, "key_hash": row.evidence_hash, "retry_at": at})
+        if later:
+            with transaction(self._engine, durable=False) as db:  # lost: looked at again at once
+                db.execute(_by_key(update(relay_items)).values(retry_at=bindparam("retry_at")), later)
         views = self._reads.jobs([row.job_id for row in due]) if due else []
         calls: list[Call[RelaySend]] = []
         moves: list[tuple[Row[Any], str, str]] = []
@@ -274,6 +284,12 @@ class Leader:
                     **({"state": ItemState.FALLBACK} if give_up else {}),
                 )
             )
+
+
+def _by_key(statement: Any) -> Any:
+    return statement.where(relay_items.c.job_id == bindparam("key_job")).where(
+        relay_items.c.evidence_hash == bindparam("key_hash")
+    )
 
 
 def _signed_evidence(row: Row[Any]) -> SignedEvidence:
