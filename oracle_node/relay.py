@@ -32,6 +32,7 @@ REPUSH = 3.0  # seconds between two pushes of our signature on an item still wai
 ROWS = 256  # items looked at per step and pass
 PRUNE_EVERY = 60.0  # seconds between two prunings of settled items older than the retention
 PRUNE_ROWS = 512  # items pruned per pass at most
+VIEW_AGE = 2.0  # seconds a job's view may be old when deciding whether to verify an item
 
 
 class Relay:
@@ -159,7 +160,9 @@ class Relay:
             ).all()
         if not rows:
             return 0
-        views = self._reads.jobs([row.job_id for row in rows])
+        # Verifying an item whose job just moved on costs a verification, never money (the leader reads
+        # the job again and dry-runs): the view the intake read a moment ago will do.
+        views = self._reads.jobs([row.job_id for row in rows], max_age=VIEW_AGE)
         moves: list[tuple[str, str, dict[str, Any]]] = []
         for row, view in zip(rows, views, strict=True):
             moved = settled(row, view)
