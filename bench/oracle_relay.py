@@ -1,5 +1,5 @@
 """The relayed flow's figures: three nodes that take evidence by HTTP, exchange signatures and pay in one
-submitAndAttest. Throughput: N bundles handed in at once (CONNECTIONS keep-alive connections per node,
+submitAndAttest. Throughput: N bundles handed in by WORKERS_AT_ONCE workers at once (keep-alive connections,
 bodies encoded beforehand, one asyncio thread: the client costs little of the CPU the nodes share),
 from the first hand-in to the last VerdictReached. Latency: bundles handed in at a steady rate, each
 from its hand-in (the node has the evidence) to its WorkerPaid log, seen by one poller every 10 ms.
@@ -34,7 +34,7 @@ from devtools.relay import (
 )
 
 EVENTS = {"verdict": ("VerificationOracle", "VerdictReached"), "paid": ("JobEscrow", "WorkerPaid")}
-CONNECTIONS = 16  # hand-ins in flight per node in the throughput phase (workers handing in at once)
+WORKERS_AT_ONCE = 16  # workers handing in at once in the throughput phase, each to every node together
 
 
 def measure_relay(jobs: int, rate: float, workdir: Path, every_node: bool = True) -> dict:
@@ -92,32 +92,45 @@ def _hand_in(urls: list[str], i: int, request: dict, client: httpx.Client, every
 
 
 async def _post_all(urls: list[str], bodies: list[bytes], chosen: list[list[int]]) -> list[int]:
-    """POSTs bodies[i] for each i in chosen[n] to urls[n], CONNECTIONS at a time per node; the statuses."""
+    """Hands bodies[i] to urls[n] for each n whose chosen[n] holds i, by WORKERS_AT_ONCE workers at once,
+    each with a keep-alive connection per node and handing its bundle to those nodes together; the
+    statuses."""
     statuses: list[int] = []
+    todo = list(reversed(range(len(bodies))))  # popped from the end: handed in in order
+    wanted = [set(indices) for indices in chosen]
 
-    async def connection(url: str, todo: list[int]) -> None:
-        parts = urlsplit(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        head = f"POST /v1/evidence HTTP/1.1\r\nhost: {parts.netloc}\r\ncontent-type: application/json\r\n"
+    async def worker() -> None:
+        connections = [
+            await asyncio.open_connection(urlsplit(url).hostname, urlsplit(url).port) for url in urls
+        ]
         try:
             while todo:
-                body = bodies[todo.pop()]
-                writer.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
-                status = int((await reader.readline()).split()[1])
-                length = 0
-                while (line := await reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = line.decode().partition(":")
-                    length = int(value) if name.lower() == "content-length" else length
-                await reader.readexactly(length)
-                statuses.append(status)
+                i = todo.pop()
+                statuses.extend(
+                    await asyncio.gather(
+                        *(_post(c, urls[n], bodies[i]) for n, c in enumerate(connections) if i in wanted[n])
+                    )
+                )
         finally:
-            writer.close()
+            for _, writer in connections:
+                writer.close()
 
-    queues = [list(reversed(todo)) for todo in chosen]  # popped from the end: handed in in order
-    await asyncio.gather(
-        *(connection(url, todo) for url, todo in zip(urls, queues, strict=True) for _ in range(CONNECTIONS))
-    )
+    await asyncio.gather(*(worker() for _ in range(WORKERS_AT_ONCE)))
     return statuses
+
+
+async def _post(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], url: str, body: bytes) -> int:
+    """POSTs `body` to url/v1/evidence over `connection` (HTTP/1.1, kept alive); the answer's status."""
+    reader, writer = connection
+    head = f"POST /v1/evidence HTTP/1.1\r\nhost: {urlsplit(url).netloc}\r\ncontent-type: application/json\r\n"
+    writer.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        length = int(value) if name.lower() == "content-length" else length
+    await reader.readexactly(length)
+    return status
 
 
 def _paced(
