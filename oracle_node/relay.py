@@ -23,7 +23,7 @@ from .operators import OperatorSet
 from .relay_contracts import RelayReads, settled
 from .relay_http import RelayServer
 from .relay_leader import Leader
-from .relay_store import ItemState, new_item, prune, relay_items, relay_signatures, stored_terms
+from .relay_store import ItemState, by_key, new_item, prune, relay_items, relay_signatures, stored_terms
 from .store import EvidenceState, evidence, jobs
 from .verdicts import Verdict, VerificationRequest
 
@@ -52,7 +52,7 @@ class Relay:
         server: RelayServer,  # serves the intake and the exchange once the chain id is known
         retention: float,  # seconds a settled item's rows are kept, counted from its arrival
     ) -> None:
-        self._retention, self._pruned_at = retention, 0.0
+        self._retention, self._pruned_at, self._repush_at = retention, 0.0, 0.0
         self._intake, self._server = intake, server
         self._engine, self._reads, self._operators, self._exchange = engine, reads, operators, exchange
         self._leader, self._verifiers = leader, verifiers
@@ -220,6 +220,8 @@ class Relay:
     def _repush(self) -> None:
         """Our signature again to every peer for items short of a quorum (a peer may have restarted)."""
         now = time.time()
+        if now < self._repush_at:  # looked for a few times per REPUSH, not at every pass
+            return
         with self._engine.connect() as db:
             rows = db.execute(
                 select(
@@ -243,6 +245,7 @@ class Relay:
                 .where(relay_items.c.received_at > now - 2 * self._fallback_delay)
                 .limit(ROWS)
             ).all()
+        self._repush_at = now + (REPUSH / 4 if len(rows) < ROWS else 0.0)  # a full batch: more are due
         if not rows:
             return
         records = self.records([(row.job_id, row.evidence_hash) for row in rows])
@@ -289,12 +292,4 @@ class Relay:
             by_columns.setdefault(tuple(sorted(values)), []).append(row)
         with transaction(self._engine, durable=False) as db:
             for columns, rows in by_columns.items():
-                db.execute(_items().values({name: bindparam(name) for name in columns}), rows)
-
-
-def _items() -> Any:
-    return (
-        update(relay_items)
-        .where(relay_items.c.job_id == bindparam("key_job"))
-        .where(relay_items.c.evidence_hash == bindparam("key_hash"))
-    )
+                db.execute(by_key(update(relay_items)).values({n: bindparam(n) for n in columns}), rows)

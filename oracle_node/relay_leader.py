@@ -31,7 +31,7 @@ from .relay_contracts import (
     submit_evidence_for_call,
 )
 from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
-from .relay_store import ItemState, relay_items, relay_signatures, stored_terms
+from .relay_store import ItemState, by_key, relay_items, relay_signatures, stored_terms
 from .store import EvidenceState, evidence
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Leader:
                     later.append({"key_job": row.job_id, "key_hash": row.evidence_hash, "retry_at": at})
         if later:
             with transaction(self._engine, durable=False) as db:  # lost: looked at again at once
-                db.execute(_by_key(update(relay_items)).values(retry_at=bindparam("retry_at")), later)
+                db.execute(by_key(update(relay_items)).values(retry_at=bindparam("retry_at")), later)
         views = self._reads.jobs([row.job_id for row in due]) if due else []
         calls: list[Call[RelaySend]] = []
         moves: list[tuple[Row[Any], str, str]] = []
@@ -284,12 +284,6 @@ class Leader:
                     **({"state": ItemState.FALLBACK} if give_up else {}),
                 )
             )
-
-
-def _by_key(statement: Any) -> Any:
-    return statement.where(relay_items.c.job_id == bindparam("key_job")).where(
-        relay_items.c.evidence_hash == bindparam("key_hash")
-    )
 
 
 def _signed_evidence(row: Row[Any]) -> SignedEvidence:

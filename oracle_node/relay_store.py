@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     delete,
     select,
 )
@@ -100,6 +101,14 @@ class ItemState:
     OPEN = (PENDING, VERIFYING, SIGNED, SENDING)
 
     SETTLED = (DONE, DROPPED, FALLBACK)  # nothing more for the relay to do; pruned after the retention
+
+
+def by_key(statement: Any) -> Any:
+    """`statement` on relay_items restricted to the row named by the parameters key_job and key_hash
+    (so that one statement runs for a list of rows)."""
+    return statement.where(relay_items.c.job_id == bindparam("key_job")).where(
+        relay_items.c.evidence_hash == bindparam("key_hash")
+    )
 
 
 @functools.lru_cache(maxsize=4_096)  # read for every item at every step: parsed and checked once per job
