@@ -10,6 +10,7 @@ hear of it with its first signature, one verification later): the figures under 
 
 import asyncio
 import json
+import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from oracle_setup import bench_chain, job_clock, paced, percentile  # beside this script
+from oracle_setup import bench_chain, cpu_seconds, job_clock, paced, percentile  # beside this script
 
 from devtools.accounts import OPERATORS, WORKERS, key_of
 from devtools.chain import wait_for
@@ -63,18 +64,28 @@ def measure_relay(jobs: int, rate: float, workdir: Path, every_node: bool = True
             chosen = [
                 list(range(jobs)) if every_node else list(range(n, jobs, len(urls))) for n in range(len(urls))
             ]
+            processes = {"nodes": [n.process.pid for n in nodes if n.process], "anvil": [bench.anvil_pid]}
+            processes["client"] = [os.getpid()]  # the hand-ins and the log clock
+            used = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in processes.items()}
             with job_clock(protocol, EVENTS) as clock:
                 start = time.monotonic()
                 answers = asyncio.run(_post_all(urls, bodies, chosen))
                 assert set(answers) == {202}, answers
                 wait_for(lambda: len(clock.seen["paid"]) >= jobs, timeout=600, what="the backlog paid")
                 throughput = jobs / (max(clock.seen["verdict"].values()) - start)
+            cpu_ms = {
+                name: round(1000 * (sum(cpu_seconds(pid) for pid in pids) - used[name]) / jobs, 2)
+                for name, pids in processes.items()
+            }
             print(f"  relayed: {throughput:.1f} verifications/s", flush=True)
             latencies = _paced(protocol, later, workers, urls, rate, every_node)
             sent = transactions_from(protocol.w3, {protocol.account(i) for i in OPERATORS}, first_block)
     verifications = [tx for tx in sent if tx.function in VERIFICATIONS]
     return {
         "three_node_throughput": round(throughput, 1),
+        # CPU per verification in the throughput phase, from the first hand-in until every job was paid:
+        # the three nodes together, anvil, the bench client (what bounds the figure on two shared cores)
+        "cpu_ms_per_verification": cpu_ms,
         "paid_p50_s": round(statistics.median(latencies), 3),
         "paid_p99_s": round(percentile(latencies, 99), 3),
         "paid_max_s": round(max(latencies), 3),

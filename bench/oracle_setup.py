@@ -3,6 +3,7 @@ that notes when each job's logs first appeared, a paced load and percentiles."""
 
 import http.client
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ class BenchChain:
     protocol: Protocol
     deployments: Path
     aliases: list[str]  # the operators' ape aliases, op<index>
+    anvil_pid: int  # for the CPU time anvil spends (cpu_seconds)
 
 
 @contextmanager
@@ -40,7 +42,9 @@ def bench_chain(workdir: Path, operators: tuple[int, ...], quorum: int) -> Itera
         deployments = workdir / "deployments.json"
         protocol = Protocol.connect(anvil.url, deploy(anvil.url, deployments), workdir / "evidence")
         protocol.set_up(quorum=quorum, operators=operators)
-        yield BenchChain(anvil.url, protocol, deployments, write_keystores(workdir / "ape", operators))
+        aliases = write_keystores(workdir / "ape", operators)
+        assert anvil._process is not None  # started above
+        yield BenchChain(anvil.url, protocol, deployments, aliases, anvil._process.pid)
     finally:
         anvil.kill()
 
@@ -113,6 +117,12 @@ def job_clock(protocol: Protocol, events: dict[str, tuple[str, str]]) -> JobCloc
     rpc = str(protocol.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
     addresses = {name: contract.address for name, contract in protocol.contracts.items()}
     return JobClock(rpc, events).watch(addresses)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def paced(count: int, rate: float, act: Callable[[int], Any]) -> None:
