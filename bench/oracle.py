@@ -87,6 +87,7 @@ def main() -> int:
         "--one-node-hand-in", action="store_true", help="also measure bundles handed to one node each"
     )
     args = parser.parse_args()
+    load_before = os.getloadavg()  # other work on the machine shares its two cores with the bench
     results = []
     for nodes in () if args.relayed_only else (1, 3):
         with tempfile.TemporaryDirectory(prefix=f"oracle-bench-{nodes}-") as workdir:
@@ -100,12 +101,18 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     if args.relayed_only and OUT.exists():
         results = json.loads(OUT.read_text()).get("runs", [])
-    figures = {**relayed, "load_average_after": [round(x, 2) for x in load], "runs": results}
+    figures = {
+        **relayed,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load],
+        "runs": results,
+    }
     OUT.write_text(json.dumps(figures, indent=2) + "\n")
     print(
         f"relayed, 3 nodes, quorum 2: {relayed['three_node_throughput']} verifications/s; at "
         f"{args.rate}/s handed in -> paid p50 {relayed['paid_p50_s']} s, p99 {relayed['paid_p99_s']} s; "
-        f"{relayed['reverted_attestations']} reverted attestations (load {load[0]:.2f})"
+        f"{relayed['reverted_attestations']} reverted attestations (load {load_before[0]:.2f} before, "
+        f"{load[0]:.2f} after); CPU ms per verification: {relayed['cpu_ms_per_verification']}"
     )
     for run in results:
         print(

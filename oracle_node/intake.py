@@ -10,18 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from protocol_core.eip712 import InvalidSignature
 from protocol_core.enums import JobStatus
 from protocol_core.handoff import EvidenceRecord
-from runtime.db import insert_ignore, transaction
+from runtime.db import insert_ignore_many, transaction
 
 from .group_commit import GroupCommit
 from .metrics import NodeMetrics
 from .rate_limits import Buckets
 from .relay_contracts import JobView, RelayReads
-from .relay_store import ItemState, relay_items
+from .relay_store import new_item, relay_items
 
 log = logging.getLogger(__name__)
 NEXT = {
@@ -179,49 +179,47 @@ class Intake:
 
     def _known(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         with self._engine.connect() as db:
-            rows = db.execute(
-                select(relay_items.c.job_id, relay_items.c.evidence_hash).where(
-                    relay_items.c.job_id.in_({job_id for job_id, _ in keys})
-                )
-            ).all()
-        return {(row.job_id, row.evidence_hash) for row in rows} & keys
+            return _held(db, keys)
 
     def _store(self, records: list[EvidenceRecord], durable: bool = True) -> set[int]:
         """Stores each record not held yet, in one transaction; the id() of each that was new. A
         worker's is durable (its receipt is a promise); a peer's need not be (runtime.db)."""
         if not records:
             return set()
-        now, new = time.time(), set()
+        now, new, rows = time.time(), set(), []
         with transaction(self._engine, durable) as db:
+            held = _held(db, {(r.job_id, r.evidence_hash.lower()) for r in records})
             for record in records:
                 key = (record.job_id, record.evidence_hash.lower())
-                known = db.execute(
-                    select(relay_items.c.state)
-                    .where(relay_items.c.job_id == key[0])
-                    .where(relay_items.c.evidence_hash == key[1])
-                ).first()
-                if known is not None:
+                if key in held:
                     continue
+                held.add(key)
                 new.add(id(record))
-                insert_ignore(
-                    db,
-                    relay_items,
-                    job_id=key[0],
-                    evidence_hash=key[1],
-                    source="intake" if record.signature else "chain",
-                    terms=record.terms.model_dump_json(),
-                    worker=record.worker,
-                    uri=record.uri,
-                    deadline=record.deadline,
-                    signature=record.signature,
-                    bundle=record.bundle.encode() if record.bundle is not None else None,
-                    state=ItemState.PENDING,
-                    attempts=0,
-                    retry_at=0.0,
-                    received_at=now,
-                    pushed_at=0.0,
+                rows.append(
+                    new_item(
+                        *key,
+                        "intake" if record.signature else "chain",
+                        now,
+                        terms=record.terms.model_dump_json(),
+                        worker=record.worker,
+                        uri=record.uri,
+                        deadline=record.deadline,
+                        signature=record.signature,
+                        bundle=record.bundle.encode() if record.bundle is not None else None,
+                    )
                 )
+            insert_ignore_many(db, relay_items, rows)  # one statement for the batch
         return new
+
+
+def _held(db: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of `keys` (job id, evidence hash) are stored items, in one query."""
+    rows = db.execute(
+        select(relay_items.c.job_id, relay_items.c.evidence_hash).where(
+            relay_items.c.job_id.in_({job_id for job_id, _ in keys})
+        )
+    ).all()
+    return {(row.job_id, row.evidence_hash) for row in rows} & keys
 
 
 def _check_job(record: EvidenceRecord, view: JobView) -> bool:

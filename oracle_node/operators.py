@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from .relay_contracts import RelayReads
 
@@ -38,7 +38,7 @@ def succession(job_id: str, operators: Sequence[str]) -> list[str]:
 @functools.lru_cache(maxsize=16_384)  # asked for every signed item at every pass: the hashes once per job
 def _succession(job_id: str, operators: tuple[str, ...]) -> tuple[str, ...]:
     job = bytes.fromhex(job_id[2:])
-    return tuple(sorted(operators, key=lambda op: keccak(job + bytes.fromhex(to_checksum_address(op)[2:]))))
+    return tuple(sorted(operators, key=lambda op: keccak(job + bytes.fromhex(op[2:]))))
 
 
 def turn_at(job_id: str, operators: Sequence[str], me: str, since: float, step: float) -> float | None:

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, select, update
 
 from protocol_core.handoff import AttestationSignature, EvidenceRecord
-from protocol_core.terms import JobTerms
-from runtime.db import insert_ignore, transaction
+from runtime.db import insert_ignore_many, transaction
 
 from .dispatch import VerificationBackend
 from .errors import TransientVerificationError
@@ -24,7 +23,7 @@ from .operators import OperatorSet
 from .relay_contracts import RelayReads, settled
 from .relay_http import RelayServer
 from .relay_leader import Leader
-from .relay_store import ItemState, prune, relay_items, relay_signatures
+from .relay_store import ItemState, by_key, new_item, prune, relay_items, relay_signatures, stored_terms
 from .store import EvidenceState, evidence, jobs
 from .verdicts import Verdict, VerificationRequest
 
@@ -33,6 +32,7 @@ REPUSH = 3.0  # seconds between two pushes of our signature on an item still wai
 ROWS = 256  # items looked at per step and pass
 PRUNE_EVERY = 60.0  # seconds between two prunings of settled items older than the retention
 PRUNE_ROWS = 512  # items pruned per pass at most
+VIEW_AGE = 2.0  # seconds a job's view may be old when deciding whether to verify an item
 
 
 class Relay:
@@ -52,7 +52,7 @@ class Relay:
         server: RelayServer,  # serves the intake and the exchange once the chain id is known
         retention: float,  # seconds a settled item's rows are kept, counted from its arrival
     ) -> None:
-        self._retention, self._pruned_at = retention, 0.0
+        self._retention, self._pruned_at, self._repush_at = retention, 0.0, 0.0
         self._intake, self._server = intake, server
         self._engine, self._reads, self._operators, self._exchange = engine, reads, operators, exchange
         self._leader, self._verifiers = leader, verifiers
@@ -118,34 +118,32 @@ class Relay:
                 .where(evidence.c.block_number <= safe)
                 .limit(ROWS)
             ).all()
-            for row in fresh:
-                insert_ignore(
-                    db,
-                    relay_items,
-                    job_id=row.job_id,
-                    evidence_hash=row.evidence_hash,
-                    source="chain",
-                    terms=row.terms,
-                    uri=row.uri,
-                    state=ItemState.PENDING,
-                    attempts=0,
-                    retry_at=0.0,
-                    received_at=row.seen_at,
-                    pushed_at=0.0,
+            if not fresh:
+                return 0
+            items = [
+                new_item(row.job_id, row.evidence_hash, "chain", row.seen_at, terms=row.terms, uri=row.uri)
+                for row in fresh
+            ]
+            insert_ignore_many(db, relay_items, items)  # one statement for the batch, as each update below
+            held = {
+                (item.job_id, item.evidence_hash): item
+                for item in db.execute(
+                    select(relay_items.c.job_id, relay_items.c.evidence_hash, relay_items.c.received_at)
+                    .add_columns(relay_items.c.state)
+                    .where(relay_items.c.job_id.in_({row.job_id for row in fresh}))
                 )
-                item = db.execute(
-                    select(relay_items.c.received_at, relay_items.c.state)
-                    .where(relay_items.c.job_id == row.job_id)
-                    .where(relay_items.c.evidence_hash == row.evidence_hash)
-                ).one()
+            }
+            patience, done, due = self._exchange.patience(time.time()), [], []
+            for row in fresh:
+                item = held[(row.job_id, row.evidence_hash)]
                 if item.state == ItemState.DONE:  # our relayed verdict put it there
-                    db.execute(
-                        update(evidence).where(evidence.c.id == row.id).values(state=EvidenceState.DONE)
-                    )
-                    continue
-                # 1.0 (in 1970) is "due now": a retry_at of 0 marks evidence not yet looked at.
-                due = max(item.received_at + self._exchange.patience(time.time()), 1.0)
-                db.execute(update(evidence).where(evidence.c.id == row.id).values(retry_at=due))
+                    done.append({"key_id": row.id, "state": EvidenceState.DONE})
+                else:  # 1.0 (in 1970) is "due now": a retry_at of 0 marks evidence not yet looked at.
+                    due.append({"key_id": row.id, "retry_at": max(item.received_at + patience, 1.0)})
+            by_id = update(evidence).where(evidence.c.id == bindparam("key_id"))
+            for moves, column in ((done, "state"), (due, "retry_at")):
+                if moves:
+                    db.execute(by_id.values({column: bindparam(column)}), moves)
         return len(fresh)
 
     def _dispatch(self) -> int:
@@ -162,18 +160,20 @@ class Relay:
             ).all()
         if not rows:
             return 0
-        views = self._reads.jobs([row.job_id for row in rows])
+        # Verifying an item whose job just moved on costs a verification, never money (the leader reads
+        # the job again and dry-runs): the view the intake read a moment ago will do.
+        views = self._reads.jobs([row.job_id for row in rows], max_age=VIEW_AGE)
         moves: list[tuple[str, str, dict[str, Any]]] = []
         for row, view in zip(rows, views, strict=True):
             moved = settled(row, view)
             if moved is not None:
                 moves.append((row.job_id, row.evidence_hash, {"state": moved[0], "detail": moved[1]}))
                 continue
-            terms = JobTerms.model_validate_json(row.terms)
+            terms = stored_terms(row.terms)
             request = VerificationRequest(
                 chain_id=self._chain_id,
                 escrow=self._reads.escrow,
-                job_id=terms.digest(),
+                job_id=bytes.fromhex(row.job_id[2:]),  # an item's job id is its terms' hash
                 evidence_hash=bytes.fromhex(row.evidence_hash[2:]),
                 uri=row.uri,
                 confirmer=terms.confirmer,
@@ -220,6 +220,8 @@ class Relay:
     def _repush(self) -> None:
         """Our signature again to every peer for items short of a quorum (a peer may have restarted)."""
         now = time.time()
+        if now < self._repush_at:  # looked for a few times per REPUSH, not at every pass
+            return
         with self._engine.connect() as db:
             rows = db.execute(
                 select(
@@ -243,6 +245,7 @@ class Relay:
                 .where(relay_items.c.received_at > now - 2 * self._fallback_delay)
                 .limit(ROWS)
             ).all()
+        self._repush_at = now + (REPUSH / 4 if len(rows) < ROWS else 0.0)  # a full batch: more are due
         if not rows:
             return
         records = self.records([(row.job_id, row.evidence_hash) for row in rows])
@@ -268,7 +271,7 @@ class Relay:
             ).all()
         return {
             (row.job_id, row.evidence_hash): EvidenceRecord(
-                terms=JobTerms.model_validate_json(row.terms),
+                terms=stored_terms(row.terms),
                 evidence_hash=row.evidence_hash,
                 uri=row.uri,
                 worker=row.worker,
@@ -289,12 +292,4 @@ class Relay:
             by_columns.setdefault(tuple(sorted(values)), []).append(row)
         with transaction(self._engine, durable=False) as db:
             for columns, rows in by_columns.items():
-                db.execute(_items().values({name: bindparam(name) for name in columns}), rows)
-
-
-def _items() -> Any:
-    return (
-        update(relay_items)
-        .where(relay_items.c.job_id == bindparam("key_job"))
-        .where(relay_items.c.evidence_hash == bindparam("key_hash"))
-    )
+                db.execute(by_key(update(relay_items)).values({n: bindparam(n) for n in columns}), rows)

@@ -1,5 +1,7 @@
 """The escrow's and oracle's reads and calldata of the relayed flow, over the runtime's Chain."""
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +35,7 @@ OPERATOR_REMOVED = event_topic(ORACLE, "OperatorRemoved")
 ERRORS = error_names(ORACLE + ESCROW)
 EVIDENCE_ABI = "(bytes32,string,uint256,bytes32[2])"
 Signature = tuple[bytes, bytes]
+SEEN_JOBS = 20_000  # job views kept for callers content with a recent one, before the old are dropped
 
 
 @dataclass(frozen=True)
@@ -68,20 +71,35 @@ class RelayReads:
     def __init__(self, chain: Chain, escrow: str, oracle: str) -> None:
         self.chain = chain
         self.escrow, self.oracle = to_checksum_address(escrow), to_checksum_address(oracle)
+        self._seen: dict[str, tuple[float, JobView]] = {}  # job id -> (monotonic time read, view)
+        self._lock = threading.Lock()  # the intake's threads and the node's loop read jobs
 
-    def jobs(self, job_ids: Sequence[str]) -> list[JobView]:
-        """Each job's status, worker and evidence hash, in one batch request."""
+    def jobs(self, job_ids: Sequence[str], max_age: float = 0.0) -> list[JobView]:
+        """Each job's status, worker and evidence hash, in one batch request; `max_age`: a view read
+        (by any caller) at most that many seconds ago is good enough, only the others are asked for."""
+        now, known = time.monotonic(), {}
+        with self._lock:
+            for job_id in job_ids if max_age > 0 else ():
+                seen = self._seen.get(job_id)
+                if seen is not None and now - seen[0] <= max_age:
+                    known[job_id] = seen[1]
+        asked = [job_id for job_id in dict.fromkeys(job_ids) if job_id not in known]
         calls: list[tuple[str, bytes]] = []
-        for job_id in job_ids:
+        for job_id in asked:
             calls += [(self.escrow, JOB_STATE + bytes.fromhex(job_id[2:]))]
             calls += [(self.escrow, VERIFICATION_CONTEXT + bytes.fromhex(job_id[2:]))]
         results = self.chain.calls(calls) if calls else []
-        views = []
-        for state, context in zip(results[::2], results[1::2], strict=True):
+        for job_id, state, context in zip(asked, results[::2], results[1::2], strict=True):
             status, worker, _deadline = decode(["uint8", "address", "uint40"], state)
             _status, evidence_hash, _verify_by = decode(["uint8", "bytes32", "uint40"], context)
-            views.append(JobView(JobStatus(status), to_checksum_address(worker), "0x" + evidence_hash.hex()))
-        return views
+            known[job_id] = JobView(
+                JobStatus(status), to_checksum_address(worker), "0x" + evidence_hash.hex()
+            )
+        with self._lock:
+            if len(self._seen) > SEEN_JOBS:  # only recent views are ever asked for again
+                self._seen = {job: seen for job, seen in self._seen.items() if now - seen[0] < 60.0}
+            self._seen.update((job_id, (now, known[job_id])) for job_id in asked)
+        return [known[job_id] for job_id in job_ids]
 
     def oracle_view(self) -> OracleView:
         """Quorum, set nonce and minStake, in one batch request."""

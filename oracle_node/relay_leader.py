@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, Row, bindparam, select, update
 
 from protocol_core.enums import JobStatus
 from protocol_core.handoff import compact_bytes
 from protocol_core.relayed import SignedEvidence
-from protocol_core.terms import JobTerms
 from runtime.db import transaction
 from runtime.sender import Call, Sender
 
@@ -32,7 +31,7 @@ from .relay_contracts import (
     submit_evidence_for_call,
 )
 from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
-from .relay_store import ItemState, relay_items, relay_signatures
+from .relay_store import ItemState, by_key, relay_items, relay_signatures, stored_terms
 from .store import EvidenceState, evidence
 
 log = logging.getLogger(__name__)
@@ -54,8 +53,10 @@ class Leader:
         takeover_delay: float,  # seconds each operator ahead in the succession gets before the next acts
         patience: Callable[[float], float],  # seconds without a quorum before the on-chain fallback
         metrics: NodeMetrics,
+        shortest_delay: float,  # the least patience ever gives (fallback_delay while no peer answers)
     ) -> None:
-        self._metrics = metrics
+        self._metrics, self._shortest_delay = metrics, shortest_delay
+        self._members: tuple[frozenset[str], int, int] | None = None  # the set at the last pass
         self._engine, self._reads, self._operators, self._sender = engine, reads, operators, sender
         self._takeover_delay, self._patience = takeover_delay, patience
         self._fallback_delay = 0.0  # set at every pass: longer while the peers answer
@@ -63,26 +64,34 @@ class Leader:
     def advance(self, head: int) -> int:
         """Looks at every signed item due now; returns how many moved."""
         now = time.time()
+        current = self._operators.current()
+        # An item waiting for its turn is not looked at again before it (retry_at), unless the set
+        # changes: then every signed item is, since the succession (and so each turn) may have.
+        members, self._members = self._members, (current.eligible, current.quorum, current.set_nonce)
+        query = select(relay_items).where(relay_items.c.state == ItemState.SIGNED)
+        if members == self._members:
+            query = query.where(relay_items.c.retry_at <= now)
         with self._engine.connect() as db:
-            rows = db.execute(
-                select(relay_items)
-                .where(relay_items.c.state == ItemState.SIGNED)
-                .where(relay_items.c.retry_at <= now)
-                .order_by(relay_items.c.received_at)
-                .limit(ROWS)
-            ).all()
+            rows = db.execute(query.order_by(relay_items.c.received_at).limit(ROWS)).all()
         if not rows:
             return 0
         self._fallback_delay = self._patience(now)
-        current = self._operators.current()
         held = self._signatures(rows, current)
         quorum_at = self._quorum_times(rows, held, current, now)
         # The chain is read only for items that could act now: a quorum in our turn, or the fallback due.
-        due = [
-            row
-            for row in rows
-            if self._due(row, current, now, quorum_at.get((row.job_id, row.evidence_hash)))
-        ]
+        due, later = [], []
+        for row in rows:
+            since = quorum_at.get((row.job_id, row.evidence_hash))
+            if self._due(row, current, now, since):
+                due.append(row)
+            elif since is not None and now < row.received_at + self._shortest_delay:  # no fallback yet
+                turn = self._turn(row, current, since)
+                if turn is not None:  # never earlier than a backoff it has (a failed dry run)
+                    at = max(min(turn, row.received_at + self._shortest_delay), row.retry_at)
+                    later.append({"key_job": row.job_id, "key_hash": row.evidence_hash, "retry_at": at})
+        if later:
+            with transaction(self._engine, durable=False) as db:  # lost: looked at again at once
+                db.execute(by_key(update(relay_items)).values(retry_at=bindparam("retry_at")), later)
         views = self._reads.jobs([row.job_id for row in due]) if due else []
         calls: list[Call[RelaySend]] = []
         moves: list[tuple[Row[Any], str, str]] = []
@@ -171,7 +180,7 @@ class Leader:
         if fallback_turn is None:
             return None  # not in the set now: the standing watch says why; nothing to send
         turn = self._turn(row, current, quorum_at) if quorum_at is not None else None
-        terms = JobTerms.model_validate_json(row.terms)
+        terms = stored_terms(row.terms)
         if turn is not None and now >= turn:
             ours = [signers.pop(me)] if me in signers else []
             if on_chain:  # someone put the evidence on chain: the signatures go without it

@@ -6,6 +6,9 @@ verdict, set nonce), one send of each kind per (job, evidence hash) by this key.
 pruned with their signatures and sends once the node's retention has passed.
 """
 
+import functools
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -19,10 +22,12 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     delete,
     select,
 )
 
+from protocol_core.terms import JobTerms
 from runtime.db import transaction
 
 metadata = MetaData()
@@ -96,6 +101,30 @@ class ItemState:
     OPEN = (PENDING, VERIFYING, SIGNED, SENDING)
 
     SETTLED = (DONE, DROPPED, FALLBACK)  # nothing more for the relay to do; pruned after the retention
+
+
+def by_key(statement: Any) -> Any:
+    """`statement` on relay_items restricted to the row named by the parameters key_job and key_hash
+    (so that one statement runs for a list of rows)."""
+    return statement.where(relay_items.c.job_id == bindparam("key_job")).where(
+        relay_items.c.evidence_hash == bindparam("key_hash")
+    )
+
+
+@functools.lru_cache(maxsize=4_096)  # read for every item at every step: parsed and checked once per job
+def stored_terms(text: str) -> JobTerms:
+    """The JobTerms of an item's `terms` column (immutable: shared between the callers)."""
+    return JobTerms.model_validate_json(text)
+
+
+def new_item(
+    job_id: str, evidence_hash: str, source: str, received_at: float, **values: Any
+) -> dict[str, Any]:
+    """A relay_items row as it is first stored: pending, never tried; `values` the rest (terms, uri...)."""
+    fresh = dict(state=ItemState.PENDING, attempts=0, retry_at=0.0, pushed_at=0.0)
+    return dict(
+        job_id=job_id, evidence_hash=evidence_hash, source=source, received_at=received_at, **fresh, **values
+    )
 
 
 LIVE_SENDS = ("sent", "mined")  # a transaction of ours still moving: its rows are kept until it settles

@@ -54,7 +54,16 @@ def build_relay(
         settings.fallback_delay,
         metrics,
     )
-    leader = Leader(engine, reads, operators, sender, settings.takeover_delay, exchange.patience, metrics)
+    leader = Leader(
+        engine,
+        reads,
+        operators,
+        sender,
+        settings.takeover_delay,
+        exchange.patience,
+        metrics,
+        settings.fallback_delay,
+    )
     server = RelayServer(
         app(intake, exchange, engine, settings.evidence_max_bytes * 2 + BODY_SLACK),
         settings.intake_host,

@@ -197,7 +197,8 @@ class Tracker:
     def _record_receipt(self, tx: Row[Any], receipt: dict[str, Any]) -> Mined:
         succeeded = int(receipt["status"], 16) == 1
         tx_hash = receipt["transactionHash"]
-        with transaction(self._engine) as db:
+        # Read from the chain again if lost (the row stays pending until then): no disk flush per receipt.
+        with transaction(self._engine, durable=False) as db:
             db.execute(
                 _row(tx).values(
                     state="mined",
@@ -228,7 +229,7 @@ class Tracker:
                 self._hooks.dropped(db, tx.nonce)
             self._sender.broadcast(tx.raw, tx.nonce)
         elif head - tx.mined_block >= self._fees.watch_blocks:
-            with transaction(self._engine) as db:
+            with transaction(self._engine, durable=False) as db:  # as a receipt: found again if lost
                 db.execute(_row(tx).values(state="confirmed"))
                 self._hooks.confirmed(db, tx.nonce, bool(tx.succeeded))
             self._reported.discard(tx.nonce)
