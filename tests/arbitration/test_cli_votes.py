@@ -106,6 +106,6 @@ def test_vote_and_reveal_refuse_in_one_line_and_succeed_when_due(
 def test_unreachable_rpc_is_one_line_naming_it(cli_run):
     line = refused(cli_run("status", rpc_url="http://127.0.0.1:9", ARBITRATOR_STARTUP_TIMEOUT="0"))
     assert line == (
-        "arbitrator: RPC unreachable (ConnectionError): check that the node is up at http://127.0.0.1:9 "
-        "(--rpc-url or ARBITRATOR_RPC_URL)"
+        "arbitrator: RPC unreachable (ConnectionRefusedError): check that the node is up at "
+        "http://127.0.0.1:9 (--rpc-url or ARBITRATOR_RPC_URL)"
     )
