@@ -1,8 +1,6 @@
 """What the oracle benches share: a fresh anvil with the system deployed and operators staked, a poller
 that notes when each job's logs first appeared, a paced load and percentiles."""
 
-import http.client
-import json
 import os
 import threading
 import time
@@ -11,13 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from devtools.accounts import write_keystores
 from devtools.chain import Anvil
 from devtools.protocol import Protocol, deploy
 from protocol_core.abi import abi
 from runtime.abi import event_topic
+from runtime.rpc import JsonRpc
 
 POLL = 0.01  # seconds between two looks for new logs
 
@@ -59,9 +57,7 @@ class JobClock:
     def __init__(self, rpc: str, events: dict[str, tuple[str, str]]) -> None:
         self._events = events
         self.seen: dict[str, dict[str, float]] = {name: {} for name in events}
-        parts = urlsplit(rpc)
-        self._connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80)
-        self._path = parts.path or "/"
+        self._rpc = JsonRpc.over_http(rpc).result  # one kept-alive connection per thread
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._names: dict[tuple[str, str], str] = {}
@@ -90,7 +86,6 @@ class JobClock:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-        self._connection.close()
 
     def _poll(self) -> None:
         while not self._stop.is_set():
@@ -101,14 +96,6 @@ class JobClock:
                 if name is not None and int(log["blockNumber"], 16) > self._after:
                     self.seen[name].setdefault(log["topics"][1], now)
             self._stop.wait(POLL)
-
-    def _rpc(self, method: str, *params: object) -> Any:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-        self._connection.request("POST", self._path, body, {"content-type": "application/json"})
-        answer = json.loads(self._connection.getresponse().read())
-        if "error" in answer:
-            raise RuntimeError(f"{method} failed: {answer['error']}")
-        return answer["result"]
 
 
 def job_clock(protocol: Protocol, events: dict[str, tuple[str, str]]) -> JobClock:
