@@ -6,8 +6,10 @@ from typing import Any
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector
+from sqlalchemy import select
 
 from runtime.sender import Call, Claim
+from runtime.tables import transactions
 
 from .errors import Refused
 from .refusals import refusal
@@ -31,14 +33,26 @@ def send(
         raise Refused("already sent: another process (the daemon?) holds this step; see `arbitrator cases`")
     tracker, deadline = p.tracker(), time.monotonic() + RECEIPT_TIMEOUT
     while time.monotonic() < deadline:
-        for mined in tracker.tick(p.chain.head()):
-            if mined.nonce == sent[0].nonce:
-                if not mined.succeeded:
-                    raise Refused(
-                        f"the transaction {mined.tx_hash} reverted: the chain changed after the dry run "
-                        "(a phase ended, someone acted first); nothing else was sent, see `arbitrator cases`"
-                    )
-                return mined.tx_hash
+        tracker.tick(p.chain.head())
+        # The row, not the tick's report: the daemon sharing the database may record the receipt first.
+        with p.engine.connect() as db:
+            row = db.execute(
+                select(transactions.c.state, transactions.c.succeeded, transactions.c.tx_hash).where(
+                    transactions.c.nonce == sent[0].nonce
+                )
+            ).one()
+        if row.state == "replaced":
+            raise Refused(
+                f"nonce {sent[0].nonce} was used by a transaction this key's processes did not sign: "
+                "another wallet sends from this key; nothing else was sent, see `arbitrator cases`"
+            )
+        if row.state in ("mined", "confirmed"):
+            if not row.succeeded:
+                raise Refused(
+                    f"the transaction {row.tx_hash} reverted: the chain changed after the dry run "
+                    "(a phase ended, someone acted first); nothing else was sent, see `arbitrator cases`"
+                )
+            return str(row.tx_hash)
         time.sleep(POLL)  # the interval between receipt polls
     raise Refused(f"not mined after {RECEIPT_TIMEOUT:.0f}s: {sent[0].tx_hash}; the daemon keeps following it")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, update
 
 from protocol_core.eip712 import InvalidSignature
 from protocol_core.enums import JobStatus
@@ -21,7 +21,7 @@ from .group_commit import GroupCommit
 from .metrics import NodeMetrics
 from .rate_limits import Buckets
 from .relay_contracts import JobView, RelayReads
-from .relay_store import new_item, relay_items
+from .relay_store import ItemState, by_key, new_item, relay_items
 
 log = logging.getLogger(__name__)
 NEXT = {
@@ -192,6 +192,8 @@ class Intake:
             for record in records:
                 key = (record.job_id, record.evidence_hash.lower())
                 if key in held:
+                    if record.bundle is not None and _fill_in(db, key, record.bundle.encode()):
+                        new.add(id(record))
                     continue
                 held.add(key)
                 new.add(id(record))
@@ -210,6 +212,18 @@ class Intake:
                 )
             insert_ignore_many(db, relay_items, rows)  # one statement for the batch
         return new
+
+
+def _fill_in(db: Connection, key: tuple[str, str], bundle: bytes) -> bool:
+    """Gives a held item the worker's bytes when it has none (a peer or the chain told of it first):
+    the verifiers then need not fetch its URI, and an item waiting to verify again goes at once."""
+    values = {"key_job": key[0], "key_hash": key[1]}
+    lacking = by_key(update(relay_items)).where(relay_items.c.bundle.is_(None))
+    if db.execute(lacking.values(bundle=bundle), values).rowcount == 0:
+        return False
+    waiting = by_key(update(relay_items)).where(relay_items.c.state == ItemState.PENDING)
+    db.execute(waiting.values(retry_at=0.0), values)
+    return True
 
 
 def _held(db: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:

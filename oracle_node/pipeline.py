@@ -92,6 +92,8 @@ class Pipeline:
             )
             return 0
         started: list[int] = []
+        # Bytes a worker handed in (the relayed flow) are used rather than fetched: the same hash.
+        held = self._items.bundles({(row.job_id, row.evidence_hash) for row in rows})
         for row, context in zip(rows, contexts, strict=True):
             terms = self._reconcile(row, context)
             if terms is None:
@@ -103,6 +105,7 @@ class Pipeline:
                 evidence_hash=bytes.fromhex(row.evidence_hash[2:]),
                 uri=row.uri,
                 confirmer=terms.confirmer,
+                raw=held.get((row.job_id, row.evidence_hash)),
             )
             self._in_flight[row.id] = (self._verifiers.submit(request), row.job_id, row.evidence_hash)
             started.append(row.id)

@@ -23,9 +23,17 @@ from .operators import OperatorSet
 from .relay_contracts import RelayReads, settled
 from .relay_http import RelayServer
 from .relay_leader import Leader
-from .relay_store import ItemState, by_key, new_item, prune, relay_items, relay_signatures, stored_terms
+from .relay_store import (
+    ItemState,
+    new_item,
+    prune,
+    relay_items,
+    relay_signatures,
+    set_items,
+    stored_terms,
+)
 from .store import EvidenceState, evidence, jobs
-from .verdicts import Verdict, VerificationRequest
+from .verdicts import FETCH_REASONS, Verdict, VerificationRequest
 
 log = logging.getLogger(__name__)
 REPUSH = 3.0  # seconds between two pushes of our signature on an item still waiting for its quorum
@@ -33,6 +41,7 @@ ROWS = 256  # items looked at per step and pass
 PRUNE_EVERY = 60.0  # seconds between two prunings of settled items older than the retention
 PRUNE_ROWS = 512  # items pruned per pass at most
 VIEW_AGE = 2.0  # seconds a job's view may be old when deciding whether to verify an item
+REFETCH = 1.0  # seconds before an item whose URI failed is verified again (its bytes may have come)
 
 
 class Relay:
@@ -58,6 +67,7 @@ class Relay:
         self._leader, self._verifiers = leader, verifiers
         self._max_in_flight, self._fallback_delay = in_flight, fallback_delay
         self._in_flight: dict[tuple[str, str], Future[Verdict]] = {}
+        self._fetching: dict[tuple[str, str], float] = {}  # in flight without bytes: until when to wait
         self._chain_id = 0
 
     def start(self, chain_id: int) -> None:
@@ -180,8 +190,10 @@ class Relay:
                 raw=row.bundle,
             )
             self._in_flight[(row.job_id, row.evidence_hash)] = self._verifiers.submit(request)
+            if row.bundle is None:  # until the fallback, a fetch that fails waits for the worker's bytes
+                self._fetching[(row.job_id, row.evidence_hash)] = row.received_at + self._fallback_delay
             moves.append((row.job_id, row.evidence_hash, {"state": ItemState.VERIFYING}))
-        self._set_many(moves)
+        set_items(self._engine, moves)
         return len(rows)
 
     def _collect(self) -> int:
@@ -194,17 +206,19 @@ class Relay:
         moves: list[tuple[str, str, dict[str, Any]]] = []
         for job_id, evidence_hash in finished:
             future = self._in_flight.pop((job_id, evidence_hash))
+            wait = self._fetching.pop((job_id, evidence_hash), 0.0) - time.time()
             try:
                 verdict = future.result()
             except Exception as error:  # transient (a helpdesk down) or a verifier bug: never dropped
                 if not isinstance(error, TransientVerificationError):
                     log.exception("relayed verification crashed", extra={"job_id": job_id})
-                retry = {
-                    "state": ItemState.PENDING,
-                    "retry_at": time.time() + 1.0,
-                    "detail": f"failed: {error}",
-                }
-                moves.append((job_id, evidence_hash, retry))
+                retry = {"state": ItemState.PENDING, "retry_at": time.time() + 1.0}
+                moves.append((job_id, evidence_hash, {**retry, "detail": f"failed: {error}"}))
+                continue
+            if verdict.reason in FETCH_REASONS and wait > 0:  # not the worker's fault yet, maybe
+                detail = f"{verdict.detail}; waiting for the bytes"
+                retry = {"state": ItemState.PENDING, "retry_at": time.time() + min(wait, REFETCH)}
+                moves.append((job_id, evidence_hash, {**retry, "detail": detail}))
                 continue
             record = records[(job_id, evidence_hash)]
             signed.append(self._exchange.sign(record, verdict.approve, int(verdict.reason), set_nonce))
@@ -213,7 +227,7 @@ class Relay:
                 (job_id, evidence_hash, {"state": ItemState.SIGNED, "pushed_at": time.time(), **decided})
             )
         self._exchange.store(signed)  # our signatures are on disk before they leave the process
-        self._set_many(moves)
+        set_items(self._engine, moves)
         self._exchange.push(signed)
         return len(finished)
 
@@ -260,7 +274,7 @@ class Relay:
             )
             for row in rows
         ]
-        self._set_many([(row.job_id, row.evidence_hash, {"pushed_at": now}) for row in rows])
+        set_items(self._engine, [(row.job_id, row.evidence_hash, {"pushed_at": now}) for row in rows])
         self._exchange.push(again)
 
     def records(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], EvidenceRecord]:
@@ -280,16 +294,3 @@ class Relay:
             )
             for row in rows
         }
-
-    def _set_many(self, moves: list[tuple[str, str, dict[str, Any]]]) -> None:
-        if not moves:
-            return
-        # One commit for the whole batch, with no disk flush: item states are derived again from the
-        # chain, the peers' re-pushes and deterministic signatures if the machine loses power.
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for job_id, evidence_hash, values in moves:  # one statement per set of columns, run for each row
-            row = {"key_job": job_id, "key_hash": evidence_hash, **values}
-            by_columns.setdefault(tuple(sorted(values)), []).append(row)
-        with transaction(self._engine, durable=False) as db:
-            for columns, rows in by_columns.items():
-                db.execute(by_key(update(relay_items)).values({n: bindparam(n) for n in columns}), rows)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     select,
+    update,
 )
 
 from protocol_core.terms import JobTerms
@@ -125,6 +126,35 @@ def new_item(
     return dict(
         job_id=job_id, evidence_hash=evidence_hash, source=source, received_at=received_at, **fresh, **values
     )
+
+
+def set_items(engine: Engine, moves: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Sets columns of items, each move a (job id, evidence hash, values), in one commit with no disk
+    flush: item states are derived again from the chain, the peers' re-pushes and deterministic
+    signatures if the machine loses power. One statement per set of columns, run for each row."""
+    if not moves:
+        return
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for job_id, evidence_hash, values in moves:
+        row = {"key_job": job_id, "key_hash": evidence_hash, **values}
+        by_columns.setdefault(tuple(sorted(values)), []).append(row)
+    with transaction(engine, durable=False) as db:
+        for columns, rows in by_columns.items():
+            db.execute(by_key(update(relay_items)).values({n: bindparam(n) for n in columns}), rows)
+
+
+def held_bundles(engine: Engine, keys: set[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+    """The bytes held for each of `keys` (job id, evidence hash) whose worker handed them in (each was
+    checked against its hash when it came), in one query; keys without bytes are left out."""
+    if not keys:
+        return {}
+    with engine.connect() as db:
+        rows = db.execute(
+            select(relay_items.c.job_id, relay_items.c.evidence_hash, relay_items.c.bundle)
+            .where(relay_items.c.job_id.in_({job_id for job_id, _ in keys}))
+            .where(relay_items.c.bundle.is_not(None))
+        ).all()
+    return {(r.job_id, r.evidence_hash): r.bundle for r in rows if (r.job_id, r.evidence_hash) in keys}
 
 
 LIVE_SENDS = ("sent", "mined")  # a transaction of ours still moving: its rows are kept until it settles

@@ -4,7 +4,11 @@ from dataclasses import dataclass
 
 from protocol_core.enums import Reason
 
-__all__ = ["Reason", "Verdict", "VerificationRequest"]
+__all__ = ["FETCH_REASONS", "Reason", "Verdict", "VerificationRequest"]
+
+# Verdicts about getting the bytes, not about the bytes: for evidence the node holds no bytes of (a
+# peer or the chain told of it before the worker's own hand-in came), they may change once they come.
+FETCH_REASONS = (Reason.UNREACHABLE, Reason.HASH_MISMATCH, Reason.UNSUPPORTED_URI)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from protocol_core.terms import JobTerms
 from runtime.db import transaction
 
 from .metrics import NodeMetrics
+from .relay_store import held_bundles
 from .store import EvidenceState, attestations, evidence, jobs
 from .verdicts import Reason, Verdict
 
@@ -53,6 +54,10 @@ class WorkItems:
         """Marks rows as handed to a verifier."""
         with transaction(self._engine) as db:
             db.execute(update(evidence).where(evidence.c.id.in_(ids)).values(state=EvidenceState.VERIFYING))
+
+    def bundles(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+        """The bytes held for these (job id, evidence hash) pairs, handed in by their workers."""
+        return held_bundles(self._engine, keys)
 
     def terms(self, job_id: str) -> JobTerms | None:
         """The terms of a job whose JobPosted was seen, else None."""

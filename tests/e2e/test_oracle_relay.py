@@ -4,6 +4,8 @@ bad intake input, and the leader killed mid-submit. The nodes find each other fr
 their operators publish on chain. One set of nodes serves the whole module."""
 
 from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -55,6 +57,30 @@ def relay(relay_chain):
 
 def _operators(protocol: Protocol) -> set[str]:
     return {protocol.account(index) for index in OPERATORS}
+
+
+def _peer_signature(protocol, job, request, signer, key, approve, reason, set_nonce=None) -> dict:
+    """What an operator's node pushes to its peers: its attestation signature, with the evidence record
+    (the worker's signed hand-in without the bundle's bytes); `key` may be another's, to lie."""
+    nonce = protocol.contracts["VerificationOracle"].functions.setNonce().call()
+    nonce = nonce if set_nonce is None else set_nonce
+    message = attestation_message(
+        chain_id=protocol.w3.eth.chain_id,
+        oracle=protocol.addresses.oracle,
+        job_id=job.terms.digest(),
+        evidence_hash=job.evidence_hash,
+        approve=approve,
+        reason=reason,
+        set_nonce=nonce,
+    )
+    return {
+        "evidence": {k: v for k, v in request.items() if k != "bundle"},
+        "approve": approve,
+        "reason": reason,
+        "set_nonce": nonce,
+        "signer": protocol.account(signer),
+        "signature": compact_hex(sign_compact(key, message)),
+    }
 
 
 def _paid_worker(protocol: Protocol) -> tuple[Worker, list]:
@@ -112,28 +138,9 @@ def test_a_lying_operator_is_ignored_and_the_job_is_paid_correctly(relay):
         job = hire_relayed(protocol, worker)
         first_block = protocol.w3.eth.block_number + 1
         request = intake_request(protocol, job, worker)
-        chain_id, oracle = protocol.w3.eth.chain_id, protocol.addresses.oracle
 
         def signed(key: bytes, approve: bool, reason: int, set_nonce: int | None = None) -> dict:
-            nonce = protocol.contracts["VerificationOracle"].functions.setNonce().call()
-            message = attestation_message(
-                chain_id=chain_id,
-                oracle=oracle,
-                job_id=job.terms.digest(),
-                evidence_hash=job.evidence_hash,
-                approve=approve,
-                reason=reason,
-                set_nonce=nonce if set_nonce is None else set_nonce,
-            )
-            evidence = {k: v for k, v in request.items() if k != "bundle"}
-            return {
-                "evidence": evidence,
-                "approve": approve,
-                "reason": reason,
-                "set_nonce": nonce if set_nonce is None else set_nonce,
-                "signer": protocol.account(liar),
-                "signature": compact_hex(sign_compact(key, message)),
-            }
+            return _peer_signature(protocol, job, request, liar, key, approve, reason, set_nonce)
 
         opposite = signed(key_of(liar), False, int(Reason.BAD_SIGNATURE))
         outsider = signed(keccak(b"not an operator"), True, 0)  # claims to be the liar: recovers another
@@ -158,6 +165,33 @@ def test_a_lying_operator_is_ignored_and_the_job_is_paid_correctly(relay):
     verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=first_block)
     assert [(log["args"]["approved"], log["args"]["reason"]) for log in verdicts] == [(True, 0)]
     assert "peer signature refused" in nodes[0].log()
+
+
+def test_a_peer_telling_of_evidence_first_does_not_make_a_node_reject_what_it_cannot_fetch(relay):
+    """A node may hear of evidence from a peer's signature (the record, without the bytes) before the
+    worker's own hand-in reaches it. If it cannot fetch the URI, that is no verdict yet: it waits, takes
+    the bytes when the worker's hand-in comes, and signs what they say."""
+    protocol, nodes = relay
+    worker, _ = _paid_worker(protocol)
+    job = hire_relayed(protocol, worker)
+    request = intake_request(protocol, job, worker)
+    Path(urlsplit(request["uri"]).path).unlink()  # the URI names nothing any node can read
+    first_block = protocol.w3.eth.block_number + 1
+    early = nodes[1]
+    told = _peer_signature(protocol, job, request, OPERATORS[0], key_of(OPERATORS[0]), True, 0)
+    answer = httpx.post(f"{early.intake_url}/v1/signatures", json={"signatures": [told]})
+    assert answer.json()["results"] == [{"status": "stored"}], answer.text
+    item = f"{early.intake_url}/v1/evidence/{job.job_id}/{request['evidence_hash']}"
+    waiting = lambda: "waiting for the bytes" in (httpx.get(item).json().get("detail") or "")  # noqa: E731
+    wait_for(waiting, what="the node to find the URI unreadable and wait")
+    assert httpx.get(item).json()["state"] == "pending"  # nothing signed on what it could not read
+
+    receipts = [hand_in(node.intake_url, request) for node in nodes]  # the worker's hand-in, bytes inline
+    assert [r.json()["status"] for r in receipts] == ["accepted"] * 3, [r.text for r in receipts]
+    wait_for(lambda: protocol.status(job) == PAID, what="the job paid on the bytes")
+    assert (httpx.get(item).json()["approve"], httpx.get(item).json()["reason"]) == (True, 0)
+    verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=first_block)
+    assert [(log["args"]["approved"], log["args"]["reason"]) for log in verdicts] == [(True, 0)]
 
 
 def test_bad_intake_input_gets_a_clear_error(relay):

@@ -275,8 +275,11 @@ def test_pay_the_token_refused_waits_as_credit_and_goes_to_another_address(world
     page.fill("#to", "not an address")
     page.click("#withdraw button")
     assert "is not an address" in page.inner_text("#error") and page.inner_text("#credit") == "7.00 USDC"
+    # A withdrawal is the worker's own transaction (not relayed): gas comes from its wallet.
+    rpc_call(world.anvil.url, "anvil_setBalance", address, hex(10**18))
     page.fill("#to", elsewhere)
     page.click("#withdraw button")
+    page.wait_for_url("**/money?done=withdrawn")
     assert page.locator("#credit").inner_text() == "0.00 USDC"
     assert token.functions.balanceOf(elsewhere).call() == 7 * USDC
     world.protocol.send("TestUSDC", "setBlacklisted", address, False, sender=DEPLOYER)
