@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, select, update
 
 from protocol_core.eip712 import InvalidSignature
 from protocol_core.enums import JobStatus
@@ -192,8 +192,6 @@ class Intake:
             for record in records:
                 key = (record.job_id, record.evidence_hash.lower())
                 if key in held:
-                    if record.bundle is not None and _fill_in(db, key, record.bundle.encode()):
-                        new.add(id(record))
                     continue
                 held.add(key)
                 new.add(id(record))
@@ -211,19 +209,26 @@ class Intake:
                     )
                 )
             insert_ignore_many(db, relay_items, rows)  # one statement for the batch
-        return new
+            # Then the bytes go to items held without them: told of by a peer first, even one that
+            # inserted between our look and our insert (its row won, ours was ignored).
+            filled = _fill_in(db, records)
+        return new | {id(record) for record in filled}
 
 
-def _fill_in(db: Connection, key: tuple[str, str], bundle: bytes) -> bool:
-    """Gives a held item the worker's bytes when it has none (a peer or the chain told of it first):
-    the verifiers then need not fetch its URI, and an item waiting to verify again goes at once."""
-    values = {"key_job": key[0], "key_hash": key[1]}
+def _fill_in(db: Connection, records: list[EvidenceRecord]) -> list[EvidenceRecord]:
+    """Gives the worker's bytes to each held item of `records` that has none (an item waiting to verify
+    again then goes at once); those it gave them to."""
     lacking = by_key(update(relay_items)).where(relay_items.c.bundle.is_(None))
-    if db.execute(lacking.values(bundle=bundle), values).rowcount == 0:
-        return False
-    waiting = by_key(update(relay_items)).where(relay_items.c.state == ItemState.PENDING)
-    db.execute(waiting.values(retry_at=0.0), values)
-    return True
+    waiting = case((relay_items.c.state == ItemState.PENDING, 0.0), else_=relay_items.c.retry_at)
+    statement = lacking.values(bundle=bindparam("bytes"), retry_at=waiting)
+    filled = []
+    for record in records:
+        if record.bundle is None:
+            continue
+        values = {"key_job": record.job_id, "key_hash": record.evidence_hash.lower()}
+        if db.execute(statement, {**values, "bytes": record.bundle.encode()}).rowcount:
+            filled.append(record)
+    return filled
 
 
 def _held(db: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -186,8 +186,8 @@ def test_a_peer_telling_of_evidence_first_does_not_make_a_node_reject_what_it_ca
     wait_for(waiting, what="the node to find the URI unreadable and wait")
     assert httpx.get(item).json()["state"] == "pending"  # nothing signed on what it could not read
 
-    receipts = [hand_in(node.intake_url, request) for node in nodes]  # the worker's hand-in, bytes inline
-    assert [r.json()["status"] for r in receipts] == ["accepted"] * 3, [r.text for r in receipts]
+    receipt = hand_in(early.intake_url, request)  # the worker's own hand-in, the bytes inline
+    assert receipt.json().get("status") == "accepted", receipt.text  # the bytes were taken, not a duplicate
     wait_for(lambda: protocol.status(job) == PAID, what="the job paid on the bytes")
     assert (httpx.get(item).json()["approve"], httpx.get(item).json()["reason"]) == (True, 0)
     verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=first_block)
