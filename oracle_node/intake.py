@@ -113,20 +113,25 @@ class Intake:
                 checked.append(_check_job(record, view))
             except Refused as refused:
                 checked.append(refused)
-        new = self._store([r for r, c in zip(records, checked, strict=True) if not isinstance(c, Exception)])
+        # The job moved on (the quorum paid it before this hand-in came) with evidence this node holds:
+        # the same evidence again, harmless, so a duplicate rather than a refusal.
+        late = {_key(r) for r, c in zip(records, checked, strict=True) if _moved_on(c)}
+        held = self._known(late) if late else set()
+        fresh = [r for r, c in zip(records, checked, strict=True) if not isinstance(c, Exception)]
+        new = self._store(fresh)
         return [
-            c if isinstance(c, Exception) else (c, id(r) in new)
+            (False, False) if _key(r) in held else c if isinstance(c, Exception) else (c, id(r) in new)
             for r, c in zip(records, checked, strict=True)
         ]
 
     def admit(self, records: list[EvidenceRecord]) -> list[Refused | None]:
         """A peer's records, checked as a worker's are (no rate limit), in one chain read and one
         database transaction; what is wrong with each (None: held now)."""
-        known = self._known({(r.job_id, r.evidence_hash.lower()) for r in records})
+        known = self._known({_key(r) for r in records})
         problems: dict[tuple[str, str], Refused] = {}
         fresh: dict[tuple[str, str], EvidenceRecord] = {}
         for record in records:
-            key = (record.job_id, record.evidence_hash.lower())
+            key = _key(record)
             if key in known or key in fresh or key in problems:
                 continue
             try:
@@ -145,7 +150,7 @@ class Intake:
             except Refused as refused:
                 problems[key] = refused
         self._store(good, durable=False)  # a peer's: it sends them again while short of a quorum
-        return [problems.get((record.job_id, record.evidence_hash.lower())) for record in records]
+        return [problems.get(_key(record)) for record in records]
 
     def _check_signed(self, record: EvidenceRecord, required: bool) -> None:
         if record.signature is None:
@@ -188,9 +193,9 @@ class Intake:
             return set()
         now, new, rows = time.time(), set(), []
         with transaction(self._engine, durable) as db:
-            held = _held(db, {(r.job_id, r.evidence_hash.lower()) for r in records})
+            held = _held(db, {_key(r) for r in records})
             for record in records:
-                key = (record.job_id, record.evidence_hash.lower())
+                key = _key(record)
                 if key in held:
                     continue
                 held.add(key)
@@ -229,6 +234,14 @@ def _fill_in(db: Connection, records: list[EvidenceRecord]) -> list[EvidenceReco
         if db.execute(statement, {**values, "bytes": record.bundle.encode()}).rowcount:
             filled.append(record)
     return filled
+
+
+def _key(record: EvidenceRecord) -> tuple[str, str]:
+    return record.job_id, record.evidence_hash.lower()
+
+
+def _moved_on(checked: bool | Exception) -> bool:
+    return isinstance(checked, Refused) and checked.code == "not_accepted"
 
 
 def _held(db: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:

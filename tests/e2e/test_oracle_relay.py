@@ -190,6 +190,12 @@ def test_a_peer_telling_of_evidence_first_does_not_make_a_node_reject_what_it_ca
     assert receipt.json().get("status") == "accepted", receipt.text  # the bytes were taken, not a duplicate
     wait_for(lambda: protocol.status(job) == PAID, what="the job paid on the bytes")
     assert (httpx.get(item).json()["approve"], httpx.get(item).json()["reason"]) == (True, 0)
+    # A node that heard of it from the early one's signature takes the same hand-in, after the payout,
+    # as a duplicate: nothing new, and nothing refused.
+    told = f"{nodes[0].intake_url}/v1/evidence/{job.job_id}/{request['evidence_hash']}"
+    wait_for(lambda: httpx.get(told).json()["state"] != "unknown", what="the others told of it")
+    late = hand_in(nodes[0].intake_url, request)
+    assert (late.status_code, late.json().get("status")) == (202, "duplicate"), late.text
     verdicts = protocol.contracts["VerificationOracle"].events.VerdictReached.get_logs(from_block=first_block)
     assert [(log["args"]["approved"], log["args"]["reason"]) for log in verdicts] == [(True, 0)]
 
