@@ -70,7 +70,10 @@ def measure_relay(jobs: int, rate: float, workdir: Path, every_node: bool = True
             with job_clock(protocol, EVENTS) as clock:
                 start = time.monotonic()
                 answers = asyncio.run(_post_all(urls, bodies, chosen))
-                assert set(answers) == {202}, answers
+                # A node that lags may find a job already paid by the other two, before their signatures
+                # told it of the evidence: "job ... is PAID, not Accepted", an answer, not a failure.
+                refused = [a for a in answers if a[0] != 202 and b"is PAID, not Accepted" not in a[1]]
+                assert not refused, refused
                 wait_for(lambda: len(clock.seen["paid"]) >= jobs, timeout=600, what="the backlog paid")
                 throughput = jobs / (max(clock.seen["verdict"].values()) - start)
             cpu_ms = {
@@ -102,11 +105,11 @@ def _hand_in(urls: list[str], i: int, request: dict, client: httpx.Client, every
     return max(hand_in(url, request, client).status_code for url in chosen)
 
 
-async def _post_all(urls: list[str], bodies: list[bytes], chosen: list[list[int]]) -> list[int]:
+async def _post_all(urls: list[str], bodies: list[bytes], chosen: list[list[int]]) -> list[tuple[int, bytes]]:
     """Hands bodies[i] to urls[n] for each n whose chosen[n] holds i, by WORKERS_AT_ONCE workers at once,
     each with a keep-alive connection per node and handing its bundle to those nodes together; the
-    statuses."""
-    statuses: list[int] = []
+    answers' statuses and bodies."""
+    statuses: list[tuple[int, bytes]] = []
     todo = list(reversed(range(len(bodies))))  # popped from the end: handed in in order
     wanted = [set(indices) for indices in chosen]
 
@@ -130,8 +133,11 @@ async def _post_all(urls: list[str], bodies: list[bytes], chosen: list[list[int]
     return statuses
 
 
-async def _post(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], url: str, body: bytes) -> int:
-    """POSTs `body` to url/v1/evidence over `connection` (HTTP/1.1, kept alive); the answer's status."""
+async def _post(
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], url: str, body: bytes
+) -> tuple[int, bytes]:
+    """POSTs `body` to url/v1/evidence over `connection` (HTTP/1.1, kept alive); the answer's status
+    and body."""
     reader, writer = connection
     head = f"POST /v1/evidence HTTP/1.1\r\nhost: {urlsplit(url).netloc}\r\ncontent-type: application/json\r\n"
     writer.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
@@ -140,8 +146,7 @@ async def _post(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], u
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.decode().partition(":")
         length = int(value) if name.lower() == "content-length" else length
-    await reader.readexactly(length)
-    return status
+    return status, await reader.readexactly(length)
 
 
 def _paced(

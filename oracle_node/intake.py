@@ -230,8 +230,9 @@ def _fill_in(db: Connection, records: list[EvidenceRecord]) -> list[EvidenceReco
     for record in records:
         if record.bundle is None:
             continue
-        values = {"key_job": record.job_id, "key_hash": record.evidence_hash.lower()}
-        if db.execute(statement, {**values, "bytes": record.bundle.encode()}).rowcount:
+        job_id, evidence_hash = _key(record)
+        values = {"key_job": job_id, "key_hash": evidence_hash, "bytes": record.bundle.encode()}
+        if db.execute(statement, values).rowcount:
             filled.append(record)
     return filled
 
