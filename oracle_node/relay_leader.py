@@ -31,7 +31,7 @@ from .relay_contracts import (
     submit_evidence_for_call,
 )
 from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
-from .relay_store import ItemState, by_key, relay_items, relay_signatures, stored_terms
+from .relay_store import ItemState, by_key, relay_items, relay_signatures, set_items, stored_terms
 from .store import EvidenceState, evidence
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,13 @@ ROWS = 512  # signed items looked at per pass
 GAS_MARGIN = 100_000  # added to the dry run's estimate
 DRY_RUN_RETRY = 1.0  # seconds before an item whose dry run failed is looked at again
 MAX_DRY_RUNS = 5  # failed dry runs before an item is left to the on-chain path
+EVIDENCE_DONE = (  # chain evidence whose verdict a relayed send put on chain: one statement for a batch
+    update(evidence)
+    .where(evidence.c.job_id == bindparam("key_job"))
+    .where(evidence.c.evidence_hash == bindparam("key_hash"))
+    .where(evidence.c.state == EvidenceState.SEEN)
+    .values(state=EvidenceState.DONE, detail=bindparam("detail"))
+)
 
 
 class Leader:
@@ -103,22 +110,16 @@ class Leader:
             elif outcome is not None:
                 moves.append((row, *outcome))
         if moves:
-            with transaction(self._engine, durable=False) as db:  # read from the chain again if lost
-                for row, state, detail in moves:
-                    db.execute(
-                        update(relay_items)
-                        .where(relay_items.c.job_id == row.job_id)
-                        .where(relay_items.c.evidence_hash == row.evidence_hash)
-                        .values(state=state, detail=detail)
-                    )
-                    if state == ItemState.DONE:  # the verdict is on chain: nothing for the one-by-one path
-                        db.execute(
-                            update(evidence)
-                            .where(evidence.c.job_id == row.job_id)
-                            .where(evidence.c.evidence_hash == row.evidence_hash)
-                            .where(evidence.c.state == EvidenceState.SEEN)
-                            .values(state=EvidenceState.DONE, detail=detail)
-                        )
+            states = [(row.job_id, row.evidence_hash, {"state": s, "detail": d}) for row, s, d in moves]
+            set_items(self._engine, states)
+            done = [  # the verdict is on chain: nothing for the one-by-one path
+                {"key_job": row.job_id, "key_hash": row.evidence_hash, "detail": detail}
+                for row, state, detail in moves
+                if state == ItemState.DONE
+            ]
+            if done:
+                with transaction(self._engine, durable=False) as db:  # read from the chain again if lost
+                    db.execute(EVIDENCE_DONE, done)
         return len(moves) + self._send(calls, head)
 
     def _quorum_times(
@@ -137,16 +138,9 @@ class Leader:
             if (key := (row.job_id, row.evidence_hash)) not in times
             and len(held.get(key, {})) >= current.quorum
         ]
-        if new:
-            with transaction(self._engine, durable=False) as db:  # lost: a later quorum_at, a later turn
-                for job_id, evidence_hash in new:
-                    db.execute(
-                        update(relay_items)
-                        .where(relay_items.c.job_id == job_id)
-                        .where(relay_items.c.evidence_hash == evidence_hash)
-                        .values(quorum_at=now)
-                    )
-                    times[(job_id, evidence_hash)] = now
+        # lost: a later quorum_at, a later turn
+        set_items(self._engine, [(*key, {"quorum_at": now}) for key in new])
+        times.update((key, now) for key in new)
         return times
 
     def _turn(self, row: Row[Any], current: CurrentSet, since: float) -> float | None:

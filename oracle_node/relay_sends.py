@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from runtime.tracking import TxHooks
 
@@ -20,6 +20,28 @@ SUBMIT_AND_ATTEST, ATTEST_WITH_SIGNATURES, SUBMIT_EVIDENCE_FOR = (
 )
 RETRY_AFTER = 2.0  # seconds, times the attempts so far, before a reverted send is reconsidered
 
+# The statements of every send and receipt, built once (SQLAlchemy reuses their compiled forms).
+SEND_KEY = (
+    relay_sends.c.job_id == bindparam("key_job"),
+    relay_sends.c.evidence_hash == bindparam("key_hash"),
+    relay_sends.c.kind == bindparam("key_kind"),
+)
+LIVE = select(relay_sends.c.state).where(*SEND_KEY)
+RESEND = update(relay_sends).where(*SEND_KEY).values(nonce=bindparam("new_nonce"), state="sent")
+ITEM = (
+    update(relay_items)
+    .where(relay_items.c.job_id == bindparam("key_job"))
+    .where(relay_items.c.evidence_hash == bindparam("key_hash"))
+)
+ITEM_STATE = ITEM.values(state=bindparam("new_state"))
+ITEM_SENT = ITEM.values(state=ItemState.DONE, detail="sent")
+MOVE = (
+    update(relay_sends)
+    .where(relay_sends.c.nonce == bindparam("key_nonce"))
+    .values(state=bindparam("new_state"))
+    .returning(relay_sends.c.job_id, relay_sends.c.evidence_hash, relay_sends.c.kind)
+)
+
 
 @dataclass(frozen=True)
 class RelaySend:
@@ -32,24 +54,25 @@ class RelaySend:
 
 def claim(db: Connection, send: RelaySend, nonce: int) -> bool:
     """Claims the send for `nonce` (the sender's Claim); False when ours is live already."""
-    key = _key(send.job_id, send.evidence_hash, send.kind)
-    live = db.execute(select(relay_sends.c.state).where(*key)).first()
+    key = {"key_job": send.job_id, "key_hash": send.evidence_hash, "key_kind": send.kind}
+    live = db.execute(LIVE, key).first()
     if live is not None and live.state != "reverted":
         return False
     if live is None:
         db.execute(
-            relay_sends.insert().values(
-                job_id=send.job_id,
-                evidence_hash=send.evidence_hash,
-                kind=send.kind,
-                nonce=nonce,
-                state="sent",
-            )
+            relay_sends.insert(),
+            {
+                "job_id": send.job_id,
+                "evidence_hash": send.evidence_hash,
+                "kind": send.kind,
+                "nonce": nonce,
+                "state": "sent",
+            },
         )
     else:
-        db.execute(update(relay_sends).where(*key).values(nonce=nonce, state="sent"))
+        db.execute(RESEND, {**key, "new_nonce": nonce})
     state = ItemState.FALLBACK if send.kind == SUBMIT_EVIDENCE_FOR else ItemState.SENDING
-    db.execute(_item(send.job_id, send.evidence_hash).values(state=state))
+    db.execute(ITEM_STATE, {"key_job": send.job_id, "key_hash": send.evidence_hash, "new_state": state})
     return True
 
 
@@ -62,9 +85,8 @@ class RelayHooks:
         if current is None or current.kind == SUBMIT_EVIDENCE_FOR:
             return  # the evidence is on chain (or someone else's is): the on-chain path goes on
         if succeeded:
-            db.execute(
-                _item(current.job_id, current.evidence_hash).values(state=ItemState.DONE, detail="sent")
-            )
+            item = {"key_job": current.job_id, "key_hash": current.evidence_hash}
+            db.execute(ITEM_SENT, item)
             return
         log.warning("relayed verdict reverted", extra={"job_id": current.job_id, "tx_hash": tx_hash})
         attempts = (
@@ -91,7 +113,7 @@ class RelayHooks:
     def confirmed(self, db: Connection, nonce: int, succeeded: bool) -> None:
         """Deep enough."""
         if succeeded:
-            db.execute(update(relay_sends).where(relay_sends.c.nonce == nonce).values(state="confirmed"))
+            db.execute(MOVE, {"key_nonce": nonce, "new_state": "confirmed"})
 
     def abandoned(self, db: Connection, nonce: int, detail: str) -> None:
         """Its nonce went to another transaction: reconsidered at once."""
@@ -129,14 +151,6 @@ class BothHooks:
             hooks.abandoned(db, nonce, detail)
 
 
-def _key(job_id: str, evidence_hash: str, kind: str) -> tuple[Any, ...]:
-    return (
-        relay_sends.c.job_id == job_id,
-        relay_sends.c.evidence_hash == evidence_hash,
-        relay_sends.c.kind == kind,
-    )
-
-
 def _item(job_id: str, evidence_hash: str) -> Any:
     return (
         update(relay_items)
@@ -147,9 +161,4 @@ def _item(job_id: str, evidence_hash: str) -> Any:
 
 def _move(db: Connection, nonce: int, state: str) -> Row[Any] | None:
     """Sets the state of the send whose current attempt is `nonce`; None when it is not one of ours."""
-    return db.execute(
-        update(relay_sends)
-        .where(relay_sends.c.nonce == nonce)
-        .values(state=state)
-        .returning(relay_sends.c.job_id, relay_sends.c.evidence_hash, relay_sends.c.kind)
-    ).first()
+    return db.execute(MOVE, {"key_nonce": nonce, "new_state": state}).first()

@@ -140,7 +140,14 @@ def set_items(engine: Engine, moves: list[tuple[str, str, dict[str, Any]]]) -> N
         by_columns.setdefault(tuple(sorted(values)), []).append(row)
     with transaction(engine, durable=False) as db:
         for columns, rows in by_columns.items():
-            db.execute(by_key(update(relay_items)).values({n: bindparam(n) for n in columns}), rows)
+            db.execute(_update_of(columns), rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_of(columns: tuple[str, ...]) -> Any:
+    """The UPDATE of `columns` by key, built once per set of columns (SQLAlchemy then reuses its
+    compiled form without building and hashing the statement again)."""
+    return by_key(update(relay_items)).values({name: bindparam(name) for name in columns})
 
 
 def held_bundles(engine: Engine, keys: set[tuple[str, str]]) -> dict[tuple[str, str], bytes]:

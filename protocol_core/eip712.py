@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
+from eth_account.messages import SignableMessage
 from eth_utils import keccak, to_checksum_address
 
+from .abi_words import checksum, domain_separator, recover_hash, struct_hash
 from .errors import ProtocolError
 
 
@@ -82,14 +83,11 @@ class Permit:
 def _typed(
     name_version: tuple[str, str], chain_id: int, contract: str, types: Any, message: Any
 ) -> SignableMessage:
-    name, version = name_version
-    domain = {
-        "name": name,
-        "version": version,
-        "chainId": chain_id,
-        "verifyingContract": to_checksum_address(contract),
-    }
-    return encode_typed_data(domain_data=domain, message_types=types, message_data=message)
+    """The EIP-712 message of a flat struct (abi_words encodes it; pinned to eth_account's encoder)."""
+    ((name, fields),) = types.items()
+    members = tuple((field["type"], field["name"]) for field in fields)
+    separator = domain_separator(*name_version, chain_id, checksum(contract))
+    return SignableMessage(b"\x01", separator, struct_hash(name, members, message))
 
 
 def recover(signable: SignableMessage, signature: bytes) -> str:
@@ -101,8 +99,8 @@ def recover(signable: SignableMessage, signature: bytes) -> str:
     if v not in (27, 28) or r == 0 or not 0 < s <= SECP256K1_HALF_N:
         raise InvalidSignature("signature must be 65 bytes with v 27/28 and low s")
     try:
-        return to_checksum_address(Account.recover_message(signable, signature=signature))
-    except Exception as exc:  # eth_keys raises several types for unrecoverable points
+        return recover_hash(digest(signable), v, r, s)
+    except Exception as exc:  # coincurve raises several types for unrecoverable points
         raise InvalidSignature(f"signature does not recover a signer: {exc}") from exc
 
 

@@ -5,9 +5,9 @@ operator's attestation signature sent to its peers. JSON over HTTP; every field 
 from functools import cached_property
 from typing import Annotated, Any
 
-from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .abi_words import checksum
 from .attestation_digest import attestation_digest, recover_digest
 from .relayed import Signature, SignedEvidence
 from .terms import JobTerms
@@ -45,7 +45,7 @@ class EvidenceRecord(BaseModel):
     @field_validator("worker", mode="before")
     @classmethod
     def _checksum(cls, value: Any) -> str | None:
-        return None if value is None else to_checksum_address(str(value))
+        return None if value is None else checksum(str(value))
 
     @cached_property
     def job_id(self) -> str:
@@ -88,7 +88,7 @@ class AttestationSignature(BaseModel):
     @field_validator("signer", mode="before")
     @classmethod
     def _checksum(cls, value: Any) -> str:
-        return to_checksum_address(str(value))
+        return checksum(str(value))
 
     def recovered(self, *, chain_id: int, oracle: str) -> str:
         """Who signed this attestation (InvalidSignature when it does not recover)."""

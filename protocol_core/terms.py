@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
+
+from .abi_words import address_word, bytes32_word, checksum, uint_word
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -48,7 +49,7 @@ class JobTerms(BaseModel):
     @field_validator("agent", "confirmer", "offered_to", mode="before")
     @classmethod
     def _checksum(cls, value: Any) -> str:
-        return to_checksum_address(str(value))
+        return checksum(str(value))
 
     @field_validator("spec_hash", mode="before")
     @classmethod
@@ -84,8 +85,24 @@ class JobTerms(BaseModel):
         )
 
     def digest(self) -> bytes:
-        """keccak256(abi.encode(terms)): the job's id on chain (`JobEscrow.jobIdOf(terms)`)."""
-        return keccak(encode([TERMS_ABI], [self.as_abi()]))
+        """keccak256(abi.encode(terms)): the job's id on chain (`JobEscrow.jobIdOf(terms)`). Every
+        field is static, so the encoding is one word per field in TERMS_ABI's order (abi_words)."""
+        r = self.requirements
+        return keccak(
+            address_word(self.agent)
+            + uint_word(self.reward, 96)
+            + address_word(self.confirmer)
+            + uint_word(self.oracle_fee, 64)
+            + uint_word(self.protocol_fee, 64)
+            + address_word(self.offered_to)
+            + uint_word(self.accept_by, 40)
+            + uint_word(self.resolve_by, 40)
+            + uint_word(self.challenge_window, 32)
+            + bytes32_word(self.spec_hash)
+            + uint_word(r.language, 8)
+            + uint_word(r.expertise, 64)
+            + uint_word(r.certifications, 32)
+        )
 
     @classmethod
     def from_event(cls, terms: Any) -> "JobTerms":

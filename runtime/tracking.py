@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Row, Update, select, update
+from sqlalchemy import Connection, Engine, Row, Update, bindparam, select, update
 
 from .chain import BlockRef, Chain
 from .db import transaction
@@ -19,6 +19,15 @@ from .sender import FeePolicy, Sender
 from .tables import transactions
 
 log = logging.getLogger(__name__)
+BY_NONCE = transactions.c.nonce == bindparam("key_nonce")
+MINED = (
+    update(transactions)
+    .where(BY_NONCE)
+    .values(
+        {name: bindparam(name) for name in ("state", "mined_block", "mined_hash", "succeeded", "tx_hash")}
+    )
+)
+CONFIRMED = update(transactions).where(BY_NONCE).values(state="confirmed")
 
 
 @dataclass(frozen=True)
@@ -91,17 +100,17 @@ class Tracker:
         now = self._clock()
         for nonce in set(self._waiting_since) - {tx.nonce for tx in waiting}:
             del self._waiting_since[nonce]
+        arrived: list[tuple[Row[Any], dict[str, Any]]] = []
+        deep: list[Row[Any]] = []
         for tx in open_txs:
             if tx.state == "mined":
-                self._follow_mined(tx, head, canonical[tx.mined_block])
+                if self._follow_mined(tx, head, canonical[tx.mined_block]):
+                    deep.append(tx)
                 continue
             since = self._waiting_since.setdefault(tx.nonce, now)  # a restart waits a full interval
             receipt = next((found[h] for h in tx.hashes.split(",") if h in found), None)
             if receipt is not None:
-                done = self._record_receipt(tx, receipt)
-                if done.nonce not in self._reported:  # mined again after a reorg: counted once
-                    self._reported.add(done.nonce)
-                    mined.append(done)
+                arrived.append((tx, receipt))
             elif tx.nonce in foreign:
                 self._give_up(tx, "its nonce was used by a transaction this daemon did not sign")
             elif (
@@ -111,6 +120,10 @@ class Tracker:
                 self._waiting_since[tx.nonce] = now
             elif not self._chain.known(tx.tx_hash):  # never arrived, or evicted: send the same bytes again
                 self._sender.broadcast(tx.raw, tx.nonce)
+        for done in self._record(arrived, deep):
+            if done.nonce not in self._reported:  # mined again after a reorg: counted once
+                self._reported.add(done.nonce)
+                mined.append(done)
         self._note_stuck()
         return mined
 
@@ -194,26 +207,42 @@ class Tracker:
         found = {h for h, r in zip(hashes, self._chain.receipts(hashes), strict=True) if r is not None}
         return {row.nonce for row in rows if not any(h in found for h in row.hashes.split(","))}
 
-    def _record_receipt(self, tx: Row[Any], receipt: dict[str, Any]) -> Mined:
-        succeeded = int(receipt["status"], 16) == 1
-        tx_hash = receipt["transactionHash"]
-        # Read from the chain again if lost (the row stays pending until then): no disk flush per receipt.
+    def _record(self, arrived: list[tuple[Row[Any], dict[str, Any]]], deep: list[Row[Any]]) -> list[Mined]:
+        """Records the receipts that arrived and the mined transactions now deep enough to stop watching,
+        in one database transaction with no disk flush: read from the chain again if lost (the rows stay
+        pending or mined until then)."""
+        if not arrived and not deep:
+            return []
+        mined = [
+            {
+                "key_nonce": tx.nonce,
+                "state": "mined",
+                "mined_block": int(receipt["blockNumber"], 16),
+                "mined_hash": receipt["blockHash"],
+                "succeeded": int(receipt["status"], 16) == 1,
+                "tx_hash": receipt["transactionHash"],
+            }
+            for tx, receipt in arrived
+        ]
         with transaction(self._engine, durable=False) as db:
-            db.execute(
-                _row(tx).values(
-                    state="mined",
-                    mined_block=int(receipt["blockNumber"], 16),
-                    mined_hash=receipt["blockHash"],
-                    succeeded=succeeded,
-                    tx_hash=tx_hash,
-                )
-            )
-            self._hooks.mined(db, tx.nonce, tx_hash, succeeded)
-        return Mined(tx.nonce, tx_hash, succeeded, time.time() - tx.seen_at)
+            if mined:
+                db.execute(MINED, mined)
+            for row in mined:
+                self._hooks.mined(db, row["key_nonce"], row["tx_hash"], row["succeeded"])
+            if deep:
+                db.execute(CONFIRMED, [{"key_nonce": tx.nonce} for tx in deep])
+            for tx in deep:
+                self._hooks.confirmed(db, tx.nonce, bool(tx.succeeded))
+        self._reported.difference_update(tx.nonce for tx in deep)
+        return [
+            Mined(tx.nonce, row["tx_hash"], row["succeeded"], time.time() - tx.seen_at)
+            for (tx, _), row in zip(arrived, mined, strict=True)
+        ]
 
-    def _follow_mined(self, tx: Row[Any], head: int, canonical_hash: str | None) -> None:
+    def _follow_mined(self, tx: Row[Any], head: int, canonical_hash: str | None) -> bool:
+        """Re-sends a mined transaction that a reorg dropped; whether it is deep enough to stop watching."""
         if canonical_hash is None:  # the RPC has no such block yet (a backend behind): not a reorg
-            return
+            return False
         if canonical_hash != tx.mined_hash:
             log.info("transaction dropped by a reorg; re-sending", extra={"nonce": tx.nonce})
             with transaction(self._engine) as db:
@@ -228,11 +257,8 @@ class Tracker:
                 )
                 self._hooks.dropped(db, tx.nonce)
             self._sender.broadcast(tx.raw, tx.nonce)
-        elif head - tx.mined_block >= self._fees.watch_blocks:
-            with transaction(self._engine, durable=False) as db:  # as a receipt: found again if lost
-                db.execute(_row(tx).values(state="confirmed"))
-                self._hooks.confirmed(db, tx.nonce, bool(tx.succeeded))
-            self._reported.discard(tx.nonce)
+            return False
+        return bool(head - tx.mined_block >= self._fees.watch_blocks)
 
     def _give_up(self, tx: Row[Any], detail: str) -> None:
         log.info("transaction abandoned: %s", detail, extra={"nonce": tx.nonce})
