@@ -6,13 +6,21 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, Update, select, update
+from sqlalchemy import Connection, Row, Update, bindparam, select, update
 
 from .store import EvidenceState, attestations, evidence
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # attestations of one (job, evidence hash) that may fail on chain before it is dropped
 RETRY_AFTER = 5.0  # seconds, times the attempts so far, before a failed attestation is reconsidered
+
+
+MOVE = (  # every receipt of the node's key runs it: built once (SQLAlchemy reuses its compiled form)
+    update(attestations)
+    .where(attestations.c.nonce == bindparam("key_nonce"))
+    .values(state=bindparam("new_state"))
+    .returning(attestations.c.job_id, attestations.c.evidence_hash)
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class AttestationHooks:
     def confirmed(self, db: Connection, nonce: int, succeeded: bool) -> None:
         """Deep enough: a successful attestation is confirmed."""
         if succeeded:
-            db.execute(update(attestations).where(attestations.c.nonce == nonce).values(state="confirmed"))
+            db.execute(MOVE, {"key_nonce": nonce, "new_state": "confirmed"})
 
     def abandoned(self, db: Connection, nonce: int, detail: str) -> None:
         """Its nonce went to another transaction: the stored verdict is re-signed at a fresh nonce at
@@ -106,12 +114,7 @@ def evidence_row(job_id: str, evidence_hash: str) -> Update:
 def _move(db: Connection, nonce: int, state: str) -> Row[Any] | None:
     """Sets the state of the attestation whose current attempt is `nonce`; its (job, evidence hash), or
     None when `nonce` was an older attempt (news of it changes nothing)."""
-    return db.execute(
-        update(attestations)
-        .where(attestations.c.nonce == nonce)
-        .values(state=state)
-        .returning(attestations.c.job_id, attestations.c.evidence_hash)
-    ).first()
+    return db.execute(MOVE, {"key_nonce": nonce, "new_state": state}).first()
 
 
 def _job(current: Row[Any] | None) -> str | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy import Connection, Engine, bindparam, case, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, update
 
 from protocol_core.eip712 import InvalidSignature
 from protocol_core.enums import JobStatus
@@ -21,9 +21,18 @@ from .group_commit import GroupCommit
 from .metrics import NodeMetrics
 from .rate_limits import Buckets
 from .relay_contracts import JobView, RelayReads
-from .relay_store import ItemState, by_key, new_item, relay_items
+from .relay_store import ITEM_KEYS, ItemState, by_key, new_item, of_jobs, relay_items
 
 log = logging.getLogger(__name__)
+LACKING = ITEM_KEYS.where(relay_items.c.bundle.is_(None))
+FILL = (  # the worker's bytes to an item held without them; a pending one is verified again at once
+    by_key(update(relay_items))
+    .where(relay_items.c.bundle.is_(None))
+    .values(
+        bundle=bindparam("bytes"),
+        retry_at=case((relay_items.c.state == ItemState.PENDING, 0.0), else_=relay_items.c.retry_at),
+    )
+)
 NEXT = {
     "accepted": "verifying; the operators exchange signatures and one of them sends the evidence, the "
     "verdict and the payout in one transaction (submitAndAttest)",
@@ -222,19 +231,17 @@ class Intake:
 
 def _fill_in(db: Connection, records: list[EvidenceRecord]) -> list[EvidenceRecord]:
     """Gives the worker's bytes to each held item of `records` that has none (an item waiting to verify
-    again then goes at once); those it gave them to."""
-    lacking = by_key(update(relay_items)).where(relay_items.c.bundle.is_(None))
-    waiting = case((relay_items.c.state == ItemState.PENDING, 0.0), else_=relay_items.c.retry_at)
-    statement = lacking.values(bundle=bindparam("bytes"), retry_at=waiting)
-    filled = []
-    for record in records:
-        if record.bundle is None:
-            continue
-        job_id, evidence_hash = _key(record)
-        values = {"key_job": job_id, "key_hash": evidence_hash, "bytes": record.bundle.encode()}
-        if db.execute(statement, values).rowcount:
-            filled.append(record)
-    return filled
+    again then goes at once); those it gave them to. One look for the batch, an update only where needed."""
+    carrying = {_key(record): record.bundle.encode() for record in records if record.bundle is not None}
+    if not carrying:
+        return []
+    lacking = db.execute(LACKING, of_jobs(job_id for job_id, _ in carrying)).all()
+    keys = {(row.job_id, row.evidence_hash) for row in lacking} & carrying.keys()
+    if keys:
+        db.execute(
+            FILL, [{"key_job": job, "key_hash": hash_, "bytes": carrying[job, hash_]} for job, hash_ in keys]
+        )
+    return [record for record in records if _key(record) in keys]
 
 
 def _key(record: EvidenceRecord) -> tuple[str, str]:
@@ -247,11 +254,7 @@ def _moved_on(checked: bool | Exception) -> bool:
 
 def _held(db: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of `keys` (job id, evidence hash) are stored items, in one query."""
-    rows = db.execute(
-        select(relay_items.c.job_id, relay_items.c.evidence_hash).where(
-            relay_items.c.job_id.in_({job_id for job_id, _ in keys})
-        )
-    ).all()
+    rows = db.execute(ITEM_KEYS, of_jobs(job_id for job_id, _ in keys)).all()
     return {(row.job_id, row.evidence_hash) for row in rows} & keys
 
 

@@ -24,8 +24,10 @@ from .relay_contracts import RelayReads, settled
 from .relay_http import RelayServer
 from .relay_leader import Leader
 from .relay_store import (
+    ITEM_KEYS,
     ItemState,
     new_item,
+    of_jobs,
     prune,
     relay_items,
     relay_signatures,
@@ -42,6 +44,10 @@ PRUNE_EVERY = 60.0  # seconds between two prunings of settled items older than t
 PRUNE_ROWS = 512  # items pruned per pass at most
 VIEW_AGE = 2.0  # seconds a job's view may be old when deciding whether to verify an item
 REFETCH = 1.0  # seconds before an item whose URI failed is verified again (its bytes may have come)
+ARRIVALS = ITEM_KEYS.add_columns(relay_items.c.received_at, relay_items.c.state)
+RECORDS = ITEM_KEYS.add_columns(  # what a record for the peers needs (not the bundle's bytes)
+    *(relay_items.c[name] for name in ("terms", "uri", "worker", "deadline", "signature"))
+)
 
 
 class Relay:
@@ -137,11 +143,7 @@ class Relay:
             insert_ignore_many(db, relay_items, items)  # one statement for the batch, as each update below
             held = {
                 (item.job_id, item.evidence_hash): item
-                for item in db.execute(
-                    select(relay_items.c.job_id, relay_items.c.evidence_hash, relay_items.c.received_at)
-                    .add_columns(relay_items.c.state)
-                    .where(relay_items.c.job_id.in_({row.job_id for row in fresh}))
-                )
+                for item in db.execute(ARRIVALS, of_jobs(row.job_id for row in fresh))
             }
             patience, done, due = self._exchange.patience(time.time()), [], []
             for row in fresh:
@@ -280,9 +282,7 @@ class Relay:
     def records(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], EvidenceRecord]:
         """The stored items as the records peers are sent (without the bundles' bytes)."""
         with self._engine.connect() as db:
-            rows = db.execute(
-                select(relay_items).where(relay_items.c.job_id.in_({job_id for job_id, _ in keys}))
-            ).all()
+            rows = db.execute(RECORDS, of_jobs(job_id for job_id, _ in keys)).all()
         return {
             (row.job_id, row.evidence_hash): EvidenceRecord(
                 terms=stored_terms(row.terms),

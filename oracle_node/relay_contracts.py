@@ -10,11 +10,13 @@ from eth_abi import decode, encode
 from eth_utils import to_checksum_address
 
 from protocol_core.abi import abi
+from protocol_core.abi_words import checksum
 from protocol_core.enums import JobStatus
 from protocol_core.relayed import SignedEvidence
 from protocol_core.terms import TERMS_ABI, JobTerms
 from runtime.abi import error_names, event_topic, function_selector
 from runtime.chain import Chain
+from runtime.errors import ChainUnavailable
 
 from .relay_store import ItemState
 
@@ -90,11 +92,12 @@ class RelayReads:
             calls += [(self.escrow, VERIFICATION_CONTEXT + bytes.fromhex(job_id[2:]))]
         results = self.chain.calls(calls) if calls else []
         for job_id, state, context in zip(asked, results[::2], results[1::2], strict=True):
-            status, worker, _deadline = decode(["uint8", "address", "uint40"], state)
-            _status, evidence_hash, _verify_by = decode(["uint8", "bytes32", "uint40"], context)
-            known[job_id] = JobView(
-                JobStatus(status), to_checksum_address(worker), "0x" + evidence_hash.hex()
-            )
+            # (uint8 status, address worker, uint40 deadline) and (uint8, bytes32 evidenceHash, uint40):
+            # static words, read in place (eth_abi's decoder costs more than the call's answer)
+            if len(state) != 96 or len(context) != 96:
+                raise ChainUnavailable(f"the escrow answered {len(state)} and {len(context)} bytes for a job")
+            status, worker = JobStatus(state[31]), checksum("0x" + state[44:64].hex())
+            known[job_id] = JobView(status, worker, "0x" + context[32:64].hex())
         with self._lock:
             if len(self._seen) > SEEN_JOBS:  # only recent views are ever asked for again
                 self._seen = {job: seen for job, seen in self._seen.items() if now - seen[0] < 60.0}
@@ -139,12 +142,17 @@ class RelayReads:
         approvers, rejecters = decode(["address[]", "address[]"], raw)
         return {to_checksum_address(a) for a in approvers}, {to_checksum_address(a) for a in rejecters}
 
-    def dry_runs(self, sender: str, calls: Sequence[tuple[str, bytes]]) -> list[int | str]:
-        """Gas of each (to, calldata), or the custom error it would revert with."""
+    def dry_runs(
+        self, sender: str, calls: Sequence[tuple[str, bytes]], gas: Sequence[int] = ()
+    ) -> list[int | str]:
+        """Gas of each (to, calldata), or the custom error it would revert with; `gas[i]`, when given and
+        not 0, is enough gas for call i as far as the caller knows (runtime.chain.Chain.dry_runs)."""
+        groups: dict[tuple[str, int], list[int]] = {}  # one batch request per contract and bound
+        for i, ((to, _), bound) in enumerate(zip(calls, list(gas) or [0] * len(calls), strict=True)):
+            groups.setdefault((to, bound), []).append(i)
         results: dict[int, int | str] = {}
-        for to in {to for to, _ in calls}:  # one batch request per contract called
-            mine = [i for i, (target, _) in enumerate(calls) if target == to]
-            found = self.chain.dry_runs(sender, to, [calls[i][1] for i in mine], ERRORS)
+        for (to, bound), mine in groups.items():
+            found = self.chain.dry_runs(sender, to, [calls[i][1] for i in mine], ERRORS, gas=bound)
             results.update(zip(mine, found, strict=True))
         return [results[i] for i in range(len(calls))]
 

@@ -31,7 +31,16 @@ from .relay_contracts import (
     submit_evidence_for_call,
 )
 from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
-from .relay_store import ItemState, by_key, relay_items, relay_signatures, set_items, stored_terms
+from .relay_store import (
+    ItemState,
+    by_key,
+    in_jobs,
+    of_jobs,
+    relay_items,
+    relay_signatures,
+    set_items,
+    stored_terms,
+)
 from .store import EvidenceState, evidence
 
 log = logging.getLogger(__name__)
@@ -39,6 +48,11 @@ ROWS = 512  # signed items looked at per pass
 GAS_MARGIN = 100_000  # added to the dry run's estimate
 DRY_RUN_RETRY = 1.0  # seconds before an item whose dry run failed is looked at again
 MAX_DRY_RUNS = 5  # failed dry runs before an item is left to the on-chain path
+SIGNATURES = (  # the stored signatures of some jobs under one set nonce
+    select(relay_signatures)
+    .where(in_jobs(relay_signatures.c.job_id))
+    .where(relay_signatures.c.set_nonce == bindparam("nonce"))
+)
 EVIDENCE_DONE = (  # chain evidence whose verdict a relayed send put on chain: one statement for a batch
     update(evidence)
     .where(evidence.c.job_id == bindparam("key_job"))
@@ -67,6 +81,7 @@ class Leader:
         self._engine, self._reads, self._operators, self._sender = engine, reads, operators, sender
         self._takeover_delay, self._patience = takeover_delay, patience
         self._fallback_delay = 0.0  # set at every pass: longer while the peers answer
+        self._gas: dict[str, int] = {}  # kind of send -> the most gas an estimate of it has said
 
     def advance(self, head: int) -> int:
         """Looks at every signed item due now; returns how many moved."""
@@ -222,10 +237,8 @@ class Leader:
         verdicts = {(row.job_id, row.evidence_hash): (row.approve, row.reason) for row in rows}
         with self._engine.connect() as db:
             found = db.execute(
-                select(relay_signatures)
-                .where(relay_signatures.c.job_id.in_({row.job_id for row in rows}))
-                .where(relay_signatures.c.set_nonce == current.set_nonce)
-            ).all()
+                SIGNATURES, {**of_jobs(row.job_id for row in rows), "nonce": current.set_nonce}
+            )
         held: dict[tuple[str, str], dict[str, str]] = {}
         for sig in found:
             key = (sig.job_id, sig.evidence_hash)
@@ -239,11 +252,15 @@ class Leader:
     def _send(self, calls: list[Call[RelaySend]], head: int) -> int:
         if not calls:
             return 0
-        dry_runs = self._reads.dry_runs(self._sender.address, [(call.to, call.data) for call in calls])
+        # A kind of send whose gas was estimated before is dry-run with the most it took plus the margin.
+        bounds = [self._gas[c.purpose.kind] + GAS_MARGIN if c.purpose.kind in self._gas else 0 for c in calls]
+        dry_runs = self._reads.dry_runs(self._sender.address, [(c.to, c.data) for c in calls], bounds)
         passing = []
-        for call, gas in zip(calls, dry_runs, strict=True):
+        for call, bound, gas in zip(calls, bounds, dry_runs, strict=True):
             if isinstance(gas, int):
-                passing.append(replace(call, gas=gas + GAS_MARGIN))
+                if gas != bound:  # estimated
+                    self._gas[call.purpose.kind] = max(gas, self._gas.get(call.purpose.kind, 0))
+                passing.append(replace(call, gas=bound if gas == bound else gas + GAS_MARGIN))
                 continue
             log.info("not sending %s now: %s", call.purpose.kind, gas, extra={"job_id": call.purpose.job_id})
             self._dry_run_failed(call.purpose, gas)

@@ -7,6 +7,7 @@ pruned with their signatures and sends once the node's retention has passed.
 """
 
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -150,17 +151,31 @@ def _update_of(columns: tuple[str, ...]) -> Any:
     return by_key(update(relay_items)).values({name: bindparam(name) for name in columns})
 
 
+def of_jobs(job_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The parameters of a statement built once over `IN_JOBS` (the job ids it reads)."""
+    return {"jobs": list(set(job_ids))}
+
+
+def in_jobs(column: Any) -> Any:
+    """`column IN (:jobs)`, its list bound at execution (`of_jobs`): a statement built once, not per call."""
+    return column.in_(bindparam("jobs", expanding=True))
+
+
+ITEM_KEYS = select(relay_items.c.job_id, relay_items.c.evidence_hash).where(in_jobs(relay_items.c.job_id))
+HELD_BYTES = (
+    select(relay_items.c.job_id, relay_items.c.evidence_hash, relay_items.c.bundle)
+    .where(in_jobs(relay_items.c.job_id))
+    .where(relay_items.c.bundle.is_not(None))
+)
+
+
 def held_bundles(engine: Engine, keys: set[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
     """The bytes held for each of `keys` (job id, evidence hash) whose worker handed them in (each was
     checked against its hash when it came), in one query; keys without bytes are left out."""
     if not keys:
         return {}
     with engine.connect() as db:
-        rows = db.execute(
-            select(relay_items.c.job_id, relay_items.c.evidence_hash, relay_items.c.bundle)
-            .where(relay_items.c.job_id.in_({job_id for job_id, _ in keys}))
-            .where(relay_items.c.bundle.is_not(None))
-        ).all()
+        rows = db.execute(HELD_BYTES, of_jobs(job_id for job_id, _ in keys)).all()
     return {(r.job_id, r.evidence_hash): r.bundle for r in rows if (r.job_id, r.evidence_hash) in keys}
 
 

@@ -131,12 +131,31 @@ class Chain:
         calls: Sequence[bytes],
         errors: Mapping[str, str],
         at: BlockRef | None = None,
+        gas: int = 0,
     ) -> list[int | str]:
         """Gas each calldata needs at block `at` (default: the latest), or the name in `errors` (by
-        selector) of the custom error it would revert with, or the RPC's refusal; one batch request."""
+        selector) of the custom error it would revert with, or the RPC's refusal; one batch request.
+
+        `gas`: each is first run as an eth_call with that much gas, which costs the node one execution
+        where estimating costs several, and passes with `gas` as its answer; one that fails so without
+        a custom error (out of gas, say) is estimated after all."""
         tx, block = {"from": sender, "to": to}, [at.param()] if at is not None else []
-        batch = [("eth_estimateGas", [tx | {"data": "0x" + data.hex()}, *block]) for data in calls]
-        return [_gas_or_revert(response, errors) for response in self.rpc.batch_raw(batch)]
+        if not gas:
+            batch = [("eth_estimateGas", [tx | {"data": "0x" + data.hex()}, *block]) for data in calls]
+            return [_gas_or_revert(response, errors) for response in self.rpc.batch_raw(batch)]
+        where: list[Any] = block or ["latest"]
+        bounded = [
+            ("eth_call", [tx | {"gas": hex(gas), "data": "0x" + data.hex()}, *where]) for data in calls
+        ]
+        answers = [
+            gas if "error" not in r else _gas_or_revert(r, errors) for r in self.rpc.batch_raw(bounded)
+        ]
+        named = set(errors.values())
+        again = [i for i, answer in enumerate(answers) if isinstance(answer, str) and answer not in named]
+        estimated = self.dry_runs(sender, to, [calls[i] for i in again], errors, at) if again else []
+        for i, answer in zip(again, estimated, strict=True):
+            answers[i] = answer
+        return answers
 
     def fees(self) -> tuple[int, int]:
         """(max fee, priority fee) per gas for a transaction sent now."""

@@ -11,7 +11,7 @@ from typing import Generic, Protocol, TypeVar
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from .chain import Block, BlockRef, Chain, Log
-from .db import transaction, upsert
+from .db import transaction, upsert, upsert_many
 from .errors import RpcError, WrongDeployment
 from .metrics import RuntimeMetrics
 from .tables import blocks, cursor
@@ -134,10 +134,9 @@ class LogCursor(Generic[E]):
         events = [self._handler.decode(entry) for entry in logs]
         # What the logs say is derived from the chain: lost with power, it is read again (as after a reorg).
         with transaction(self._engine, durable=False) as db:
-            for entry in logs:
-                _remember_block(db, entry.block_number, entry.block_hash)
+            seen = {entry.block_number: entry.block_hash for entry in logs} | {tip.number: tip.hash}
+            upsert_many(db, blocks, "number", [{"number": n, "hash": h} for n, h in seen.items()])
             new = self._handler.ingest(db, events)
-            _remember_block(db, tip.number, tip.hash)
             upsert(db, cursor, "id", id=1, number=tip.number, hash=tip.hash, chain_id=chain_id,
                    watching=self._watching, signer=signer)  # fmt: skip
             db.execute(delete(blocks).where(blocks.c.number < tip.number - KEPT_BLOCKS))
@@ -174,7 +173,3 @@ class LogCursor(Generic[E]):
             db.execute(update(cursor).values(number=back_to, hash=back_hash))
             self._handler.orphaned(db, back_to)
         return True
-
-
-def _remember_block(db: Connection, number: int, block_hash: str) -> None:
-    upsert(db, blocks, "number", number=number, hash=block_hash)

@@ -92,6 +92,16 @@ def upsert(db: Connection, table: Table, key: str, **values: Any) -> None:
     db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
 
 
+def upsert_many(db: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+    """Inserts each of `rows` (same columns in each), or updates the row with the same `key`: one
+    statement, executed for all of them."""
+    if rows:
+        dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        changed = {name: statement.excluded[name] for name in rows[0] if name != key}
+        db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed), rows)
+
+
 def insert_ignore_many(db: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Inserts each of `rows` (same columns in each) unless a row with its unique key exists: one
     statement, executed for all of them."""
