@@ -32,12 +32,11 @@ from .relay_contracts import (
 )
 from .relay_sends import ATTEST_WITH_SIGNATURES, SUBMIT_AND_ATTEST, SUBMIT_EVIDENCE_FOR, RelaySend, claim
 from .relay_store import (
+    SIGNATURES,
     ItemState,
     by_key,
-    in_jobs,
     of_jobs,
     relay_items,
-    relay_signatures,
     set_items,
     stored_terms,
 )
@@ -48,11 +47,6 @@ ROWS = 512  # signed items looked at per pass
 GAS_MARGIN = 100_000  # added to the dry run's estimate
 DRY_RUN_RETRY = 1.0  # seconds before an item whose dry run failed is looked at again
 MAX_DRY_RUNS = 5  # failed dry runs before an item is left to the on-chain path
-SIGNATURES = (  # the stored signatures of some jobs under one set nonce
-    select(relay_signatures)
-    .where(in_jobs(relay_signatures.c.job_id))
-    .where(relay_signatures.c.set_nonce == bindparam("nonce"))
-)
 EVIDENCE_DONE = (  # chain evidence whose verdict a relayed send put on chain: one statement for a batch
     update(evidence)
     .where(evidence.c.job_id == bindparam("key_job"))

@@ -162,6 +162,11 @@ def in_jobs(column: Any) -> Any:
 
 
 ITEM_KEYS = select(relay_items.c.job_id, relay_items.c.evidence_hash).where(in_jobs(relay_items.c.job_id))
+SIGNATURES = (  # the stored signatures of some jobs under one set nonce
+    select(relay_signatures)
+    .where(in_jobs(relay_signatures.c.job_id))
+    .where(relay_signatures.c.set_nonce == bindparam("nonce"))
+)
 HELD_BYTES = (
     select(relay_items.c.job_id, relay_items.c.evidence_hash, relay_items.c.bundle)
     .where(in_jobs(relay_items.c.job_id))
