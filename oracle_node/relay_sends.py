@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 
 from runtime.tracking import TxHooks
 
-from .relay_store import ItemState, relay_items, relay_sends
+from .relay_store import ItemState, by_key, relay_items, relay_sends
 
 log = logging.getLogger(__name__)
 SUBMIT_AND_ATTEST, ATTEST_WITH_SIGNATURES, SUBMIT_EVIDENCE_FOR = (
@@ -28,11 +28,7 @@ SEND_KEY = (
 )
 LIVE = select(relay_sends.c.state).where(*SEND_KEY)
 RESEND = update(relay_sends).where(*SEND_KEY).values(nonce=bindparam("new_nonce"), state="sent")
-ITEM = (
-    update(relay_items)
-    .where(relay_items.c.job_id == bindparam("key_job"))
-    .where(relay_items.c.evidence_hash == bindparam("key_hash"))
-)
+ITEM = by_key(update(relay_items))
 ITEM_STATE = ITEM.values(state=bindparam("new_state"))
 ITEM_SENT = ITEM.values(state=ItemState.DONE, detail="sent")
 MOVE = (
@@ -98,12 +94,13 @@ class RelayHooks:
             ).scalar_one()
         )
         db.execute(
-            _item(current.job_id, current.evidence_hash).values(
+            ITEM.values(
                 state=ItemState.SIGNED,
                 attempts=attempts,
                 retry_at=time.time() + RETRY_AFTER * attempts,
                 detail="our transaction reverted",
-            )
+            ),
+            {"key_job": current.job_id, "key_hash": current.evidence_hash},
         )
 
     def dropped(self, db: Connection, nonce: int) -> None:
@@ -119,9 +116,8 @@ class RelayHooks:
         """Its nonce went to another transaction: reconsidered at once."""
         current = _move(db, nonce, "reverted")
         if current is not None and current.kind != SUBMIT_EVIDENCE_FOR:
-            db.execute(
-                _item(current.job_id, current.evidence_hash).values(state=ItemState.SIGNED, detail=detail)
-            )
+            item = {"key_job": current.job_id, "key_hash": current.evidence_hash}
+            db.execute(ITEM.values(state=ItemState.SIGNED, detail=detail), item)
 
 
 class BothHooks:
@@ -149,14 +145,6 @@ class BothHooks:
         """Passed to each."""
         for hooks in self._hooks:
             hooks.abandoned(db, nonce, detail)
-
-
-def _item(job_id: str, evidence_hash: str) -> Any:
-    return (
-        update(relay_items)
-        .where(relay_items.c.job_id == job_id)
-        .where(relay_items.c.evidence_hash == evidence_hash)
-    )
 
 
 def _move(db: Connection, nonce: int, state: str) -> Row[Any] | None:
