@@ -38,6 +38,7 @@ from .relay_store import (
     of_jobs,
     relay_items,
     set_items,
+    set_items_in,
     stored_terms,
 )
 from .store import EvidenceState, evidence
@@ -120,14 +121,14 @@ class Leader:
                 moves.append((row, *outcome))
         if moves:
             states = [(row.job_id, row.evidence_hash, {"state": s, "detail": d}) for row, s, d in moves]
-            set_items(self._engine, states)
             done = [  # the verdict is on chain: nothing for the one-by-one path
                 {"key_job": row.job_id, "key_hash": row.evidence_hash, "detail": detail}
                 for row, state, detail in moves
                 if state == ItemState.DONE
             ]
-            if done:
-                with transaction(self._engine, durable=False) as db:  # read from the chain again if lost
+            with transaction(self._engine, durable=False) as db:  # read from the chain again if lost
+                set_items_in(db, states)
+                if done:
                     db.execute(EVIDENCE_DONE, done)
         return len(moves) + self._send(calls, head)
 

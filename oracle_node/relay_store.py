@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Engine,
     Float,
     Integer,
@@ -133,15 +134,19 @@ def set_items(engine: Engine, moves: list[tuple[str, str, dict[str, Any]]]) -> N
     """Sets columns of items, each move a (job id, evidence hash, values), in one commit with no disk
     flush: item states are derived again from the chain, the peers' re-pushes and deterministic
     signatures if the machine loses power. One statement per set of columns, run for each row."""
-    if not moves:
-        return
+    if moves:
+        with transaction(engine, durable=False) as db:
+            set_items_in(db, moves)
+
+
+def set_items_in(db: Connection, moves: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """`set_items` inside a database transaction the caller holds (with its other changes)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for job_id, evidence_hash, values in moves:
         row = {"key_job": job_id, "key_hash": evidence_hash, **values}
         by_columns.setdefault(tuple(sorted(values)), []).append(row)
-    with transaction(engine, durable=False) as db:
-        for columns, rows in by_columns.items():
-            db.execute(_update_of(columns), rows)
+    for columns, rows in by_columns.items():
+        db.execute(_update_of(columns), rows)
 
 
 @functools.lru_cache(maxsize=64)
