@@ -34,6 +34,9 @@ demo: setup
 	$(BIN)/ape run demo --verbosity WARNING --network polygon:local:foundry $(DEMO_ARGS)
 
 test: setup
+	@# Once, before the two test workers start: on a fresh machine both would install the contracts'
+	@# dependencies into ~/.ape at the same moment and one of them fails ("File exists").
+	$(BIN)/ape compile --verbosity WARNING
 	$(BIN)/ape test tests -q --network polygon:local:foundry -n 2 --dist loadgroup
 
 bench: setup
