@@ -77,17 +77,17 @@ class KnownIssueIndex:
         """The closest issue to the whole text or to one of its sentences (long tickets state one problem)."""
         if not self._ids:
             return None
-        candidates = [self._nearest(Counter(self._lexicon.tokens(text)))]
+        candidates = [self._nearest(text, Counter(self._lexicon.tokens(text)))]
         sentences = _SENTENCE.split(text)
         if len(sentences) > 1:
             for sentence in sentences:
                 counts = Counter(self._lexicon.tokens(sentence))
                 if counts.total() >= _MIN_SENTENCE_TOKENS:
-                    candidates.append(self._nearest(counts))
+                    candidates.append(self._nearest(sentence, counts))
         found = [c for c in candidates if c is not None]
         return max(found, key=lambda n: n.rank) if found else None
 
-    def _nearest(self, counts: Counter[str]) -> Neighbour | None:
+    def _nearest(self, text: str, counts: Counter[str]) -> Neighbour | None:
         if not counts:
             return None
         unknown = self._unknown_weight * self._max_idf
@@ -103,7 +103,7 @@ class KnownIssueIndex:
         anomalies = self._lexicon.anomalies.intersection(counts)
         unexplained: set[int] = set()
         if anomalies:
-            outcomes = self._lexicon.outcomes.intersection(counts)
+            outcomes = self._lexicon.failures(text, counts)
             for doc in scores:
                 # the ticket reports behaviour nobody asked for; an issue that neither carries the same
                 # marker nor names the same failure does not explain it, however many words it shares

@@ -87,6 +87,7 @@ class ConceptLexicon:
         anomalies: dict[str, str] | None = None,
         outcomes: Iterable[str] = (),
         negations: str = "",
+        negated_outcomes: Iterable[str] = (),
     ) -> None:
         anomalies = anomalies or {}
         # English contractions ("didn't") need the apostrophe: a bare `n.t` also matched German verbs
@@ -96,6 +97,8 @@ class ConceptLexicon:
         self._contrary = re.compile(rf"\b(?:{contrary})\b") if contrary else None
         self.anomalies = frozenset(f"c_{name}" for name in anomalies)  # unexpected behaviour markers
         self.outcomes = frozenset(f"c_{name}" for name in outcomes)  # concepts naming what went wrong
+        # concepts naming a failure only when negated: "the mail does not arrive", not "it arrives in Korean"
+        self.negated_outcomes = frozenset(f"c_{name}" for name in negated_outcomes)
         concepts = {**concepts, **anomalies}
         self._exact: dict[str, str] = {}
         self._prefix: dict[str, str] = {}
@@ -121,8 +124,19 @@ class ConceptLexicon:
         self._stop = frozenset(word for words in stopwords.values() for word in words.split())
         # a marker of unexpected behaviour or a failure counts even where it is also a stopword
         # ("although", "obwohl", "instead", "wrong")
-        symptoms = self.anomalies | self.outcomes
+        symptoms = self.anomalies | self.outcomes | self.negated_outcomes
         self._markers = {word: token for word, token in self._exact.items() if token in symptoms}
+
+    def negated(self, text: str) -> bool:
+        """Whether a text holds a negation ("not", "nunca", "kein", "pas", "didn't")."""
+        return self._negation is not None and self._negation.search(fold(text)) is not None
+
+    def failures(self, text: str, tokens: Iterable[str]) -> frozenset[str]:
+        """The concepts among a text's tokens that name what went wrong in it."""
+        named = self.outcomes.intersection(tokens)
+        if self.negated_outcomes and self.negated(text):
+            named |= self.negated_outcomes.intersection(tokens)
+        return named
 
     @property
     def stopwords(self) -> frozenset[str]:
@@ -197,4 +211,5 @@ def shipped_lexicon() -> ConceptLexicon:
     """The lexicon that ships with the package (escalation/data/lexicon.json)."""
     raw = json.loads(resources.files("escalation").joinpath("data/lexicon.json").read_text("utf-8"))
     anomalies, outcomes, negations = raw.get("anomalies"), raw.get("outcomes", ()), raw.get("negations", "")
-    return ConceptLexicon(raw["concepts"], raw["stopwords"], anomalies, outcomes, negations)
+    negated = raw.get("negated_outcomes", ())
+    return ConceptLexicon(raw["concepts"], raw["stopwords"], anomalies, outcomes, negations, negated)

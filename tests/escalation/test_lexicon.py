@@ -5,6 +5,7 @@ import re
 import unicodedata
 from importlib import resources
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,7 +71,28 @@ def test_anomalies_and_outcomes_are_concepts_of_the_lexicon() -> None:
     lexicon = shipped_lexicon()
     assert lexicon.anomalies and lexicon.outcomes
     assert {f"c_{name}" for name in RAW["outcomes"]} == lexicon.outcomes
-    assert all(name in RAW["concepts"] for name in RAW["outcomes"])
+    assert {f"c_{name}" for name in RAW["negated_outcomes"]} == lexicon.negated_outcomes
+    assert all(name in RAW["concepts"] for name in (*RAW["outcomes"], *RAW["negated_outcomes"]))
+
+
+@pytest.mark.parametrize(
+    ("text", "failed"),
+    [
+        ("The order confirmation arrives in Korean.", False),
+        ("The order confirmation never arrives.", True),
+        ("La confirmación del pedido llega en coreano.", False),
+        ("La confirmación del pedido no llega.", True),
+        ("Die Bestellbestätigung kommt auf Koreanisch.", False),
+        ("Die Bestellbestätigung kommt nicht an.", True),
+        ("La confirmation de commande arrive en coréen.", False),
+        ("La confirmation de commande n'arrive pas.", True),
+    ],
+)
+def test_arriving_names_a_failure_only_when_negated(text: str, failed: bool) -> None:
+    lexicon = shipped_lexicon()
+    tokens = lexicon.tokens(text)
+    assert "c_receive" in tokens
+    assert ("c_receive" in lexicon.failures(text, tokens)) is failed
 
 
 def test_a_phrase_ending_in_de_takes_its_contracted_forms() -> None:

@@ -63,6 +63,23 @@ def test_a_known_problem_in_other_words_is_not_novel(language: str, text: str) -
 @pytest.mark.parametrize(
     ("language", "text"),
     [
+        ("en", "The password reset email arrives in Korean, and its link opens a stranger's profile."),
+        ("es", "El reloj cuenta los pasos de otra persona desde que se sincroniza con la app."),
+        ("de", "Die Bestätigungsmail kommt jetzt mit den Bestelldaten eines fremden Kunden an."),
+        ("fr", "Le mail de réinitialisation arrive bien, mais le lien ouvre le compte de quelqu'un d'autre."),
+    ],
+)
+def test_something_that_arrives_or_syncs_wrongly_is_not_explained_by_it_not_arriving(
+    language: str, text: str
+) -> None:
+    # an issue about mail that does not arrive (or data that does not sync) does not explain mail that
+    # arrives with a stranger's data: arriving and syncing name a failure only when negated
+    assert Trigger.NOVEL in ENGINE.decide(opening(language, text)).triggers
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
         ("en", "The app shuts down by itself a second after I open it, every single time."),
         ("en", "Since Monday the app closes on its own right after the splash screen."),
         ("de", "Die App schließt sich nach dem Start sofort wieder."),
