@@ -91,6 +91,25 @@ def test_an_app_that_closes_by_itself_is_the_known_crash_not_a_new_problem(langu
     assert Trigger.NOVEL not in ENGINE.decide(opening(language, text)).triggers
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The tracking number you emailed shows the same status for five days now."),
+        ("en", "The invoice for March lists my old company address."),
+        ("es", "La caja llegó aplastada y el jarrón estaba en pedazos."),
+        ("es", "La aplicación me saca de la sesión cada pocos minutos en la tableta."),
+        ("de", "Der Gutschein aus dem Newsletter gibt mir an der Kasse null Rabatt."),
+        ("de", "Die Synchronisierung zwischen Handy und Laptop dauert Stunden."),
+        ("fr", "Le carton est arrivé écrasé et le vase à l'intérieur est en morceaux."),
+        ("fr", "Les notifications arrivent des heures après l'envoi du message."),
+    ],
+)
+def test_a_known_problem_told_as_a_plain_statement_is_not_novel(language: str, text: str) -> None:
+    # customers often state a known problem without a failure word or a question; that a sentence
+    # only tells what happened is no sign of a new problem (a detector that read it so fired on most)
+    assert Trigger.NOVEL not in ENGINE.decide(opening(language, text)).triggers
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     low=st.floats(0, 1),
