@@ -45,6 +45,11 @@ from tests.escalation.test_general_constructions import triggers
         ("de", "Das ist jetzt schon der vierte Mitarbeiter, der mir etwas anderes erzählt."),
         ("fr", "Incroyable. Personne ne m'a rappelé."),
         ("fr", "Combien de fois faut-il que je vous l'explique ?"),
+        ("de", "Das ist jetzt das dritte Mal, dass ich wegen derselben Sache schreibe."),
+        ("de", "Ich bin wirklich am Ende mit meiner Geduld."),
+        ("en", "I have reached the end of my patience with this order."),
+        ("es", "Se me ha agotado la paciencia con este pedido."),
+        ("fr", "Je suis à bout de patience avec cette commande."),
     ],
 )
 def test_frustration_in_new_registers_fires(language: str, text: str) -> None:
@@ -67,6 +72,8 @@ def test_frustration_in_new_registers_fires(language: str, text: str) -> None:
         ("de", "Mir wurde gesagt, es sei erledigt, und es klappt jetzt. Danke!"),
         ("en", "Does anybody there know if the store opens on Sunday?"),
         ("en", "Is there a different version of the app for tablets?"),
+        ("de", "Das ist das dritte Mal, dass ich bei euch bestelle, super Shop!"),
+        ("de", "Es ist das erste Mal, dass ich ein Problem habe."),
     ],
 )
 def test_calm_look_alikes_stay_calm(language: str, text: str) -> None:
