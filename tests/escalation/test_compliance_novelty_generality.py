@@ -40,6 +40,9 @@ def codes(ticket: Ticket) -> set[str]:
         ("es", "He puesto una reclamación ante Profeco.", "compliance.litigation"),
         ("de", "Ich habe mich an die Schlichtungsstelle Energie gewandt.", "compliance.litigation"),
         ("fr", "J'ai saisi le Défenseur des droits.", "compliance.litigation"),
+        ("en", "I filed a complaint with the Consumer Financial Protection Bureau.", "compliance.litigation"),
+        ("en", "I will be filing a complaint with the Federal Trade Commission.", "compliance.litigation"),
+        ("fr", "Mon cousin, qui est avocat, va vous poursuivre en justice.", "compliance.litigation"),
         ("en", "The installer hit on me and kept calling me afterwards.", "compliance.discrimination"),
         ("es", "El repartidor se burló de mi silla de ruedas.", "compliance.discrimination"),
         ("de", "Wegen meines Kopftuchs wurde mir der Zutritt verweigert.", "compliance.discrimination"),
@@ -59,6 +62,10 @@ def test_compliance_said_without_its_usual_words(language: str, text: str, code:
         ("es", "Estoy embarazada y prefiero la entrega por la mañana, ¿se puede cambiar la dirección?"),
         ("de", "Ich trage ein Kopftuch auf dem Profilbild, wie ändere ich das Foto im Konto?"),
         ("fr", "Quel article du catalogue est en promotion cette semaine ?"),
+        ("en", "My friend, who is a lawyer, recommended your app to me. How do I sign up?"),
+        ("es", "Mi hermana, que es abogada, me recomendó su tienda."),
+        ("de", "Meine Schwester, die Anwältin ist, hat mir euren Shop empfohlen."),
+        ("fr", "Mon cousin, qui est avocat, m'a conseillé votre appli."),
     ],
 )
 def test_a_protected_attribute_or_an_article_alone_is_not_compliance(language: str, text: str) -> None:
