@@ -74,6 +74,8 @@ def test_frustration_in_new_registers_fires(language: str, text: str) -> None:
         ("en", "Is there a different version of the app for tablets?"),
         ("de", "Das ist das dritte Mal, dass ich bei euch bestelle, super Shop!"),
         ("de", "Es ist das erste Mal, dass ich ein Problem habe."),
+        ("en", "This is ridiculously good value, can I upgrade my plan?"),
+        ("en", "The new plan is absurdly cheap, where do I sign up?"),
     ],
 )
 def test_calm_look_alikes_stay_calm(language: str, text: str) -> None:
