@@ -66,6 +66,7 @@ def test_compliance_said_without_its_usual_words(language: str, text: str, code:
         ("es", "Mi hermana, que es abogada, me recomendó su tienda."),
         ("de", "Meine Schwester, die Anwältin ist, hat mir euren Shop empfohlen."),
         ("fr", "Mon cousin, qui est avocat, m'a conseillé votre appli."),
+        ("en", "Gardening is my avocation; where do I find the invoice for the seeds?"),
     ],
 )
 def test_a_protected_attribute_or_an_article_alone_is_not_compliance(language: str, text: str) -> None:

@@ -76,6 +76,7 @@ def test_frustration_in_new_registers_fires(language: str, text: str) -> None:
         ("de", "Es ist das erste Mal, dass ich ein Problem habe."),
         ("en", "This is ridiculously good value, can I upgrade my plan?"),
         ("en", "The new plan is absurdly cheap, where do I sign up?"),
+        ("en", "The putative delivery date was Monday, can you confirm it?"),
     ],
 )
 def test_calm_look_alikes_stay_calm(language: str, text: str) -> None:
