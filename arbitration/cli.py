@@ -1,16 +1,16 @@
 """`arbitrator`: options become Settings; each command does one thing and says one line when refused."""
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 
 from protocol_core.errors import ProtocolError
+from runtime.cli import refuse
 from runtime.errors import DaemonError
 from runtime.logs import configure_logging
 from runtime.settings import first_problem
@@ -23,21 +23,15 @@ if TYPE_CHECKING:
 COMMON = ("network", "account", "rpc_url", "database_url", "deployments_file")
 
 
-def fail(message: str) -> NoReturn:
-    """Prints the one line and exits 2."""
-    click.echo(f"arbitrator: {message}", err=True)
-    sys.exit(2)
-
-
 def settings_from(config_file: Path | None, options: dict[str, Any]) -> ArbitratorSettings:
     """Settings from the file, ARBITRATOR_* and the given options."""
     overrides = {name: value for name, value in options.items() if value is not None}
     try:
         return ArbitratorSettings.load(config_file, **overrides)
     except ValidationError as error:
-        fail(f"invalid settings: {first_problem(error)}")
+        refuse("arbitrator", f"invalid settings: {first_problem(error)}")
     except DaemonError as error:
-        fail(str(error))
+        refuse("arbitrator", str(error))
 
 
 def connect(settings: ArbitratorSettings) -> "Parts":
@@ -71,7 +65,7 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
         try:
             command(settings, **options)
         except (DaemonError, ProtocolError) as error:
-            fail(str(error).splitlines()[0])
+            refuse("arbitrator", str(error).splitlines()[0])
 
     return wrapper
 
@@ -102,7 +96,7 @@ def watch(config_file: Path | None, **options: Any) -> None:
 
         build(settings).serve()
     except (DaemonError, ProtocolError) as error:
-        fail(str(error))
+        refuse("arbitrator", str(error))
 
 
 def main() -> None:

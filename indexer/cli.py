@@ -1,13 +1,13 @@
 """`indexer`: options become Settings; `run` builds the daemon and serves until a signal."""
 
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from pydantic import ValidationError
 
 from protocol_core.errors import ProtocolError
+from runtime.cli import refuse
 from runtime.errors import DaemonError
 from runtime.logs import configure_logging
 from runtime.settings import first_problem
@@ -42,21 +42,16 @@ def run(config_file: Path | None, **options: Any) -> None:
     try:
         settings = IndexerSettings.load(config_file, **overrides)
     except ValidationError as error:
-        _fail(f"invalid settings: {first_problem(error)}")
+        refuse("indexer", f"invalid settings: {first_problem(error)}")
     except DaemonError as error:
-        _fail(str(error))
+        refuse("indexer", str(error))
     configure_logging(settings.log_level)
     try:
         from .wiring import build
 
         build(settings).serve()
     except (DaemonError, ProtocolError) as error:
-        _fail(str(error))
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"indexer: {message}", err=True)
-    sys.exit(2)
+        refuse("indexer", str(error))
 
 
 def main() -> None:

@@ -1,13 +1,13 @@
 """`oracle-node`: options become Settings; `run` builds the daemon and serves until a signal."""
 
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from pydantic import ValidationError
 
 from protocol_core.errors import ProtocolError
+from runtime.cli import refuse
 from runtime.errors import DaemonError
 from runtime.logs import configure_logging
 from runtime.settings import first_problem
@@ -46,25 +46,20 @@ def run(config_file: Path | None, **options: Any) -> None:
     try:
         settings = NodeSettings.load(config_file, **overrides)
     except ValidationError as error:
-        _fail(f"invalid settings: {first_problem(error)}")
+        refuse("oracle-node", f"invalid settings: {first_problem(error)}")
     except DaemonError as error:
-        _fail(str(error))
+        refuse("oracle-node", str(error))
     configure_logging(settings.log_level)
     try:
         from .wiring import build
 
         daemon = build(settings)
     except (DaemonError, ProtocolError) as error:
-        _fail(str(error))
+        refuse("oracle-node", str(error))
     try:
         daemon.serve()
     except (DaemonError, ProtocolError) as error:
-        _fail(str(error))
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"oracle-node: {message}", err=True)
-    sys.exit(2)
+        refuse("oracle-node", str(error))
 
 
 def main() -> None:
