@@ -12,17 +12,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from eth_abi import encode
-from eth_utils import keccak
+# this file's folder would shadow the `indexer` package it measures
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from devtools.accounts import AGENT
-from devtools.chain import Anvil, wait_for
-from devtools.indexer import IndexerProcess
-from devtools.protocol import Protocol, deploy
-from protocol_core.abi import abi
-from protocol_core.terms import JobTerms, Requirements
-from runtime.abi import function_selector
-from runtime.rpc import JsonRpc
+from eth_abi import encode  # noqa: E402
+from eth_utils import keccak  # noqa: E402
+
+from devtools.accounts import AGENT  # noqa: E402
+from devtools.chain import Anvil, wait_for  # noqa: E402
+from devtools.indexer import IndexerProcess  # noqa: E402
+from devtools.protocol import Protocol, deploy  # noqa: E402
+from protocol_core.abi import abi  # noqa: E402
+from protocol_core.terms import JobTerms, Requirements  # noqa: E402
+from runtime.abi import function_selector  # noqa: E402
+from runtime.rpc import JsonRpc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "indexer.json"
