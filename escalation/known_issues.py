@@ -106,9 +106,13 @@ class KnownIssueIndex:
             outcomes = self._lexicon.failures(text, counts)
             for doc in scores:
                 # the ticket reports behaviour nobody asked for; an issue that neither carries the same
-                # marker nor names the same failure does not explain it, however many words it shares
+                # marker nor names a failure, when the ticket names one, does not explain it, however
+                # many words it shares: "every time I log in it says the password is wrong" is a login
+                # error with an incidental "every time"; "every time I log in I see a stranger's orders"
+                # names no failure and stays unexplained
                 issue = self._tokens[doc]
-                if not anomalies.issubset(issue) and outcomes.isdisjoint(issue):
+                named = bool(outcomes) and not self._lexicon.failure_concepts.isdisjoint(issue)
+                if not anomalies.issubset(issue) and not named:
                     unexplained.add(doc)
                     scores[doc] *= self._anomaly_factor
         best = max(scores, key=scores.__getitem__)

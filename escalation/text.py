@@ -99,6 +99,7 @@ class ConceptLexicon:
         self.outcomes = frozenset(f"c_{name}" for name in outcomes)  # concepts naming what went wrong
         # concepts naming a failure only when negated: "the mail does not arrive", not "it arrives in Korean"
         self.negated_outcomes = frozenset(f"c_{name}" for name in negated_outcomes)
+        self.failure_concepts = self.outcomes | self.negated_outcomes  # every concept that can name a failure
         concepts = {**concepts, **anomalies}
         self._exact: dict[str, str] = {}
         self._prefix: dict[str, str] = {}

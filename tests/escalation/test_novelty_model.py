@@ -110,6 +110,23 @@ def test_a_known_problem_told_as_a_plain_statement_is_not_novel(language: str, t
     assert Trigger.NOVEL not in ENGINE.decide(opening(language, text)).triggers
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Every time I try to log in it says my password is wrong."),
+        ("en", "Every time I apply the discount code it says invalid."),
+        ("es", "Cada vez que intento entrar me dice que la contraseña es incorrecta."),
+        ("de", "Jedes Mal, wenn ich mich anmelden will, heißt es, mein Passwort sei falsch."),
+        ("fr", "Chaque fois que je me connecte, on me dit que le mot de passe est incorrect."),
+        ("fr", "Chaque fois que je passe commande, le code promo est refusé."),
+    ],
+)
+def test_a_known_failure_told_with_an_incidental_marker_is_not_novel(language: str, text: str) -> None:
+    # "every time" marks behaviour nobody asked for, but a ticket that names a failure the knowledge base
+    # knows (wrong, invalid, declined, not working) is reporting that failure, however often it happens
+    assert Trigger.NOVEL not in ENGINE.decide(opening(language, text)).triggers
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     low=st.floats(0, 1),
