@@ -135,6 +135,34 @@ CONVERSATIONS = [
     ("fr", set(), 0.9, None, [
         ("customer", "Bonjour, mon colis est en retard de trois jours, pouvez-vous me dire où il en est ?"),
     ]),
+    ("en", set(), 0.9, None, [
+        ("customer", "Hi, I ordered a jacket last week. Every time I check the tracking it says label "
+                     "created. When will it ship?"),
+    ]),
+    ("en", set(), 0.9, None, [
+        ("customer", "Hello. I reset my password yesterday. Suddenly today it says the password is "
+                     "wrong again. Can you send a new reset link?"),
+    ]),
+    ("es", set(), 0.9, None, [
+        ("customer", "Hola. Cada vez que intento pagar, la tarjeta es rechazada. Ya la actualicé. ¿Qué "
+                     "hago?"),
+    ]),
+    ("de", set(), 0.9, None, [
+        ("customer", "Hallo. Jedes Mal, wenn ich die App starte, stürzt sie ab. Ich habe sie schon neu "
+                     "installiert."),
+    ]),
+    ("fr", set(), 0.9, None, [
+        ("customer", "Bonjour. Chaque fois que je passe commande, le code promo est refusé. "
+                     "Pouvez-vous vérifier ?"),
+    ]),
+    ("en", set(), 0.9, None, [
+        ("customer", "Hi! I moved house last month. My parcel went to the old address instead of the "
+                     "new one. Can you change the delivery address for my next orders?"),
+    ]),
+    ("es", set(), 0.9, None, [
+        ("customer", "Hola. De repente no puedo entrar en mi cuenta. Dice que está bloqueada. ¿Cómo la "
+                     "desbloqueo?"),
+    ]),
 ]  # fmt: skip
 
 
