@@ -12,7 +12,7 @@ from .known_issues import KnownIssueIndex, read_known_issues
 from .learning import LearningLoop, Resolution
 from .models import Decision, Ticket
 from .policy import decide
-from .text import ConceptLexicon, shipped_lexicon
+from .text import ConceptLexicon, fold, shipped_lexicon
 
 
 class EscalationEngine:
@@ -49,6 +49,12 @@ class EscalationEngine:
             detect_novelty(ticket, self.known_issues, self.config.novelty),
         ]
         return decide(ticket, results, self.config)
+
+    def forget_messages(self) -> None:
+        """Clears every per-message cache (folded text, tokens, frustration signals), as for a cold start."""
+        fold.cache_clear()
+        self._lexicon.tokens.cache_clear()
+        self._frustration.forget()
 
     def learn(self, resolution: Resolution) -> bool:
         """Feeds a verified resolution back; True when a new problem just became a known issue."""

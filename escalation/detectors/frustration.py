@@ -2,7 +2,10 @@
 
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -47,7 +50,7 @@ _WORDS = {
 @dataclass(frozen=True)
 class _Signals:
     names: tuple[str, ...]
-    evidence: dict[str, str]
+    evidence: Mapping[str, str]  # read-only: a message's signals are cached and shared
     score: float
     stated_contacts: int  # how many times the customer says they have already got in touch
 
@@ -133,7 +136,9 @@ class FrustrationDetector:
         if request and not self._match("courteous", folded):
             evidence["escalation_request"] = request
 
+    @lru_cache(maxsize=8192)  # noqa: B019 - a conversation is decided again at each new message
     def _message(self, text: str, language: str) -> _Signals:
+        """One customer message's signals; they depend on nothing else, so each is scored once."""
         folded = fold(text)
         evidence: dict[str, str] = {}
         compound = self._compound(text, language)
@@ -159,7 +164,11 @@ class FrustrationDetector:
         # the strongest charged category counts once; the others add what they add
         other = sum(weights[name] for name in evidence if name not in _CHARGED)
         score = min(1.0, other + max(wordy, built))
-        return _Signals(tuple(evidence), evidence, score, self._stated_contacts(folded))
+        return _Signals(tuple(evidence), MappingProxyType(evidence), score, self._stated_contacts(folded))
+
+    def forget(self) -> None:
+        """Drops the cached per-message signals (a benchmark measures decisions from cold)."""
+        self._message.cache_clear()
 
     def detect(self, ticket: Ticket) -> DetectorResult:
         """Fires when the conversation's frustration score reaches the threshold."""
