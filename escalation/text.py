@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 _TOKEN = re.compile(r"[a-z0-9_]+")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -88,6 +89,7 @@ class ConceptLexicon:
         outcomes: Iterable[str] = (),
         negations: str = "",
         negated_outcomes: Iterable[str] = (),
+        implied_outcomes: Iterable[dict[str, Any]] = (),
     ) -> None:
         anomalies = anomalies or {}
         # English contractions ("didn't") need the apostrophe: a bare `n.t` also matched German verbs
@@ -100,6 +102,11 @@ class ConceptLexicon:
         # concepts naming a failure only when negated: "the mail does not arrive", not "it arrives in Korean"
         self.negated_outcomes = frozenset(f"c_{name}" for name in negated_outcomes)
         self.failure_concepts = self.outcomes | self.negated_outcomes  # every concept that can name a failure
+        # (marker, the concepts it must be said of, the outcome it then names)
+        self._implied = tuple(
+            (f"c_{rule['marker']}", frozenset(f"c_{name}" for name in rule["with"]), f"c_{rule['outcome']}")
+            for rule in implied_outcomes
+        )
         concepts = {**concepts, **anomalies}
         self._exact: dict[str, str] = {}
         self._prefix: dict[str, str] = {}
@@ -134,9 +141,13 @@ class ConceptLexicon:
 
     def failures(self, text: str, tokens: Iterable[str]) -> frozenset[str]:
         """The concepts among a text's tokens that name what went wrong in it."""
-        named = self.outcomes.intersection(tokens)
+        found = frozenset(tokens)
+        named = self.outcomes & found
         if self.negated_outcomes and self.negated(text):
-            named |= self.negated_outcomes.intersection(tokens)
+            named |= self.negated_outcomes & found
+        for marker, said_of, outcome in self._implied:
+            if marker in found and not said_of.isdisjoint(found):
+                named |= {outcome}
         return named
 
     @property
@@ -212,5 +223,5 @@ def shipped_lexicon() -> ConceptLexicon:
     """The lexicon that ships with the package (escalation/data/lexicon.json)."""
     raw = json.loads(resources.files("escalation").joinpath("data/lexicon.json").read_text("utf-8"))
     anomalies, outcomes, negations = raw.get("anomalies"), raw.get("outcomes", ()), raw.get("negations", "")
-    negated = raw.get("negated_outcomes", ())
-    return ConceptLexicon(raw["concepts"], raw["stopwords"], anomalies, outcomes, negations, negated)
+    negated, implied = raw.get("negated_outcomes", ()), raw.get("implied_outcomes", ())
+    return ConceptLexicon(raw["concepts"], raw["stopwords"], anomalies, outcomes, negations, negated, implied)

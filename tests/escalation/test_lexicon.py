@@ -73,6 +73,25 @@ def test_anomalies_and_outcomes_are_concepts_of_the_lexicon() -> None:
     assert {f"c_{name}" for name in RAW["outcomes"]} == lexicon.outcomes
     assert {f"c_{name}" for name in RAW["negated_outcomes"]} == lexicon.negated_outcomes
     assert all(name in RAW["concepts"] for name in (*RAW["outcomes"], *RAW["negated_outcomes"]))
+    for rule in RAW["implied_outcomes"]:
+        assert rule["marker"] in RAW["anomalies"] and rule["outcome"] in RAW["outcomes"]
+        assert all(name in RAW["concepts"] for name in rule["with"])
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("They sent a size M instead of the L I ordered.", True),
+        ("Me enviaron la chaqueta azul en vez de la negra.", True),
+        ("The total goes up instead of down.", False),
+        ("The link logs me into my sister's account instead of mine.", False),
+    ],
+)
+def test_instead_said_of_an_item_a_size_or_a_colour_names_the_wrong_item(text: str, wrong: bool) -> None:
+    lexicon = shipped_lexicon()
+    tokens = lexicon.tokens(text)
+    assert "c_instead" in tokens
+    assert ("c_wrong" in lexicon.failures(text, tokens)) is wrong
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,9 @@ def test_a_known_problem_told_as_a_plain_statement_is_not_novel(language: str, t
         ("de", "Jedes Mal, wenn ich mich anmelden will, heißt es, mein Passwort sei falsch."),
         ("fr", "Chaque fois que je me connecte, on me dit que le mot de passe est incorrect."),
         ("fr", "Chaque fois que je passe commande, le code promo est refusé."),
+        ("es", "Me enviaron una talla M en vez de la L que pedí."),
+        ("de", "Ich habe eine Größe M statt der bestellten L bekommen."),
+        ("fr", "J'ai reçu une taille M au lieu de la L commandée."),
     ],
 )
 def test_a_known_failure_told_with_an_incidental_marker_is_not_novel(language: str, text: str) -> None:
