@@ -69,6 +69,8 @@ class FrustrationDetector:
         contacts = config.patterns.get("contacts", [])
         self._contacts = one_scan(p.replace("(?P<n>", f"(?P<n{i}>") for i, p in enumerate(contacts))
         self._weights = config.weights.model_dump()
+        # per detector: a conversation is decided again at each new message, and only the new one is scored
+        self._message = lru_cache(maxsize=8192)(self._score)
 
     def _negated(self, folded: str, start: int) -> bool:
         """A negation among the few words before `start`, inside the same clause ("not upset")."""
@@ -136,9 +138,8 @@ class FrustrationDetector:
         if request and not self._match("courteous", folded):
             evidence["escalation_request"] = request
 
-    @lru_cache(maxsize=8192)  # noqa: B019 - a conversation is decided again at each new message
-    def _message(self, text: str, language: str) -> _Signals:
-        """One customer message's signals; they depend on nothing else, so each is scored once."""
+    def _score(self, text: str, language: str) -> _Signals:
+        """One customer message's signals; they depend on nothing else, so `_message` caches them."""
         folded = fold(text)
         evidence: dict[str, str] = {}
         compound = self._compound(text, language)
