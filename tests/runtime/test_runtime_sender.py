@@ -111,6 +111,13 @@ def daemon(anvil, engine, account) -> Daemon:
     return Daemon(anvil.url, engine, account)
 
 
+def on_chain(w3: Web3, *tx_hashes: str) -> None:
+    """Until each transaction has a receipt: anvil's automine answers a send before its block is
+    stored, and a tick that reads the chain first would see nothing mined (a CI run under load did)."""
+    for tx_hash in tx_hashes:
+        w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+
+
 def stored(engine) -> list:
     with engine.connect() as db:
         return db.execute(select(transactions).order_by(transactions.c.nonce)).all()
@@ -127,6 +134,7 @@ def test_calls_are_persisted_sent_and_followed_to_confirmation(w3, engine, emitt
     assert all(
         "0x" + keccak(row.raw).hex() == row.tx_hash == s.tx_hash for row, s in zip(rows, sent, strict=True)
     )
+    on_chain(w3, *(s.tx_hash for s in sent))
     mined = daemon.tick()
     assert [(m.nonce, m.tx_hash, m.succeeded) for m in mined] == [(s.nonce, s.tx_hash, True) for s in sent]
     assert all(0 <= m.seconds_since_seen < 60 for m in mined)
@@ -181,10 +189,12 @@ def test_a_stuck_transaction_is_re_signed_with_higher_fees(w3, engine, emitter, 
 
 def test_a_transaction_dropped_by_a_reorg_is_sent_again_from_the_same_bytes(w3, engine, emitter, daemon):
     (sent,) = daemon.send(emitter, "a")
+    on_chain(w3, sent.tx_hash)
     daemon.tick()
     rpc(w3, "anvil_reorg", 1, [])  # drops the block that holds it
 
     daemon.tick()  # notices, and broadcasts the stored bytes: automine mines them again
+    on_chain(w3, sent.tx_hash)
     daemon.tick()
     assert daemon.hooks.events == [
         ("mined", 0, sent.tx_hash, True),
