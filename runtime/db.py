@@ -84,20 +84,21 @@ def transaction(engine: Engine, durable: bool = True) -> Iterator[Connection]:
                 connection.commit()
 
 
+def _insert(db: Connection, table: Table) -> Any:
+    """An INSERT of the connection's dialect, which knows ON CONFLICT (PostgreSQL and SQLite)."""
+    return (postgresql if db.dialect.name == "postgresql" else sqlite).insert(table)
+
+
 def upsert(db: Connection, table: Table, key: str, **values: Any) -> None:
     """Inserts `values`, or updates the row with the same `key`."""
-    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values)
-    changed = {name: value for name, value in values.items() if name != key}
-    db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
+    upsert_many(db, table, key, [values])
 
 
 def upsert_many(db: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
     """Inserts each of `rows` (same columns in each), or updates the row with the same `key`: one
     statement, executed for all of them."""
     if rows:
-        dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table)
+        statement = _insert(db, table)
         changed = {name: statement.excluded[name] for name in rows[0] if name != key}
         db.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed), rows)
 
@@ -106,11 +107,9 @@ def insert_ignore_many(db: Connection, table: Table, rows: list[dict[str, Any]])
     """Inserts each of `rows` (same columns in each) unless a row with its unique key exists: one
     statement, executed for all of them."""
     if rows:
-        dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-        db.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+        db.execute(_insert(db, table).on_conflict_do_nothing(), rows)
 
 
 def insert_ignore(db: Connection, table: Table, **values: Any) -> None:
     """Inserts `values` unless a row with the same unique key exists."""
-    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-    db.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    insert_ignore_many(db, table, [values])
