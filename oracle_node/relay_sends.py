@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 
 from runtime.tracking import TxHooks
 
-from .relay_store import ItemState, by_key, relay_items, relay_sends
+from .relay_store import ItemState, by_key, relay_items, relay_sends, set_items_in
 
 log = logging.getLogger(__name__)
 SUBMIT_AND_ATTEST, ATTEST_WITH_SIGNATURES, SUBMIT_EVIDENCE_FOR = (
@@ -28,9 +28,7 @@ SEND_KEY = (
 )
 LIVE = select(relay_sends.c.state).where(*SEND_KEY)
 RESEND = update(relay_sends).where(*SEND_KEY).values(nonce=bindparam("new_nonce"), state="sent")
-ITEM = by_key(update(relay_items))
-ITEM_STATE = ITEM.values(state=bindparam("new_state"))
-ITEM_SENT = ITEM.values(state=ItemState.DONE, detail="sent")
+ATTEMPTS = by_key(select(relay_items.c.attempts))
 MOVE = (
     update(relay_sends)
     .where(relay_sends.c.nonce == bindparam("key_nonce"))
@@ -68,7 +66,7 @@ def claim(db: Connection, send: RelaySend, nonce: int) -> bool:
     else:
         db.execute(RESEND, {**key, "new_nonce": nonce})
     state = ItemState.FALLBACK if send.kind == SUBMIT_EVIDENCE_FOR else ItemState.SENDING
-    db.execute(ITEM_STATE, {"key_job": send.job_id, "key_hash": send.evidence_hash, "new_state": state})
+    set_items_in(db, [(send.job_id, send.evidence_hash, {"state": state})])
     return True
 
 
@@ -81,27 +79,20 @@ class RelayHooks:
         if current is None or current.kind == SUBMIT_EVIDENCE_FOR:
             return  # the evidence is on chain (or someone else's is): the on-chain path goes on
         if succeeded:
-            item = {"key_job": current.job_id, "key_hash": current.evidence_hash}
-            db.execute(ITEM_SENT, item)
+            set_items_in(
+                db, [(current.job_id, current.evidence_hash, {"state": ItemState.DONE, "detail": "sent"})]
+            )
             return
         log.warning("relayed verdict reverted", extra={"job_id": current.job_id, "tx_hash": tx_hash})
-        attempts = (
-            1
-            + db.execute(
-                select(relay_items.c.attempts)
-                .where(relay_items.c.job_id == current.job_id)
-                .where(relay_items.c.evidence_hash == current.evidence_hash)
-            ).scalar_one()
-        )
-        db.execute(
-            ITEM.values(
-                state=ItemState.SIGNED,
-                attempts=attempts,
-                retry_at=time.time() + RETRY_AFTER * attempts,
-                detail="our transaction reverted",
-            ),
-            {"key_job": current.job_id, "key_hash": current.evidence_hash},
-        )
+        key = {"key_job": current.job_id, "key_hash": current.evidence_hash}
+        attempts = 1 + db.execute(ATTEMPTS, key).scalar_one()
+        again = {
+            "state": ItemState.SIGNED,
+            "attempts": attempts,
+            "retry_at": time.time() + RETRY_AFTER * attempts,
+            "detail": "our transaction reverted",
+        }
+        set_items_in(db, [(current.job_id, current.evidence_hash, again)])
 
     def dropped(self, db: Connection, nonce: int) -> None:
         """Its block left the chain: the same bytes are sent again."""
@@ -116,8 +107,9 @@ class RelayHooks:
         """Its nonce went to another transaction: reconsidered at once."""
         current = _move(db, nonce, "reverted")
         if current is not None and current.kind != SUBMIT_EVIDENCE_FOR:
-            item = {"key_job": current.job_id, "key_hash": current.evidence_hash}
-            db.execute(ITEM.values(state=ItemState.SIGNED, detail=detail), item)
+            set_items_in(
+                db, [(current.job_id, current.evidence_hash, {"state": ItemState.SIGNED, "detail": detail})]
+            )
 
 
 class BothHooks:
