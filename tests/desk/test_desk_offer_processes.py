@@ -69,6 +69,13 @@ def table(desk, query):
         return db.execute(query).all()
 
 
+def settled_offers(desk, desk_id):
+    """The job's offers once none is pending: the desk reads the job's status from the chain first and
+    settles its offers later in the same tick, so a reader can see `accepted` a moment before them."""
+    made = table(desk, select(offers).where(offers.c.desk_id == desk_id).order_by(offers.c.id))
+    return made if made and all(o.answer != "pending" for o in made) else None
+
+
 def test_offers_fall_back_past_silent_and_late_workers_and_reach_a_new_speaker(world):
     indexer, desk, workers = world
     never, late, ready, tagalog = (workers.addresses[n] for n in ("never", "late", "ready", "tagalog"))
@@ -85,7 +92,7 @@ def test_offers_fall_back_past_silent_and_late_workers_and_reach_a_new_speaker(w
 
     accepted = client.wait(vi.desk_id, until={DeskStatus.ACCEPTED}, timeout=60, poll=0.1)
     assert accepted.worker.lower() == ready
-    made = table(desk, select(offers).where(offers.c.desk_id == vi.desk_id).order_by(offers.c.id))
+    made = wait_for(lambda: settled_offers(desk, vi.desk_id), what="the accepted offer settled")
     assert [(o.worker, o.rank, o.answer, o.hook_delivered) for o in made] == [
         (never, 1, "expired", True), (late, 2, "expired", True), (ready, 3, "accepted", True),
     ]  # fmt: skip
