@@ -15,7 +15,7 @@ from ..text import fold, one_scan
 
 _CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
 _WORD = re.compile(r"\b\w{3,}\b")
-_EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}")
+_EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}|\?{3,}")  # "!!", "?!!", and a "???" that demands
 _CLAUSE = re.compile(r"[.,;:!?()\"\n]|\b(?:but|pero|aber|mais|sondern|though)\b")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _PUNCTUATION = string.punctuation
@@ -182,10 +182,13 @@ class FrustrationDetector:
         ]
         peak = max(range(n), key=lambda i: weighted[i])
         rest = sum(weighted) - weighted[peak]
-        follow_ups = [found for text in texts if (found := self._match("follow_up", fold(text)))]
+        chasing = [self._match("follow_up", fold(text)) for text in texts]
+        follow_ups = [found for found in chasing if found]
+        # the conversation is about one unresolved problem once a later message chases it ("still
+        # locked", "any news?"); then each customer message counts, and the opening alone counts once
         # what the customer says of their history counts like the history this ticket shows
         stated = max(s.stated_contacts for s in signals)
-        repeats = max(len(follow_ups) + max(0, n - 1), stated)
+        repeats = max(n if any(chasing[1:]) else len(follow_ups), stated)
         follow_score = (
             config.weights.follow_ups * min(1.0, repeats / config.follow_up_min)
             if follow_ups or stated

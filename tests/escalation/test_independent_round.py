@@ -1,0 +1,190 @@
+"""What a set of 180 conversations written independently of the engine (by writers who read only the
+known issues, never the lexicon or these tests) found in frustration and compliance, fixed as general
+constructions in the four languages (issue 15, sixth generality round).
+
+The sentences here are written for these tests; none is one of those conversations."""
+
+import pytest
+
+from escalation.config import build_config
+from escalation.engine import EscalationEngine
+from escalation.evaluate import load_known_issue_rows
+from escalation.models import Ticket, Trigger
+
+ENGINE = EscalationEngine(build_config(), load_known_issue_rows())
+
+
+def conversation(language: str, *customer: str) -> Ticket:
+    """The customer's messages with an agent's short reply between each two."""
+    messages = []
+    for i, text in enumerate(customer):
+        if i:
+            messages.append(
+                {
+                    "role": "agent",
+                    "text": "Thanks, we are looking into it.",
+                    "ts": 1_700_000_000 + 120 * i - 60,
+                }
+            )
+        messages.append({"role": "customer", "text": text, "ts": 1_700_000_000 + 120 * i})
+    return Ticket.model_validate({"language": language, "messages": messages, "agent_confidence": 0.9})
+
+
+def triggers(ticket: Ticket) -> set[Trigger]:
+    return set(ENGINE.decide(ticket).triggers)
+
+
+def codes(ticket: Ticket) -> set[str]:
+    return {reason.code for reason in ENGINE.decide(ticket).reasons}
+
+
+def test_a_resolved_two_message_conversation_is_not_a_chase() -> None:
+    """ "Still" in the report and "again" in the thanks used to count as two follow-ups plus one."""
+    polite = conversation(
+        "en",
+        "Hi, my invoice still shows my maiden name, could you change it to Jones?",
+        "Perfect, thank you! Please keep it that way so it doesn't happen again.",
+    )
+    assert Trigger.FRUSTRATION not in triggers(polite)
+
+
+@pytest.mark.parametrize(
+    ("language", "messages"),
+    [
+        (
+            "en",
+            ("My account is locked.", "I waited an hour and it is still locked.", "Still nothing, any news?"),
+        ),
+        ("es", ("Mi cuenta está bloqueada.", "Esperé una hora y sigue bloqueada.", "¿Alguna novedad?")),
+        ("de", ("Mein Konto ist gesperrt.", "Es ist immer noch gesperrt.", "Gibt es etwas Neues?")),
+        ("fr", ("Mon compte est bloqué.", "Il est toujours bloqué.", "Des nouvelles ?")),
+    ],
+)
+def test_three_messages_chasing_one_problem_are_follow_ups(language: str, messages: tuple[str, ...]) -> None:
+    assert "frustration.follow_ups" in codes(conversation(language, *messages))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "This is my fourth email about the same refund."),
+        ("es", "Este es mi tercer mensaje sobre el mismo reembolso."),
+        ("de", "Das ist jetzt meine vierte Nachricht wegen derselben Erstattung."),
+        ("fr", "C'est mon troisième message pour le même remboursement."),
+        ("en", "I don't even know how many times I have asked for this refund."),
+        ("es", "Ya no sé cuántas veces he pedido este reembolso."),
+        ("de", "Ich weiß nicht mehr, wie oft ich nach dieser Erstattung gefragt habe."),
+        ("fr", "Je ne sais plus combien de fois j'ai demandé ce remboursement."),
+    ],
+)
+def test_an_ordinal_or_a_lost_count_of_contacts_is_a_history(language: str, text: str) -> None:
+    assert Trigger.FRUSTRATION in triggers(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Can I add my second email address to the account?"),
+        ("es", "¿Cuántas llamadas incluye el plan básico?"),
+        ("de", "Wie oft wird die Rechnung verschickt?"),
+        ("fr", "Combien de fois par mois passe le livreur ?"),
+    ],
+)
+def test_a_number_that_is_not_a_contact_is_no_history(language: str, text: str) -> None:
+    assert Trigger.FRUSTRATION not in triggers(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "If you cannot sort out the billing by Monday I'll cancel and go to another shop."),
+        ("es", "Si mañana no está resuelto, me doy de baja."),
+        ("de", "Entweder das Paket kommt bis Montag oder ich kündige."),
+        ("fr", "Soit vous réglez ça cette semaine, ou je résilie."),
+    ],
+)
+def test_a_conditional_threat_to_leave_is_a_threat(language: str, text: str) -> None:
+    assert "frustration.threat" in codes(conversation(language, text))
+
+
+def test_never_having_used_something_is_not_a_threat() -> None:
+    ticket = conversation(
+        "en", "The voucher shows as redeemed, but I have never used it and never used the site."
+    )
+    assert "frustration.threat" not in codes(ticket)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code"),
+    [
+        ("en", "Honestly I am getting really tired of this.", "exasperation"),
+        ("de", "Ich habe einfach keine Lust mehr auf dieses Hin und Her.", "exasperation"),
+        ("de", "Ich bin inzwischen langsam echt sauer.", "exasperation"),
+        ("fr", "Franchement j'en ai marre de ce service.", "exasperation"),
+        ("fr", "Tabarnak, ça marche toujours pas, c'est de la marde.", "profanity"),
+        ("de", "Dass das so lange dauert, ist unfassbar.", "outrage"),
+        ("en", "I am losing customers because of you.", "consequence"),
+        ("es", "Estoy perdiendo ventas por vuestra culpa.", "consequence"),
+        ("es", "Nadie hace nada y yo sigo sin mi pedido.", "disappointment"),
+        ("de", "Niemand tut etwas, obwohl ich alles geschickt habe.", "disappointment"),
+    ],
+)
+def test_more_forms_of_anger_in_the_four_languages(language: str, text: str, code: str) -> None:
+    assert f"frustration.{code}" in codes(conversation(language, text))
+
+
+def test_a_relative_clause_with_nobody_listens_is_not_about_the_company() -> None:
+    ticket = conversation("fr", "L'enceinte lance une radio que personne n'écoute ici, chaque soir à 22 h.")
+    assert Trigger.FRUSTRATION not in triggers(ticket)
+
+
+def test_a_morning_spent_on_it_is_a_wait() -> None:
+    assert "frustration.waiting" in codes(conversation("es", "Llevo toda la mañana con el pago, sin suerte."))
+
+
+def test_a_whole_message_shouted_with_demanding_question_marks_fires() -> None:
+    shouted = conversation("en", "WHY HAS NOBODY CALLED ME BACK??? I NEED THE PARCEL THIS WEEK.")
+    assert Trigger.FRUSTRATION in triggers(shouted)
+    # a product name in capitals with an eager question is not shouting
+    calm = conversation("en", "Does the ULTRA MAX come in blue???")
+    assert Trigger.FRUSTRATION not in triggers(calm)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Could you send me everything you have stored about me, in one file?"),
+        ("es", "Quiero saber todo lo que tienen guardado sobre mí, por favor."),
+        ("de", "Bitte schicken Sie mir alles, was Sie über mich gespeichert haben."),
+        ("fr", "Pouvez-vous m'envoyer tout ce que vous avez sur moi ?"),
+    ],
+)
+def test_asking_for_everything_held_on_me_is_a_data_request(language: str, text: str) -> None:
+    assert "compliance.data_request" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "One of our lawyers bought the licence on her own card; please put the firm on the invoice."),
+        ("es", "Mi socia es abogada y compró el plan; ¿pueden poner la factura a nombre del despacho?"),
+        (
+            "de",
+            "Meine Kollegin ist Rechtsanwältin und hat das Abo bezahlt; bitte die Rechnung auf die Kanzlei.",
+        ),
+        ("fr", "Mon associée est avocate et a payé l'abonnement ; la facture doit être au nom du cabinet."),
+    ],
+)
+def test_a_colleague_who_is_a_lawyer_is_not_litigation(language: str, text: str) -> None:
+    assert "compliance.litigation" not in codes(conversation(language, text))
+
+
+def test_the_customers_own_lawyer_still_is_litigation() -> None:
+    assert "compliance.litigation" in codes(
+        conversation("en", "My lawyer will be in touch about the refund.")
+    )
+
+
+def test_saying_one_is_not_angry_is_not_anger() -> None:
+    ticket = conversation("de", "Ich bin gar nicht sauer, nur neugierig: wann kommt das Update?")
+    assert Trigger.FRUSTRATION not in triggers(ticket)
