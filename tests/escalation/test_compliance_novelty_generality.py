@@ -106,6 +106,31 @@ def test_an_unexpected_marker_separates_a_new_problem_from_its_known_look_alike(
     assert Trigger.NOVEL in ENGINE.decide(opening(language, novel)).triggers
 
 
+@pytest.mark.parametrize(
+    ("language", "known", "novel"),
+    [
+        (
+            "en",
+            "How do I remove a saved card?",
+            "My saved cards list a Mastercard ending 4410 that is not mine.",
+        ),
+        ("es", "¿Cómo veo mis pedidos?", "En mis pedidos aparecen dos compras que no son mías."),
+        (
+            "de",
+            "Wie storniere ich eine Bestellung?",
+            "In meinem Konto steht eine Bestellung, die nicht von mir ist.",
+        ),
+        ("fr", "Comment voir mes commandes ?", "Dans mes commandes il y a un achat qui n'est pas à moi."),
+    ],
+)
+def test_something_in_the_account_that_is_not_mine_is_another_party(
+    language: str, known: str, novel: str
+) -> None:
+    """Found by the independently written conversations: "not mine" is another party's data, unasked."""
+    assert Trigger.NOVEL not in ENGINE.decide(opening(language, known)).triggers
+    assert Trigger.NOVEL in ENGINE.decide(opening(language, novel)).triggers
+
+
 GROUPS = {**CONFIG.frustration.patterns, **CONFIG.compliance.patterns}
 WORDS = [
     "not",
