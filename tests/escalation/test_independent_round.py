@@ -188,3 +188,24 @@ def test_the_customers_own_lawyer_still_is_litigation() -> None:
 def test_saying_one_is_not_angry_is_not_anger() -> None:
     ticket = conversation("de", "Ich bin gar nicht sauer, nur neugierig: wann kommt das Update?")
     assert Trigger.FRUSTRATION not in triggers(ticket)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Two weeks and no parcel. This can't be real."),
+        ("es", "Tres llamadas y nada. Esto no puede ser."),
+        ("de", "Schon wieder abgebucht, das kann doch nicht wahr sein."),
+        ("fr", "Encore débité, c'est pas croyable."),
+    ],
+)
+def test_disbelief_at_how_the_customer_is_treated_is_outrage(language: str, text: str) -> None:
+    assert "frustration.outrage" in codes(conversation(language, text))
+
+
+def test_a_court_of_first_instance_is_no_praise() -> None:
+    """ "De primera" praises ("un servicio de primera"), but not in "juzgado de primera instancia"."""
+    ticket = conversation(
+        "es", "Mi abogado presentará la demanda en el juzgado de primera instancia en 8 meses."
+    )
+    assert "frustration.sarcasm" not in codes(ticket)
