@@ -1,6 +1,6 @@
-"""What a set of 180 conversations written independently of the engine (by writers who read only the
-known issues, never the lexicon or these tests) found in frustration and compliance, fixed as general
-constructions in the four languages (issue 15, sixth generality round).
+"""What two sets of conversations written independently of the engine (180, then 120; by writers who
+read only the known issues, never the lexicon or these tests) found in frustration and compliance,
+fixed as general constructions in the four languages (issue 15, sixth generality round).
 
 The sentences here are written for these tests; none is one of those conversations."""
 
@@ -209,3 +209,81 @@ def test_a_court_of_first_instance_is_no_praise() -> None:
         "es", "Mi abogado presentará la demanda en el juzgado de primera instancia en 8 meses."
     )
     assert "frustration.sarcasm" not in codes(ticket)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "This is my seventh email about the missing drill."),
+        ("es", "Es la séptima vez que pregunto por el taladro."),
+        ("es", "Les he escrito como seis veces por el taladro."),
+        ("de", "Ich habe schon fünfmal angerufen wegen der Bohrmaschine."),
+        ("de", "Das ist meine sechste Nachricht wegen der Bohrmaschine."),
+        ("fr", "J'ai écrit quatre fois au sujet de la perceuse."),
+    ],
+)
+def test_contacts_counted_past_five_or_with_the_verb_are_a_history(language: str, text: str) -> None:
+    assert "frustration.follow_ups" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code"),
+    [
+        ("en", "Three hours on hold today, and the line dropped.", "waiting"),
+        ("de", "Seit mittlerweile drei Wochen warte ich auf die Gutschrift.", "waiting"),
+        ("es", "Ya me tienen re podrido con este tema.", "exasperation"),
+        ("fr", "Je suis vraiment tanné de vos délais.", "exasperation"),
+        ("de", "Das ist ja zum Narrischwerden mit euch.", "exasperation"),
+        ("en", "Are you too stupid to process a simple return?", "insult"),
+        ("de", "Seid ihr zu blöd, ein Paket zu verschicken?", "insult"),
+        ("es", "Qué pinche servicio tienen.", "profanity"),
+        ("en", "Please find someone who actually knows how refunds work.", "escalation_request"),
+        ("de", "Ich will sofort jemanden sprechen, der sich auskennt.", "escalation_request"),
+        ("en", "If it is not fixed by Friday I'm filing a chargeback.", "threat"),
+        ("de", "Andernfalls werde ich mein Konto schließen.", "threat"),
+        ("fr", "Si rien ne bouge, je vous laisse tomber.", "threat"),
+        ("es", "Ya no les vuelvo a comprar nada.", "threat"),
+    ],
+)
+def test_regional_and_indirect_anger(language: str, text: str, code: str) -> None:
+    assert f"frustration.{code}" in codes(conversation(language, text))
+
+
+def test_positive_slang_is_not_anger() -> None:
+    ticket = conversation(
+        "en", "omg the winter sale is an insane deal, ordering again tonight. Is FREESHIP still on?"
+    )
+    assert Trigger.FRUSTRATION not in triggers(ticket)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "A lawyer friend of mine recommended your blender."),
+        ("es", "Una conocida abogada me recomendó vuestras sillas."),
+        ("de", "Ein befreundeter Anwalt hat mir eure Lampen empfohlen."),
+        ("fr", "Les deux avocats du panier étaient noirs à l'intérieur."),
+        ("fr", "Désolée de vous harceler de questions, mais l'appli gère-t-elle deux profils ?"),
+        ("de", "Entschuldigen Sie, dass ich Sie mit Fragen belästige: gibt es das Sofa in Grau?"),
+    ],
+)
+def test_a_friend_lawyer_avocados_and_polite_pestering_are_not_compliance(language: str, text: str) -> None:
+    assert Trigger.COMPLIANCE_LEGAL not in triggers(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code"),
+    [
+        ("de", "Bitte berichtigen Sie meine Personendaten: das Geburtsdatum ist falsch.", "data_request"),
+        ("es", "Solicito la rectificación de mis datos personales.", "data_request"),
+        ("en", "The courier keeps texting me personal messages late at night.", "discrimination"),
+        ("es", "El técnico me escribe mensajes personales y le he pedido que pare.", "discrimination"),
+        ("fr", "Le livreur m'envoie des messages personnels depuis la livraison.", "discrimination"),
+        ("es", "No me dejaron entrar a la tienda, creo que por ser indígena.", "discrimination"),
+        ("fr", "J'ai déposé une plainte auprès de l'Office de la protection du consommateur.", "litigation"),
+    ],
+)
+def test_correction_harassment_without_the_word_and_a_consumer_office(
+    language: str, text: str, code: str
+) -> None:
+    assert f"compliance.{code}" in codes(conversation(language, text))
