@@ -65,9 +65,10 @@ class FrustrationDetector:
         self._stopwords = stopwords
         # one alternation per group: a single scan of the message instead of one per pattern
         self._patterns = {k: one_scan(v) for k, v in config.patterns.items() if v and k != "contacts"}
-        # each pattern captures its count as `n`; numbered apart, they share one alternation
+        # each pattern captures its count in groups named `n...`; prefixed with the pattern's index, the
+        # names stay apart when the patterns share one alternation
         contacts = config.patterns.get("contacts", [])
-        self._contacts = one_scan(p.replace("(?P<n>", f"(?P<n{i}>") for i, p in enumerate(contacts))
+        self._contacts = one_scan(p.replace("(?P<n", f"(?P<p{i}_n") for i, p in enumerate(contacts))
         self._weights = config.weights.model_dump()
         # per detector: a conversation is decided again at each new message, and only the new one is scored
         self._message = lru_cache(maxsize=8192)(self._score)
@@ -194,6 +195,8 @@ class FrustrationDetector:
             if follow_ups or stated
             else 0.0
         )
+        if n >= 2 and signals[-1].score == 0 and self._match("calm", fold(texts[-1])):
+            follow_score = 0.0  # the chase ended in thanks for help that worked: resolved, not a chase
         score = min(1.0, weighted[peak] + 0.25 * rest + follow_score)
         evidence: dict[str, str] = {}
         for s in signals:

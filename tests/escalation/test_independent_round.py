@@ -287,3 +287,83 @@ def test_correction_harassment_without_the_word_and_a_consumer_office(
     language: str, text: str, code: str
 ) -> None:
     assert f"compliance.{code}" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Refund it by Monday or I open a chargeback with my bank."),
+        ("es", "Si no me lo devuelven, abro una disputa con mi banco."),
+    ],
+)
+def test_a_chargeback_is_a_threat_not_litigation(language: str, text: str) -> None:
+    found = codes(conversation(language, text))
+    assert "frustration.threat" in found and not any(c.startswith("compliance.") for c in found)
+
+
+def test_a_chase_that_ends_in_thanks_is_resolved() -> None:
+    ticket = conversation(
+        "en",
+        "My tasks stopped syncing to the phone.",
+        "Tried that, still only 9 of 14.",
+        "Updated the app and all 14 are there now. Cheers, much appreciated!",
+    )
+    assert Trigger.FRUSTRATION not in triggers(ticket)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Muchísimas gracias por el envío urgente de quince días. Impresionante."),
+        ("de", "Toll, wirklich toll. Drei Wochen für eine Lampe."),
+        ("fr", "Bravo pour l'emballage : le vase est arrivé en trois morceaux."),
+    ],
+)
+def test_praise_around_a_failure_is_sarcasm(language: str, text: str) -> None:
+    assert "frustration.sarcasm" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I'm a tax lawyer and need a desk for two monitors; would the OAK 160 do?"),
+        ("fr", "Je travaille au tribunal jusqu'à 18 h, pouvez-vous livrer le soir ?"),
+        ("fr", "Le blender peut-il mixer des avocats et des épinards ?"),
+        ("de", "Gibt es einen AV-Vertrag nach Art. 28 DSGVO, und wo stehen eure Server?"),
+        ("en", "We are a small litigation practice; how does proration work when we add seats?"),
+        ("de", "Mit freundlichen Grüßen, Dr. Anna Kern, Rechtsanwältin"),
+        ("de", "Das Armband zählt keine Stockwerke mehr, und meine Daten sind weg."),
+    ],
+)
+def test_a_profession_a_workplace_a_vendor_question_and_a_word_in_another_language_are_not_compliance(
+    language: str, text: str
+) -> None:
+    assert Trigger.COMPLIANCE_LEGAL not in triggers(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Bitte löschen Sie mein Kundenkonto und alle dazugehörigen Daten."),
+        ("en", "Please delete my account and all the associated data."),
+        ("en", "The agent said the app was not really built for people like me and my screen reader."),
+        ("de", "Er meinte, er verstehe Leute mit so einem Akzent nicht."),
+        ("fr", "Il m'a rappelée trois fois, même après que je lui ai dit non."),
+    ],
+)
+def test_deletion_of_all_data_and_discrimination_said_indirectly(language: str, text: str) -> None:
+    assert Trigger.COMPLIANCE_LEGAL in triggers(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Os doy hasta el viernes; si no, pido el contracargo."),
+        ("de", "Ich überlege ernsthaft, meine Mitgliedschaft zu kündigen."),
+        ("en", "If the export is not fixed by Monday we're moving the whole team elsewhere."),
+        ("fr", "Si ce n'est pas réglé demain, je laisse un avis sur le store."),
+        ("de", "Wenn sich bis Freitag nichts tut, hinterlasse ich eine Bewertung."),
+    ],
+)
+def test_more_ultimatums(language: str, text: str) -> None:
+    assert "frustration.threat" in codes(conversation(language, text))
