@@ -28,6 +28,7 @@ class FrustrationWeights(BaseModel):
     caps: float
     follow_ups: float
     threat: float
+    ultimatum: float
     profanity: float
     charged: float
     accusation: float

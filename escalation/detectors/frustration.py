@@ -14,6 +14,12 @@ from ..models import DetectorResult, Reason, Ticket, Trigger
 from ..text import fold, one_scan
 
 _CAPS_WORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{3,}\b")
+# a name in title case: two or more capitalised words, maybe joined by a particle ("Angry Chef", "El Chef
+# Cabreado", "Le Chef en Colère"); German capitalises every noun, so there it names nothing
+_TITLED = re.compile(
+    r"\b[A-ZÀ-ÖØ-Þ][\w'\u2019-]+(?:\s+(?:(?:de|del|la|le|les|el|en|of|the|du|des|y|et|and)\s+)?[A-ZÀ-ÖØ-Þ][\w'\u2019-]+)+"
+)
+_NO_TITLED_NAMES = frozenset({"de"})
 _WORD = re.compile(r"\b\w{3,}\b")
 _EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}|\?{3,}")  # "!!", "?!!", and a "???" that demands
 _CLAUSE = re.compile(r"[.,;:!?()\"\n]|\b(?:but|pero|aber|mais|sondern|though)\b")
@@ -24,12 +30,13 @@ _WORDY = ("accusation", "insult", "outrage", "exasperation", "charged")
 # constructions: how a message is built, not one word in it, so friendliness does not soften them
 _BUILT = ("sarcasm", "escalation_request", "disappointment", "consequence", "waiting")
 _CHARGED = _WORDY + _BUILT
-_LOUD = ("caps", "profanity", "threat")
-_ASKED = ("accusation", "charged")  # "was that a scam?" asks; it does not accuse
+_LOUD = ("caps", "profanity", "threat", "ultimatum")
+_ASKED = ("accusation", "charged", "ultimatum")  # "was that a scam?" asks; "if it fails, can I cancel?" too
 _WORDS = {
     "negative": "strongly negative sentiment",
     "caps": "shouting in capitals",
     "threat": "a threat to cancel, leave or go public",
+    "ultimatum": "an ultimatum: if it is not fixed, the customer leaves, reviews or disputes",
     "profanity": "profanity",
     "charged": "emotionally charged words",
     "accusation": "an accusation of fraud, theft or lying",
@@ -151,9 +158,12 @@ class FrustrationDetector:
             evidence["caps"] = shout
         else:
             names = frozenset(fold(word) for word in _CAPS_WORD.findall(text))
+        if language not in _NO_TITLED_NAMES:
+            names |= {word for name in _TITLED.findall(text) for word in fold(name).split()}
         if bangs := _EXCLAIM.findall(text):
             evidence["exclamations"] = bangs[0]
-        for group in ("threat", "profanity", *_WORDY, "disappointment", "consequence", "waiting"):
+        groups = ("threat", "ultimatum", "profanity", *_WORDY, "disappointment", "consequence", "waiting")
+        for group in groups:
             if found := self._match(group, folded, names):
                 evidence[group] = found
         self._constructions(folded, evidence)

@@ -367,3 +367,98 @@ def test_deletion_of_all_data_and_discrimination_said_indirectly(language: str, 
 )
 def test_more_ultimatums(language: str, text: str) -> None:
     assert "frustration.threat" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "If the fee isn't reversed by Monday I'm disputing it with my card company."),
+        ("en", "Honestly, if this isn't fixed this week I'll just switch to another provider."),
+        ("es", "Si esto no se arregla hoy, me cambio de compañía."),
+        ("de", "Sollte die Gutschrift nicht bis Freitag da sein, lasse ich die Lastschrift zurückbuchen."),
+        ("fr", "Sans remboursement d'ici lundi, je vais voir un autre fournisseur."),
+    ],
+)
+def test_an_ultimatum_names_a_condition_and_what_the_customer_will_do(language: str, text: str) -> None:
+    assert "frustration.ultimatum" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "If the router doesn't arrive by Friday, can I cancel the contract?"),
+        ("en", "If you don't have it in blue, please cancel the order."),
+        ("es", "Si no llega el viernes, ¿puedo cancelar el pedido?"),
+        ("de", "Wenn das Paket nicht ankommt, kann ich dann stornieren?"),
+        ("fr", "Si le colis n'arrive pas, est-ce que je peux annuler ?"),
+        (
+            "es",
+            "Si el cargo no se cancela en cinco días, presentaré una queja ante la oficina del consumidor.",
+        ),
+    ],
+)
+def test_a_question_a_courteous_request_or_a_legal_step_is_no_ultimatum(language: str, text: str) -> None:
+    assert "frustration.ultimatum" not in codes(conversation(language, text))
+
+
+def test_sir_or_madam_and_a_cancelled_flight_are_no_threat() -> None:
+    ticket = conversation(
+        "en", "Dear Sir or Madam,\n\nRe: booking 4471, cancelled flight to Nice. Please confirm the refund."
+    )
+    assert "frustration.threat" not in codes(ticket)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code"),
+    [
+        ("en", "Going to leave a review on Google about this tonight.", "threat"),
+        ("fr", "Je vais mettre ça sur Facebook ce soir.", "threat"),
+        ("de", "Ich schaue mir schon die Angebote von der Konkurrenz an.", "threat"),
+        ("fr", "Je suis vraiment fatiguée de vous appeler tous les jours.", "exasperation"),
+        ("fr", "J'en ai plus qu'assez de ce silence.", "exasperation"),
+        ("de", "Das ist einfach widerlich.", "outrage"),
+        ("en", "I have now spoken to four different people about this.", "follow_ups"),
+        ("en", "That was five hours on the phone in total.", "waiting"),
+    ],
+)
+def test_reviews_competitors_tiredness_and_counted_people(language: str, text: str, code: str) -> None:
+    assert f"frustration.{code}" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Just ordered from Angry Chef, can I still add a dip?"),
+        ("es", "Pedí en El Chef Cabreado, ¿puedo cambiar la salsa?"),
+        ("fr", "J'ai commandé chez Le Chef en Colère, je peux ajouter des frites ?"),
+        ("es", "Quiero la portabilidad de mi número a otra línea, ¿cómo se hace?"),
+        ("es", "Trabajo en la CNMC, pero escribo a título personal: ¿cambio la fecha de cargo?"),
+        ("de", "Ich bin Richterin am Amtsgericht und brauche eine zweite SIM-Karte."),
+        ("fr", "Avocate au barreau de Lyon, je cherche un hôtel pour la convention des avocats."),
+    ],
+)
+def test_names_in_title_case_number_portability_and_workplaces_are_no_trigger(
+    language: str, text: str
+) -> None:
+    found = triggers(conversation(language, text))
+    assert Trigger.FRUSTRATION not in found and Trigger.COMPLIANCE_LEGAL not in found
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The driver told me to go back where I came from."),
+        ("es", "El anfitrión escribió que no alquila a gente como yo."),
+        ("de", "Der Vermieter schrieb, er wolle keine Probleme mit Behinderten."),
+        ("fr", "Le chauffeur a refusé de me laisser monter avec mon chien-guide."),
+        ("de", "Der Fahrer schreibt mir seit gestern private Nachrichten."),
+        ("es", "El técnico hizo comentarios sobre mi cuerpo y luego propuso quedar."),
+        ("es", "Radiqué una queja ante la Superintendencia de Industria y Comercio."),
+        ("fr", "Je réclame l'indemnisation prévue par le règlement européen 261/2004."),
+        ("de", "Bitte berichtigen Sie die über mich gespeicherten Daten."),
+    ],
+)
+def test_discrimination_harassment_authorities_and_corrections_told_as_stories(
+    language: str, text: str
+) -> None:
+    assert Trigger.COMPLIANCE_LEGAL in triggers(conversation(language, text))
