@@ -60,6 +60,8 @@ class _Signals:
     evidence: Mapping[str, str]  # read-only: a message's signals are cached and shared
     score: float
     stated_contacts: int  # how many times the customer says they have already got in touch
+    chase: str | None  # words that chase an earlier request ("still locked", "any news?")
+    thanks: bool  # a friendly message: laughter, warm thanks, thanks for help that worked
 
 
 class FrustrationDetector:
@@ -169,14 +171,18 @@ class FrustrationDetector:
         self._constructions(folded, evidence)
         weights = self._weights
         wordy = max((weights[name] for name in _WORDY if name in evidence), default=0.0)
-        calm = self._match("calm", folded) and not any(n in evidence for n in _LOUD)
+        thanks = self._match("calm", folded) is not None
+        calm = thanks and not any(n in evidence for n in _LOUD)
         if compound >= 0.5 or calm:
             wordy /= 2  # a friendly message uses the words lightly ("ridiculous icon, haha")
         built = max((weights[name] for name in _BUILT if name in evidence), default=0.0)
         # the strongest charged category counts once; the others add what they add
         other = sum(weights[name] for name in evidence if name not in _CHARGED)
         score = min(1.0, other + max(wordy, built))
-        return _Signals(tuple(evidence), MappingProxyType(evidence), score, self._stated_contacts(folded))
+        return _Signals(
+            tuple(evidence), MappingProxyType(evidence), score, self._stated_contacts(folded),
+            self._match("follow_up", folded), thanks,
+        )  # fmt: skip
 
     def forget(self) -> None:
         """Drops the cached per-message signals (a benchmark measures decisions from cold)."""
@@ -193,19 +199,18 @@ class FrustrationDetector:
         ]
         peak = max(range(n), key=lambda i: weighted[i])
         rest = sum(weighted) - weighted[peak]
-        chasing = [self._match("follow_up", fold(text)) for text in texts]
-        follow_ups = [found for found in chasing if found]
-        # the conversation is about one unresolved problem once a later message chases it ("still
-        # locked", "any news?"); then each customer message counts, and the opening alone counts once
-        # what the customer says of their history counts like the history this ticket shows
+        follow_ups = [s.chase for s in signals if s.chase]
+        # the conversation is about one unresolved problem once a later message chases it; then each
+        # customer message counts (the opening alone counts once), and what the customer says of
+        # their history counts like the history this ticket shows
         stated = max(s.stated_contacts for s in signals)
-        repeats = max(n if any(chasing[1:]) else len(follow_ups), stated)
+        repeats = max(n if any(s.chase for s in signals[1:]) else len(follow_ups), stated)
         follow_score = (
             config.weights.follow_ups * min(1.0, repeats / config.follow_up_min)
             if follow_ups or stated
             else 0.0
         )
-        if n >= 2 and signals[-1].score == 0 and self._match("calm", fold(texts[-1])):
+        if n >= 2 and signals[-1].score == 0 and signals[-1].thanks:
             follow_score = 0.0  # the chase ended in thanks for help that worked: resolved, not a chase
         score = min(1.0, weighted[peak] + 0.25 * rest + follow_score)
         evidence: dict[str, str] = {}
