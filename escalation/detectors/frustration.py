@@ -173,7 +173,7 @@ class FrustrationDetector:
         wordy = max((weights[name] for name in _WORDY if name in evidence), default=0.0)
         thanks = self._match("calm", folded) is not None
         calm = thanks and not any(n in evidence for n in _LOUD)
-        if compound >= 0.5 or calm:
+        if compound >= 0.7 or calm:
             wordy /= 2  # a friendly message uses the words lightly ("ridiculous icon, haha")
         built = max((weights[name] for name in _BUILT if name in evidence), default=0.0)
         # the strongest charged category counts once; the others add what they add

@@ -462,3 +462,73 @@ def test_discrimination_harassment_authorities_and_corrections_told_as_stories(
     language: str, text: str
 ) -> None:
     assert Trigger.COMPLIANCE_LEGAL in triggers(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code"),
+    [
+        ("en", "fix the zip or im leaving a 1-star review with photos", "threat"),
+        ("en", "I'm calling my credit card company to dispute the charge.", "threat"),
+        ("es", "Voy a llamar a mi banco para pedir un contracargo.", "threat"),
+        ("es", "Ya no quiero saber nada de ustedes.", "threat"),
+        ("es", "Son unos ineptos.", "insult"),
+        ("en", "Honestly this is an absolute joke.", "outrage"),
+        ("en", "I have been on hold 40 minutes.", "waiting"),
+        ("en", "This is now my sixth contact about the interest payment.", "follow_ups"),
+    ],
+)
+def test_fifth_round_forms(language: str, text: str, code: str) -> None:
+    assert f"frustration.{code}" in codes(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The courier commented on my body and then texted me."),
+        ("en", "The agent said I was refused because of where I'm from."),
+        ("de", "Er schickt mir beleidigende und bedrohliche Nachrichten über den Verwendungszweck."),
+        ("fr", "Un conseiller m'a rappelée pour m'inviter à dîner."),
+        ("fr", "J'ai déposé une demande aux petites créances."),
+        ("es", "Les pido que corrijan mis datos personales."),
+    ],
+)
+def test_fifth_round_compliance(language: str, text: str) -> None:
+    assert Trigger.COMPLIANCE_LEGAL in triggers(conversation(language, text))
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Trabajo como funcionaria en un juzgado; ¿puedo programar una transferencia?"),
+        ("fr", "Je suis greffière au tribunal judiciaire, où trouver mon RIB ?"),
+        ("en", "Can I add my second contact number to the account?"),
+    ],
+)
+def test_a_court_as_workplace_and_a_contact_number_are_no_trigger(language: str, text: str) -> None:
+    found = triggers(conversation(language, text))
+    assert Trigger.FRUSTRATION not in found and Trigger.COMPLIANCE_LEGAL not in found
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code"),
+    [
+        ("en", "Wow, great job. Charged me twice for one sofa.", "sarcasm"),
+        ("es", "Qué sorpresa, otro código que no funciona.", "sarcasm"),
+        ("de", "Na super, schon wieder eine Mail mit abgelaufenem Link.", "sarcasm"),
+        ("en", "Either the refund lands by Monday or I'm disputing it with my bank.", "ultimatum"),
+        ("de", "Wenn das nochmal passiert, lasse ich die Lastschrift zurückgehen.", "ultimatum"),
+        ("fr", "Je me sens carrément arnaquée par ce prélèvement.", "accusation"),
+        ("es", "Ya van tres semanas y sigo igual.", "waiting"),
+        ("es", "La verdad ya ni sé para qué les escribo.", "exasperation"),
+        ("en", "Honestly this is an absolute joke.", "outrage"),
+    ],
+)
+def test_last_round_forms(language: str, text: str, code: str) -> None:
+    assert f"frustration.{code}" in codes(conversation(language, text))
+
+
+def test_comments_about_a_relatives_body_are_harassment() -> None:
+    ticket = conversation(
+        "en", "The driver made comments about her body when my daughter signed for the parcel."
+    )
+    assert Trigger.COMPLIANCE_LEGAL in triggers(ticket)
