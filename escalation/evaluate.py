@@ -65,6 +65,20 @@ def score(rows: list[LabelledTicket], decisions: list[Decision]) -> dict[str, An
     return {"tickets": len(rows), "per_trigger": per_trigger, "overall": overall}
 
 
+def score_judged(
+    judged: list[tuple[frozenset[str], frozenset[str]]], decisions: list[Decision]
+) -> dict[str, Any]:
+    """Per trigger over the rows that judge it, each row a (triggers judged, triggers expected) pair: a
+    set written to judge some triggers says nothing of the others."""
+    pairs = list(zip(judged, decisions, strict=True))
+    return {
+        t.value: _pr(
+            [(t in d.triggers, t.value in expected) for (which, expected), d in pairs if t.value in which]
+        )
+        for t in Trigger
+    }
+
+
 def mistakes(rows: list[LabelledTicket], decisions: list[Decision]) -> list[dict[str, Any]]:
     """Every ticket where a trigger disagrees with its label, for tuning on the dev split."""
     out = []
