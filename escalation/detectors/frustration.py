@@ -20,6 +20,9 @@ _TITLED = re.compile(
     r"\b[A-ZÀ-ÖØ-Þ][\w'\u2019-]+(?:\s+(?:(?:de|del|la|le|les|el|en|of|the|du|des|y|et|and)\s+)?[A-ZÀ-ÖØ-Þ][\w'\u2019-]+)+"
 )
 _NO_TITLED_NAMES = frozenset({"de"})
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\n])\s*$")  # what precedes a sentence's first word
+_SENTENCE_END_AHEAD = re.compile(r"\s*(?:[.!?\n]|$)")
+_MAX_STATED = 50  # a larger number is a year or an order number, not a count of contacts
 _WORD = re.compile(r"\b\w{3,}\b")
 _EXCLAIM = re.compile(r"[!?]*![!?]*!+|!{2,}|\?{3,}")  # "!!", "?!!", and a "???" that demands
 _CLAUSE = re.compile(r"[.,;:!?()\"\n]|\b(?:but|pero|aber|mais|sondern|though)\b")
@@ -62,6 +65,22 @@ class _Signals:
     stated_contacts: int  # how many times the customer says they have already got in touch
     chase: str | None  # words that chase an earlier request ("still locked", "any news?")
     thanks: bool  # a friendly message: laughter, warm thanks, thanks for help that worked
+
+
+def _titled_names(text: str) -> set[str]:
+    """Folded words of names written in title case. A run that opens a sentence loses its first word
+    (capitalised anyway), and a whole sentence in title case is a heading ("Absolutely Unacceptable
+    Service"), not a name."""
+    found: set[str] = set()
+    for run in _TITLED.finditer(text):
+        words = run.group().split()
+        if _SENTENCE_START.search(text, 0, run.start()):
+            if _SENTENCE_END_AHEAD.match(text, run.end()):
+                continue
+            words = words[1:]
+        if sum(word[0].isupper() for word in words) >= 2:
+            found.update(fold(" ".join(words)).split())
+    return found
 
 
 class FrustrationDetector:
@@ -115,7 +134,7 @@ class FrustrationDetector:
             for n in m.groupdict().values()
             if n
         ]
-        return max((c for c in counts if c >= 2), default=0)
+        return max((c for c in counts if 2 <= c <= _MAX_STATED), default=0)
 
     def _shouting(self, text: str) -> str | None:
         caps = _CAPS_WORD.findall(text)
@@ -161,7 +180,7 @@ class FrustrationDetector:
         else:
             names = frozenset(fold(word) for word in _CAPS_WORD.findall(text))
         if language not in _NO_TITLED_NAMES:
-            names |= {word for name in _TITLED.findall(text) for word in fold(name).split()}
+            names |= _titled_names(text)
         if bangs := _EXCLAIM.findall(text):
             evidence["exclamations"] = bangs[0]
         groups = ("threat", "ultimatum", "profanity", *_WORDY, "disappointment", "consequence", "waiting")
@@ -171,9 +190,9 @@ class FrustrationDetector:
         self._constructions(folded, evidence)
         weights = self._weights
         wordy = max((weights[name] for name in _WORDY if name in evidence), default=0.0)
-        thanks = self._match("calm", folded) is not None
-        calm = thanks and not any(n in evidence for n in _LOUD)
-        if compound >= 0.7 or calm:
+        friendly = self._match("calm", folded) is not None
+        calm = friendly and not any(n in evidence for n in _LOUD)
+        if compound >= 0.7 or calm:  # VADER reads "Honestly, this is a joke" at 0.64: friendly means more
             wordy /= 2  # a friendly message uses the words lightly ("ridiculous icon, haha")
         built = max((weights[name] for name in _BUILT if name in evidence), default=0.0)
         # the strongest charged category counts once; the others add what they add
@@ -181,7 +200,7 @@ class FrustrationDetector:
         score = min(1.0, other + max(wordy, built))
         return _Signals(
             tuple(evidence), MappingProxyType(evidence), score, self._stated_contacts(folded),
-            self._match("follow_up", folded), thanks,
+            self._match("follow_up", folded), friendly or self._match("resolved", folded) is not None,
         )  # fmt: skip
 
     def forget(self) -> None:
@@ -204,14 +223,15 @@ class FrustrationDetector:
         # customer message counts (the opening alone counts once), and what the customer says of
         # their history counts like the history this ticket shows
         stated = max(s.stated_contacts for s in signals)
-        repeats = max(n if any(s.chase for s in signals[1:]) else len(follow_ups), stated)
-        follow_score = (
-            config.weights.follow_ups * min(1.0, repeats / config.follow_up_min)
-            if follow_ups or stated
-            else 0.0
-        )
+        chased = n if any(s.chase for s in signals[1:]) else len(follow_ups)
         if n >= 2 and signals[-1].score == 0 and signals[-1].thanks:
-            follow_score = 0.0  # the chase ended in thanks for help that worked: resolved, not a chase
+            chased = (
+                0  # the chase ended in thanks for help that worked; what the customer stated still counts
+            )
+        repeats = max(chased, stated)
+        follow_score = (
+            config.weights.follow_ups * min(1.0, repeats / config.follow_up_min) if repeats else 0.0
+        )
         score = min(1.0, weighted[peak] + 0.25 * rest + follow_score)
         evidence: dict[str, str] = {}
         for s in signals:
