@@ -225,9 +225,8 @@ class FrustrationDetector:
         stated = max(s.stated_contacts for s in signals)
         chased = n if any(s.chase for s in signals[1:]) else len(follow_ups)
         if n >= 2 and signals[-1].score == 0 and signals[-1].thanks:
-            chased = (
-                0  # the chase ended in thanks for help that worked; what the customer stated still counts
-            )
+            # the chase ended in thanks for help that worked; what the customer stated still counts
+            chased = 0
         repeats = max(chased, stated)
         follow_score = (
             config.weights.follow_ups * min(1.0, repeats / config.follow_up_min) if repeats else 0.0
