@@ -232,6 +232,14 @@ def fresh_postgres_url(postgres_url) -> str:
     return new_database(postgres_url)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path) -> str:
+    """An empty database of the test's own, once a SQLite file and once on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/test.db"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
 def pytest_collection_modifyitems(items):
     """Two xdist workers (`make test`): the process tests of tests/e2e, each on chains of its own, go

@@ -19,13 +19,6 @@ from tests.runtime.runtime_harness import Emitter
 from tests.runtime.test_runtime_sender import FEES, SCHEMA, anvil, claim  # noqa: F401  (module anvil)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/arbitrator.db"
-    return request.getfixturevalue("fresh_postgres_url")
-
-
 def _processes(url: str, database_url: str, sender_class: type[Sender]) -> tuple[list[Sender], Emitter, Web3]:
     """Two senders of one fresh key, each with its own engine, as `arbitrator watch` and a CLI run are."""
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
@@ -77,7 +70,8 @@ def test_second_process_never_reuses_a_persisted_nonce(anvil, tmp_path, sender_c
     assert w3.eth.get_transaction_count(daemon.address) == 2
 
 
-def test_locked_senders_take_turns_on_one_nonce_sequence(anvil, database_url):  # noqa: F811
+def test_locked_senders_take_turns_on_one_nonce_sequence(anvil, empty_database_url):  # noqa: F811
+    database_url = empty_database_url
     (daemon, cli), emitter, w3 = _processes(anvil.url, database_url, LockedSender)
     w3.provider.make_request("evm_setAutomine", [False])  # nothing reaches the chain's nonce meanwhile
     try:

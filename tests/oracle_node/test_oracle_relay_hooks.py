@@ -22,14 +22,9 @@ from runtime.db import transaction
 JOB, HASH = "0x" + "12" * 32, "0x" + "34" * 32
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path}/node.db"
-        if request.param == "sqlite"
-        else request.getfixturevalue("fresh_postgres_url")
-    )
-    engine = connect(url)
+@pytest.fixture
+def engine(empty_database_url):
+    engine = connect(empty_database_url)
     with transaction(engine) as db:
         db.execute(relay_items.insert(), new_item(JOB, HASH, "intake", 1.0, terms="{}", uri="file:///e"))
     yield engine

@@ -12,14 +12,9 @@ NOW = 1_900_000_000.0
 DAY = 86_400.0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path}/node.db"
-        if request.param == "sqlite"
-        else request.getfixturevalue("fresh_postgres_url")
-    )
-    engine = connect(url)
+@pytest.fixture
+def engine(empty_database_url):
+    engine = connect(empty_database_url)
     yield engine
     engine.dispose()
 
